@@ -1,0 +1,97 @@
+"""EduCluster core: the app factory and the services every feature builds on."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from lms.config import DEFAULTS, config_from_env, load_or_create_secret_key
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the EduCluster app: configuration, extensions, plugins, blueprints, CLI.
+
+    No side effects beyond creating ``instance/``: no migrations and no network here.
+    """
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("LMS_INSTANCE_PATH") or os.path.join(ROOT, "instance"),
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(config_from_env(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+
+    register_extensions(app)
+    register_plugins(app)
+    register_blueprints(app)
+    register_components(app)
+    register_cli(app)
+    register_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from lms.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    # Import every core model so metadata (and Alembic) sees all tables.
+    import lms.domain.models  # noqa: F401
+    import lms.models  # noqa: F401
+    import lms.progress.models  # noqa: F401
+
+
+def register_plugins(app: Flask) -> None:
+    from lms.plugins import build_registry
+
+    registry = build_registry(app, extra=app.config.get("EXTRA_ACTIVITY_TYPES", ()))
+    app.extensions["lms.activities"] = registry
+    for activity_type in registry:
+        activity_type.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.admin.views import bp as admin_bp
+    from lms.auth.views import bp as auth_bp
+    from lms.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_components(app: Flask) -> None:
+    from lms.plugins import load_components
+
+    components = load_components(app)
+    app.extensions["lms.components"] = components
+    for component in components:
+        component.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from lms.cli import lms_cli
+
+    app.cli.add_command(lms_cli)
+
+
+def register_hooks(app: Flask) -> None:
+    from lms import auth, errors, permissions, security, templating
+
+    auth.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    permissions.init_app(app)
+    templating.init_app(app)

@@ -1,0 +1,2 @@
+"""Site administration (organizations, users) and organization administration (members,
+departments, invitations)."""

@@ -1,0 +1,88 @@
+"""Configuration from environment variables, with documented defaults (see README)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Return the site's secret key, generating one in ``instance/`` on first run.
+
+    A constant key in the code would let anyone forge sessions; a key regenerated at each start
+    would log everybody out, so it is kept beside the database.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two workers starting together must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common ``postgres://`` and ``postgresql://`` forms and use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def config_from_env(instance_path: str) -> dict:
+    """Build the configuration mapping from the environment."""
+    env = os.environ
+    default_db = "sqlite:///" + str(Path(instance_path) / "educluster.sqlite3")
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL") or default_db),
+        "LAB_EXECUTOR": env.get("LAB_EXECUTOR", "local"),
+        "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+        "CELERY_RESULT_BACKEND": env.get("CELERY_RESULT_BACKEND") or None,
+        "LAB_WORKERS": int(env.get("LAB_WORKERS") or os.cpu_count() or 1),
+        "MAIL_BACKEND": env.get("MAIL_BACKEND", "outbox"),
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT") or 587),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
+        "MAIL_FROM": env.get("MAIL_FROM", "EduCluster <no-reply@educluster.local>"),
+        "ACTIVITY_PLUGINS": [p for p in (env.get("ACTIVITY_PLUGINS") or "").split(",") if p],
+        "LRS_ENDPOINT": env.get("LRS_ENDPOINT", ""),
+        "LRS_USERNAME": env.get("LRS_USERNAME", ""),
+        "LRS_PASSWORD": env.get("LRS_PASSWORD", ""),
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
+        "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME", "http"),
+        "SERVER_NAME": env.get("SERVER_NAME") or None,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024,
+    }
+
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    # Login throttling: after this many failures, refuse for a delay that doubles each time.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_BASE_LOCK_SECONDS": 30,
+    "INVITATION_DAYS": 14,
+    "PASSWORD_RESET_SECONDS": 3600,
+    "PAGE_SIZE": 25,
+}

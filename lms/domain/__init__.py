@@ -1,0 +1,1 @@
+"""The shared course domain: courses, partners, modules, the Activity base, enrolments."""

@@ -1,0 +1,1 @@
+"""Progress: completion tracking, programs, HR dashboards, certificates, ledger, xAPI."""

@@ -1,0 +1,112 @@
+"""Jinja globals and filters shared by every template, and the role-aware navigation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, request, url_for
+from flask_login import current_user
+
+from lms.markup import render_markdown
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    visible: Callable[[object], bool]
+    order: int = 50
+    prefix: str = ""  # URL prefix that marks the item current
+
+
+def register_nav(
+    app: Flask,
+    label: str,
+    endpoint: str,
+    visible: Callable[[object], bool],
+    order: int = 50,
+    prefix: str = "",
+) -> None:
+    """Add a top-bar link; components call this so core never names their endpoints."""
+    app.extensions.setdefault("lms.nav", []).append(
+        NavItem(label, endpoint, visible, order, prefix)
+    )
+
+
+def nav_items() -> list[dict]:
+    from flask import current_app
+
+    items = []
+    user = current_user
+    for item in sorted(current_app.extensions.get("lms.nav", []), key=lambda i: i.order):
+        if not user.is_authenticated or not item.visible(user):
+            continue
+        url = url_for(item.endpoint)
+        current = request.path.startswith(item.prefix or url)
+        items.append({"label": item.label, "url": url, "current": current})
+    return items
+
+
+def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    return value.strftime(fmt) if value else "—"
+
+
+def format_date(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+def format_number(value, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+STATUS_TAGS = {
+    # status -> (label, tone)
+    "not_started": ("Not started", "neutral"),
+    "in_progress": ("In progress", "info"),
+    "completed": ("Completed", "success"),
+    "failed": ("Failed", "danger"),
+    "overdue": ("Overdue", "danger"),
+    "expired": ("Expired", "warning"),
+    "draft": ("Draft", "neutral"),
+    "in_review": ("In review", "warning"),
+    "published": ("Published", "success"),
+    "archived": ("Archived", "neutral"),
+    "pending": ("Pending", "info"),
+    "accepted": ("Accepted", "success"),
+    "revoked": ("Revoked", "danger"),
+    "active": ("Active", "success"),
+    "withdrawn": ("Withdrawn", "neutral"),
+    "queued": ("Queued", "neutral"),
+    "running": ("Running", "info"),
+    "wrong_answer": ("Wrong answer", "danger"),
+    "compile_error": ("Compile error", "danger"),
+    "runtime_error": ("Runtime error", "danger"),
+    "time_limit": ("Time limit", "warning"),
+    "memory_limit": ("Memory limit", "warning"),
+    "output_limit": ("Output limit", "warning"),
+    "sandbox_error": ("Sandbox error", "danger"),
+    "passed": ("Passed", "success"),
+    "valid": ("Valid", "success"),
+}
+
+
+def status_tag(status: str | None) -> dict:
+    label, tone = STATUS_TAGS.get(
+        status or "", ((status or "").replace("_", " ").capitalize(), "neutral")
+    )
+    return {"label": label, "tone": tone}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["status_tag"] = status_tag
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,34 @@
+"""The foundation boots, logs people in and guards its pages."""
+
+import pytest
+
+
+def test_healthz_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_demo_accounts_log_in(client, auth, demo):
+    response = auth.login("hr@acme.demo")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dashboard")
+    page = client.get("/dashboard")
+    assert b"Henrik Olsen" in page.data
+
+
+def test_security_headers_on_every_response(client):
+    response = client.get("/auth/login")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+
+
+@pytest.mark.browser
+def test_browser_login_smoke(page, demo):
+    from tests.conftest import browser_login
+
+    browser_login(page, "student@uni.demo")
+    assert page.locator("h1").inner_text().startswith("Hello, Sara Lind")

@@ -1,0 +1,1 @@
+"""The lab activity plugin: sandbox runner, languages, grading, executors and worker."""
