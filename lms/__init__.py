@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_plugins(app)
     register_blueprints(app)
     register_components(app)
+    register_progress(app)
     register_cli(app)
     register_hooks(app)
     return app
@@ -79,6 +80,12 @@ def register_components(app: Flask) -> None:
     app.extensions["lms.components"] = components
     for component in components:
         component.init_app(app)
+
+
+def register_progress(app: Flask) -> None:
+    from lms import progress
+
+    progress.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -91,6 +91,16 @@ class ActivityType:
         return {}
 
     # --- archive -----------------------------------------------------------------------------
+    def export_course_data(self, course: Any, files: dict[str, bytes]) -> dict[str, Any] | None:
+        """Course-level data of this type (e.g. the quiz question bank), exported once per course
+        before any activity; ``None`` when the type keeps nothing at course level."""
+        return None
+
+    def import_course_data(
+        self, course: Any, data: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
+        """Restore what :meth:`export_course_data` produced, before the activities are imported."""
+
     def export_content(self, activity: Activity, files: dict[str, bytes]) -> dict[str, Any]:
         """JSON-able content of ``activity`` for the course archive; extra files go in ``files``."""
         return {}

@@ -54,17 +54,21 @@ def instance_path():
 def database_url(instance_path):
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
-        return "sqlite:///" + os.path.join(instance_path, f"test-{_worker()}.sqlite3")
+        yield "sqlite:///" + os.path.join(instance_path, f"test-{_worker()}.sqlite3")
+        return
     from lms.config import normalise_database_url
 
     url = make_url(normalise_database_url(base))
-    name = f"{url.database}_{_worker()}"
+    # One database per worker process: parallel workers (and parallel runs) never collide.
+    name = f"{url.database}_{_worker()}_{os.getpid()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def make_app(database_url: str, instance_path: str, **overrides):

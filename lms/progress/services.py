@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
 from lms.domain.models import Activity, CompletionRule
 from lms.extensions import db
 from lms.models import User
+from lms.progress import signals
 from lms.progress.models import ActivityCompletion, CourseCompletion
 from lms.timeutil import utcnow
 
@@ -45,9 +47,14 @@ def record_activity_event(
             row.grade = grade
     else:
         raise ValueError(f"unknown learning event {event!r}")
+    was_completed = row.completed
     if row.overridden_by_id is None:
         _apply_rule(row, activity, now)
     db.session.flush()
+    app = current_app._get_current_object()
+    signals.activity_event.send(app, user=user, activity=activity, event=event, grade=grade)
+    if row.completed and not was_completed:
+        signals.activity_completed.send(app, user=user, activity=activity, completion=row)
     update_course_completion(user.id, activity.course_id)
     return row
 
@@ -107,12 +114,18 @@ def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
         complete = cc.grade is not None and cc.grade >= course.completion_min_grade
     touched = [r.updated_at or r.viewed_at for r in rows.values() if r.viewed_at]
     cc.last_activity_at = max(touched) if touched else cc.last_activity_at
+    newly_completed = complete and cc.state != "completed"
     if complete:
-        if cc.state != "completed":
+        if newly_completed:
             cc.completed_at = utcnow()
         cc.state = "completed"
     else:
         cc.completed_at = None
         cc.state = "in_progress" if rows else "not_started"
     db.session.flush()
+    if newly_completed:
+        user = db.session.get(User, user_id)
+        signals.course_completed.send(
+            current_app._get_current_object(), user=user, course=course, completion=cc
+        )
     return cc

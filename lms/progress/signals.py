@@ -1,0 +1,24 @@
+"""Learning events as blinker signals, sent inside the transaction that caused them.
+
+Progress services send them; certificates, the ledger and xAPI subscribe. Handlers run at once,
+in the same request or task, and must flush (never commit).
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sender: the app; kwargs: user, course, enrolment, method
+enrolled = _signals.signal("enrolled")
+#: sender: the app; kwargs: user, activity, event ("viewed"|"submitted"|"graded"), grade, details
+activity_event = _signals.signal("activity-event")
+#: sender: the app; kwargs: user, activity, completion (ActivityCompletion)
+activity_completed = _signals.signal("activity-completed")
+#: sender: the app; kwargs: user, course, completion (CourseCompletion)
+course_completed = _signals.signal("course-completed")
+#: sender: the app; kwargs: user, course, completion (CourseCompletion)
+course_failed = _signals.signal("course-failed")
+#: sender: the app; kwargs: user, program, assignment
+program_completed = _signals.signal("program-completed")
