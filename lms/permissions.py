@@ -199,5 +199,24 @@ def _course_override(user: User, obj: Any) -> bool:
     return is_author(user, _course(obj))
 
 
+# --- certificates ----------------------------------------------------------------------------
+@capability("certificate.view")
+def _certificate_view(user: User, obj: Any) -> bool:
+    """The learner, and the HR managers and org admins of the learner's organizations."""
+    if obj is None:
+        return False
+    if obj.user_id == user.id:
+        return True
+    return any(_roles(user, org_id) & {Role.ORG_ADMIN, Role.HR} for org_id in obj.learner_org_ids)
+
+
+@capability("certificate.revoke")
+def _certificate_revoke(user: User, obj: Any) -> bool:
+    """Admins of the issuing organization (course partners, or the program's organization)."""
+    if obj is None:
+        return False
+    return any(Role.ORG_ADMIN in _roles(user, org_id) for org_id in obj.issuer_org_ids)
+
+
 def init_app(app) -> None:
     app.jinja_env.globals["can"] = lambda name, obj=None: can(current_user, name, obj)
