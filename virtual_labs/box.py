@@ -1,0 +1,387 @@
+"""One bubblewrap box: build its command line, start it as a pool user, feed and watch it.
+
+This is the low-level half of the sandbox (``sandbox.py`` is the API). A box sees only ``/usr``
+(and the few read-only files its language needs), a fresh ``/proc`` and minimal ``/dev``, a
+fresh size-limited tmpfs for ``/tmp``, and ``/box``: its work directory. Every namespace is
+unshared (no network at all: a new net namespace holds only a down loopback), capabilities are
+dropped, the environment is cleared, user namespaces cannot be nested, and resource limits are set
+before ``bwrap`` is exec'd so they bind the whole tree.
+
+Output is read incrementally with ``selectors`` and the box is killed at the output cap or at the
+wall limit; the box's pid 1 (bwrap's reaper) is killed, which makes the kernel kill everything
+else in its pid namespace, so nothing outlives a run, not even a double-forked daemon.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import math
+import os
+import re
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+
+BWRAP = os.environ.get("LAB_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
+PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin") or "/usr/bin/prlimit"
+BOX = "/box"
+BOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+# The environment bwrap itself starts with (also what the box's /proc/1/environ shows).
+_BWRAP_ENV: dict[str, str] = {}
+_PR_SET_PDEATHSIG = 1
+_GRACE_S = 2.0
+_CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one run (CPU and wall seconds, MB, processes, KB)."""
+
+    cpu_s: float = 2.0
+    wall_s: float = 5.0
+    memory_mb: int = 256
+    procs: int = 16
+    output_kb: int = 64
+    file_kb: int = 1024
+    open_files: int = 64
+
+    def with_overrides(self, **overrides) -> Limits:
+        """A copy with the given (non-``None``) values replaced, checked to be positive."""
+        names = {f.name for f in fields(self)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise TypeError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        for key, value in clean.items():
+            if not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"limit {key} must be a positive number, got {value!r}")
+        return replace(self, **clean)
+
+
+@dataclass
+class BoxOutcome:
+    """What happened in a box, before any verdict is given."""
+
+    exit_code: int | None = None
+    signal: int | None = None
+    stdout: bytes = b""
+    stderr: bytes = b""
+    overflow: bool = False
+    timed_out: bool = False
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    memory_kb: int = 0
+    setup_error: str | None = None
+
+
+def _system_mounts() -> tuple[str, ...]:
+    """Read-only binds every box gets, computed once: /usr and the merged-/usr symlinks."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(name):
+            args += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            args += ["--ro-bind", name, name]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    return tuple(args)
+
+
+_SYSTEM_MOUNTS = _system_mounts()
+
+
+def _bwrap_supports_size() -> bool:
+    try:
+        out = subprocess.run([BWRAP, "--help"], capture_output=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return b"--size" in out
+
+
+_SUPPORTS_SIZE: bool | None = None
+
+
+def _tmpfs(path: str, size_bytes: int) -> list[str]:
+    """A fresh tmpfs at ``path``, size-limited when this bwrap can (0.8+): it is host memory."""
+    global _SUPPORTS_SIZE
+    if _SUPPORTS_SIZE is None:
+        _SUPPORTS_SIZE = _bwrap_supports_size()
+    if _SUPPORTS_SIZE:
+        return ["--size", str(size_bytes), "--perms", "1777", "--tmpfs", path]
+    return ["--tmpfs", path]
+
+
+def build_argv(
+    command: Sequence[str],
+    limits: Limits,
+    *,
+    info_fd: int,
+    ro_files: Sequence[tuple[str, str]] = (),
+    writable_dir: str | None = None,
+    readonly_paths: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    pooled: bool = True,
+) -> list[str]:
+    """The bwrap command line for one box.
+
+    ``ro_files`` are (host path, path under /box) bound read-only into a fresh tmpfs work
+    directory; ``writable_dir`` instead binds a host directory read-write as /box (compile step).
+    """
+    argv = [
+        BWRAP,
+        "--info-fd",
+        str(info_fd),
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "sandbox",
+        "--clearenv",
+    ]
+    if not pooled:
+        argv += ["--uid", "65534", "--gid", "65534"]
+    for key, value in {**BOX_ENV, **(env or {})}.items():
+        argv += ["--setenv", key, value]
+    argv += _SYSTEM_MOUNTS
+    for path in readonly_paths:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    scratch = max(limits.file_kb * 1024 * 2, 1 << 20)
+    argv += _tmpfs("/tmp", scratch)
+    if writable_dir is not None:
+        argv += ["--bind", writable_dir, BOX]
+    else:
+        argv += _tmpfs(BOX, scratch)
+        for host, rel in ro_files:
+            argv += ["--ro-bind", host, f"{BOX}/{rel}"]
+    argv += ["--chdir", BOX]
+    if not pooled:
+        # Best effort without a pool: the kernel counts processes per user namespace.
+        argv += [PRLIMIT, f"--nproc={limits.procs + 1}", "--"]
+    argv += list(command)
+    return argv
+
+
+def _load_libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def _child_setup(limits: Limits, address_space_extra_mb: int, pooled: bool):
+    """A preexec function: runs in the forked child after setuid, right before exec(bwrap)."""
+    mb = 1024 * 1024
+    cpu = max(1, math.ceil(limits.cpu_s))
+    memory = (limits.memory_mb + address_space_extra_mb) * mb
+    settings = [
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_AS, (memory, memory)),
+        (resource.RLIMIT_FSIZE, (limits.file_kb * 1024,) * 2),
+        (resource.RLIMIT_NOFILE, (limits.open_files,) * 2),
+        (resource.RLIMIT_CORE, (0, 0)),
+        (resource.RLIMIT_STACK, (min(64, limits.memory_mb) * mb,) * 2),
+    ]
+    if pooled:
+        # The box's uid is its own: + 2 for bwrap's monitor and the box's pid 1.
+        settings.append((resource.RLIMIT_NPROC, (limits.procs + 2,) * 2))
+    parent = os.getpid()
+
+    def setup() -> None:
+        for which, value in settings:
+            resource.setrlimit(which, value)
+        if _LIBC is not None:
+            # Kill bwrap (and so the box) if this worker dies mid-run.
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    return setup
+
+
+def _read_child_pid(fd: int) -> int | None:
+    with contextlib.suppress(OSError):
+        match = re.search(rb'"child-pid"\s*:\s*(\d+)', os.read(fd, 4096))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def run_box(
+    argv_for_fd,
+    limits: Limits,
+    *,
+    stdin: bytes = b"",
+    uid: int | None = None,
+    address_space_extra_mb: int = 0,
+    output_cap: int | None = None,
+) -> BoxOutcome:
+    """Start the box (``argv_for_fd(info_fd)`` gives its command line) and supervise it."""
+    info_r, info_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+    pooled = uid is not None
+    extra = {"user": uid, "group": uid, "extra_groups": []} if pooled else {}
+    cap = output_cap if output_cap is not None else limits.output_kb * 1024
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv_for_fd(info_w),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(info_w,),
+            env=_BWRAP_ENV,
+            cwd="/",
+            start_new_session=True,
+            preexec_fn=_child_setup(limits, address_space_extra_mb, pooled),
+            **extra,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        os.close(info_r)
+        os.close(info_w)
+        return BoxOutcome(setup_error=f"could not start bwrap: {exc}")
+    os.close(info_w)
+    try:
+        outcome = _supervise(proc, stdin, started + limits.wall_s, cap, info_r)
+    finally:
+        os.close(info_r)
+    outcome.wall_s = time.monotonic() - started
+    return outcome
+
+
+def _supervise(
+    proc: subprocess.Popen, stdin: bytes, deadline: float, cap: int, info_fd: int
+) -> BoxOutcome:
+    outcome = BoxOutcome()
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    buffers = {out_fd: bytearray(), err_fd: bytearray()}
+    pidfd = os.pidfd_open(proc.pid)
+    sel = selectors.DefaultSelector()
+    for fd in buffers:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    sel.register(pidfd, selectors.EVENT_READ)
+    stdin_fd = proc.stdin.fileno()
+    pending = memoryview(stdin)
+    if pending:
+        os.set_blocking(stdin_fd, False)
+        sel.register(stdin_fd, selectors.EVENT_WRITE)
+    else:
+        proc.stdin.close()
+    exited = killed = False
+    kill_deadline = deadline
+
+    def kill_box() -> None:
+        nonlocal killed, kill_deadline
+        if not killed:
+            killed = True
+            kill_deadline = time.monotonic() + _GRACE_S
+            # Killing the box's pid 1 makes the kernel kill its whole pid namespace, and lets
+            # bwrap's monitor (our child) reap it, so the usage figures still add up.
+            _kill(_read_child_pid(info_fd) or proc.pid)
+
+    try:
+        while not (exited and out_fd not in sel.get_map() and err_fd not in sel.get_map()):
+            now = time.monotonic()
+            if now >= kill_deadline:
+                if killed:
+                    _kill(proc.pid)  # pid 1 did not go quietly: take bwrap down too
+                    break
+                outcome.timed_out = True
+                kill_box()
+                continue
+            for key, _ in sel.select(kill_deadline - now):
+                if key.fd == pidfd:
+                    exited = True
+                    sel.unregister(pidfd)
+                elif key.fd == stdin_fd:
+                    try:
+                        pending = pending[os.write(stdin_fd, pending[:_CHUNK]) :]
+                    except BlockingIOError:
+                        continue
+                    except OSError:  # the program closed its stdin or exited: fine
+                        pending = pending[:0]
+                    if not pending:
+                        sel.unregister(stdin_fd)
+                        proc.stdin.close()
+                else:
+                    state = _drain(key.fd, buffers[key.fd], cap)
+                    if state is not None:
+                        sel.unregister(key.fd)
+                    if state == "overflow":
+                        outcome.overflow = True
+                        kill_box()
+    finally:
+        sel.close()
+        os.close(pidfd)
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait
+    proc.stdout.close()
+    proc.stderr.close()
+    outcome.stdout, outcome.stderr = bytes(buffers[out_fd]), bytes(buffers[err_fd])
+    return _finish(outcome, status, usage)
+
+
+def _drain(fd: int, buf: bytearray, cap: int) -> str | None:
+    """Read what is there: "eof", "overflow" (kept up to the cap) or None to keep reading."""
+    try:
+        data = os.read(fd, _CHUNK)
+    except BlockingIOError:
+        return None
+    if not data:
+        return "eof"
+    room = cap - len(buf)
+    buf += data[:room]
+    return "overflow" if len(data) > room else None
+
+
+def _finish(outcome: BoxOutcome, status: int, usage) -> BoxOutcome:
+    outcome.cpu_s = usage.ru_utime + usage.ru_stime
+    outcome.memory_kb = usage.ru_maxrss
+    if os.WIFSIGNALED(status):
+        outcome.signal = os.WTERMSIG(status)
+    else:
+        code = os.WEXITSTATUS(status)
+        # bwrap reports a program killed by signal N as exit status 128 + N.
+        if 128 < code < 128 + 65:
+            outcome.signal = code - 128
+        else:
+            outcome.exit_code = code
+    if (
+        outcome.exit_code == 1
+        and outcome.stderr.startswith(b"bwrap: ")
+        and outcome.stdout == b""
+        and b"\n" not in outcome.stderr.rstrip(b"\n")
+    ):
+        outcome.setup_error = outcome.stderr.decode("utf-8", "replace").strip()
+    return outcome
+
+
+def set_owner(path: str, uid: int | None) -> None:
+    """Give a work directory tree to the pool user (a no-op outside the pool)."""
+    if uid is None:
+        return
+    for root, dirs, files in os.walk(path):
+        os.chown(root, uid, uid)
+        for name in dirs + files:
+            with contextlib.suppress(FileNotFoundError):
+                os.lchown(os.path.join(root, name), uid, uid)

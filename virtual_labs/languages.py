@@ -1,0 +1,160 @@
+"""The lab languages: one small declarative entry each.
+
+Adding a language is a few lines: a source file name, an optional compile command, a run
+command and default limits. Commands are argv lists run inside the sandbox with the work
+directory as the current directory; ``{sources}`` expands to every submitted file ending in one
+of ``source_exts`` and ``{memory_mb}`` to the run's memory limit. Interpreter and compiler paths
+are resolved once at import to real files under ``/usr``, so the box only needs ``/usr``
+(plus ``/etc/ld.so.cache``) read-only and never ``/etc/alternatives`` or a venv.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+
+
+def _resolve(*candidates: str) -> str | None:
+    """The real path of the first candidate that exists (a name is looked up on PATH).
+
+    A virtualenv or pyenv shim would pull the host's home or the app's directory into the box,
+    so only executables whose real path lives under ``/usr`` are accepted.
+    """
+    for candidate in candidates:
+        path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
+        if not path or not os.path.exists(path):
+            continue
+        real = os.path.realpath(path)
+        if real.startswith("/usr/") and os.access(real, os.X_OK):
+            return real
+    return None
+
+
+@dataclass(frozen=True)
+class DefaultLimits:
+    """Per-language defaults (see ``sandbox.Limits``); ``None`` keeps the global default."""
+
+    cpu_s: float | None = None
+    wall_s: float | None = None
+    memory_mb: int | None = None
+    procs: int | None = None
+
+
+@dataclass(frozen=True)
+class Language:
+    """How to compile and run one language inside the sandbox."""
+
+    key: str
+    label: str
+    source_file: str
+    run: tuple[str, ...]
+    compile: tuple[str, ...] | None = None
+    source_exts: tuple[str, ...] = ()
+    editor_mode: str = "text/plain"
+    # Default run limits and the compile step's own (more generous) limits.
+    limits: DefaultLimits = field(default_factory=DefaultLimits)
+    compile_limits: DefaultLimits = field(
+        default_factory=lambda: DefaultLimits(cpu_s=10, wall_s=20, memory_mb=1024, procs=16)
+    )
+    # Extra address space on top of the memory limit for runtimes that reserve a lot of virtual
+    # memory they never touch (V8). The real heap is capped by the runtime's own flag.
+    address_space_extra_mb: int = 0
+    # Host paths bound read-only (besides /usr, which every language needs).
+    readonly_paths: tuple[str, ...] = ("/etc/ld.so.cache",)
+    # Environment variables added to the minimal PATH/LANG/HOME.
+    env: tuple[tuple[str, str], ...] = ()
+    available: bool = True
+    missing: str = ""
+
+    @property
+    def compiled(self) -> bool:
+        return self.compile is not None
+
+
+def _language(key: str, label: str, binary: tuple[str, ...], **fields) -> Language:
+    """Build an entry, marking it unavailable (with a reason) when its tool is missing."""
+    path = _resolve(*binary)
+    if path is None:
+        return Language(
+            key=key, label=label, available=False, missing=f"{binary[0]} not found", **fields
+        )
+    subst = {"@BIN": path}
+    fields = {
+        name: tuple(subst.get(part, part) for part in value)
+        if name in ("run", "compile") and value is not None
+        else value
+        for name, value in fields.items()
+    }
+    return Language(key=key, label=label, **fields)
+
+
+LANGUAGES: dict[str, Language] = {
+    lang.key: lang
+    for lang in (
+        _language(
+            "python",
+            "Python 3",
+            ("/usr/bin/python3",),
+            source_file="main.py",
+            source_exts=(".py",),
+            # -E/-s: ignore PYTHON* variables and the user site; -B: never write .pyc files.
+            # Not -I: it would drop the script's directory from sys.path (multi-file labs).
+            run=("@BIN", "-B", "-E", "-s", "main.py"),
+            editor_mode="python",
+        ),
+        _language(
+            "c",
+            "C (gcc)",
+            ("/usr/bin/gcc", "gcc"),
+            source_file="main.c",
+            source_exts=(".c",),
+            compile=("@BIN", "-O2", "-std=c17", "-Wall", "-o", "main", "{sources}", "-lm"),
+            run=("./main",),
+            editor_mode="text/x-csrc",
+        ),
+        _language(
+            "cpp",
+            "C++ (g++)",
+            ("/usr/bin/g++", "g++"),
+            source_file="main.cpp",
+            source_exts=(".cpp", ".cc"),
+            compile=("@BIN", "-O2", "-std=c++17", "-Wall", "-o", "main", "{sources}", "-lm"),
+            run=("./main",),
+            editor_mode="text/x-c++src",
+        ),
+        _language(
+            "javascript",
+            "JavaScript (Node.js)",
+            ("/usr/bin/node", "node", "nodejs"),
+            source_file="main.js",
+            source_exts=(".js",),
+            # V8 reserves a large virtual range up front: the heap is capped by its own flag and
+            # the address space gets headroom; fewer helper threads keep it inside the procs limit.
+            run=(
+                "@BIN",
+                "--max-old-space-size={memory_mb}",
+                "--v8-pool-size=1",
+                "--stack-size=4000",
+                "main.js",
+            ),
+            address_space_extra_mb=1024,
+            env=(("UV_THREADPOOL_SIZE", "1"), ("NODE_OPTIONS", "")),
+            limits=DefaultLimits(procs=32),
+            editor_mode="javascript",
+        ),
+    )
+}
+
+
+def get_language(key: str) -> Language:
+    """The language ``key``; raises ``KeyError`` with the known keys when unknown."""
+    try:
+        return LANGUAGES[key]
+    except KeyError:
+        raise KeyError(f"unknown language {key!r} (known: {', '.join(LANGUAGES)})") from None
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(key, label) pairs of the languages installed on this machine, for forms."""
+    return [(lang.key, lang.label) for lang in LANGUAGES.values() if lang.available]

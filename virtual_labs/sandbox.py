@@ -1,0 +1,435 @@
+"""The lab sandbox API: compile and run learner programs in bubblewrap boxes.
+
+Every run, compile steps included, goes through ``box.run_box``: a fresh box per run, as its own
+pool user, with CPU/wall/memory/process/file/output limits (see ``box`` and ``uidpool`` for how).
+Learner code never runs unsandboxed: when ``sandbox_status()`` is not ok, labs are disabled.
+
+- ``run_program(language, files, stdin, args, limits)``: compile if needed, then run once.
+- ``prepare(language, files, limits)``: compile once, then ``Prepared.run(...)`` many times (one
+  fresh box per test). A run sees the prepared files read-only in a fresh, size-limited tmpfs
+  work directory, so it can create scratch files but never sees a previous run's leftovers.
+
+Verdicts: ``ok``, ``compile_error``, ``runtime_error``, ``time_limit`` (CPU limit: SIGXCPU or
+measured CPU over the limit; or the wall limit), ``memory_limit`` (an allocation failure message
+such as ``MemoryError``/``std::bad_alloc``/V8's out-of-memory, or a crash with peak memory near
+the limit), ``output_limit`` (stdout or stderr over the cap, and also a file over the file size
+limit: SIGXFSZ, or Python's EFBIG/ENOSPC errors, since writing a huge file is producing too much
+output), ``sandbox_error`` (bwrap could not set the box up).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+
+from . import uidpool
+from .box import BWRAP, BoxOutcome, Limits, build_argv, run_box, set_owner
+from .languages import Language, get_language
+
+__all__ = [
+    "Limits",
+    "RunResult",
+    "Prepared",
+    "prepare",
+    "run_program",
+    "sandbox_status",
+    "language_limits",
+    "VERDICTS",
+]
+
+VERDICTS = (
+    "ok",
+    "compile_error",
+    "runtime_error",
+    "time_limit",
+    "memory_limit",
+    "output_limit",
+    "sandbox_error",
+)
+COMPILE_OUTPUT_CAP = 64 * 1024
+MAX_FILES = 64
+MAX_FILES_BYTES = 8 * 1024 * 1024
+_MEMORY_MARKERS = (
+    b"MemoryError",
+    b"std::bad_alloc",
+    b"JavaScript heap out of memory",
+    b"Fatal process out of memory",
+    b"Cannot allocate memory",
+    b"out of memory",
+)
+_FILE_LIMIT_MARKERS = (b"[Errno 27] File too large", b"[Errno 28] No space left on device")
+_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGKILL, signal.SIGABRT, signal.SIGBUS}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run (or of a failed compile step)."""
+
+    verdict: str
+    exit_code: int | None = None
+    signal: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    compile_output: str = ""
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    memory_kb: int = 0
+    truncated: bool = False
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["cpu_s"] = round(self.cpu_s, 4)
+        data["wall_s"] = round(self.wall_s, 4)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> RunResult:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def language_limits(language: str | Language, limits: Limits | None = None) -> Limits:
+    """``limits`` if given, else the global defaults with the language's own overrides."""
+    if limits is not None:
+        return limits
+    lang = get_language(language) if isinstance(language, str) else language
+    return Limits().with_overrides(**asdict(lang.limits))
+
+
+def _compile_limits(lang: Language) -> Limits:
+    return Limits(output_kb=COMPILE_OUTPUT_CAP // 1024, file_kb=64 * 1024).with_overrides(
+        **asdict(lang.compile_limits)
+    )
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _verdict(o: BoxOutcome, limits: Limits) -> str:
+    if o.setup_error:
+        return "sandbox_error"
+    if o.overflow:
+        return "output_limit"
+    if o.timed_out or o.signal == signal.SIGXCPU or o.cpu_s > limits.cpu_s:
+        return "time_limit"
+    if o.signal == signal.SIGXFSZ:
+        return "output_limit"
+    if o.exit_code == 0 and o.signal is None:
+        return "ok"
+    if any(marker in o.stderr for marker in _MEMORY_MARKERS):
+        return "memory_limit"
+    if o.signal in _CRASH_SIGNALS and o.memory_kb >= 0.85 * limits.memory_mb * 1024:
+        return "memory_limit"
+    if any(marker in o.stderr for marker in _FILE_LIMIT_MARKERS):
+        return "output_limit"
+    return "runtime_error"
+
+
+def _result(o: BoxOutcome, limits: Limits) -> RunResult:
+    stderr = _decode(o.stderr)
+    if o.setup_error:
+        stderr = f"sandbox error: {o.setup_error}"
+    return RunResult(
+        verdict=_verdict(o, limits),
+        exit_code=o.exit_code,
+        signal=o.signal,
+        stdout=_decode(o.stdout),
+        stderr=stderr,
+        cpu_s=o.cpu_s,
+        wall_s=o.wall_s,
+        memory_kb=o.memory_kb,
+        truncated=o.overflow,
+    )
+
+
+def _check_name(name: str) -> str:
+    """A safe relative file name (no absolute paths, ``..``, hidden tricks or odd characters)."""
+    parts = name.split("/")
+    if (
+        not name
+        or len(name) > 200
+        or name.startswith("/")
+        or any(p in ("", ".", "..") for p in parts)
+        or not all(c.isalnum() or c in "._-/" for c in name)
+        or name.startswith("-")
+    ):
+        raise ValueError(f"invalid file name {name!r}")
+    return name
+
+
+def _write_files(directory: str, files: Mapping[str, str | bytes]) -> list[tuple[str, str]]:
+    if len(files) > MAX_FILES:
+        raise ValueError(f"too many files ({len(files)} > {MAX_FILES})")
+    total = 0
+    written = []
+    for name, content in files.items():
+        rel = _check_name(name)
+        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        total += len(data)
+        if total > MAX_FILES_BYTES:
+            raise ValueError("the files are too large")
+        path = os.path.join(directory, rel)
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        os.chmod(path, 0o644)
+        written.append((path, rel))
+    return written
+
+
+def _seal(directory: str) -> list[tuple[str, str]]:
+    """After compiling: hand the tree back to us, readable by every pool user, and list it."""
+    listing = []
+    for root, dirs, files in os.walk(directory):
+        os.chown(root, os.geteuid(), os.getegid())
+        os.chmod(root, 0o755)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in files:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode):
+                continue  # symlinks or fifos left by a build are not passed on
+            os.chown(path, os.geteuid(), os.getegid())
+            os.chmod(path, 0o755 if info.st_mode & 0o100 else 0o644)
+            listing.append((path, os.path.relpath(path, directory)))
+    return sorted(listing, key=lambda item: item[1])
+
+
+def _expand(command: Sequence[str], *, sources: Sequence[str], memory_mb: int) -> list[str]:
+    argv = []
+    for part in command:
+        if part == "{sources}":
+            argv += sources
+        else:
+            argv.append(part.replace("{memory_mb}", str(memory_mb)))
+    return argv
+
+
+class Prepared:
+    """A submission written out (and compiled, once) for any number of runs."""
+
+    def __init__(
+        self,
+        language: str,
+        files: Mapping[str, str | bytes],
+        limits: Limits | None = None,
+    ) -> None:
+        self.language = get_language(language)
+        self.limits = language_limits(self.language, limits)
+        self.compile_result: RunResult | None = None
+        self._dir = tempfile.mkdtemp(prefix="prep-", dir=uidpool.ensure_base_dir())
+        try:
+            written = _write_files(self._dir, files)
+            if not self.language.available:
+                self.compile_result = RunResult(
+                    verdict="sandbox_error",
+                    stderr=f"{self.language.label} is not installed on this server "
+                    f"({self.language.missing})",
+                )
+            elif self.language.compiled:
+                self.compile_result = self._compile(written)
+            self._files = _seal(self._dir)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def ok(self) -> bool:
+        return self.compile_result is None or self.compile_result.verdict == "ok"
+
+    def _compile(self, written: list[tuple[str, str]]) -> RunResult:
+        lang = self.language
+        limits = _compile_limits(lang)
+        sources = [rel for _, rel in written if rel.endswith(lang.source_exts)]
+        command = _expand(lang.compile, sources=sources, memory_mb=limits.memory_mb)
+
+        def run(uid: int | None) -> BoxOutcome:
+            set_owner(self._dir, uid)
+            return _run_as(uid, command, limits, lang, writable_dir=self._dir)
+
+        outcome = _with_lease(run)
+        output = _decode(outcome.stdout + outcome.stderr)
+        if outcome.setup_error:
+            return RunResult(
+                verdict="sandbox_error", stderr=f"sandbox error: {outcome.setup_error}"
+            )
+        verdict = "ok" if outcome.exit_code == 0 and outcome.signal is None else "compile_error"
+        if outcome.timed_out or (outcome.signal == signal.SIGXCPU):
+            output += "\nThe compiler exceeded its time limit."
+        elif outcome.overflow:
+            output += "\n(compiler output truncated)"
+        return RunResult(
+            verdict=verdict,
+            exit_code=outcome.exit_code,
+            signal=outcome.signal,
+            compile_output=output,
+            cpu_s=outcome.cpu_s,
+            wall_s=outcome.wall_s,
+            memory_kb=outcome.memory_kb,
+            truncated=outcome.overflow,
+        )
+
+    def run(
+        self,
+        stdin: str | bytes = b"",
+        args: Sequence[str] = (),
+        limits: Limits | None = None,
+        *,
+        extra_files: Mapping[str, str | bytes] | None = None,
+        command: Sequence[str] | None = None,
+    ) -> RunResult:
+        """Run the prepared program once in a fresh box.
+
+        ``extra_files`` are added read-only next to the submission for this run only (the
+        grading harness); ``command`` replaces the language's run command (``args`` follow it).
+        """
+        if not self.ok:
+            return self.compile_result
+        limits = limits or self.limits
+        files = dict((rel, host) for host, rel in self._files)
+        extra_dir = None
+        try:
+            if extra_files:
+                extra_dir = tempfile.mkdtemp(prefix="extra-", dir=uidpool.ensure_base_dir())
+                os.chmod(extra_dir, 0o755)
+                for host, rel in _write_files(extra_dir, extra_files):
+                    files[rel] = host
+            argv = _expand(command or self.language.run, sources=[], memory_mb=limits.memory_mb) + [
+                str(a) for a in args
+            ]
+            data = stdin.encode("utf-8") if isinstance(stdin, str) else bytes(stdin)
+            outcome = _with_lease(
+                lambda uid: _run_as(
+                    uid,
+                    argv,
+                    limits,
+                    self.language,
+                    stdin=data,
+                    ro_files=[(host, rel) for rel, host in sorted(files.items())],
+                )
+            )
+        finally:
+            if extra_dir:
+                shutil.rmtree(extra_dir, ignore_errors=True)
+        return _result(outcome, limits)
+
+    def close(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _run_as(
+    uid: int | None,
+    command: Sequence[str],
+    limits: Limits,
+    lang: Language,
+    *,
+    stdin: bytes = b"",
+    writable_dir: str | None = None,
+    ro_files: Sequence[tuple[str, str]] = (),
+) -> BoxOutcome:
+    def argv(info_fd: int) -> list[str]:
+        return build_argv(
+            command,
+            limits,
+            info_fd=info_fd,
+            ro_files=ro_files,
+            writable_dir=writable_dir,
+            readonly_paths=lang.readonly_paths,
+            env=dict(lang.env),
+            pooled=uid is not None,
+        )
+
+    return run_box(
+        argv,
+        limits,
+        stdin=stdin,
+        uid=uid,
+        address_space_extra_mb=lang.address_space_extra_mb,
+    )
+
+
+def _with_lease(fn) -> BoxOutcome:
+    try:
+        lease = uidpool.lease_uid()
+    except (uidpool.PoolExhausted, OSError) as exc:
+        return BoxOutcome(setup_error=str(exc))
+    with lease:
+        return fn(lease.uid)
+
+
+def prepare(
+    language: str, files: Mapping[str, str | bytes], limits: Limits | None = None
+) -> Prepared:
+    """Write the submission out and compile it once (use as a context manager)."""
+    return Prepared(language, files, limits)
+
+
+def run_program(
+    language: str,
+    files: Mapping[str, str | bytes],
+    stdin: str | bytes = b"",
+    args: Sequence[str] = (),
+    limits: Limits | None = None,
+) -> RunResult:
+    """Compile (if the language needs it) and run a program once."""
+    with prepare(language, files, limits) as prepared:
+        if not prepared.ok:
+            return prepared.compile_result
+        result = prepared.run(stdin, args)
+        if prepared.compile_result is not None:
+            result = replace(result, compile_output=prepared.compile_result.compile_output)
+        return result
+
+
+_status: tuple[bool, str] | None = None
+_status_lock = threading.Lock()
+
+
+def sandbox_mode() -> str:
+    """How boxes are isolated on this host, in words (for the admin page and selftest)."""
+    if uidpool.IS_ROOT:
+        return f"one host user per box from uids {uidpool.UIDS.start}-{uidpool.UIDS.stop - 1}"
+    return "user namespace as nobody (not root: process limits are best effort)"
+
+
+def sandbox_status(refresh: bool = False) -> tuple[bool, str]:
+    """(usable, message): bwrap is installed and a trivial box works. Cached per process."""
+    global _status
+    with _status_lock:
+        if _status is not None and not refresh:
+            return _status
+        _status = _check_sandbox()
+        return _status
+
+
+def _check_sandbox() -> tuple[bool, str]:
+    if not (os.path.isfile(BWRAP) and os.access(BWRAP, os.X_OK)):
+        return (
+            False,
+            "Labs are disabled: bubblewrap (bwrap) is not installed on this server. "
+            "Install it (apt-get install bubblewrap) and restart.",
+        )
+    try:
+        uidpool.ensure_base_dir()
+    except OSError as exc:
+        return False, f"Labs are disabled: the sandbox directory is unusable ({exc})."
+    probe = get_language("python")
+    outcome = _with_lease(lambda uid: _run_as(uid, ["/usr/bin/true"], Limits(), probe, ro_files=()))
+    if outcome.setup_error or outcome.exit_code != 0:
+        detail = (
+            outcome.setup_error or _decode(outcome.stderr).strip() or f"exit {outcome.exit_code}"
+        )
+        return False, f"Labs are disabled: the sandbox self-check failed ({detail})."
+    return True, f"Sandbox ready: bubblewrap, {sandbox_mode()}."

@@ -1,0 +1,148 @@
+"""Per-run host users for the sandbox, and the private directory the boxes work in.
+
+``RLIMIT_NPROC`` counts the processes of a *user*, and it does not bind root. So, when the app
+runs as root (CI, a container), every box runs as its own unprivileged host uid taken from a pool
+(60000-60063 by default, ``LAB_SANDBOX_UIDS=first-last``), like Jobe's per-job users. A uid is
+leased with an exclusive ``flock`` on ``<base>/locks/<uid>.lock``: flock locks belong to the open
+file, so leases exclude each other across threads *and* processes (local worker threads, Celery
+worker processes, parallel test workers), and a crashed holder releases its lease automatically.
+The leased uid owns nothing on the host and no other run uses it at the same time, so the
+process limit set before ``bwrap`` starts is exactly the box's own budget (the kernel charges the
+tasks of a user namespace to its creator's uid as well).
+
+When the app does not run as root (a developer laptop), there is no pool: ``bwrap`` creates a user
+namespace mapping the developer's uid to ``nobody`` and the process limit is applied inside the box
+by ``prlimit``, which the kernel counts per user namespace. That is a best effort only: production
+and CI run as root with the pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import random
+import stat
+import threading
+import time
+from dataclasses import dataclass
+
+IS_ROOT = os.geteuid() == 0
+
+
+def _uid_range() -> range:
+    spec = os.environ.get("LAB_SANDBOX_UIDS", "60000-60063")
+    first, _, last = spec.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+UIDS = _uid_range()
+
+
+def base_dir() -> str:
+    """The sandbox's private base directory (created on first use).
+
+    Root: ``/tmp/educluster-sandbox``, mode 0711 (pool users may traverse to their own work
+    directory, whose random name they cannot list). Others get a directory of their own.
+    """
+    default = "/tmp/educluster-sandbox" if IS_ROOT else f"/tmp/educluster-sandbox-{os.geteuid()}"
+    return os.environ.get("LAB_SANDBOX_DIR", default)
+
+
+_base_lock = threading.Lock()
+_base_ready: str | None = None
+
+
+def ensure_base_dir() -> str:
+    """Create (or check) the base and lock directories; refuses a path someone else controls."""
+    global _base_ready
+    path = base_dir()
+    if _base_ready == path:
+        return path
+    with _base_lock:
+        for directory, mode in ((path, 0o711), (os.path.join(path, "locks"), 0o700)):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(directory, mode)
+            info = os.lstat(directory)
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+                raise OSError(
+                    errno.EPERM, f"{directory} is not a directory owned by uid {os.geteuid()}"
+                )
+            if stat.S_IMODE(info.st_mode) != mode:
+                os.chmod(directory, mode)
+        _base_ready = path
+    return path
+
+
+@dataclass
+class Lease:
+    """A leased host uid (``None`` outside the pool) held until ``release()``."""
+
+    uid: int | None
+    _fd: int | None = None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with _held_lock:
+                _held.discard(self.uid)
+            os.close(self._fd)  # closing the file drops the flock
+            self._fd = None
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+_held: set[int] = set()
+_held_lock = threading.Lock()
+
+
+class PoolExhausted(RuntimeError):
+    pass
+
+
+def lease_uid(timeout: float = 60.0) -> Lease:
+    """Lease a free uid from the pool (waiting up to ``timeout`` seconds for one)."""
+    if not IS_ROOT:
+        return Lease(uid=None)
+    locks = os.path.join(ensure_base_dir(), "locks")
+    deadline = time.monotonic() + timeout
+    uids = list(UIDS)
+    while True:
+        # Start at a random place: concurrent callers rarely collide on the same lock file.
+        start = random.randrange(len(uids))
+        for uid in uids[start:] + uids[:start]:
+            with _held_lock:
+                if uid in _held:
+                    continue
+                _held.add(uid)
+            fd = os.open(
+                os.path.join(locks, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+            )
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                with _held_lock:
+                    _held.discard(uid)
+                continue
+            return Lease(uid=uid, _fd=fd)
+        if time.monotonic() > deadline:
+            raise PoolExhausted(f"all {len(uids)} sandbox users are busy")
+        time.sleep(0.01)
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of the live processes owned by ``uid`` (for checks and tests)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    pids.append(int(name))
+            except FileNotFoundError:
+                continue
+    return pids
