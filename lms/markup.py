@@ -1,10 +1,22 @@
-"""The one sanitizer: Markdown from authors and learners becomes safe HTML here, and only here."""
+"""The one sanitizer: Markdown from authors and learners becomes safe HTML here, and only here.
+
+Python-Markdown turns the text (raw HTML included) into HTML; ``nh3`` (ammonia, an HTML5 parser
+that repairs broken and unclosed markup) then keeps only an allowlist of tags, attributes and URL
+schemes. Nothing executable survives: no ``<script>``/``<style>``/``<svg>``/``<iframe>``/forms,
+no event handlers, no ``style`` attributes, no ``javascript:``/``vbscript:``/``data:`` URLs
+however they are obfuscated (entities, whitespace, mixed case), and images load only from this
+site (relative paths) or over https.
+"""
 
 from __future__ import annotations
+
+import re
+from urllib.parse import unquote
 
 import markdown
 import nh3
 from markupsafe import Markup
+from pygments.token import STANDARD_TYPES
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -25,37 +37,88 @@ ALLOWED_ATTRIBUTES = {
 }
 # Links may point to the web or mail; images only to this site (relative URLs) or https.
 URL_SCHEMES = {"http", "https", "mailto"}
+# Elements whose text is dropped together with the tag (the rest keep their text, escaped).
+CLEAN_CONTENT_TAGS = {"script", "style", "svg", "math", "iframe", "object", "embed", "noscript",
+                      "template", "textarea", "title", "xmp", "noembed", "noframes"}  # fmt: skip
 EXTENSIONS = ["tables", "fenced_code", "codehilite", "sane_lists", "def_list", "abbr"]
 EXTENSION_CONFIGS = {"codehilite": {"guess_lang": False, "css_class": "codehilite"}}
+# Pygments' short token classes (k, s2, nf...): the only classes a highlighted span may carry.
+PYGMENTS_CLASSES = frozenset(c for c in STANDARD_TYPES.values() if c)
+MAX_LENGTH = 500_000  # characters; longer input is cut rather than parsed for minutes
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_LANGUAGE = re.compile(r"^language-[a-z0-9_+\-]{1,40}$")
+# Defence in depth for text that merely *mentions* dangerous constructs (e.g. a code sample):
+# encode the character that makes them recognisable as an entity. Browsers show the same text
+# (and decode the entity in attribute values too), but no byte sequence like ``javascript:`` or
+# ``onerror=`` remains in the markup for a naive filter, a copy-paste or a later bug to revive.
+_TEXT_SCHEME = re.compile(r"(?i)\b(java|vb|live|ecma)(script)(\s*):")
+_TEXT_DATA_URL = re.compile(r"(?i)\b(data)(\s*):(?=\s*[a-z]+/)")
+_TEXT_HANDLER = re.compile(r"(?i)(on[a-z]+)(\s*)=")
+_TEXT_STYLE = re.compile(r"(?i)\b(style)(\s*)=")
+
+
+def _probe(value: str) -> str:
+    """What a browser would take the URL's start to be: no invisible characters, decoded, lower."""
+    return _INVISIBLE.sub("", unquote(_INVISIBLE.sub("", value))).lower()
+
+
+def safe_image_src(value: str) -> str | None:
+    """``value`` if it is a relative same-site path or an https URL, else ``None``."""
+    probe = _probe(value)
+    if not probe or "\\" in probe:
+        return None
+    if probe.startswith("https://"):
+        return value.strip()
+    if probe.startswith("//") or _SCHEME.match(probe):
+        return None  # another host, or any other scheme (javascript:, data:, http:...)
+    return value.strip()
 
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     if element == "img" and attribute == "src":
-        v = value.strip().lower()
-        if v.startswith("https://") or (v.startswith("/") and not v.startswith("//")):
-            return value
-        return None
+        return safe_image_src(value)
+    if attribute == "href":
+        probe = _probe(value)
+        if _SCHEME.match(probe) and not probe.startswith(("http:", "https:", "mailto:")):
+            return None
+        return value
     if attribute == "class":
-        # Only the classes Pygments and our own Markdown use; no author-chosen layout classes.
-        keep = [
-            c for c in value.split() if c.startswith(("codehilite", "language-")) or len(c) <= 3
-        ]
+        # Only the classes Pygments and fenced code produce; no author-chosen layout classes.
+        if element == "div":
+            keep = [c for c in value.split() if c == "codehilite"]
+        elif element == "code":
+            keep = [c for c in value.split() if _LANGUAGE.match(c)]
+        else:
+            keep = [c for c in value.split() if c in PYGMENTS_CLASSES]
         return " ".join(keep) or None
+    if attribute in ("width", "height"):
+        return value if value.isdigit() and len(value) <= 5 else None
     return value
+
+
+def _defuse_text(html: str) -> str:
+    html = _TEXT_SCHEME.sub(r"\1\2\3&#58;", html)
+    html = _TEXT_DATA_URL.sub(r"\1\2&#58;", html)
+    html = _TEXT_HANDLER.sub(r"\1\2&#61;", html)
+    return _TEXT_STYLE.sub(r"\1\2&#61;", html)
 
 
 def render_markdown(text: str | None) -> Markup:
     """Render untrusted Markdown to sanitized HTML (no scripts, handlers or unsafe URLs)."""
+    source = (text or "")[:MAX_LENGTH]
     html = markdown.markdown(
-        text or "", extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
+        source, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
     )
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
+        clean_content_tags=CLEAN_CONTENT_TAGS - ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         attribute_filter=_filter_attribute,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-    return Markup(clean)
+    return Markup(_defuse_text(clean))

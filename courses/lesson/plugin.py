@@ -1,25 +1,63 @@
-"""The lesson activity type (skeleton: filled in by its feature work)."""
+"""The lesson activity type: Markdown content with revisions."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey
-from sqlalchemy.orm import Mapped, mapped_column
+from typing import Any
 
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from courses.lesson.forms import LessonForm
+from courses.lesson.models import Lesson, LessonRevision
+from courses.lesson.services import MAX_BODY, save_lesson_body
+from courses.lesson.views import bp
 from lms.domain.models import Activity
+from lms.models import User
 from lms.plugins import ActivityType
 
-
-class Lesson(Activity):
-    __tablename__ = "lessons"
-
-    id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
-    )
-
-    __mapper_args__ = {"polymorphic_identity": "lesson"}
+__all__ = ["Lesson", "LessonRevision", "LessonType"]
 
 
 class LessonType(ActivityType):
     key = "lesson"
     label = "Lesson"
     model = Lesson
+    form = LessonForm
+    blueprint = bp
+    description = "A page of text with tables, highlighted code and images, written in Markdown."
+    icon = "lesson"
+    completion_rules = ("none", "viewed")
+    graded = False
+
+    # --- authoring ---------------------------------------------------------------------------
+    def form_data(self, activity: Activity) -> dict[str, Any]:
+        return {"body": getattr(activity, "body", "") or ""}
+
+    def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
+        """Save the body; every change is kept as a revision (an unchanged body adds none)."""
+        save_lesson_body(activity, data.get("body") or "", author)
+
+    def author_links(self, activity: Activity) -> list[tuple[str, str]]:
+        if activity.id is None:
+            return []
+        return [("Revision history", url_for("lesson.revisions", activity_id=activity.id))]
+
+    # --- learning ----------------------------------------------------------------------------
+    def render(self, activity: Activity, user: User) -> Markup:
+        return Markup(render_template("lesson/_body.html", lesson=activity))
+
+    # --- archive -----------------------------------------------------------------------------
+    def export_content(self, activity: Activity, files: dict[str, bytes]) -> dict[str, Any]:
+        return {"body": activity.body or ""}
+
+    def import_content(
+        self, activity: Activity, content: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
+        if not isinstance(content, dict):
+            raise ValueError("lesson content must be an object with a 'body'")
+        body = content.get("body", "")
+        if not isinstance(body, str):
+            raise ValueError("lesson 'body' must be Markdown text")
+        if len(body) > MAX_BODY:
+            raise ValueError(f"lesson body is longer than {MAX_BODY:,} characters")
+        save_lesson_body(activity, body, None, mark_edited=False)

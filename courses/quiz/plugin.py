@@ -1,25 +1,138 @@
-"""The quiz activity type (skeleton: filled in by its feature work)."""
+"""The quiz activity type: questions from the course's bank, graded attempts."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey
-from sqlalchemy.orm import Mapped, mapped_column
+from typing import Any
 
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from courses.quiz.attempts import attempts_left, best_attempt, close_overdue, user_attempts
+from courses.quiz.bank import export_bank, import_bank
+from courses.quiz.forms import QuizSettingsForm, settings_content
+from courses.quiz.models import FEEDBACK_MODES, Quiz, QuizAttempt, QuizQuestion
+from courses.quiz.settings import apply_settings, check_against_bank, clean_settings
+from courses.quiz.settings import settings_content as archive_content
+from courses.quiz.views import bp
 from lms.domain.models import Activity
+from lms.domain.services import active_enrolment, mark_course_edited
+from lms.errors import DomainError
+from lms.models import User
+from lms.permissions import can
 from lms.plugins import ActivityType
 
-
-class Quiz(Activity):
-    __tablename__ = "quizzes"
-
-    id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
-    )
-
-    __mapper_args__ = {"polymorphic_identity": "quiz"}
+__all__ = ["Quiz", "QuizAttempt", "QuizQuestion", "QuizType"]
 
 
 class QuizType(ActivityType):
     key = "quiz"
     label = "Quiz"
     model = Quiz
+    form = QuizSettingsForm
+    blueprint = bp
+    description = (
+        "Questions from the course's question bank: choice, true/false, numeric and short "
+        "answers, graded at once, with attempts, time limit and feedback settings."
+    )
+    icon = "quiz"
+    completion_rules = ("none", "viewed", "submitted", "passed")
+    graded = True
+
+    # --- authoring ---------------------------------------------------------------------------
+    def new_activity(self, **common: Any) -> Activity:
+        common.setdefault("pass_mark", 50.0)
+        return Quiz(selection="fixed", question_keys=[], shuffle=False,
+                    feedback_mode="immediate", **common)  # fmt: skip
+
+    def form_data(self, activity: Activity) -> dict[str, Any]:
+        return {
+            "course_id": activity.course_id,
+            "selection": activity.selection or "fixed",
+            "question_keys": ", ".join(activity.question_keys or []),
+            "random_category": activity.random_category or "",
+            "random_count": activity.random_count,
+            "pass_mark": int(activity.pass_mark) if activity.pass_mark is not None else None,
+            "attempts_allowed": activity.attempts_allowed,
+            "time_limit_minutes": activity.time_limit_minutes,
+            "shuffle": bool(activity.shuffle),
+            "feedback_mode": activity.feedback_mode or "immediate",
+        }
+
+    def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
+        """Store validated settings; questions are checked against the course's bank."""
+        try:
+            clean = clean_settings(settings_content(data))
+            if activity.course_id is not None:
+                check_against_bank(activity.course_id, clean)
+        except ValueError as exc:
+            raise DomainError(f"Quiz settings: {exc}.", field="question_keys") from None
+        if clean["pass_mark"] is None:
+            clean["pass_mark"] = 50.0
+        before = archive_content(activity) if activity.id is not None else None
+        apply_settings(activity, clean)
+        if before is not None and before != archive_content(activity) and activity.course:
+            mark_course_edited(activity.course)
+
+    def author_links(self, activity: Activity) -> list[tuple[str, str]]:
+        links = [("Question bank", url_for("quiz.questions", course_id=activity.course_id))]
+        if activity.id is not None:
+            links.append(("Results", url_for("quiz.results", activity_id=activity.id)))
+        return links
+
+    # --- learning ----------------------------------------------------------------------------
+    def render(self, activity: Activity, user: User) -> Markup:
+        close_overdue(activity, user)
+        attempts = user_attempts(activity, user)
+        author = can(user, "course.manage", activity.course)
+        enrolled = active_enrolment(user.id, activity.course_id) is not None
+        open_attempt = next((a for a in attempts if a.state == "in_progress"), None)
+        return Markup(
+            render_template(
+                "quiz/_activity.html",
+                quiz=activity,
+                attempts=attempts,
+                open_attempt=open_attempt,
+                left=attempts_left(activity, attempts),
+                best=best_attempt(attempts),
+                author=author,
+                enrolled=enrolled,
+                question_count=self.question_count(activity),
+                feedback_label=FEEDBACK_MODES.get(activity.feedback_mode, ""),
+            )
+        )
+
+    @staticmethod
+    def question_count(quiz: Quiz) -> int:
+        if quiz.selection == "random":
+            return quiz.random_count or 0
+        return len(quiz.question_keys or [])
+
+    def learner_summary(self, activity: Activity, user: User) -> dict[str, Any]:
+        attempts = user_attempts(activity, user)
+        best = best_attempt(attempts)
+        return {
+            "best_grade": best.score if best and activity.score_visible else None,
+            "attempts_used": sum(1 for a in attempts if not a.preview),
+            "attempts_allowed": activity.attempts_allowed,
+            "passed": bool(best and best.passed) if activity.score_visible else None,
+        }
+
+    # --- archive -----------------------------------------------------------------------------
+    def export_course_data(self, course: Any, files: dict[str, bytes]) -> dict[str, Any] | None:
+        return export_bank(course)
+
+    def import_course_data(
+        self, course: Any, data: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
+        import_bank(course, data)
+
+    def export_content(self, activity: Activity, files: dict[str, bytes]) -> dict[str, Any]:
+        return archive_content(activity)
+
+    def import_content(
+        self, activity: Activity, content: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
+        clean = clean_settings(content)
+        if activity.course_id is not None:
+            check_against_bank(activity.course_id, clean)
+        apply_settings(activity, clean)

@@ -1,0 +1,27 @@
+"""The lesson's authoring form (rendered by the course blueprint inside the activity edit page)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import Length
+
+from courses.lesson.services import MAX_BODY
+
+BODY_HINT = (
+    "Markdown: # headings, **bold**, lists, | tables |, ``` fenced code ``` with a language "
+    "for highlighting (```python), ![alt text](image URL) for images uploaded to the course or "
+    "served over https. Scripts, styles and embedded frames are removed. Every save keeps a "
+    "revision you can compare and restore."
+)
+
+
+class LessonForm(FlaskForm):
+    body = TextAreaField(
+        "Lesson content",
+        description=BODY_HINT,
+        validators=[
+            Length(max=MAX_BODY, message=f"Keep the lesson under {MAX_BODY:,} characters.")
+        ],
+        render_kw={"rows": 24, "class": "code-input", "spellcheck": "true"},
+    )

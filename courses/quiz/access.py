@@ -1,0 +1,60 @@
+"""Who may take a quiz, as one function per situation (permissions go through ``can``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort
+from flask_login import current_user
+
+from courses.quiz.models import Quiz, QuizAttempt
+from lms.domain.access import course_locks
+from lms.domain.services import active_enrolment
+from lms.errors import NotAllowed
+from lms.extensions import db
+from lms.models import User
+from lms.permissions import can, require
+from lms.progress.queries import activity_states
+from lms.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class QuizAccess:
+    quiz: Quiz
+    enrolled: bool
+    author: bool
+
+    @property
+    def preview(self) -> bool:
+        """Authors who are not enrolled try the quiz out: nothing is recorded as progress."""
+        return self.author and not self.enrolled
+
+
+def quiz_access(user: User, quiz: Quiz, check_locks: bool = True) -> QuizAccess:
+    """Refuse unless ``user`` may take ``quiz``: enrolled learners (activity unlocked) and
+    course authors (preview). Hidden courses 404 before this is called."""
+    course = quiz.course
+    author = can(user, "course.manage", course)
+    enrolled = active_enrolment(user.id, course.id) is not None
+    if not enrolled and not author:
+        raise NotAllowed(f"Enrol in “{course.title}” to take this quiz.")
+    if enrolled and not author and check_locks:
+        reasons = course_locks([quiz], activity_states(user.id, course.id), utcnow()).get(quiz.id)
+        if reasons:
+            raise NotAllowed("This quiz is not open to you yet. " + " ".join(reasons))
+    return QuizAccess(quiz, enrolled, author)
+
+
+def load_quiz(activity_id: int) -> Quiz:
+    """The quiz, or 404 when it does not exist or its course is hidden from the current user."""
+    quiz = db.get_or_404(Quiz, activity_id)
+    require("course.view", quiz.course, hide=True)
+    return quiz
+
+
+def own_attempt(quiz: Quiz, attempt_id: int) -> QuizAttempt:
+    """The current user's attempt of this quiz; 404 for anyone else's."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.quiz_id != quiz.id or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt

@@ -1,0 +1,279 @@
+"""Quiz forms: the quiz settings (the plugin's authoring form) and the question bank editor.
+
+Both validate through the same functions as the course import (``clean_settings``,
+``clean_question``), so the browser and an archive accept exactly the same data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import NumberRange, Optional
+
+from courses.quiz.bank import QuestionError, clean_question
+from courses.quiz.models import FEEDBACK_MODES
+from courses.quiz.settings import check_against_bank, clean_settings
+
+OPTION_ROWS = 6
+
+
+def split_keys(text: str | None) -> list[str]:
+    """Question keys typed as "q1, q2 q3" (commas, spaces or new lines), in order."""
+    return [k for k in (text or "").replace(",", " ").split() if k]
+
+
+def settings_content(data: dict[str, Any]) -> dict[str, Any]:
+    """Archive-format quiz content from the settings form's data."""
+    content: dict[str, Any] = {
+        "pass_mark": float(data["pass_mark"]) if data.get("pass_mark") is not None else None,
+        "attempts_allowed": data.get("attempts_allowed"),
+        "time_limit_minutes": data.get("time_limit_minutes"),
+        "shuffle": bool(data.get("shuffle")),
+        "feedback_mode": data.get("feedback_mode") or "immediate",
+    }
+    if data.get("selection") == "random":
+        content["random"] = {
+            "category": (data.get("random_category") or "").strip(),
+            "count": data.get("random_count"),
+        }
+    else:
+        content["question_keys"] = split_keys(data.get("question_keys"))
+    return content
+
+
+# Which settings field an archive-format error is about, for the error message placement.
+_SETTING_FIELDS = ("random.count", "random.category", "random", "question_keys", "pass_mark",
+                   "attempts_allowed", "time_limit_minutes", "shuffle", "feedback_mode")  # fmt: skip
+
+
+class QuizSettingsForm(FlaskForm):
+    """The quiz's own fields inside the generic activity edit page."""
+
+    course_id = HiddenField()
+    selection = RadioField(
+        "How questions are chosen",
+        choices=[
+            ("fixed", "A fixed list of questions, in the order given"),
+            ("random", "A random draw from one category of the question bank, for each attempt"),
+        ],
+        default="fixed",
+    )
+    question_keys = StringField(
+        "Questions, in order",
+        description="For a fixed list: the keys of questions from the course's question bank, "
+        "separated by commas, e.g. q1, q2, q5.",
+    )
+    random_category = StringField(
+        "Category to draw from", description="For a random draw: a category of the question bank."
+    )
+    random_count = IntegerField(
+        "Number of questions to draw",
+        validators=[Optional(), NumberRange(min=1, max=500, message="Draw 1 to 500 questions.")],
+    )
+    pass_mark = IntegerField(
+        "Pass mark (%)",
+        description="The score a learner needs to pass, from 0 to 100. Leave empty for 50%.",
+        validators=[Optional(), NumberRange(min=0, max=100, message="Enter 0 to 100.")],
+    )
+    attempts_allowed = IntegerField(
+        "Attempts allowed",
+        description="Leave empty for unlimited attempts. The best attempt counts.",
+        validators=[Optional(), NumberRange(min=1, max=100, message="Allow 1 to 100 attempts.")],
+    )
+    time_limit_minutes = IntegerField(
+        "Time limit (minutes)",
+        description="Leave empty for no limit. When the time runs out the attempt is submitted "
+        "automatically with the answers saved so far.",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1440, message="Enter 1 to 1440 minutes (24 hours)."),
+        ],
+    )
+    shuffle = BooleanField(
+        "Shuffle questions and answer options for each attempt",
+        description="The order is kept for the whole attempt, also after a reload.",
+    )
+    feedback_mode = RadioField(
+        "What learners see after submitting",
+        choices=list(FEEDBACK_MODES.items()),
+        default="immediate",
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        try:
+            clean = clean_settings(settings_content(self.data))
+            if self.course_id.data and str(self.course_id.data).isdigit():
+                check_against_bank(int(self.course_id.data), clean)
+        except ValueError as exc:
+            message = str(exc)
+            target = self.question_keys
+            if "random" in message or "category" in message:
+                target = self.random_count if "count" in message else self.random_category
+            target.errors = [*target.errors, _sentence(message)]
+            return False
+        return True
+
+
+def _num(value: Any) -> str:
+    """A number as an author would type it: 3.14, 2, 1e-06 (no float noise like 3.1400000001)."""
+    return f"{float(value):.12g}"
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return (message[:1].upper() + message[1:]).rstrip(".") + "."
+
+
+class OptionForm(Form):
+    text = StringField("Option text")
+    correct = BooleanField("Correct")
+    feedback = StringField("Feedback when chosen")
+
+
+class QuestionForm(FlaskForm):
+    """One bank question; which fields apply depends on the type (fixed once saved)."""
+
+    key = StringField(
+        "Key",
+        description="A short name quizzes use to pick this question, unique in the course "
+        "(letters, digits, dots, dashes). Leave empty for the next free one (q1, q2...).",
+    )
+    category = StringField(
+        "Category", description="Questions of a category can be drawn at random by a quiz."
+    )
+    prompt = TextAreaField(
+        "Question",
+        description="Markdown: code, tables and images are allowed.",
+        render_kw={"rows": 6},
+    )
+    points = StringField("Points", default="1")
+    # choice types
+    options = FieldList(FormField(OptionForm), min_entries=OPTION_ROWS, max_entries=12)
+    # true/false
+    tf_answer = RadioField(
+        "The statement is", choices=[("true", "True"), ("false", "False")], validators=[Optional()]
+    )
+    # numeric
+    answer = StringField("Correct answer", description="A number, e.g. 3.14 or -2e-3.")
+    tolerance = StringField(
+        "Tolerance",
+        default="0",
+        description="Answers within ± this much of the correct answer are right; 0 for exact.",
+    )
+    # short answer
+    accepted = TextAreaField(
+        "Accepted answers",
+        description="One per line. Spaces at the ends and doubled spaces are ignored.",
+        render_kw={"rows": 4},
+    )
+    case_sensitive = BooleanField("Answers must match upper and lower case exactly")
+    feedback = TextAreaField(
+        "General feedback",
+        description="Shown with the result (per the quiz's feedback setting). Markdown.",
+        render_kw={"rows": 3},
+    )
+
+    def __init__(self, *args: Any, qtype: str = "single", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.qtype = qtype
+        self.problems: list[tuple[str, str]] = []  # (field id, message) for the error summary
+
+    def question_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "key": (self.key.data or "").strip(),
+            "type": self.qtype,
+            "category": self.category.data or "",
+            "prompt": self.prompt.data or "",
+            "points": (self.points.data or "").strip().replace(",", "."),
+            "feedback": self.feedback.data or "",
+        }
+        if self.qtype in ("single", "multiple"):
+            data["options"] = [
+                {
+                    "text": (row.form.text.data or "").strip(),
+                    "correct": bool(row.form.correct.data),
+                    "feedback": (row.form.feedback.data or "").strip(),
+                }
+                for row in self.options
+                if (row.form.text.data or "").strip()
+            ]
+        elif self.qtype == "true_false":
+            data["answer"] = {"true": True, "false": False}.get(self.tf_answer.data or "")
+        elif self.qtype == "numeric":
+            data["answer"] = (self.answer.data or "").strip().replace(",", ".")
+            data["tolerance"] = (self.tolerance.data or "").strip().replace(",", ".")
+        elif self.qtype == "short":
+            data["accepted"] = [
+                line.strip() for line in (self.accepted.data or "").splitlines() if line.strip()
+            ]
+            data["case_sensitive"] = bool(self.case_sensitive.data)
+        return data
+
+    def add_problem(self, field: str | None, message: str) -> None:
+        target = {
+            "options": self.options[0].form.text if len(self.options) else self.prompt,
+            "answer": self.tf_answer if self.qtype == "true_false" else self.answer,
+            "type": self.prompt,
+        }.get(field or "", getattr(self, field or "", None) if field else None)
+        if target is None or not hasattr(target, "errors"):
+            target = self.prompt
+        if isinstance(target.errors, tuple):
+            target.errors = list(target.errors)
+        target.errors.append(message)
+        self.problems.append((target.id, message))
+
+    def validate_question(self, key_for_blank: str) -> dict[str, Any] | None:
+        """Run the shared validation; ``None`` (with field errors set) if the data is invalid."""
+        self.problems = []
+        if not super().validate():
+            for name, errors in self.errors.items():
+                if name in self and isinstance(errors, list):
+                    for e in errors:
+                        if isinstance(e, str):
+                            self.problems.append((self[name].id, e))
+            if self.problems:
+                return None
+        data = self.question_data()
+        if not data["key"]:
+            data["key"] = key_for_blank
+        try:
+            return clean_question(data)
+        except QuestionError as exc:
+            self.add_problem(exc.field, exc.message)
+            return None
+
+    def fill(self, data: dict[str, Any]) -> None:
+        """Pre-fill from archive-format question data."""
+        self.key.data = data.get("key", "")
+        self.category.data = data.get("category", "")
+        self.prompt.data = data.get("prompt", "")
+        self.points.data = _num(data.get("points", 1))
+        self.feedback.data = data.get("feedback", "")
+        wanted = min(self.options.max_entries or 12, len(data.get("options", [])) + 2)
+        while len(self.options) < wanted:
+            self.options.append_entry()
+        for row, option in zip(self.options, data.get("options", []), strict=False):
+            row.form.text.data = option["text"]
+            row.form.correct.data = bool(option.get("correct"))
+            row.form.feedback.data = option.get("feedback", "")
+        if "answer" in data and data.get("type") == "true_false":
+            self.tf_answer.data = "true" if data["answer"] else "false"
+        elif "answer" in data:
+            self.answer.data = _num(data["answer"]) if data["answer"] is not None else ""
+            self.tolerance.data = _num(data.get("tolerance") or 0)
+        self.accepted.data = "\n".join(data.get("accepted", []))
+        self.case_sensitive.data = bool(data.get("case_sensitive"))

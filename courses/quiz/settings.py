@@ -1,0 +1,130 @@
+"""Quiz settings: validation shared by the authoring form and the course import, and the
+archive format of a quiz activity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from courses.quiz.models import FEEDBACK_MODES, Quiz, QuizQuestion
+from lms.extensions import db
+
+MAX_TIME_LIMIT = 24 * 60  # minutes
+MAX_ATTEMPTS = 100
+
+
+def _optional_int(value: Any, name: str, low: int, high: int) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        raise ValueError(f"'{name}' must be a whole number or null")
+    value = int(value)
+    if not low <= value <= high:
+        raise ValueError(f"'{name}' must be between {low} and {high}")
+    return value
+
+
+def clean_settings(content: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated quiz settings from archive-format ``content``; ``ValueError`` if invalid."""
+    if not isinstance(content, Mapping):
+        raise ValueError("quiz content must be an object")
+    clean: dict[str, Any] = {}
+    if "random" in content and content["random"] is not None:
+        rnd = content["random"]
+        if not isinstance(rnd, Mapping):
+            raise ValueError("'random' must be an object with 'category' and 'count'")
+        category = rnd.get("category", "")
+        if not isinstance(category, str):
+            raise ValueError("'random.category' must be text")
+        count = _optional_int(rnd.get("count"), "random.count", 1, 500)
+        if count is None:
+            raise ValueError("'random.count' is required")
+        clean.update(selection="random", question_keys=[], random_category=category.strip(),
+                     random_count=count)  # fmt: skip
+    else:
+        keys = content.get("question_keys", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ValueError("'question_keys' must be a list of question keys")
+        if len(set(keys)) != len(keys):
+            raise ValueError("'question_keys' lists a question twice")
+        clean.update(selection="fixed", question_keys=list(keys), random_category=None,
+                     random_count=None)  # fmt: skip
+    pass_mark = content.get("pass_mark")
+    if pass_mark is not None:
+        if isinstance(pass_mark, bool) or not isinstance(pass_mark, int | float):
+            raise ValueError("'pass_mark' must be a number from 0 to 100")
+        if not 0 <= pass_mark <= 100:
+            raise ValueError("'pass_mark' must be a number from 0 to 100")
+        pass_mark = float(pass_mark)
+    clean["pass_mark"] = pass_mark
+    clean["attempts_allowed"] = _optional_int(
+        content.get("attempts_allowed"), "attempts_allowed", 1, MAX_ATTEMPTS
+    )
+    clean["time_limit_minutes"] = _optional_int(
+        content.get("time_limit_minutes"), "time_limit_minutes", 1, MAX_TIME_LIMIT
+    )
+    shuffle = content.get("shuffle", False)
+    if not isinstance(shuffle, bool):
+        raise ValueError("'shuffle' must be true or false")
+    clean["shuffle"] = shuffle
+    mode = content.get("feedback_mode", "immediate")
+    if mode not in FEEDBACK_MODES:
+        raise ValueError(f"'feedback_mode' must be one of {', '.join(FEEDBACK_MODES)}")
+    clean["feedback_mode"] = mode
+    return clean
+
+
+def check_against_bank(course_id: int, clean: Mapping[str, Any]) -> None:
+    """``ValueError`` if the settings name questions or a category the course's bank lacks."""
+    if clean["selection"] == "fixed":
+        keys = set(
+            db.session.scalars(
+                select(QuizQuestion.key).where(
+                    QuizQuestion.course_id == course_id,
+                    QuizQuestion.key.in_(clean["question_keys"] or [""]),
+                )
+            )
+        )
+        missing = [k for k in clean["question_keys"] if k not in keys]
+        if missing:
+            raise ValueError(f"unknown question key(s): {', '.join(missing)}")
+        return
+    available = len(
+        db.session.scalars(
+            select(QuizQuestion.id).where(
+                QuizQuestion.course_id == course_id,
+                QuizQuestion.category == clean["random_category"],
+            )
+        ).all()
+    )
+    if available < clean["random_count"]:
+        raise ValueError(
+            f"the category “{clean['random_category']}” has {available} question(s), "
+            f"fewer than the {clean['random_count']} to draw"
+        )
+
+
+def apply_settings(quiz: Quiz, clean: Mapping[str, Any]) -> None:
+    for name in ("selection", "question_keys", "random_category", "random_count",
+                 "attempts_allowed", "time_limit_minutes", "shuffle", "feedback_mode",
+                 "pass_mark"):  # fmt: skip
+        setattr(quiz, name, clean[name])
+
+
+def settings_content(quiz: Quiz) -> dict[str, Any]:
+    """The quiz activity's archive content."""
+    content: dict[str, Any] = {}
+    if quiz.selection == "random":
+        content["random"] = {"category": quiz.random_category or "", "count": quiz.random_count}
+    else:
+        content["question_keys"] = list(quiz.question_keys or [])
+    content.update(
+        pass_mark=quiz.pass_mark,
+        attempts_allowed=quiz.attempts_allowed,
+        time_limit_minutes=quiz.time_limit_minutes,
+        shuffle=bool(quiz.shuffle),
+        feedback_mode=quiz.feedback_mode or "immediate",
+    )
+    return content

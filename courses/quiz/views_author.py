@@ -1,0 +1,195 @@
+"""Authoring pages of the quiz plugin: the course's question bank and a quiz's results."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from courses.quiz.access import load_quiz
+from courses.quiz.attempts import release_results, withhold_results
+from courses.quiz.bank import (
+    QuestionError,
+    course_categories,
+    create_question,
+    delete_question,
+    key_taken,
+    next_key,
+    question_data,
+    update_question,
+)
+from courses.quiz.blueprint import bp
+from courses.quiz.forms import QuestionForm
+from courses.quiz.models import QUESTION_TYPES, Quiz, QuizAttempt, QuizQuestion
+from lms.domain.models import Course
+from lms.errors import Conflict
+from lms.extensions import db
+from lms.pagination import paginate
+from lms.permissions import require
+
+
+def _course_for_author(course_id: int, edit: bool = False) -> Course:
+    course = db.get_or_404(Course, course_id)
+    require("course.manage", course, hide=True)
+    if edit:
+        require("course.edit", course)
+    return course
+
+
+def _question(course: Course, question_id: int) -> QuizQuestion:
+    question = db.session.get(QuizQuestion, question_id)
+    if question is None or question.course_id != course.id:
+        abort(404)
+    return question
+
+
+@bp.get("/course/<int:course_id>/questions")
+@login_required
+def questions(course_id: int):
+    course = _course_for_author(course_id)
+    category = request.args.get("category")
+    stmt = select(QuizQuestion).where(QuizQuestion.course_id == course.id)
+    if category is not None and category != "__all__":
+        stmt = stmt.where(QuizQuestion.category == category)
+    page = paginate(stmt.order_by(QuizQuestion.category, QuizQuestion.key), per_page=50)
+    quizzes = db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)).all()
+    used_by: dict[str, list[str]] = {}
+    for quiz in quizzes:
+        if quiz.selection == "fixed":
+            for key in quiz.question_keys or []:
+                used_by.setdefault(key, []).append(quiz.title)
+    return render_template(
+        "quiz/questions.html",
+        course=course,
+        page=page,
+        categories=course_categories(course.id),
+        category=category,
+        used_by=used_by,
+        types=QUESTION_TYPES,
+        quizzes=quizzes,
+    )
+
+
+def _render_form(
+    course: Course, form: QuestionForm, question: QuizQuestion | None, status: int = 200
+):
+    return (
+        render_template(
+            "quiz/question_form.html",
+            course=course,
+            form=form,
+            question=question,
+            qtype=form.qtype,
+            type_label=QUESTION_TYPES[form.qtype],
+            categories=course_categories(course.id),
+        ),
+        status,
+    )
+
+
+@bp.route("/course/<int:course_id>/questions/new/<qtype>", methods=["GET", "POST"])
+@login_required
+def new_question(course_id: int, qtype: str):
+    course = _course_for_author(course_id, edit=True)
+    if qtype not in QUESTION_TYPES:
+        abort(404)
+    form = QuestionForm(qtype=qtype)
+    if request.method == "GET":
+        form.category.data = request.args.get("category", "")
+        return _render_form(course, form, None)
+    clean = form.validate_question(next_key(course.id))
+    if clean is not None:
+        try:
+            question = create_question(course, clean)
+        except QuestionError as exc:
+            form.add_problem(exc.field, exc.message)
+        else:
+            db.session.commit()
+            flash(f"Question {question.key} added to the bank.", "success")
+            return redirect(url_for("quiz.questions", course_id=course.id))
+    return _render_form(course, form, None, 400)
+
+
+@bp.route("/course/<int:course_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(course_id: int, question_id: int):
+    course = _course_for_author(course_id, edit=True)
+    question = _question(course, question_id)
+    form = QuestionForm(qtype=question.type)
+    if request.method == "GET":
+        form.fill(question_data(question))
+        return _render_form(course, form, question)
+    clean = form.validate_question(question.key)
+    if clean is not None:
+        if key_taken(course.id, clean["key"], exclude_id=question.id):
+            form.add_problem("key", f"The key “{clean['key']}” is already used in this course.")
+        else:
+            update_question(question, clean)
+            db.session.commit()
+            flash(
+                f"Question {question.key} saved. Attempts already started keep the version "
+                "they were given.",
+                "success",
+            )
+            return redirect(url_for("quiz.questions", course_id=course.id))
+    return _render_form(course, form, question, 400)
+
+
+@bp.post("/course/<int:course_id>/questions/<int:question_id>/delete")
+@login_required
+def delete_question_view(course_id: int, question_id: int):
+    course = _course_for_author(course_id, edit=True)
+    question = _question(course, question_id)
+    key = question.key
+    try:
+        delete_question(question)
+    except Conflict as exc:  # a quiz still lists it: nothing was changed
+        flash(exc.message, "error")
+        return redirect(url_for("quiz.questions", course_id=course.id))
+    db.session.commit()
+    flash(f"Question {key} deleted. Past attempts keep their copy of it.", "success")
+    return redirect(url_for("quiz.questions", course_id=course.id))
+
+
+@bp.get("/<int:activity_id>/results")
+@login_required
+def results(activity_id: int):
+    quiz = load_quiz(activity_id)
+    require("course.view_reports", quiz.course, hide=True)
+    stmt = (
+        select(QuizAttempt)
+        .where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.preview.is_(False))
+        .options(selectinload(QuizAttempt.user))
+        .order_by(QuizAttempt.started_at.desc())
+    )
+    page = paginate(stmt, per_page=50)
+    summary = db.session.execute(
+        select(
+            func.count(QuizAttempt.id),
+            func.count(func.distinct(QuizAttempt.user_id)),
+            func.avg(QuizAttempt.score),
+            func.sum(case((QuizAttempt.passed.is_(True), 1), else_=0)),
+        ).where(
+            QuizAttempt.quiz_id == quiz.id,
+            QuizAttempt.preview.is_(False),
+            QuizAttempt.state == "finished",
+        )
+    ).one()
+    return render_template("quiz/results.html", quiz=quiz, page=page, summary=summary)
+
+
+@bp.post("/<int:activity_id>/release")
+@login_required
+def release(activity_id: int):
+    quiz = load_quiz(activity_id)
+    require("course.view_reports", quiz.course, hide=True)
+    require("course.manage", quiz.course)
+    if request.form.get("action") == "withhold":
+        withhold_results(quiz)
+        flash("Results are hidden from learners again.", "success")
+    else:
+        release_results(quiz)
+        flash("Results released: learners now see their scores and feedback.", "success")
+    db.session.commit()
+    return redirect(url_for("quiz.results", activity_id=quiz.id))

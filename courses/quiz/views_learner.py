@@ -1,0 +1,159 @@
+"""Learner pages of a quiz: start, answer, save, submit, result, history."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from courses.quiz.access import load_quiz, own_attempt, quiz_access
+from courses.quiz.attempts import (
+    TimeUp,
+    attempts_left,
+    close_overdue,
+    is_overdue,
+    save_answers,
+    seconds_left,
+    start_attempt,
+    submit_attempt,
+    user_attempts,
+)
+from courses.quiz.blueprint import bp
+from courses.quiz.grading import correct_answer_text, parse_responses, response_text
+from courses.quiz.models import QuizAttempt
+from lms.errors import problem
+from lms.extensions import db
+from lms.permissions import can
+from lms.timeutil import utcnow
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.post("/<int:activity_id>/start")
+@login_required
+def start(activity_id: int):
+    quiz = load_quiz(activity_id)
+    access = quiz_access(current_user, quiz)
+    attempt = start_attempt(quiz, current_user, preview=access.preview)
+    db.session.commit()
+    return redirect(url_for("quiz.attempt", activity_id=quiz.id, attempt_id=attempt.id))
+
+
+@bp.get("/<int:activity_id>/attempt/<int:attempt_id>")
+@login_required
+def attempt(activity_id: int, attempt_id: int):
+    quiz = load_quiz(activity_id)
+    quiz_access(current_user, quiz, check_locks=False)
+    att = own_attempt(quiz, attempt_id)
+    now = utcnow()
+    if is_overdue(att, now):
+        close_overdue(quiz, current_user, now)
+        db.session.commit()
+        flash("The time for this attempt ran out, so it was submitted automatically.", "warning")
+    if att.finished:
+        return redirect(url_for("quiz.result", activity_id=quiz.id, attempt_id=att.id))
+    return render_template(
+        "quiz/attempt.html",
+        quiz=quiz,
+        attempt=att,
+        seconds_left=seconds_left(att, now),
+    )
+
+
+@bp.post("/<int:activity_id>/attempt/<int:attempt_id>/save")
+@login_required
+def save(activity_id: int, attempt_id: int):
+    quiz = load_quiz(activity_id)
+    quiz_access(current_user, quiz, check_locks=False)
+    att = own_attempt(quiz, attempt_id)
+    answers = parse_responses(att.questions, request.form.to_dict(flat=False))
+    try:
+        save_answers(att, answers)
+    except TimeUp as exc:
+        db.session.commit()  # the automatic submission stands
+        if _wants_json():
+            return problem(409, "Time is up", exc.message, result=_result_url(att))
+        flash(exc.message, "warning")
+        return redirect(_result_url(att))
+    db.session.commit()
+    if _wants_json():
+        return jsonify(saved_at=att.saved_at.isoformat(), seconds_left=seconds_left(att, utcnow()))
+    flash("Your answers are saved. Submit them when you are done.", "success")
+    return redirect(url_for("quiz.attempt", activity_id=quiz.id, attempt_id=att.id))
+
+
+@bp.post("/<int:activity_id>/attempt/<int:attempt_id>/submit")
+@login_required
+def submit(activity_id: int, attempt_id: int):
+    quiz = load_quiz(activity_id)
+    quiz_access(current_user, quiz, check_locks=False)
+    att = own_attempt(quiz, attempt_id)
+    answers = parse_responses(att.questions, request.form.to_dict(flat=False))
+    on_time = submit_attempt(att, answers)
+    db.session.commit()
+    if on_time:
+        flash("Your answers were submitted.", "success")
+    else:
+        flash(
+            "The time for this attempt had run out, so it was submitted automatically with the "
+            "answers saved before the deadline. Answers sent later were not recorded.",
+            "warning",
+        )
+    return redirect(_result_url(att))
+
+
+def _result_url(att: QuizAttempt) -> str:
+    return url_for("quiz.result", activity_id=att.quiz_id, attempt_id=att.id)
+
+
+@bp.get("/<int:activity_id>/attempt/<int:attempt_id>/result")
+@login_required
+def result(activity_id: int, attempt_id: int):
+    quiz = load_quiz(activity_id)
+    att = db.session.get(QuizAttempt, attempt_id)
+    if att is None or att.quiz_id != quiz.id:
+        abort(404)
+    reviewer = can(current_user, "course.view_reports", quiz.course)
+    if att.user_id != current_user.id and not reviewer:
+        abort(404)
+    if not att.finished:
+        return redirect(url_for("quiz.attempt", activity_id=quiz.id, attempt_id=att.id))
+    show_score = reviewer or att.preview or quiz.score_visible
+    show_feedback = reviewer or att.preview or quiz.feedback_visible
+    results = {r["key"]: r for r in att.results or []}
+    rows = [
+        {
+            "question": q,
+            "result": results.get(q["key"], {}),
+            "response": response_text(q, (att.answers or {}).get(q["key"])),
+            "correct": correct_answer_text(q),
+        }
+        for q in att.questions
+    ]
+    return render_template(
+        "quiz/result.html",
+        quiz=quiz,
+        attempt=att,
+        rows=rows,
+        show_score=show_score,
+        show_feedback=show_feedback,
+        reviewing_other=att.user_id != current_user.id,
+    )
+
+
+@bp.get("/<int:activity_id>/attempts")
+@login_required
+def history(activity_id: int):
+    quiz = load_quiz(activity_id)
+    access = quiz_access(current_user, quiz, check_locks=False)
+    if close_overdue(quiz, current_user):
+        db.session.commit()
+    attempts = user_attempts(quiz, current_user)
+    return render_template(
+        "quiz/history.html",
+        quiz=quiz,
+        attempts=attempts,
+        access=access,
+        left=attempts_left(quiz, attempts),
+    )
