@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
+from markupsafe import Markup
 
+from lms.main import register_dashboard_panel
+from lms.permissions import can
 from lms.plugins import Component
+from lms.templating import register_nav
+
+
+def _authoring_panel(user) -> Markup | None:
+    """ "Your courses" for trainers: status and what awaits their organization's sign-off."""
+    if not can(user, "course.create"):
+        return None
+    from courses.catalog import authored_courses
+    from courses.services import review_state, signable_organizations
+
+    courses = authored_courses(user)
+    rows = []
+    for course in courses[:8]:
+        mine = {o.id for o in signable_organizations(user, course)}
+        awaiting = [
+            r.partner.organization
+            for r in review_state(course)
+            if r.current is None and r.partner.organization_id in mine
+        ]
+        rows.append((course, awaiting))
+    return Markup(render_template("courses/_dashboard_panel.html", rows=rows, total=len(courses)))
 
 
 class CoursesComponent(Component):
@@ -12,7 +36,34 @@ class CoursesComponent(Component):
     seed_order = 10
 
     def init_app(self, app: Flask) -> None:
-        pass
+        from courses import (  # noqa: F401  (importing registers the routes)
+            views_activities,
+            views_archive,
+            views_authoring,
+            views_catalog,
+            views_codesign,
+            views_enrolment,
+            views_files,
+            views_learn,
+        )
+        from courses.blueprint import bp
+        from courses.cli import courses_cli
+
+        if bp.name not in app.blueprints:
+            app.register_blueprint(bp)
+        app.cli.add_command(courses_cli)
+        register_nav(app, "Catalog", "courses.index", lambda u: True, order=20, prefix="/courses/")
+        register_nav(
+            app,
+            "Authoring",
+            "courses.authoring",
+            lambda u: can(u, "course.create"),
+            order=30,
+            prefix="/courses/authoring",
+        )
+        register_dashboard_panel(app, "courses.authoring", _authoring_panel, order=40)
 
     def seed_demo(self) -> None:
-        pass
+        from courses.seed import seed_courses
+
+        seed_courses()

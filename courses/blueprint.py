@@ -1,0 +1,53 @@
+"""The ``courses`` blueprint object and helpers its view modules share."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash
+from flask_login import current_user
+from wtforms import Form
+
+from courses.catalog import load_course
+from lms.domain.models import Activity, Course
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.permissions import require
+
+bp = Blueprint("courses", __name__, url_prefix="/courses")
+
+
+def course_or_404(slug: str, capability: str = "course.view") -> Course:
+    """The course, if it exists and the user holds ``capability`` on it; else 404 (or 403 when
+    the user may see the course but not do this)."""
+    course = load_course(slug)
+    if course is None:
+        abort(404)
+    require("course.view", course, hide=True)
+    if capability != "course.view":
+        require(capability, course)
+    return course
+
+
+def activity_or_404(course: Course, activity_id: int) -> Activity:
+    activity = db.session.get(Activity, activity_id)
+    if activity is None or activity.course_id != course.id:
+        abort(404)
+    return activity
+
+
+def form_error(form: Form, exc: DomainError) -> None:
+    """Show a domain error on its field when the form has it, else in the error summary."""
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+        # error_summary lists form.errors, which keys form-level errors under None
+    db.session.rollback()
+
+
+def flash_error(exc: DomainError) -> None:
+    db.session.rollback()
+    flash(exc.message, "error")
+
+
+def user():
+    return current_user._get_current_object()

@@ -1,0 +1,150 @@
+"""Read-side queries: the catalog, the authoring list, a course with its structure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from lms.domain.models import (
+    Course,
+    CoursePartner,
+    CourseStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Module,
+    Skill,
+    Visibility,
+    course_skills,
+)
+from lms.extensions import db
+from lms.models import Organization, Role, User
+
+
+@dataclass
+class CatalogFilters:
+    q: str = ""
+    skill: str = ""
+    org: str = ""
+    level: str = ""
+    language: str = ""
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def visible_courses(user: User) -> Select:
+    """Courses ``user`` may see in the catalog: published ones open to them, plus the drafts and
+    reviews of the courses they author or administer (set-based, one statement)."""
+    stmt = select(Course)
+    if user.is_site_admin:
+        return stmt.where(Course.status != CourseStatus.ARCHIVED)
+    org_ids = user.organization_ids() or {-1}
+    staff_orgs = user.organization_ids(Role.TRAINER, Role.ORG_ADMIN) or {-1}
+    partner_of = exists().where(
+        CoursePartner.course_id == Course.id, CoursePartner.organization_id.in_(org_ids)
+    )
+    staff_of = exists().where(
+        CoursePartner.course_id == Course.id, CoursePartner.organization_id.in_(staff_orgs)
+    )
+    open_to_user = and_(
+        Course.status == CourseStatus.PUBLISHED,
+        or_(Course.visibility == Visibility.CLUSTER, partner_of),
+    )
+    authoring = and_(Course.status != CourseStatus.ARCHIVED, staff_of)
+    return stmt.where(or_(open_to_user, authoring))
+
+
+def catalog_query(user: User, filters: CatalogFilters) -> Select:
+    stmt = visible_courses(user)
+    if filters.q:
+        like = _like(filters.q.strip())
+        stmt = stmt.where(
+            or_(Course.title.ilike(like, escape="\\"), Course.summary.ilike(like, escape="\\"))
+        )
+    if filters.skill:
+        stmt = stmt.where(
+            exists()
+            .where(course_skills.c.course_id == Course.id)
+            .where(course_skills.c.skill_id == Skill.id)
+            .where(func.lower(Skill.name) == filters.skill.lower())
+        )
+    if filters.org:
+        stmt = stmt.where(
+            exists()
+            .where(CoursePartner.course_id == Course.id)
+            .where(CoursePartner.organization_id == Organization.id)
+            .where(Organization.slug == filters.org)
+        )
+    if filters.level:
+        stmt = stmt.where(Course.level == filters.level)
+    if filters.language:
+        stmt = stmt.where(Course.language == filters.language)
+    return stmt.options(
+        selectinload(Course.partners).selectinload(CoursePartner.organization),
+        selectinload(Course.skills),
+    ).order_by(Course.title, Course.id)
+
+
+def filter_choices() -> dict[str, list]:
+    """Skills, organizations and languages that occur, for the filter selects."""
+    skills = list(db.session.scalars(select(Skill.name).order_by(Skill.name)))
+    orgs = list(
+        db.session.execute(select(Organization.slug, Organization.name).order_by(Organization.name))
+    )
+    languages = list(
+        db.session.scalars(select(Course.language).distinct().order_by(Course.language))
+    )
+    return {"skills": skills, "orgs": orgs, "languages": languages}
+
+
+def enrolled_course_ids(user: User, course_ids: list[int]) -> set[int]:
+    if not course_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Enrolment.course_id).where(
+                Enrolment.user_id == user.id,
+                Enrolment.course_id.in_(course_ids),
+                Enrolment.status == EnrolmentStatus.ACTIVE,
+            )
+        )
+    )
+
+
+def authored_courses(user: User) -> list[Course]:
+    """Courses the user authors or administers (site admins: all), with review data loaded."""
+    stmt = select(Course)
+    if not user.is_site_admin:
+        staff_orgs = user.organization_ids(Role.TRAINER, Role.ORG_ADMIN) or {-1}
+        stmt = stmt.where(
+            exists().where(
+                CoursePartner.course_id == Course.id,
+                CoursePartner.organization_id.in_(staff_orgs),
+            )
+        )
+    stmt = stmt.options(
+        selectinload(Course.partners).selectinload(CoursePartner.organization),
+        selectinload(Course.signoffs),
+    ).order_by(Course.updated_at.desc(), Course.id.desc())
+    return list(db.session.scalars(stmt))
+
+
+def load_course(slug: str) -> Course | None:
+    """A course by slug with partners, skills, modules and activities loaded."""
+    from lms.domain.models import Activity
+
+    return db.session.scalar(
+        select(Course)
+        .where(Course.slug == slug)
+        .options(
+            selectinload(Course.partners).selectinload(CoursePartner.organization),
+            selectinload(Course.skills),
+            selectinload(Course.modules)
+            .selectinload(Module.activities)
+            .selectinload(Activity.conditions),
+        )
+    )

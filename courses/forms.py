@@ -1,0 +1,165 @@
+"""Forms of the course blueprint (the activity types bring their own)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from courses.services import LANGUAGES, PARTNER_ROLES
+from lms.domain.models import LEVELS
+from lms.models import Organization
+
+NOT_PARTNER = ""
+
+
+class CourseForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    slug = StringField(
+        "Web address (slug)",
+        description="Lower-case words joined by hyphens. Leave empty to make one from the title.",
+        validators=[Optional(), Length(max=120)],
+    )
+    summary = TextAreaField(
+        "Summary",
+        description="Markdown. What learners will be able to do, and for whom the course is.",
+        validators=[Length(max=20000)],
+        render_kw={"rows": 8},
+    )
+    level = SelectField("Level", choices=[(lv, lv.capitalize()) for lv in LEVELS])
+    estimated_hours = DecimalField(
+        "Estimated hours",
+        places=1,
+        validators=[InputRequired("Enter the estimated hours."), NumberRange(0.5, 1000)],
+    )
+    language = SelectField("Language", choices=list(LANGUAGES.items()))
+    skills = StringField(
+        "Skills taught",
+        description="Comma-separated, e.g. Python, Statistical process control.",
+        validators=[Length(max=1000)],
+    )
+    visibility = SelectField(
+        "Who may take it",
+        choices=[
+            ("partners", "Learners of the partner organizations"),
+            ("cluster", "Every learner of the cluster"),
+        ],
+    )
+    enrolment_key = PasswordField(
+        "Enrolment key",
+        description="Optional. Learners must type it to enrol themselves. Stored hashed.",
+        validators=[Optional(), Length(min=4, max=100)],
+    )
+    remove_key = BooleanField("Remove the enrolment key")
+    cover = FileField("Cover image", description="Optional. PNG, JPEG, GIF or WebP, up to 5 MB.")
+
+    def partner_fields(self):
+        return [f for f in self if f.name.startswith("partner_")]
+
+
+def course_form_class(organizations: list[Organization]) -> type[CourseForm]:
+    """CourseForm with one role select per organization of the cluster ("not a partner" first)."""
+    attrs = {}
+    choices = [(NOT_PARTNER, "Not a partner"), *PARTNER_ROLES.items()]
+    for org in organizations:
+        attrs[f"partner_{org.id}"] = SelectField(
+            org.name, choices=choices, default=NOT_PARTNER, description=org.kind_label
+        )
+    return type("CourseFormWithPartners", (CourseForm,), attrs)
+
+
+class ModuleForm(FlaskForm):
+    title = StringField(
+        "Module title", validators=[DataRequired("Enter a module title."), Length(max=200)]
+    )
+    summary = TextAreaField("Summary", description="Optional, Markdown.", render_kw={"rows": 3})
+
+
+class ActivityForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    completion_rule = SelectField("Completes when")
+    pass_mark = DecimalField(
+        "Pass mark (%)",
+        description="For “passed”: the grade needed. Empty: 50%.",
+        places=0,
+        validators=[Optional(), NumberRange(0, 100, "Enter a percentage from 0 to 100.")],
+    )
+    weight = DecimalField(
+        "Weight in the course grade",
+        places=1,
+        default=1,
+        validators=[InputRequired("Enter a weight."), NumberRange(0, 100)],
+    )
+    required = BooleanField("Required for course completion", default=True)
+    available_from = DateTimeLocalField(
+        "Available from (UTC)",
+        format="%Y-%m-%dT%H:%M",
+        description="Optional. Learners see it locked until then.",
+        validators=[Optional()],
+    )
+
+
+RULE_LABELS = {
+    "none": "No completion tracking",
+    "viewed": "The learner opens it",
+    "submitted": "The learner submits it",
+    "passed": "The learner passes it",
+}
+
+
+class MoveActivityForm(FlaskForm):
+    module_id = SelectField("Move to module", coerce=int)
+
+
+class ConditionForm(FlaskForm):
+    kind = SelectField(
+        "Condition", choices=[("completed", "Completed"), ("grade", "Grade at least")]
+    )
+    required_activity_id = SelectField("Activity", coerce=int)
+    min_grade = DecimalField(
+        "Minimum grade (%)", places=0, validators=[Optional(), NumberRange(0, 100)]
+    )
+
+
+class SignoffForm(FlaskForm):
+    organization_id = SelectField("Sign off for", coerce=int)
+    comment = TextAreaField(
+        "Comment", description="Optional. What your organization checked.", render_kw={"rows": 3}
+    )
+
+
+class EnrolForm(FlaskForm):
+    key = PasswordField("Enrolment key", validators=[Optional(), Length(max=100)])
+
+
+class EnrolOtherForm(FlaskForm):
+    email = EmailField(
+        "Learner's email address",
+        validators=[DataRequired("Enter an email address."), Email("Enter a valid email address.")],
+    )
+
+
+class UploadForm(FlaskForm):
+    file = FileField("File", description="Images, PDF, text or CSV, ZIP; up to 5 MB.")
+
+
+class ImportForm(FlaskForm):
+    archive = FileField("Course archive (.zip)")
+    organization_id = SelectField("Import for", coerce=int)
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: just the CSRF token of a POST button."""
+
+    next = HiddenField()

@@ -1,0 +1,60 @@
+"""What a learner sees of a course: the outline with completion ticks and locks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lms.domain.access import course_locks
+from lms.domain.models import Activity, Course
+from lms.domain.services import active_enrolment
+from lms.models import User
+from lms.permissions import can
+from lms.plugins import activity_registry
+from lms.progress.queries import activity_states, course_state
+from lms.timeutil import utcnow
+
+
+@dataclass
+class Outline:
+    """A course as one learner sees it (two queries for states; the course is preloaded)."""
+
+    course: Course
+    activities: list[Activity]
+    states: dict[int, Any]
+    locks: dict[int, list[str]]
+    enrolled: bool
+    staff: bool
+    completion: Any = None
+    icons: dict[str, str] = field(default_factory=dict)
+
+    def neighbours(self, activity: Activity) -> tuple[Activity | None, Activity | None]:
+        ids = [a.id for a in self.activities]
+        index = ids.index(activity.id)
+        prev = self.activities[index - 1] if index > 0 else None
+        nxt = self.activities[index + 1] if index + 1 < len(ids) else None
+        return prev, nxt
+
+    def completed(self, activity: Activity) -> bool:
+        state = self.states.get(activity.id)
+        return bool(state and state.completed)
+
+    def type_label(self, activity: Activity) -> str:
+        atype = activity_registry().get(activity.type)
+        return atype.label if atype else activity.type
+
+
+def outline(course: Course, user: User, now: datetime | None = None) -> Outline:
+    activities = [a for m in course.modules for a in m.activities]
+    enrolled = active_enrolment(user.id, course.id) is not None
+    states = activity_states(user.id, course.id) if enrolled else {}
+    return Outline(
+        course=course,
+        activities=activities,
+        states=states,
+        locks=course_locks(activities, states, now or utcnow()),
+        enrolled=enrolled,
+        staff=can(user, "course.manage", course),
+        completion=course_state(user.id, course.id) if enrolled else None,
+    )

@@ -1,0 +1,237 @@
+"""Authoring of activities: create and edit (common fields + the type's own form), order,
+move between modules, restrict access."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from courses import structure
+from courses.blueprint import activity_or_404, bp, course_or_404, flash_error, form_error, user
+from courses.forms import RULE_LABELS, ActivityForm, ConditionForm, ConfirmForm, MoveActivityForm
+from lms.domain.models import Module
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.plugins import ActivityType, activity_registry
+
+TYPE_FORM_PREFIX = "type"
+
+
+def _type_form(atype: ActivityType, activity=None):
+    """The type's own FlaskForm (or None), prefixed so its names never clash with ours. The
+    outer form carries the CSRF token, so the inner one does not need its own."""
+    if atype.form is None:
+        return None
+    kwargs = {"prefix": TYPE_FORM_PREFIX, "meta": {"csrf": False}}
+    if request.method == "GET" and activity is not None:
+        kwargs["data"] = atype.form_data(activity)
+    return atype.form(**kwargs)
+
+
+def _common_form(atype: ActivityType, activity=None) -> ActivityForm:
+    form = ActivityForm(obj=activity) if request.method == "GET" else ActivityForm()
+    form.completion_rule.choices = [(r, RULE_LABELS.get(r, r)) for r in atype.completion_rules]
+    if request.method == "GET" and activity is None:
+        default = "passed" if "passed" in atype.completion_rules else atype.completion_rules[-1]
+        form.completion_rule.data = default
+    return form
+
+
+def _data(form: ActivityForm) -> structure.ActivityData:
+    return structure.ActivityData(
+        title=form.title.data or "",
+        completion_rule=form.completion_rule.data,
+        pass_mark=float(form.pass_mark.data) if form.pass_mark.data is not None else None,
+        weight=float(form.weight.data),
+        required=bool(form.required.data),
+        available_from=form.available_from.data,
+    )
+
+
+def _show_error(form, type_form, exc: DomainError) -> None:
+    if type_form is not None and exc.field and exc.field in type_form:
+        type_form[exc.field].errors = [*type_form[exc.field].errors, exc.message]
+        db.session.rollback()
+    else:
+        form_error(form, exc)
+
+
+def _module_or_404(course, module_id: int) -> Module:
+    module = db.session.get(Module, module_id)
+    if module is None or module.course_id != course.id:
+        abort(404)
+    return module
+
+
+@bp.route("/<slug>/modules/<int:module_id>/activities/new", methods=["GET", "POST"])
+@login_required
+def new_activity(slug: str, module_id: int):
+    course = course_or_404(slug, "course.edit")
+    module = _module_or_404(course, module_id)
+    type_key = request.values.get("type", "")
+    atype = activity_registry().get(type_key)
+    if atype is None:
+        return render_template(
+            "courses/activity_type_choice.html",
+            course=course,
+            module=module,
+            types=list(activity_registry()),
+        )
+    form, type_form = _common_form(atype), _type_form(atype)
+    if form.validate_on_submit() and (type_form is None or type_form.validate()):
+        try:
+            activity = structure.add_activity(
+                module, atype.key, _data(form), user(), type_form.data if type_form else None
+            )
+        except DomainError as exc:
+            _show_error(form, type_form, exc)
+        else:
+            db.session.commit()
+            flash(f"{atype.label} “{activity.title}” added.", "success")
+            return redirect(url_for("courses.edit_activity", slug=slug, activity_id=activity.id))
+    has_errors = form.errors or (type_form is not None and type_form.errors)
+    return render_template(
+        "courses/activity_form.html",
+        course=course,
+        module=module,
+        activity=None,
+        atype=atype,
+        form=form,
+        type_form=type_form,
+    ), (400 if has_errors else 200)
+
+
+@bp.route("/<slug>/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_activity(slug: str, activity_id: int):
+    course = course_or_404(slug, "course.edit")
+    activity = activity_or_404(course, activity_id)
+    atype = structure.get_type(activity.type)
+    form, type_form = _common_form(atype, activity), _type_form(atype, activity)
+    if form.validate_on_submit() and (type_form is None or type_form.validate()):
+        try:
+            structure.update_activity(
+                activity, _data(form), user(), type_form.data if type_form else None
+            )
+        except DomainError as exc:
+            _show_error(form, type_form, exc)
+        else:
+            db.session.commit()
+            flash(f"“{activity.title}” saved.", "success")
+            return redirect(url_for("courses.edit_activity", slug=slug, activity_id=activity.id))
+    move_form = MoveActivityForm(module_id=activity.module_id)
+    move_form.module_id.choices = [(m.id, m.title) for m in course.modules]
+    cond_form = ConditionForm()
+    cond_form.required_activity_id.choices = [
+        (a.id, f"{m.title} › {a.title}")
+        for m in course.modules
+        for a in m.activities
+        if a.id != activity.id
+    ]
+    has_errors = form.errors or (type_form is not None and type_form.errors)
+    return render_template(
+        "courses/activity_form.html",
+        course=course,
+        module=activity.module,
+        activity=activity,
+        atype=atype,
+        form=form,
+        type_form=type_form,
+        move_form=move_form,
+        cond_form=cond_form,
+        confirm=ConfirmForm(),
+        author_links=atype.author_links(activity),
+    ), (400 if has_errors else 200)
+
+
+def _checked() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+@bp.post("/<slug>/activities/<int:activity_id>/move")
+@login_required
+def move_activity(slug: str, activity_id: int):
+    course = course_or_404(slug, "course.edit")
+    activity = activity_or_404(course, activity_id)
+    _checked()
+    try:
+        if request.form.get("module_id"):
+            try:
+                target_id = int(request.form["module_id"])
+            except ValueError:
+                abort(400)
+            target = db.session.get(Module, target_id)
+            if target is None:
+                abort(404)
+            if target.course_id != course.id:
+                # A clear refusal page (400), not a silent redirect: nothing was moved.
+                raise DomainError("An activity can only move between modules of its own course.")
+            structure.move_activity_to_module(activity, target)
+        else:
+            structure.move_activity(activity, request.form.get("direction", ""))
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("courses.structure_page", slug=slug)), 303
+    db.session.commit()
+    return redirect(url_for("courses.structure_page", slug=slug) + f"#activity-{activity.id}")
+
+
+@bp.post("/<slug>/activities/<int:activity_id>/delete")
+@login_required
+def delete_activity(slug: str, activity_id: int):
+    course = course_or_404(slug, "course.edit")
+    activity = activity_or_404(course, activity_id)
+    _checked()
+    title = activity.title
+    structure.delete_activity(activity)
+    db.session.commit()
+    flash(f"“{title}” was deleted.", "success")
+    return redirect(url_for("courses.structure_page", slug=slug))
+
+
+@bp.post("/<slug>/activities/<int:activity_id>/conditions")
+@login_required
+def add_condition(slug: str, activity_id: int):
+    course = course_or_404(slug, "course.edit")
+    activity = activity_or_404(course, activity_id)
+    form = ConditionForm()
+    form.required_activity_id.choices = [
+        (a.id, a.title) for m in course.modules for a in m.activities if a.id != activity.id
+    ]
+    back = url_for("courses.edit_activity", slug=slug, activity_id=activity.id) + "#access"
+    if not form.validate_on_submit():
+        flash("Choose an activity of this course and, for a grade, a percentage.", "error")
+        return redirect(back)
+    required = activity_or_404(course, form.required_activity_id.data)
+    try:
+        structure.add_condition(
+            activity,
+            form.kind.data,
+            required,
+            float(form.min_grade.data) if form.min_grade.data is not None else None,
+        )
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(back)
+    db.session.commit()
+    flash("Access condition added.", "success")
+    return redirect(back)
+
+
+@bp.post("/<slug>/activities/<int:activity_id>/conditions/<int:condition_id>/delete")
+@login_required
+def remove_condition(slug: str, activity_id: int, condition_id: int):
+    course = course_or_404(slug, "course.edit")
+    activity = activity_or_404(course, activity_id)
+    _checked()
+    try:
+        structure.remove_condition(activity, condition_id)
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        db.session.commit()
+        flash("Access condition removed.", "success")
+    return redirect(
+        url_for("courses.edit_activity", slug=slug, activity_id=activity.id) + "#access"
+    )

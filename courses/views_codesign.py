@@ -1,0 +1,117 @@
+"""Co-design: the review page, sign-offs, and the lifecycle draft → in review → published."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from courses import services
+from courses.blueprint import bp, course_or_404, flash_error, form_error, user
+from courses.forms import ConfirmForm, SignoffForm
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.models import Organization
+from lms.permissions import can, require
+
+
+def _signoff_form(course) -> SignoffForm:
+    form = SignoffForm()
+    orgs = services.signable_organizations(user(), course)
+    current = {r.partner.organization_id for r in services.review_state(course) if r.current}
+    form.organization_id.choices = [(o.id, o.name) for o in orgs if o.id not in current]
+    return form
+
+
+def _render(course, form, status=200):
+    reviews = services.review_state(course)
+    return render_template(
+        "courses/review.html",
+        course=course,
+        reviews=reviews,
+        form=form,
+        confirm=ConfirmForm(),
+        roles=services.PARTNER_ROLES,
+        missing=[r.partner.organization for r in reviews if r.current is None],
+        may_signoff=can(user(), "course.signoff", course),
+    ), status
+
+
+@bp.route("/<slug>/review")
+@login_required
+def review(slug: str):
+    course = course_or_404(slug, "course.manage")
+    return _render(course, _signoff_form(course))
+
+
+@bp.post("/<slug>/signoff")
+@login_required
+def signoff(slug: str):
+    course = course_or_404(slug, "course.manage")
+    require("course.signoff", course)
+    form = _signoff_form(course)
+    if form.validate_on_submit():
+        org = db.session.get(Organization, form.organization_id.data)
+        try:
+            services.sign_off(course, org, user(), form.comment.data or "")
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                f"Signed off for {org.name} (content version {course.content_version}).", "success"
+            )
+            return redirect(url_for("courses.review", slug=slug))
+    elif not form.organization_id.choices:
+        form.form_errors.append("Your organizations have already signed off this version.")
+    return _render(course, form, 400)
+
+
+def _transition(slug: str, capability: str, action, done: str):
+    course = course_or_404(slug, "course.manage")
+    require(capability, course)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        action(course)
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        db.session.commit()
+        flash(done.format(title=course.title), "success")
+    return redirect(url_for("courses.review", slug=slug))
+
+
+@bp.post("/<slug>/submit")
+@login_required
+def submit(slug: str):
+    return _transition(
+        slug,
+        "course.edit",
+        services.submit_for_review,
+        "“{title}” is in review. Each partner now signs off.",
+    )
+
+
+@bp.post("/<slug>/publish")
+@login_required
+def publish(slug: str):
+    return _transition(
+        slug, "course.edit", services.publish_course, "“{title}” is published: learners can enrol."
+    )
+
+
+@bp.post("/<slug>/to-draft")
+@login_required
+def to_draft(slug: str):
+    return _transition(slug, "course.edit", services.return_to_draft, "“{title}” is back in draft.")
+
+
+@bp.post("/<slug>/archive")
+@login_required
+def archive(slug: str):
+    return _transition(
+        slug,
+        "course.manage",
+        services.archive_course,
+        "“{title}” is archived: it left the catalog; history and reports are kept.",
+    )

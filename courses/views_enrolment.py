@@ -1,0 +1,95 @@
+"""Enrolment: enrol oneself, leave a course, and the trainer's enrolment list."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from courses.blueprint import bp, course_or_404, flash_error, form_error, user
+from courses.enrolment import course_enrolments, enrol_by_email, self_enrol, withdraw
+from courses.forms import ConfirmForm, EnrolForm, EnrolOtherForm
+from lms.domain.models import Enrolment, EnrolmentStatus
+from lms.errors import DomainError
+from lms.extensions import db
+
+
+@bp.post("/<slug>/enrol")
+@login_required
+def enrol(slug: str):
+    course = course_or_404(slug)
+    form = EnrolForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        self_enrol(user(), course, form.key.data or "")
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("courses.overview", slug=slug))
+    db.session.commit()
+    flash(f"You are enrolled in “{course.title}”.", "success")
+    return redirect(url_for("courses.overview", slug=slug))
+
+
+@bp.post("/<slug>/unenrol")
+@login_required
+def unenrol(slug: str):
+    course = course_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    enrolment = db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.user_id == user().id,
+            Enrolment.course_id == course.id,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+    )
+    if enrolment is None:
+        flash("You are not enrolled in this course.", "info")
+    else:
+        withdraw(enrolment)
+        db.session.commit()
+        flash(f"You left “{course.title}”. Your progress is kept if you enrol again.", "success")
+    return redirect(url_for("courses.overview", slug=slug))
+
+
+@bp.route("/<slug>/enrolments", methods=["GET", "POST"])
+@login_required
+def enrolments(slug: str):
+    course = course_or_404(slug, "course.enrol_others")
+    form = EnrolOtherForm()
+    if form.validate_on_submit():
+        try:
+            enrolment = enrol_by_email(course, form.email.data, user())
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{enrolment.user.name} is enrolled.", "success")
+            return redirect(url_for("courses.enrolments", slug=slug))
+    return render_template(
+        "courses/enrolments.html",
+        course=course,
+        form=form,
+        enrolments=course_enrolments(course.id),
+        confirm=ConfirmForm(),
+    ), (400 if form.errors else 200)
+
+
+@bp.post("/<slug>/enrolments/<int:enrolment_id>/withdraw")
+@login_required
+def withdraw_enrolment(slug: str, enrolment_id: int):
+    course = course_or_404(slug, "course.enrol_others")
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.course_id != course.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        withdraw(enrolment)
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        db.session.commit()
+        flash(f"{enrolment.user.name} was unenrolled; their history is kept.", "success")
+    return redirect(url_for("courses.enrolments", slug=slug))

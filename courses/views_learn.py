@@ -1,0 +1,50 @@
+"""The learner's activity page: side navigation, the type's own view, previous / next."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from courses.blueprint import activity_or_404, bp, course_or_404, user
+from courses.forms import ConfirmForm
+from courses.learning import outline
+from lms.extensions import db
+from lms.plugins import activity_registry
+from lms.progress.services import record_activity_event
+
+
+@bp.route("/<slug>/activities/<int:activity_id>")
+@login_required
+def activity(slug: str, activity_id: int):
+    course = course_or_404(slug)
+    act = activity_or_404(course, activity_id)
+    view = outline(course, user())
+    if not view.enrolled and not view.staff:
+        flash("Enrol in the course to open its activities.", "info")
+        return redirect(url_for("courses.overview", slug=slug))
+    reasons = view.locks.get(act.id, [])
+    atype = activity_registry().get(act.type)
+    body = None
+    if atype is not None and (view.staff or not reasons):
+        body = atype.render(act, user())
+    # Every opening by an enrolled learner is a "viewed" event, whatever the type; authors
+    # previewing (and learners facing a lock) are not recorded.
+    preview = view.staff and (not view.enrolled or request.args.get("preview") == "1")
+    if view.enrolled and not reasons and not preview and atype is not None:
+        record_activity_event(user(), act, "viewed")
+        db.session.commit()
+        view = outline(course, user())
+    prev, nxt = view.neighbours(act)
+    return render_template(
+        "courses/activity.html",
+        course=course,
+        activity=act,
+        atype=atype,
+        outline=view,
+        body=body,
+        reasons=reasons,
+        preview=preview,
+        prev=prev,
+        nxt=nxt,
+        confirm=ConfirmForm(),
+    )
