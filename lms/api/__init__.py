@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
+
+
+def _integrations_panel(user) -> str | None:
+    """A dashboard panel for HR managers and org admins: API tokens, exports, verification."""
+    from lms.models import Role
+
+    if not (user.has_role(Role.HR, Role.ORG_ADMIN) or user.is_site_admin):
+        return None
+    return render_template("tokens/_panel.html")
 
 
 def init_app(app: Flask) -> None:
-    """Register the API blueprint on ``app``."""
+    """Register the API blueprint (CSRF-exempt: token auth, no cookies) and the tokens page."""
+    from lms.api import models  # noqa: F401  (the api_tokens table)
+    from lms.api.token_views import bp as tokens_bp
+    from lms.api.views import bp as api_bp
+    from lms.extensions import csrf
+    from lms.main import register_dashboard_panel
+
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(tokens_bp)
+    register_dashboard_panel(app, "integrations", _integrations_panel, order=90)

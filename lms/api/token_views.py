@@ -1,0 +1,107 @@
+"""The API tokens page for HR managers and org admins: create (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from lms.api.models import ApiToken
+from lms.api.tokens import create_token, revoke_token
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.models import Organization
+from lms.permissions import can, require
+
+bp = Blueprint("api_tokens", __name__, url_prefix="/api-tokens")
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Token name",
+        description="Which system will use it, e.g. “Workday sync”. You can revoke it at any time.",
+        validators=[
+            DataRequired("Enter a name that says which system uses the token."),
+            Length(max=100, message="Keep the name under 100 characters."),
+        ],
+    )
+
+
+class RevokeTokenForm(FlaskForm):
+    pass
+
+
+def manageable_orgs() -> list[Organization]:
+    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
+    return [org for org in orgs if can(current_user, "org.manage_tokens", org)]
+
+
+@bp.route("/")
+@login_required
+def index():
+    orgs = manageable_orgs()
+    if not orgs:
+        abort(403)
+    if len(orgs) == 1:
+        return redirect(url_for(".org_tokens", org_id=orgs[0].id))
+    return render_template("tokens/choose.html", orgs=orgs)
+
+
+def _render(org: Organization, form: TokenForm, secret: str | None = None, status: int = 200):
+    tokens = db.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.organization_id == org.id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+    ).all()
+    response = render_template(
+        "tokens/index.html",
+        org=org,
+        form=form,
+        tokens=tokens,
+        secret=secret,
+        revoke_form=RevokeTokenForm(),
+    )
+    # The secret is on this page only once: never cache it.
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/<int:org_id>", methods=["GET", "POST"])
+@login_required
+def org_tokens(org_id: int):
+    org = db.get_or_404(Organization, org_id)
+    require("org.manage_tokens", org, hide=True)
+    form = TokenForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                token, secret = create_token(org, form.name.data, current_user)
+            except DomainError as exc:
+                form.name.errors = [*form.name.errors, exc.message]
+            else:
+                db.session.commit()
+                return _render(org, TokenForm(formdata=None), secret=secret, status=201)
+        return _render(org, form, status=400)
+    return _render(org, form)
+
+
+@bp.route("/<int:org_id>/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke(org_id: int, token_id: int):
+    org = db.get_or_404(Organization, org_id)
+    require("org.manage_tokens", org, hide=True)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.organization_id != org.id:
+        abort(404)
+    if not RevokeTokenForm().validate_on_submit():
+        abort(400)
+    try:
+        revoke_token(token, current_user)
+    except DomainError as exc:
+        flash(exc.message, "warning")
+    else:
+        db.session.commit()
+        flash(f"Token “{token.name}” revoked: systems using it are refused from now on.", "success")
+    return redirect(url_for(".org_tokens", org_id=org.id))

@@ -1,0 +1,385 @@
+"""The read-only JSON API under /api/v1 (see :mod:`lms.api.openapi` for the contract)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import and_, select
+
+from lms.api.auth import (
+    ApiError,
+    bad_request,
+    current_token,
+    decode_cursor,
+    encode_cursor,
+    int_arg,
+    not_found,
+    render_api_error,
+    token_required,
+)
+from lms.domain.models import Course, Enrolment
+from lms.extensions import db
+from lms.models import Department, Membership, Organization, Role, User
+from lms.progress.certificate_models import Certificate
+from lms.progress.ledger import LedgerEntry
+from lms.progress.models import CourseCompletion, Program, ProgramAssignment
+from lms.progress.queries import assignment_status_expr
+from lms.timeutil import utcnow
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.register_error_handler(ApiError, render_api_error)
+
+STATUSES = ("not_started", "in_progress", "overdue", "completed", "expired")
+COMPLETION_KINDS = ("course_completed", "program_completed")
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.replace(microsecond=0).isoformat() + "Z" if value else None
+
+
+def _org_id() -> int:
+    return current_token().organization_id
+
+
+def _member_ids():
+    """Users with any membership in the token's organization (a subquery)."""
+    return select(Membership.user_id).where(Membership.organization_id == _org_id())
+
+
+def _employee(user: User, department: str | None) -> dict:
+    return {"id": user.id, "name": user.name, "email": user.email, "department": department}
+
+
+def _department_join():
+    """Learner membership of the token's organization and its department (outer joins)."""
+    return (
+        and_(
+            Membership.user_id == User.id,
+            Membership.organization_id == _org_id(),
+            Membership.role == Role.LEARNER,
+        ),
+        Department.id == Membership.department_id,
+    )
+
+
+# --- organization and programs ----------------------------------------------------------------
+@bp.get("/organization")
+@token_required
+def organization():
+    org = db.session.get(Organization, _org_id())
+    return jsonify(id=org.id, slug=org.slug, name=org.name, kind=org.kind)
+
+
+def _program(p: Program) -> dict:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "purpose": p.purpose,
+        "description": p.description,
+        "completion_mode": p.completion_mode,
+        "required_courses": p.required_count,
+        "courses": [
+            {"id": pc.course_id, "title": pc.course.title, "position": pc.position}
+            for pc in p.courses
+        ],
+        "due_mode": p.due_mode,
+        "due_date": iso(p.due_date),
+        "due_days": p.due_days,
+        "validity_months": p.validity_months,
+        "archived": bool(p.archived),
+        "created_at": iso(p.created_at),
+    }
+
+
+@bp.get("/programs")
+@token_required
+def programs():
+    from sqlalchemy.orm import selectinload
+
+    from lms.progress.models import ProgramCourse
+
+    rows = db.session.scalars(
+        select(Program)
+        .where(Program.organization_id == _org_id())
+        .options(selectinload(Program.courses).selectinload(ProgramCourse.course))
+        .order_by(Program.id)
+    ).all()
+    return jsonify(data=[_program(p) for p in rows])
+
+
+@bp.get("/programs/<int:program_id>")
+@token_required
+def program(program_id: int):
+    p = db.session.get(Program, program_id)
+    if p is None or p.organization_id != _org_id():
+        raise not_found("No such program in your organization.")
+    return jsonify(_program(p))
+
+
+# --- assignments ------------------------------------------------------------------------------
+@bp.get("/assignments")
+@token_required
+def assignments():
+    limit = int_arg("limit", 100, 1, 500)
+    program_id = int_arg("program_id")
+    user_id = int_arg("user_id")
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise bad_request(f"status must be one of {', '.join(STATUSES)}.", "status")
+    cursor = decode_cursor()
+    after = cursor.get("after") if cursor else None
+    if cursor is not None and not isinstance(after, int):
+        raise bad_request("The cursor is not one this API returned.", "cursor")
+    if program_id is not None:
+        p = db.session.get(Program, program_id)
+        if p is None or p.organization_id != _org_id():
+            raise not_found("No such program in your organization.")
+    now = utcnow()
+    status_expr = assignment_status_expr(now).label("display_status")
+    on_membership, on_department = _department_join()
+    stmt = (
+        select(ProgramAssignment, User, Program.name, Department.name, status_expr)
+        .join(User, User.id == ProgramAssignment.user_id)
+        .join(Program, Program.id == ProgramAssignment.program_id)
+        .outerjoin(Membership, on_membership)
+        .outerjoin(Department, on_department)
+        .where(ProgramAssignment.organization_id == _org_id())
+        .order_by(ProgramAssignment.id)
+        .limit(limit + 1)
+    )
+    if program_id is not None:
+        stmt = stmt.where(ProgramAssignment.program_id == program_id)
+    if user_id is not None:
+        stmt = stmt.where(ProgramAssignment.user_id == user_id)
+    if status is not None:
+        stmt = stmt.where(assignment_status_expr(now) == status)
+    if after is not None:
+        stmt = stmt.where(ProgramAssignment.id > after)
+    rows = db.session.execute(stmt).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    data = [
+        {
+            "id": a.id,
+            "program_id": a.program_id,
+            "program_name": program_name,
+            "employee": _employee(user, department),
+            "assigned_at": iso(a.assigned_at),
+            "due_at": iso(a.due_at),
+            "status": display_status,
+            "progress": a.progress,
+            "courses_completed": a.courses_completed,
+            "completed_at": iso(a.completed_at),
+            "expires_at": iso(a.expires_at),
+            "cycle": a.cycle,
+        }
+        for a, user, program_name, department, display_status in rows
+    ]
+    next_cursor = encode_cursor({"after": rows[-1][0].id}) if more else None
+    return jsonify(data=data, next_cursor=next_cursor)
+
+
+# --- employees and transcripts ----------------------------------------------------------------
+@bp.get("/employees")
+@token_required
+def employees():
+    limit = int_arg("limit", 100, 1, 500)
+    cursor = decode_cursor()
+    after = cursor.get("after") if cursor else None
+    if cursor is not None and not isinstance(after, int):
+        raise bad_request("The cursor is not one this API returned.", "cursor")
+    on_membership, on_department = _department_join()
+    stmt = (
+        select(User, Department.name)
+        .join(Membership, on_membership)
+        .outerjoin(Department, on_department)
+        .order_by(User.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        stmt = stmt.where(User.id > after)
+    rows = db.session.execute(stmt).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify(
+        data=[_employee(user, dept) for user, dept in rows],
+        next_cursor=encode_cursor({"after": rows[-1][0].id}) if more else None,
+    )
+
+
+def _member(user_id: int) -> tuple[User, str | None]:
+    on_membership, on_department = _department_join()
+    row = db.session.execute(
+        select(User, Department.name)
+        .outerjoin(Membership, on_membership)
+        .outerjoin(Department, on_department)
+        .where(User.id == user_id, User.id.in_(_member_ids()))
+        .limit(1)
+    ).first()
+    if row is None:
+        raise not_found("No such employee in your organization.")
+    return row[0], row[1]
+
+
+@bp.get("/employees/<int:user_id>/transcript")
+@token_required
+def transcript(user_id: int):
+    from lms.progress.openbadges import site_url
+
+    user, department = _member(user_id)
+    courses = db.session.execute(
+        select(Course, Enrolment, CourseCompletion)
+        .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
+        .outerjoin(
+            CourseCompletion,
+            and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user.id),
+        )
+        .order_by(Enrolment.enrolled_at, Course.id)
+    ).all()
+    assignments = db.session.execute(
+        select(ProgramAssignment, Program.name, assignment_status_expr(utcnow()))
+        .join(Program, Program.id == ProgramAssignment.program_id)
+        .where(ProgramAssignment.user_id == user.id, ProgramAssignment.organization_id == _org_id())
+        .order_by(ProgramAssignment.assigned_at, ProgramAssignment.id)
+    ).all()
+    # Program certificates of other organizations are theirs to share, not ours.
+    certificates = db.session.scalars(
+        select(Certificate)
+        .outerjoin(Program, Program.id == Certificate.program_id)
+        .where(
+            Certificate.user_id == user.id,
+            (Certificate.kind == "course") | (Program.organization_id == _org_id()),
+        )
+        .order_by(Certificate.issued_at, Certificate.id)
+    ).all()
+    skills = sorted(
+        {
+            s.name
+            for course, _, cc in courses
+            if cc and cc.state == "completed"
+            for s in course.skills
+        }
+    )
+    return jsonify(
+        employee=_employee(user, department),
+        courses=[
+            {
+                "course_id": course.id,
+                "title": course.title,
+                "enrolled_at": iso(enrolment.enrolled_at),
+                "enrolment_status": enrolment.status,
+                "state": cc.state if cc else "not_started",
+                "progress": cc.progress if cc else 0.0,
+                "grade": cc.grade if cc else None,
+                "completed_at": iso(cc.completed_at) if cc else None,
+                "last_activity_at": iso(cc.last_activity_at) if cc else None,
+            }
+            for course, enrolment, cc in courses
+        ],
+        programs=[
+            {
+                "assignment_id": a.id,
+                "program_id": a.program_id,
+                "program_name": name,
+                "status": status,
+                "progress": a.progress,
+                "due_at": iso(a.due_at),
+                "completed_at": iso(a.completed_at),
+                "expires_at": iso(a.expires_at),
+            }
+            for a, name, status in assignments
+        ],
+        certificates=[
+            {
+                "code": c.code,
+                "kind": c.kind,
+                "title": c.title,
+                "grade": c.grade,
+                "issued_at": iso(c.issued_at),
+                "expires_at": iso(c.expires_at),
+                "status": c.status,
+                "verify_url": f"{site_url()}/verify/{c.code}",
+            }
+            for c in certificates
+        ],
+        skills=skills,
+    )
+
+
+# --- completions feed -------------------------------------------------------------------------
+def _since() -> datetime | None:
+    raw = request.args.get("since")
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise bad_request(
+            "since must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z.", "since"
+        ) from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+@bp.get("/completions")
+@token_required
+def completions():
+    """Course and program completions in the order they were recorded (ledger order).
+
+    The cursor is the ledger sequence number: entries are appended under a lock held until
+    commit, so a client that stores ``next_cursor`` never misses a completion committed later.
+    """
+    limit = int_arg("limit", 100, 1, 1000)
+    since = _since()
+    cursor = decode_cursor()
+    after = cursor.get("seq") if cursor else None
+    if cursor is not None and not isinstance(after, int):
+        raise bad_request("The cursor is not one this API returned.", "cursor")
+    stmt = (
+        select(LedgerEntry, User.name)
+        .join(User, User.id == LedgerEntry.user_id)
+        .where(LedgerEntry.kind.in_(COMPLETION_KINDS), LedgerEntry.user_id.in_(_member_ids()))
+        .order_by(LedgerEntry.seq)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        stmt = stmt.where(LedgerEntry.seq > after)
+    if since is not None:
+        stmt = stmt.where(LedgerEntry.created_at >= since)
+    rows = db.session.execute(stmt).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    data = []
+    for entry, name in rows:
+        payload = json.loads(entry.payload)
+        if entry.kind == "program_completed" and payload.get("organization_id") != _org_id():
+            continue  # another organization's program
+        item = {
+            "seq": entry.seq,
+            "kind": "course" if entry.kind == "course_completed" else "program",
+            "employee_id": entry.user_id,
+            "employee_name": name,
+            "course_id": payload.get("course_id"),
+            "program_id": payload.get("program_id"),
+            "title": payload.get("course") or payload.get("program"),
+            "grade": payload.get("grade"),
+            "completed_at": (payload.get("completed_at") or "") + "Z"
+            if payload.get("completed_at")
+            else None,
+            "recorded_at": iso(entry.created_at),
+            "entry_hash": entry.entry_hash,
+        }
+        data.append(item)
+    last = rows[-1][0].seq if rows else after
+    next_cursor = encode_cursor({"seq": last}) if last is not None else None
+    return jsonify(data=data, next_cursor=next_cursor, has_more=more)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from lms.api.openapi import openapi_document
+
+    return jsonify(openapi_document())
