@@ -1,27 +1,57 @@
-"""Admin pages. Site admins manage the cluster; org admins manage their organization."""
+"""Admin pages. Site admins manage the cluster; org admins manage their organization.
+
+The blueprint is shared by :mod:`lms.admin.site_views` and :mod:`lms.admin.org_views`; the nav
+item and dashboard panels are registered when the blueprint is (see :mod:`lms.admin.panels`).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
-from sqlalchemy import func, select
+from flask import Blueprint, abort, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
 
 from lms.extensions import db
-from lms.models import Membership, Organization, User
-from lms.permissions import require
+from lms.models import Organization
+from lms.permissions import can
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+PER_PAGE = 25
 
-@bp.route("/site")
-@login_required
-def site_index():
-    require("site.admin")
-    orgs = db.session.execute(
-        select(Organization, func.count(Membership.id))
-        .outerjoin(Membership, Membership.organization_id == Organization.id)
-        .group_by(Organization.id)
-        .order_by(Organization.name)
-    ).all()
-    user_count = db.session.scalar(select(func.count(User.id)))
-    return render_template("admin/site_index.html", orgs=orgs, user_count=user_count)
+
+def org_or_404(slug: str, capability: str) -> Organization:
+    """The organization ``slug`` if the user holds ``capability`` on it.
+
+    Members of the organization who lack the capability get 403 (they know it exists); anyone
+    else gets 404, so the admin pages never confirm another organization's existence.
+    """
+    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        abort(404)
+    if not can(current_user, capability, org):
+        abort(403 if org.id in current_user.organization_ids() else 404)
+    return org
+
+
+def list_args(*names: str) -> dict[str, str]:
+    """Filter values from the query string, trimmed and bounded (never trusted further)."""
+    return {name: (request.args.get(name) or "").strip()[:200] for name in names}
+
+
+def sort_url_factory(endpoint: str, **view_args):
+    """A function for the ``sort_header`` macro: the current filters with a new sort."""
+
+    def sort_url(key: str, direction: str) -> str:
+        args = {k: v for k, v in request.args.items() if k not in ("sort", "dir", "page")}
+        return url_for(endpoint, **view_args, **args, sort=key, dir=direction)
+
+    return sort_url
+
+
+def sort_args(default: str = "name") -> tuple[str, str]:
+    sort = request.args.get("sort") or default
+    direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    return sort, direction
+
+
+from lms.admin import org_views, panels, site_views  # noqa: E402,F401  (routes and hooks)

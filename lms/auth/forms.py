@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 PASSWORD_HINT = "At least 10 characters."
@@ -63,5 +63,59 @@ class ResetPasswordForm(FlaskForm):
     )
     confirm = PasswordField(
         "Confirm new password",
+        validators=[EqualTo("password", message="The two passwords do not match.")],
+    )
+
+
+NAME_VALIDATORS = [
+    DataRequired("Enter your full name."),
+    Length(max=200, message="Use at most 200 characters for your name."),
+]
+NEW_PASSWORD_VALIDATORS = [
+    DataRequired("Choose a password."),
+    Length(min=10, max=200, message="Use between 10 and 200 characters."),
+]
+
+
+class InvitationRegisterForm(FlaskForm):
+    """Create the account an invitation is addressed to (the email comes from the invitation)."""
+
+    name = StringField("Full name", validators=NAME_VALIDATORS)
+    password = PasswordField(
+        "Password", description=PASSWORD_HINT, validators=NEW_PASSWORD_VALIDATORS
+    )
+    confirm = PasswordField(
+        "Confirm password",
+        validators=[EqualTo("password", message="The two passwords do not match.")],
+    )
+
+
+class AcceptInvitationForm(FlaskForm):
+    """A logged-in user accepts with one POST (a GET must never change anything)."""
+
+
+class RegisterForm(FlaskForm):
+    """Open self-registration as a learner."""
+
+    name = StringField("Full name", validators=NAME_VALIDATORS)
+    email = EmailField(
+        "Email address",
+        description="You will log in with this address.",
+        validators=[
+            DataRequired("Enter your email address."),
+            Email("Enter a valid email address, like name@example.org."),
+            Length(max=254, message="Use at most 254 characters."),
+        ],
+    )
+    organization = SelectField(
+        "Organization",
+        description="The university, company or centre you learn with.",
+        validate_choice=False,  # checked against the open organizations in the view
+    )
+    password = PasswordField(
+        "Password", description=PASSWORD_HINT, validators=NEW_PASSWORD_VALIDATORS
+    )
+    confirm = PasswordField(
+        "Confirm password",
         validators=[EqualTo("password", message="The two passwords do not match.")],
     )

@@ -1,4 +1,4 @@
-"""Login, logout and the account page."""
+"""Login, logout, the account page, password reset, invitations and self-registration."""
 
 from __future__ import annotations
 
@@ -8,17 +8,23 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from lms.auth import throttle, tokens
+from lms.admin.forms import options
+from lms.admin.settings import self_registration_enabled, self_registration_orgs
+from lms.auth import services, throttle, tokens
 from lms.auth.forms import (
+    AcceptInvitationForm,
     ChangePasswordForm,
+    InvitationRegisterForm,
     LoginForm,
     ProfileForm,
+    RegisterForm,
     RequestResetForm,
     ResetPasswordForm,
 )
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.mail import send_mail
-from lms.models import User
+from lms.models import ROLE_LABELS, Role, User
 from lms.timeutil import utcnow
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -67,7 +73,9 @@ def login():
                 return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template(
+        "auth/login.html", form=form, self_registration_open=self_registration_enabled()
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -139,3 +147,110 @@ def reset_password(token: str):
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/reset_password.html", form=form), status
+
+
+# --- invitations -------------------------------------------------------------------------------
+def _invitation_refused(message: str, status: int):
+    return render_template("auth/invitation_invalid.html", message=message), status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """Accept an invitation: logged in as the invited address, or by creating that account."""
+    invite = services.find_invitation(token)
+    if invite is None:
+        return _invitation_refused(
+            "This invitation link is not valid. Check that you copied the whole link from the "
+            "mail, or ask the organization's administrator for a new invitation.",
+            404,
+        )
+    problem = services.invitation_problem(invite)
+    if problem:
+        return _invitation_refused(problem, 410)
+    role_label = ROLE_LABELS[Role(invite.role)]
+    context = {"invite": invite, "role_label": role_label}
+    if current_user.is_authenticated:
+        if current_user.email != invite.email:
+            return _invitation_refused(
+                f"This invitation is for {invite.email}, but you are logged in as "
+                f"{current_user.email}. Log out, then open the link again.",
+                403,
+            )
+        form = AcceptInvitationForm()
+        if form.validate_on_submit():
+            try:
+                services.accept_invitation(invite, current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                return _invitation_refused(exc.message, 409)
+            db.session.commit()
+            flash(f"You joined {invite.organization.name} as {role_label.lower()}.", "success")
+            return redirect(url_for("main.dashboard"))
+        return render_template("auth/invitation_accept.html", form=form, **context)
+    if services.find_user(invite.email) is not None:
+        # An account exists: it gains the membership after logging in (a second account for the
+        # same address is refused, whatever the form says).
+        return render_template(
+            "auth/invitation_login.html",
+            login_url=url_for("auth.login", next=url_for("auth.invitation", token=token)),
+            **context,
+        ), (409 if request.method == "POST" else 200)
+    form = InvitationRegisterForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.register_invited_user(invite, form.name.data, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+            status = 400
+        else:
+            user.last_login_at = utcnow()
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome, {user.name}. You joined {invite.organization.name}.", "success")
+            return redirect(url_for("main.dashboard"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/invitation_register.html", form=form, **context), status
+
+
+# --- self-registration -------------------------------------------------------------------------
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Open self-registration as a learner, when the site administrator has enabled it."""
+    if not self_registration_enabled():
+        return render_template("auth/register_closed.html"), 404
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    orgs = self_registration_orgs()
+    form = RegisterForm()
+    form.organization.choices = options(
+        [("", "Choose an organization")] + [(o.slug, o.name) for o in orgs]
+    )
+    if request.method == "GET" and len(orgs) == 1:
+        form.organization.data = orgs[0].slug
+    status = 200
+    if form.validate_on_submit():
+        chosen = next((o for o in orgs if o.slug == form.organization.data), None)
+        if orgs and chosen is None:
+            form.organization.errors.append("Choose one of the listed organizations.")
+            status = 400
+        else:
+            try:
+                user = services.register_learner(
+                    form.name.data, form.email.data, form.password.data, chosen
+                )
+            except DomainError as exc:
+                db.session.rollback()
+                getattr(form, exc.field or "email").errors.append(exc.message)
+                status = 400
+            else:
+                user.last_login_at = utcnow()
+                db.session.commit()
+                login_user(user)
+                flash(f"Welcome to EduCluster, {user.name}.", "success")
+                return redirect(url_for("main.dashboard"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/register.html", form=form, orgs=orgs), status

@@ -1,0 +1,47 @@
+"""The "Organization" nav item and the admin dashboard panels, registered with the blueprint."""
+
+from __future__ import annotations
+
+from flask import render_template
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from lms.admin import queries
+from lms.admin.views import bp
+from lms.extensions import db
+from lms.main import register_dashboard_panel
+from lms.models import Organization, Role, User
+from lms.templating import register_nav
+
+
+def _administers_an_org(user: User) -> bool:
+    return user.has_role(Role.ORG_ADMIN, Role.HR)
+
+
+def org_admin_panel(user: User) -> Markup | None:
+    """Members and pending invitations of each organization the user administers."""
+    org_ids = user.organization_ids(Role.ORG_ADMIN)
+    if not org_ids:
+        return None
+    orgs = db.session.scalars(
+        select(Organization)
+        .where(Organization.id.in_(org_ids))
+        .order_by(func.lower(Organization.name))
+    ).all()
+    figures = queries.org_figures([o.id for o in orgs])
+    return Markup(render_template("admin/_panel_org.html", orgs=orgs, figures=figures))
+
+
+def site_admin_panel(user: User) -> Markup | None:
+    """Cluster figures for site administrators."""
+    if not user.is_site_admin:
+        return None
+    return Markup(render_template("admin/_panel_site.html", figures=queries.cluster_figures()))
+
+
+@bp.record_once
+def _register(state) -> None:
+    app = state.app
+    register_nav(app, "Organization", "admin.org_home", _administers_an_org, 80, "/admin/org")
+    register_dashboard_panel(app, "site-admin", site_admin_panel, order=5)
+    register_dashboard_panel(app, "org-admin", org_admin_panel, order=10)
