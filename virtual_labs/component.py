@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from lms.plugins import Component
+from virtual_labs.services import DEFAULTS
+
+
+@click.command("worker")
+@click.option(
+    "--workers", type=int, default=None, help="Threads (default: LAB_WORKERS, one per core)."
+)
+@with_appcontext
+def worker_command(workers: int | None) -> None:
+    """Grade queued lab submissions in this process (the local executor's dedicated worker)."""
+    from virtual_labs.executors import run_worker
+
+    run_worker(current_app._get_current_object(), workers, echo=click.echo)
+
+
+@click.command("requeue")
+@with_appcontext
+def requeue_command() -> None:
+    """Requeue stale runs; with LAB_EXECUTOR=celery, send every queued submission to Celery."""
+    from lms.extensions import db
+    from virtual_labs import services
+    from virtual_labs.tasks import requeue_pending
+
+    app = current_app._get_current_object()
+    if app.config.get("LAB_EXECUTOR") == "celery":
+        sent = requeue_pending(app)
+        click.echo(f"Sent {sent} queued submissions to Celery.")
+        return
+    requeued, failed = services.recover_stale()
+    db.session.commit()
+    click.echo(f"Requeued {requeued} stale submissions; {failed} failed after too many attempts.")
 
 
 class LabsComponent(Component):
@@ -12,7 +45,24 @@ class LabsComponent(Component):
     seed_order = 20
 
     def init_app(self, app: Flask) -> None:
-        pass
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        app.config.setdefault("LAB_CELERY_QUEUE", "labs")
+        try:
+            from virtual_labs.cli import labs_cli
+        except ImportError:  # the sandbox CLI is not there yet: give the worker its own group
+            from flask.cli import AppGroup
+
+            labs_cli = AppGroup("labs", help="Virtual labs: sandbox and grading workers.")
+        labs_cli.add_command(worker_command)
+        labs_cli.add_command(requeue_command)
+        app.cli.add_command(labs_cli)
+        if app.config.get("LAB_EXECUTOR") == "celery":
+            from virtual_labs.tasks import celery_init_app
+
+            celery_init_app(app)
 
     def seed_demo(self) -> None:
-        pass
+        from virtual_labs.seed import seed_labs
+
+        seed_labs()

@@ -1,25 +1,104 @@
-"""The lab activity type (skeleton: filled in by its feature work)."""
+"""The lab activity type: a sandboxed code exercise graded by tests."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey
-from sqlalchemy.orm import Mapped, mapped_column
+from typing import Any
 
-from lms.domain.models import Activity
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from lms.errors import DomainError
+from lms.models import User
 from lms.plugins import ActivityType
+from virtual_labs import services
+from virtual_labs.forms import LabForm
+from virtual_labs.models import LIMIT_BOUNDS, Lab, LabSubmission, LabTest  # noqa: F401
+from virtual_labs.views import bp
 
-
-class Lab(Activity):
-    __tablename__ = "labs"
-
-    id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
-    )
-
-    __mapper_args__ = {"polymorphic_identity": "lab"}
+EXPORT_KEYS = (
+    "instructions",
+    "language",
+    "starter_files",
+    "reference_files",
+    "limits",
+    "pass_mark",
+    "tests",
+)
 
 
 class LabType(ActivityType):
     key = "lab"
     label = "Lab"
     model = Lab
+    form = LabForm
+    blueprint = bp
+    description = "A code exercise run in a sandbox and graded automatically by tests."
+    icon = "code"
+    completion_rules = ("none", "viewed", "submitted", "passed")
+    graded = True
+
+    # --- authoring -------------------------------------------------------------------------
+    def form_data(self, activity: Lab) -> dict[str, Any]:
+        def rows(files: dict[str, str]) -> list[dict[str, str]]:
+            return [{"name": k, "content": v} for k, v in (files or {}).items()] or [
+                {"name": services.default_file_name(activity.language or "python"), "content": ""}
+            ]
+
+        return {
+            "instructions": activity.instructions or "",
+            "language": activity.language or "python",
+            **activity.limits_dict,
+            "starter_files": rows(activity.starter_files),
+            "reference_files": rows(activity.reference_files),
+        }
+
+    def apply_form(self, activity: Lab, data: dict[str, Any], author: User) -> None:
+        """Store the settings; with tests, the reference solution must pass them all."""
+        from virtual_labs.authoring import save_lab_settings
+
+        save_lab_settings(activity, data, validate=True)
+
+    def author_links(self, activity: Lab) -> list[tuple[str, str]]:
+        return [
+            ("Lab settings and files", url_for("labs.edit", lab_id=activity.id)),
+            (f"Tests ({len(activity.tests)})", url_for("labs.tests", lab_id=activity.id)),
+        ]
+
+    # --- learning ----------------------------------------------------------------------------
+    def render(self, activity: Lab, user: User) -> Markup:
+        from virtual_labs.views import lab_context
+
+        return Markup(render_template("labs/_lab.html", **lab_context(activity, user)))
+
+    def learner_summary(self, activity: Lab, user: User) -> dict[str, Any]:
+        history = services.submission_history(activity, user)
+        graded = [s for s in history if s.kind == "submit" and s.status == "done"]
+        return {
+            "best_score": max((s.score or 0.0 for s in graded), default=None),
+            "submissions": len(graded),
+            "runs": len(history) - len(graded),
+            "last_verdict": graded[0].verdict if graded else None,
+        }
+
+    # --- archive -----------------------------------------------------------------------------
+    def export_content(self, activity: Lab, files: dict[str, bytes]) -> dict[str, Any]:
+        return {
+            "instructions": activity.instructions or "",
+            "language": activity.language,
+            "starter_files": dict(activity.starter_files or {}),
+            "reference_files": dict(activity.reference_files or {}),
+            "limits": activity.limits_dict,
+            "pass_mark": activity.pass_mark,
+            "tests": [t.to_content() for t in activity.tests],
+        }
+
+    def import_content(
+        self, activity: Lab, content: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
+        """Fill a new lab from the archive; ``ValueError`` naming what is wrong."""
+        from virtual_labs.authoring import apply_lab_content
+
+        try:
+            apply_lab_content(activity, content)
+        except DomainError as exc:
+            raise ValueError(exc.message) from exc

@@ -1,0 +1,194 @@
+"""Where submissions are graded, chosen by ``LAB_EXECUTOR``.
+
+- ``local`` (default): a bounded pool of worker threads in this process (``LAB_WORKERS``, one per
+  core by default), fed from the database queue. It starts lazily on the first submission in a
+  web process (never in the app factory), or as a dedicated process: ``flask labs worker``.
+- ``celery``: the same task on Celery workers (``celery -A virtual_labs.worker worker``).
+- ``inline``: grades inside the request; for the test suite only, never for production.
+
+Every executor runs :func:`virtual_labs.tasks.execute_submission`, and the database row is the
+source of truth, so a submission survives a crash of whichever process was grading it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+from lms.extensions import db
+from virtual_labs import services, tasks
+
+log = logging.getLogger(__name__)
+EXECUTORS = ("local", "celery", "inline")
+
+
+class InlineExecutor:
+    """Grade synchronously in the caller (tests)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def dispatch(self, submission_id: int) -> None:
+        tasks.execute_submission(submission_id, tasks.worker_name("inline"))
+
+
+class CeleryExecutor:
+    """Send the task to Celery; the row stays queued (and is re-sent) if the broker is down."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def dispatch(self, submission_id: int) -> None:
+        celery_app = self.app.extensions.get("celery") or tasks.celery_init_app(self.app)
+        try:
+            celery_app.send_task(tasks.TASK_NAME, args=[submission_id])
+        except Exception:  # broker unreachable: `flask labs requeue` or a worker start re-sends
+            log.exception("could not send lab submission %s to Celery", submission_id)
+
+
+class LocalPool:
+    """Worker threads that claim queued submissions from the database and grade them.
+
+    Threads are enough: the work happens in sandboxed child processes, so the GIL is not the
+    bottleneck. Each thread claims with an atomic UPDATE, so several processes (gunicorn
+    workers, ``flask labs worker``) can share one queue.
+    """
+
+    def __init__(self, app: Flask, workers: int, poll_seconds: float = 1.0) -> None:
+        self.app = app
+        self.workers = max(1, int(workers))
+        self.poll_seconds = poll_seconds
+        self._cv = threading.Condition()
+        self._generation = 0
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._last_recovery = 0.0
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def start(self) -> None:
+        """Recover stale work left by a crash, then start the threads."""
+        with self.app.app_context():
+            requeued, failed = services.recover_stale()
+            db.session.commit()
+            db.session.remove()
+        if requeued or failed:
+            log.warning("lab pool: requeued %s stale submissions, failed %s", requeued, failed)
+        self._last_recovery = time.monotonic()
+        for n in range(self.workers):
+            thread = threading.Thread(target=self._loop, name=f"lab-worker-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """Tell idle threads there is work (they also poll, for work queued by other processes)."""
+        with self._cv:
+            self._generation += 1
+            self._cv.notify()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        with self._cv:
+            self._cv.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+        self._threads = []
+
+    def _maybe_recover(self) -> None:
+        interval = float(self.app.config.get("LAB_STALE_SECONDS", 60.0)) / 2
+        if time.monotonic() - self._last_recovery < interval:
+            return
+        self._last_recovery = time.monotonic()
+        services.recover_stale()
+        db.session.commit()
+
+    def _loop(self) -> None:
+        worker_id = tasks.worker_name("local")
+        while not self._stopping.is_set():
+            generation = self._generation
+            did_work = False
+            with self.app.app_context():
+                try:
+                    self._maybe_recover()
+                    did_work = tasks.work_next(worker_id) is not None
+                except Exception:  # keep the thread alive; the row's lease brings it back
+                    log.exception("lab worker %s failed", worker_id)
+                    db.session.rollback()
+                    time.sleep(self.poll_seconds)
+                finally:
+                    db.session.remove()
+            if did_work:
+                continue
+            with self._cv:
+                if generation == self._generation and not self._stopping.is_set():
+                    self._cv.wait(timeout=self.poll_seconds)
+
+
+_pool_lock = threading.Lock()
+
+
+def local_pool(app: Flask, start: bool = True) -> LocalPool:
+    """The app's pool, created (and started) on first use."""
+    with _pool_lock:
+        pool = app.extensions.get("virtual_labs.pool")
+        if pool is None:
+            pool = LocalPool(
+                app,
+                app.config.get("LAB_WORKERS") or 1,
+                float(app.config.get("LAB_POLL_SECONDS", 1.0)),
+            )
+            app.extensions["virtual_labs.pool"] = pool
+        if start and not pool.running:
+            pool.start()
+    return pool
+
+
+def stop_local_pool(app: Flask) -> None:
+    pool = app.extensions.pop("virtual_labs.pool", None)
+    if pool is not None:
+        pool.stop()
+
+
+class LocalExecutor:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def dispatch(self, submission_id: int) -> None:
+        local_pool(self.app).wake()
+
+
+def get_executor(app: Flask):
+    """The executor named by ``LAB_EXECUTOR``."""
+    name = app.config.get("LAB_EXECUTOR") or "local"
+    if name == "inline":
+        return InlineExecutor(app)
+    if name == "celery":
+        return CeleryExecutor(app)
+    if name == "local":
+        return LocalExecutor(app)
+    raise ValueError(f"LAB_EXECUTOR must be one of {', '.join(EXECUTORS)}, not {name!r}.")
+
+
+def dispatch_submission(app: Flask, submission_id: int) -> None:
+    """Hand a committed, queued submission to the configured executor."""
+    get_executor(app).dispatch(submission_id)
+
+
+def run_worker(app: Flask, workers: int | None = None, echo=print) -> None:
+    """A dedicated grading process (``flask labs worker``): the pool, until interrupted."""
+    if workers:
+        app.config["LAB_WORKERS"] = workers
+    pool = local_pool(app)
+    echo(f"Lab worker: {pool.workers} threads grading queued submissions. Ctrl+C stops.")
+    try:
+        while pool.running:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        echo("Stopping: running submissions finish first.")
+    finally:
+        stop_local_pool(app)

@@ -1,0 +1,139 @@
+"""Authoring forms: lab settings and files, and one test."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from virtual_labs.models import COMPARE_MODES, LIMIT_BOUNDS, TEST_KINDS
+
+
+def language_choices() -> list[tuple[str, str]]:
+    from virtual_labs.languages import language_choices as choices
+
+    return choices()
+
+
+class FileEntryForm(Form):
+    """One file (name + content); an empty name with empty content is ignored."""
+
+    name = StringField("File name", validators=[Optional(), Length(max=64)])
+    content = TextAreaField("Content")
+
+
+def _limit(label: str, key: str, description: str, integer: bool = False):
+    low, high = LIMIT_BOUNDS[key]
+    field = IntegerField if integer else FloatField
+    return field(
+        label,
+        validators=[InputRequired(), NumberRange(min=low, max=high)],
+        description=f"{description} Between {low:g} and {high:g}.",
+    )
+
+
+class LabForm(FlaskForm):
+    """The lab's own settings, shown below the common activity fields."""
+
+    instructions = TextAreaField(
+        "Instructions",
+        validators=[DataRequired(message="Write the instructions learners will follow.")],
+        description="Markdown. Say what the program reads, what it prints and give an example.",
+        render_kw={"class": "prose", "rows": 12},
+    )
+    language = SelectField("Language", choices=[])
+    cpu_s = _limit("CPU time limit (seconds)", "cpu_s", "Per test run.")
+    wall_s = _limit("Wall-clock limit (seconds)", "wall_s", "Per test run, including waiting.")
+    memory_mb = _limit("Memory limit (MB)", "memory_mb", "Address space of the program.", True)
+    procs = _limit("Process limit", "procs", "Processes and threads the program may start.", True)
+    output_kb = _limit("Output limit (KB)", "output_kb", "Output beyond this is cut off.", True)
+    starter_files = FieldList(FormField(FileEntryForm), min_entries=1, max_entries=10)
+    reference_files = FieldList(FormField(FileEntryForm), min_entries=1, max_entries=10)
+    add_file = SubmitField("Add a file")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()
+
+    def files(self, which: str) -> dict[str, str]:
+        """The named files of ``starter_files`` or ``reference_files`` (blank rows dropped)."""
+        out: dict[str, str] = {}
+        for entry in getattr(self, which).entries:
+            name = (entry.form.data.get("name") or "").strip()
+            content = (entry.form.data.get("content") or "").replace("\r\n", "\n")
+            if name:
+                out[name] = content
+        return out
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        from virtual_labs.services import clean_files
+
+        for which, label in (("starter_files", "starter"), ("reference_files", "reference")):
+            field = getattr(self, which)
+            names = [(e.form.data.get("name") or "").strip() for e in field.entries]
+            contents = [(e.form.data.get("content") or "").strip() for e in field.entries]
+            if any(c and not n for n, c in zip(names, contents, strict=True)):
+                field.errors.append(f"Give every {label} file a name.")
+                ok = False
+                continue
+            if len([n for n in names if n]) != len({n for n in names if n}):
+                field.errors.append(f"Two {label} files have the same name.")
+                ok = False
+                continue
+            try:
+                clean_files(self.files(which), f"{label} files")
+            except ValueError as exc:
+                field.errors.append(str(exc))
+                ok = False
+        if ok and not self.files("reference_files"):
+            self.reference_files.errors.append(
+                "Add the reference solution: it is how the tests are checked."
+            )
+            ok = False
+        return ok
+
+
+class LabTestForm(FlaskForm):
+    name = StringField("Test name", validators=[DataRequired(), Length(max=120)])
+    kind = SelectField("Kind", choices=list(TEST_KINDS.items()))
+    stdin = TextAreaField("Standard input", description="What the program reads (I/O tests).")
+    args = StringField(
+        "Command-line arguments",
+        description="Separated by spaces; quote an argument that contains spaces.",
+        validators=[Length(max=500)],
+    )
+    expected = TextAreaField(
+        "Expected output",
+        description="For a regular expression comparison, the pattern the whole output must match.",
+    )
+    compare = SelectField("Comparison", choices=list(COMPARE_MODES.items()))
+    tolerance = FloatField(
+        "Numeric tolerance",
+        default=1e-6,
+        validators=[Optional(), NumberRange(min=0)],
+        description="For numeric comparison: the largest accepted difference.",
+    )
+    code = TextAreaField(
+        "Test code (Python unit tests)",
+        description="Functions named test_… with plain asserts; import the learner's code from main.",
+        render_kw={"rows": 10},
+    )
+    hidden = BooleanField(
+        "Hidden test",
+        description="Learners see only whether a hidden test passed, never its input or output.",
+    )
+    weight = FloatField(
+        "Weight", default=1.0, validators=[InputRequired(), NumberRange(min=0, max=1000)]
+    )

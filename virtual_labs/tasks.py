@@ -1,0 +1,155 @@
+"""The grading task, shared by every executor (inline, the local pool and Celery workers).
+
+A task claims a submission, grades it in the sandbox while a heartbeat keeps its lease, stores
+the result and commits. It holds no database transaction while the sandbox runs (SQLite would
+otherwise block other writers for seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from celery import Celery, Task, shared_task
+from flask import Flask, current_app
+
+from lms.extensions import db
+from virtual_labs import services
+
+log = logging.getLogger(__name__)
+TASK_NAME = "virtual_labs.grade_submission"
+
+
+def worker_name(kind: str) -> str:
+    """An id naming this process (and thread) in ``lab_submissions.worker_id``."""
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:120]
+
+
+@contextmanager
+def heartbeat(app: Flask, submission_id: int, worker_id: str) -> Iterator[None]:
+    """Refresh the submission's lease every LAB_HEARTBEAT_SECONDS while the body runs."""
+    interval = float(app.config.get("LAB_HEARTBEAT_SECONDS", 5.0))
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            with app.app_context():
+                try:
+                    services.touch_heartbeat(submission_id, worker_id)
+                    db.session.commit()
+                except Exception:  # a missed beat only risks a duplicate run, never a loss
+                    log.exception("lab heartbeat failed for submission %s", submission_id)
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+    thread = threading.Thread(target=beat, name=f"lab-heartbeat-{submission_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=interval + 5)
+
+
+def grade_claimed(submission_id: int, worker_id: str) -> str:
+    """Grade a submission this worker has claimed (and committed); store and commit the result."""
+    app = current_app._get_current_object()
+    job = services.load_job(submission_id)
+    db.session.commit()  # end the read transaction before the long sandbox run
+    report, error = None, ""
+    with heartbeat(app, submission_id, worker_id):
+        try:
+            report = services.grade_job(job)
+        except Exception:
+            log.exception("grading submission %s failed", submission_id)
+            error = "The grader failed while checking this code. Please try again."
+    stored = services.store_result(submission_id, worker_id, report, error)
+    db.session.commit()
+    return "done" if stored is not None else "lost-lease"
+
+
+def execute_submission(submission_id: int, worker_id: str) -> str:
+    """Claim, grade and store one submission. Returns what happened (for logs and tests)."""
+    if not services.claim_submission(submission_id, worker_id):
+        failed = services.fail_exhausted(submission_id)
+        db.session.commit()
+        return "failed" if failed else "skipped"
+    db.session.commit()
+    return grade_claimed(submission_id, worker_id)
+
+
+def work_next(worker_id: str) -> int | None:
+    """Claim the oldest queued submission and grade it; its id, or None if the queue is empty."""
+    submission_id = services.claim_next(worker_id)
+    db.session.commit()
+    if submission_id is None:
+        return None
+    grade_claimed(submission_id, worker_id)
+    return submission_id
+
+
+# --- Celery (the Flask docs' pattern) ----------------------------------------------------------
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app for ``app``: tasks run inside an app context, acks late."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(
+        {
+            "broker_url": app.config["CELERY_BROKER_URL"],
+            "result_backend": app.config.get("CELERY_RESULT_BACKEND"),
+            "task_ignore_result": True,
+            # A worker killed mid-run must not have acknowledged the message: it is redelivered.
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_default_queue": app.config.get("LAB_CELERY_QUEUE", "labs"),
+            "broker_connection_retry_on_startup": True,
+            "broker_transport_options": {
+                # Unacknowledged messages of a dead worker come back after this many seconds.
+                "visibility_timeout": int(app.config.get("LAB_CELERY_VISIBILITY_TIMEOUT", 300)),
+            },
+            "worker_hijack_root_logger": False,
+        }
+    )
+    # grade_submission_task is a shared task: it binds to this app when the app finalizes.
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+@shared_task(
+    name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
+def grade_submission_task(self: Task, submission_id: int) -> str:
+    """Celery entry point: grade one submission; retry later if another worker holds it."""
+    outcome = execute_submission(submission_id, worker_name("celery"))
+    if outcome == "skipped":
+        sub = db.session.get(services.LabSubmission, submission_id)
+        if sub is not None and sub.status == services.SubmissionStatus.RUNNING:
+            # Another worker holds a fresh lease: look again once it could have gone stale.
+            stale = float(current_app.config.get("LAB_STALE_SECONDS", 60.0))
+            raise self.retry(countdown=stale)
+    return outcome
+
+
+def requeue_pending(app: Flask) -> int:
+    """Recover stale runs and send every queued submission to Celery (worker start, CLI)."""
+    services.recover_stale()
+    db.session.commit()
+    ids = services.pending_submission_ids()
+    celery_app = app.extensions.get("celery") or celery_init_app(app)
+    for submission_id in ids:
+        celery_app.send_task(TASK_NAME, args=[submission_id])
+    return len(ids)

@@ -1,0 +1,312 @@
+"""The labs blueprint, learner side: run and submit code, follow the status, see results.
+
+Authoring pages live in ``views_authoring`` on the same blueprint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from werkzeug.routing import BuildError
+
+from lms.errors import DomainError, problem
+from lms.extensions import db
+from lms.markup import render_markdown
+from lms.models import User
+from lms.permissions import can, require
+from virtual_labs import services
+from virtual_labs.models import Lab, LabSubmission, SubmissionKind
+
+bp = Blueprint(
+    "labs",
+    __name__,
+    url_prefix="/labs",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+# --- sandbox availability (cached: the check may run a self-test) ------------------------------
+_state_lock = threading.Lock()
+_state: dict[str, Any] = {"at": 0.0, "value": (False, "")}
+STATE_TTL = 30.0
+
+
+def sandbox_state() -> tuple[bool, str]:
+    """(ok, message) from the sandbox's own check, cached for a few seconds per process."""
+    with _state_lock:
+        if time.monotonic() - _state["at"] < STATE_TTL and _state["at"]:
+            return _state["value"]
+    try:
+        from virtual_labs.sandbox import sandbox_status
+
+        value = sandbox_status()
+    except Exception as exc:  # an import or check failure means: do not run anything
+        value = (False, f"The sandbox check failed: {exc}")
+    with _state_lock:
+        _state.update(at=time.monotonic(), value=value)
+    return value
+
+
+def reset_sandbox_state() -> None:
+    with _state_lock:
+        _state.update(at=0.0, value=(False, ""))
+
+
+# --- helpers -----------------------------------------------------------------------------------
+def get_lab_or_404(lab_id: int) -> Lab:
+    lab = db.get_or_404(Lab, lab_id)
+    require("course.view", lab.course, hide=True)
+    return lab
+
+
+def lab_page_url(lab: Lab) -> str:
+    """The course's activity page (with course navigation), else our standalone page."""
+    for endpoint in ("courses.activity", "courses.learn_activity", "courses.activity_page"):
+        if endpoint in current_app.view_functions:
+            try:
+                return url_for(endpoint, activity_id=lab.id)
+            except BuildError:
+                try:
+                    return url_for(endpoint, slug=lab.course.slug, activity_id=lab.id)
+                except BuildError:
+                    continue
+    return url_for("labs.show", lab_id=lab.id)
+
+
+def diff_rows(expected: str | None, actual: str | None) -> list[dict[str, Any]]:
+    """Line-by-line comparison for the results table: which lines differ, on each side."""
+    exp = (expected or "").splitlines()
+    act = (actual or "").splitlines()
+    rows: list[dict[str, Any]] = []
+    matcher = difflib.SequenceMatcher(a=exp, b=act, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        span = max(i2 - i1, j2 - j1)
+        for k in range(span):
+            e = exp[i1 + k] if i1 + k < i2 else None
+            a = act[j1 + k] if j1 + k < j2 else None
+            rows.append({"expected": e, "actual": a, "same": tag == "equal"})
+    return rows[:400]
+
+
+def editor_mode(language: str) -> str:
+    try:
+        return services.language_entry(language).editor_mode
+    except KeyError:
+        return "text/plain"
+
+
+def language_label(language: str) -> str:
+    try:
+        return services.language_entry(language).label
+    except KeyError:
+        return language
+
+
+def submission_view(sub: LabSubmission, viewer: User | None = None) -> dict[str, Any]:
+    """What the result fragment shows; hidden tests keep only their name and pass/fail."""
+    report = sub.report or {}
+    tests = []
+    for t in report.get("tests", []):
+        item = {
+            "name": t.get("name"),
+            "verdict": t.get("verdict"),
+            "passed": bool(t.get("passed")),
+            "hidden": bool(t.get("hidden")),
+            "weight": t.get("weight"),
+        }
+        if not item["hidden"]:
+            item.update(
+                expected=t.get("expected"),
+                actual=t.get("actual"),
+                message=t.get("message") or "",
+                rows=diff_rows(t.get("expected"), t.get("actual")) if not t.get("passed") else [],
+            )
+        tests.append(item)
+    what = "Run" if sub.kind == SubmissionKind.RUN else "Submission"
+    return {
+        "sub": sub,
+        "title": f"{what} #{sub.id}",
+        "kind": sub.kind,
+        "tag": sub.display_status,
+        "score": sub.score,
+        "pending": sub.pending,
+        "error": sub.error if sub.status == "error" else "",
+        "tests": tests,
+        "compile_output": report.get("compile_output") or "",
+        "passed": sum(1 for t in tests if t["passed"]),
+    }
+
+
+def lab_context(lab: Lab, user: User) -> dict[str, Any]:
+    """Everything the lab's main column needs (``labs/_lab.html``)."""
+    ok, message = sandbox_state()
+    history = services.submission_history(lab, user)
+    pending = next((s for s in history if s.pending), None)
+    finished = next((s for s in history if not s.pending), None)
+    return {
+        "lab": lab,
+        "instructions": render_markdown(lab.instructions),
+        "files": services.latest_files(lab, user),
+        "mode": editor_mode(lab.language),
+        "language_label": language_label(lab.language),
+        "history": history,
+        "best": services.best_score(lab, user),
+        "refusal": services.submission_refusal(user, lab),
+        "sandbox_ok": ok,
+        "sandbox_message": message,
+        "is_author": services.is_lab_author(user, lab),
+        "is_admin": can(user, "site.admin"),
+        "pending": pending,
+        "latest": submission_view(finished) if finished else None,
+        "visible_count": len(lab.visible_tests),
+        "hidden_count": len(lab.tests) - len(lab.visible_tests),
+    }
+
+
+def _wants_json() -> bool:
+    return (
+        request.accept_mimetypes.best == "application/json"
+        or request.headers.get("X-Requested-With") == "fetch"
+    )
+
+
+def submission_payload(sub: LabSubmission) -> dict[str, Any]:
+    tag_status = sub.display_status
+    payload = {
+        "id": sub.id,
+        "kind": sub.kind,
+        "status": sub.status,
+        "verdict": sub.verdict,
+        "score": sub.score,
+        "done": not sub.pending,
+        "status_text": _status_text(sub),
+        "tag": tag_status,
+        "url": url_for("labs.submission", submission_id=sub.id),
+        "json_url": url_for("labs.submission_json", submission_id=sub.id),
+    }
+    if not sub.pending:
+        payload["html"] = render_template("labs/_result.html", r=submission_view(sub))
+        payload["history_html"] = render_template(
+            "labs/_history.html",
+            history=services.submission_history(sub.lab, sub.user),
+            best=services.best_score(sub.lab, sub.user),
+        )
+        payload["best_score"] = services.best_score(sub.lab, sub.user)
+    return payload
+
+
+def _status_text(sub: LabSubmission) -> str:
+    what = "Run" if sub.kind == SubmissionKind.RUN else "Submission"
+    if sub.status == "queued":
+        return f"{what} #{sub.id} is queued: it will start in a moment."
+    if sub.status == "running":
+        return f"{what} #{sub.id} is running the tests…"
+    if sub.status == "error":
+        return f"{what} #{sub.id} could not be checked. {sub.error}".strip()
+    score = f"{sub.score:.0f}%" if sub.score is not None else "no score"
+    return f"{what} #{sub.id} finished: {sub.verdict.replace('_', ' ')}, {score}."
+
+
+def _can_see_submission(sub: LabSubmission) -> bool:
+    return sub.user_id == current_user.id or can(current_user, "course.manage", sub.lab.course)
+
+
+# --- learner routes ----------------------------------------------------------------------------
+@bp.route("/<int:lab_id>")
+@login_required
+def show(lab_id: int):
+    """The lab on its own page (the course's activity page shows the same column)."""
+    lab = get_lab_or_404(lab_id)
+    return render_template(
+        "labs/show.html",
+        lab=lab,
+        body=Markup(render_template("labs/_lab.html", **lab_context(lab, current_user))),
+    )
+
+
+@bp.route("/<int:lab_id>/submissions", methods=["POST"])
+@login_required
+def create_submission(lab_id: int):
+    """Queue the editor's code: ``kind=run`` (visible tests) or ``kind=submit`` (graded)."""
+    lab = get_lab_or_404(lab_id)
+    kind = request.form.get("kind", "submit")
+    back = lab_page_url(lab)
+    try:
+        if kind not in (SubmissionKind.RUN, SubmissionKind.SUBMIT):
+            raise DomainError("Choose Run or Submit.")
+        ok, _ = sandbox_state()
+        if not ok:
+            raise services.LabUnavailable(
+                "Labs are temporarily unavailable: code cannot be run right now. "
+                "Your code is kept in the editor; please try again later."
+            )
+        refusal = services.submission_refusal(current_user, lab)
+        if refusal:
+            raise services.NotAllowedToSubmit(refusal)
+        files = {
+            key[len("file:") :]: value
+            for key, value in request.form.items()
+            if key.startswith("file:")
+        }
+        sub = services.enqueue_submission(lab, current_user, files, kind)
+    except DomainError as exc:
+        db.session.rollback()
+        if _wants_json():
+            return problem(exc.status, "Not run", exc.message)
+        flash(exc.message, "error")
+        return redirect(back)
+    db.session.commit()
+    from virtual_labs.executors import dispatch_submission
+
+    dispatch_submission(current_app._get_current_object(), sub.id)
+    db.session.expire_all()
+    sub = db.session.get(LabSubmission, sub.id)
+    if _wants_json():
+        return jsonify(submission_payload(sub)), 202
+    return redirect(url_for("labs.submission", submission_id=sub.id))
+
+
+@bp.route("/submissions/<int:submission_id>.json")
+@login_required
+def submission_json(submission_id: int):
+    sub = db.session.get(LabSubmission, submission_id)
+    if sub is None or not _can_see_submission(sub):
+        return problem(404, "Not found", "No such submission.")
+    return jsonify(submission_payload(sub))
+
+
+@bp.route("/submissions/<int:submission_id>")
+@login_required
+def submission(submission_id: int):
+    """One submission: its status or results, and the code that was sent."""
+    sub = db.get_or_404(LabSubmission, submission_id)
+    if not _can_see_submission(sub):
+        from flask import abort
+
+        abort(404)
+    return render_template(
+        "labs/submission.html",
+        lab=sub.lab,
+        back_url=lab_page_url(sub.lab),
+        mode=editor_mode(sub.lab.language),
+        payload=submission_payload(sub),
+        r=submission_view(sub),
+    )
+
+
+from virtual_labs import views_authoring  # noqa: E402,F401  (registers the authoring routes)

@@ -1,0 +1,217 @@
+"""Lab authoring pages: settings and files, the tests editor, running the reference solution."""
+
+from __future__ import annotations
+
+import shlex
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.permissions import require
+from virtual_labs import authoring, services
+from virtual_labs.forms import LabForm, LabTestForm
+from virtual_labs.models import COMPARE_MODES, Lab, LabTest
+from virtual_labs.views import bp, diff_rows, lab_page_url, sandbox_state
+
+
+def _editable_lab(lab_id: int) -> Lab:
+    lab = db.get_or_404(Lab, lab_id)
+    require("course.view", lab.course, hide=True)
+    require("course.edit", lab.course)
+    return lab
+
+
+def _lab_test(lab: Lab, test_id: int) -> LabTest:
+    test = db.session.get(LabTest, test_id)
+    if test is None or test.lab_id != lab.id:
+        abort(404)
+    return test
+
+
+def _report_view(report: dict | None) -> dict | None:
+    """The validation report as the results fragment shows it (every test visible to authors)."""
+    if not report:
+        return None
+    tests = []
+    for t in report.get("tests", []):
+        tests.append(
+            {
+                "name": t.get("name"),
+                "verdict": t.get("verdict"),
+                "passed": bool(t.get("passed")),
+                "hidden": False,
+                "was_hidden": bool(t.get("hidden")),
+                "weight": t.get("weight"),
+                "expected": t.get("expected"),
+                "actual": t.get("actual"),
+                "message": t.get("message") or "",
+                "rows": [],
+            }
+        )
+    for t in tests:
+        if not t["passed"]:
+            t["rows"] = diff_rows(t["expected"], t["actual"])
+    return {
+        "title": "Reference solution",
+        "kind": "validate",
+        "tag": report.get("verdict"),
+        "pending": False,
+        "error": "",
+        "score": report.get("score"),
+        "tests": tests,
+        "compile_output": report.get("compile_output") or "",
+        "passed": sum(1 for t in tests if t["passed"]),
+    }
+
+
+@bp.route("/<int:lab_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(lab_id: int):
+    """Lab settings, starter files and the reference solution, validated on save."""
+    from virtual_labs.plugin import LabType
+
+    lab = _editable_lab(lab_id)
+    form = LabForm(data=LabType().form_data(lab)) if request.method == "GET" else LabForm()
+    failed = None
+    if request.method == "POST" and form.add_file.data:
+        target = request.args.get("add_to", "starter_files")
+        getattr(
+            form, "reference_files" if target == "reference_files" else "starter_files"
+        ).append_entry()
+        return render_template(
+            "labs/edit.html", lab=lab, form=form, failed=None, lab_url=lab_page_url(lab)
+        ), 200
+    if form.validate_on_submit():
+        try:
+            authoring.save_lab_settings(lab, form.data, validate=True)
+            services.mark_edited(lab)
+            db.session.commit()
+            flash("Lab saved. The reference solution passes every test.", "success")
+            return redirect(url_for("labs.edit", lab_id=lab.id))
+        except authoring.ValidationFailed as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+            failed = _report_view(exc.report)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template(
+        "labs/edit.html", lab=lab, form=form, failed=failed, lab_url=lab_page_url(lab)
+    ), status
+
+
+@bp.route("/<int:lab_id>/tests")
+@login_required
+def tests(lab_id: int):
+    lab = _editable_lab(lab_id)
+    ok, message = sandbox_state()
+    return render_template(
+        "labs/tests.html",
+        lab=lab,
+        report=_report_view(lab.validation_report),
+        compare_modes=COMPARE_MODES,
+        sandbox_ok=ok,
+        sandbox_message=message,
+        lab_url=lab_page_url(lab),
+    )
+
+
+def _form_for(test: LabTest | None) -> LabTestForm:
+    if request.method == "POST":
+        return LabTestForm()
+    if test is None:
+        return LabTestForm(data={"weight": 1.0, "tolerance": 1e-6, "compare": "trailing_ws"})
+    data = test.to_content()
+    data["args"] = shlex.join(data["args"])
+    return LabTestForm(data=data)
+
+
+def _test_form_page(lab: Lab, test: LabTest | None):
+    form = _form_for(test)
+    failed = None
+    if form.validate_on_submit():
+        try:
+            data = authoring.test_from_form(form)
+            saved = authoring.save_test(lab, test, data)
+            db.session.commit()
+            flash(f"Test “{saved.name}” saved. The reference solution passes it.", "success")
+            return redirect(url_for("labs.tests", lab_id=lab.id))
+        except authoring.ValidationFailed as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+            failed = _report_view(exc.report)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.field and exc.field in form:
+                form[exc.field].errors.append(exc.message)
+            else:
+                form.form_errors.append(exc.message)
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template(
+        "labs/test_form.html",
+        lab=lab,
+        test=test,
+        form=form,
+        failed=failed,
+        lab_url=lab_page_url(lab),
+    ), status
+
+
+@bp.route("/<int:lab_id>/tests/new", methods=["GET", "POST"])
+@login_required
+def new_test(lab_id: int):
+    return _test_form_page(_editable_lab(lab_id), None)
+
+
+@bp.route("/<int:lab_id>/tests/<int:test_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_test(lab_id: int, test_id: int):
+    lab = _editable_lab(lab_id)
+    return _test_form_page(lab, _lab_test(lab, test_id))
+
+
+@bp.route("/<int:lab_id>/tests/<int:test_id>/delete", methods=["POST"])
+@login_required
+def delete_test(lab_id: int, test_id: int):
+    lab = _editable_lab(lab_id)
+    test = _lab_test(lab, test_id)
+    name = test.name
+    authoring.delete_test(lab, test)
+    db.session.commit()
+    flash(f"Test “{name}” deleted.", "success")
+    return redirect(url_for("labs.tests", lab_id=lab.id))
+
+
+@bp.route("/<int:lab_id>/tests/<int:test_id>/move", methods=["POST"])
+@login_required
+def move_test(lab_id: int, test_id: int):
+    lab = _editable_lab(lab_id)
+    test = _lab_test(lab, test_id)
+    if authoring.move_test(lab, test, request.form.get("direction", "")):
+        db.session.commit()
+    return redirect(url_for("labs.tests", lab_id=lab.id) + f"#test-{test.id}")
+
+
+@bp.route("/<int:lab_id>/validate", methods=["POST"])
+@login_required
+def validate(lab_id: int):
+    """Run the reference solution against every test and keep the report on the lab."""
+    lab = _editable_lab(lab_id)
+    ok, _message = sandbox_state()
+    if not ok:
+        flash("The lab sandbox is unavailable, so the reference solution cannot run.", "error")
+        return redirect(url_for("labs.tests", lab_id=lab.id))
+    if not lab.tests:
+        flash("Add a test first: the reference solution is run against the tests.", "warning")
+        return redirect(url_for("labs.tests", lab_id=lab.id))
+    report = services.validate_reference(lab)
+    services.record_validation(lab, report)
+    db.session.commit()
+    if lab.validation_status == "valid":
+        flash("The reference solution passes every test.", "success")
+    else:
+        flash("The reference solution fails some tests: see the results below.", "error")
+    return redirect(url_for("labs.tests", lab_id=lab.id) + "#validation")
