@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.sql import ColumnElement
+
+from lms.domain.models import Course, Skill, course_skills
 from lms.extensions import db
-from lms.progress.models import ActivityCompletion, CourseCompletion
+from lms.models import Department, Membership, Role, User
+from lms.progress.models import ActivityCompletion, CourseCompletion, Program, ProgramAssignment
 
 
 def activity_states(user_id: int, course_id: int) -> dict[int, ActivityCompletion]:
@@ -24,3 +40,236 @@ def course_state(user_id: int, course_id: int) -> CourseCompletion | None:
             CourseCompletion.user_id == user_id, CourseCompletion.course_id == course_id
         )
     )
+
+
+# --- HR side: programs, assignments, employees -------------------------------------------------
+DISPLAY_STATUSES = ("not_started", "in_progress", "completed", "overdue", "expired")
+
+
+def assignment_status_expr(now: datetime) -> ColumnElement[str]:
+    """The status people see, in SQL: "overdue" is derived from the due date."""
+    a = ProgramAssignment
+    return case(
+        (and_(a.status.in_(("assigned", "in_progress")), a.due_at < now), literal("overdue")),
+        (a.status == "assigned", literal("not_started")),
+        else_=a.status,
+    )
+
+
+def days_between(start, end) -> ColumnElement[float]:
+    """Days from ``start`` to ``end`` (fractional), on SQLite and PostgreSQL."""
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 86400.0
+    return func.julianday(end) - func.julianday(start)
+
+
+def program_figures(org_id: int, now: datetime) -> list[dict]:
+    """Per program of the organization: counts by status, completion rate, median days.
+
+    Three queries whatever the number of employees: programs, grouped counts, and a windowed
+    median of the days from assignment to completion.
+    """
+    programs = db.session.scalars(
+        select(Program)
+        .where(Program.organization_id == org_id)
+        .order_by(Program.archived, Program.created_at.desc(), Program.id.desc())
+    ).all()
+    status = assignment_status_expr(now)
+    a = ProgramAssignment
+    counts = {
+        r.program_id: r
+        for r in db.session.execute(
+            select(
+                a.program_id,
+                func.count().label("total"),
+                *[
+                    func.sum(case((status == s, 1), else_=0)).label(s)
+                    for s in ("not_started", "in_progress", "completed", "overdue")
+                ],
+            )
+            .where(a.organization_id == org_id, a.status != "expired")
+            .group_by(a.program_id)
+        )
+    }
+    days = days_between(a.assigned_at, a.completed_at).label("days")
+    ranked = (
+        select(
+            a.program_id,
+            days,
+            func.row_number().over(partition_by=a.program_id, order_by=days).label("rn"),
+            func.count().over(partition_by=a.program_id).label("n"),
+        )
+        .where(a.organization_id == org_id, a.completed_at.is_not(None))
+        .subquery()
+    )
+    medians = dict(
+        db.session.execute(
+            select(ranked.c.program_id, func.avg(ranked.c.days))
+            .where(
+                ranked.c.rn.in_(
+                    [cast((ranked.c.n + 1) / 2, Integer), cast((ranked.c.n + 2) / 2, Integer)]
+                )
+            )
+            .group_by(ranked.c.program_id)
+        ).all()
+    )
+    out = []
+    for p in programs:
+        c = counts.get(p.id)
+        figures = {s: int(getattr(c, s) or 0) if c else 0 for s in
+                   ("not_started", "in_progress", "completed", "overdue")}  # fmt: skip
+        total = int(c.total) if c else 0
+        median_days = medians.get(p.id)
+        out.append(
+            {
+                "program": p,
+                "total": total,
+                **figures,
+                "rate": round(100.0 * figures["completed"] / total, 1) if total else None,
+                "median_days": round(float(median_days), 1) if median_days is not None else None,
+            }
+        )
+    return out
+
+
+def org_figures(org_id: int, now: datetime) -> dict:
+    """Headline figures: employees, assignments by status (two queries)."""
+    employees = db.session.scalar(
+        select(func.count(distinct(Membership.user_id))).where(
+            Membership.organization_id == org_id, Membership.role == Role.LEARNER
+        )
+    )
+    status = assignment_status_expr(now)
+    a = ProgramAssignment
+    row = db.session.execute(
+        select(
+            func.count().label("total"),
+            func.sum(case((status == "completed", 1), else_=0)).label("completed"),
+            func.sum(case((status == "overdue", 1), else_=0)).label("overdue"),
+        ).where(a.organization_id == org_id, a.status != "expired")
+    ).one()
+    total = int(row.total or 0)
+    completed = int(row.completed or 0)
+    return {
+        "employees": int(employees or 0),
+        "assignments": total,
+        "completed": completed,
+        "overdue": int(row.overdue or 0),
+        "rate": round(100.0 * completed / total, 1) if total else None,
+    }
+
+
+def org_skills(org_id: int, limit: int = 12) -> list[tuple[str, int]]:
+    """Skills gained by the organization's employees: skill, number of people (one query)."""
+    learners = select(Membership.user_id).where(
+        Membership.organization_id == org_id, Membership.role == Role.LEARNER
+    )
+    people = func.count(distinct(CourseCompletion.user_id))
+    return [
+        (r[0], int(r[1]))
+        for r in db.session.execute(
+            select(Skill.name, people)
+            .join(course_skills, course_skills.c.skill_id == Skill.id)
+            .join(CourseCompletion, CourseCompletion.course_id == course_skills.c.course_id)
+            .where(CourseCompletion.state == "completed", CourseCompletion.user_id.in_(learners))
+            .group_by(Skill.name)
+            .order_by(people.desc(), Skill.name)
+            .limit(limit)
+        )
+    ]
+
+
+EMPLOYEE_SORTS = {
+    "name": User.name,
+    "department": Department.name,
+    "program": Program.name,
+    "status": "status",
+    "progress": ProgramAssignment.progress,
+    "last_activity": ProgramAssignment.last_activity_at,
+    "due": ProgramAssignment.due_at,
+}
+
+
+def employee_rows(
+    org_id: int,
+    now: datetime,
+    *,
+    department_id: int | None = None,
+    program_id: int | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    q: str = "",
+    sort: str = "name",
+    direction: str = "asc",
+):
+    """The employee table: one row per current assignment, filtered and sorted, as one SELECT."""
+    a = ProgramAssignment
+    status_col = assignment_status_expr(now).label("status")
+    stmt = (
+        select(
+            a.id.label("assignment_id"),
+            User.id.label("user_id"),
+            User.name.label("name"),
+            User.email.label("email"),
+            Department.name.label("department"),
+            Program.id.label("program_id"),
+            Program.name.label("program"),
+            status_col,
+            a.progress,
+            a.courses_completed,
+            a.last_activity_at,
+            a.due_at,
+            a.completed_at,
+            a.cycle,
+        )
+        .select_from(a)
+        .join(User, User.id == a.user_id)
+        .join(Program, Program.id == a.program_id)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.user_id == a.user_id,
+                Membership.organization_id == a.organization_id,
+                Membership.role == Role.LEARNER,
+            ),
+        )
+        .outerjoin(Department, Department.id == Membership.department_id)
+        .where(a.organization_id == org_id)
+    )
+    if status != "expired":
+        stmt = stmt.where(a.status != "expired")
+    if department_id:
+        stmt = stmt.where(Membership.department_id == department_id)
+    if program_id:
+        stmt = stmt.where(a.program_id == program_id)
+    if status in DISPLAY_STATUSES:
+        stmt = stmt.where(assignment_status_expr(now) == status)
+    if overdue:
+        stmt = stmt.where(assignment_status_expr(now) == "overdue")
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+    key = EMPLOYEE_SORTS.get(sort, User.name)
+    column = status_col if key == "status" else key
+    ordered = column.desc() if direction == "desc" else column.asc()
+    return stmt.order_by(ordered.nulls_last(), User.name, a.id)
+
+
+def employee_in_org(org_id: int, user_id: int) -> User | None:
+    """The user, if they hold any membership in the organization (else None: show a 404)."""
+    return db.session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(User.id == user_id, Membership.organization_id == org_id)
+        .limit(1)
+    )
+
+
+def org_departments(org_id: int) -> Sequence[Department]:
+    return db.session.scalars(
+        select(Department).where(Department.organization_id == org_id).order_by(Department.name)
+    ).all()
+
+
+def course_by_slug(slug: str) -> Course | None:
+    return db.session.scalar(select(Course).where(Course.slug == slug))

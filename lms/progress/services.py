@@ -1,16 +1,33 @@
-"""Record learning events and compute completion at once, inside the request or task."""
+"""Record learning events and compute completion at once, inside the request or task.
+
+The rules themselves are pure functions in :mod:`lms.progress.rules`; this module loads the facts,
+applies them, stores the result and sends the signals. Services flush and never commit.
+
+A course completion, once reached, is never withdrawn by a later event, override or rule change:
+it is a record (certificates and the ledger were issued on it). Re-certification resets it
+explicitly, keeping a :class:`CompletionHistory` row.
+"""
 
 from __future__ import annotations
 
-from flask import current_app
-from sqlalchemy import select
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
 
-from lms.domain.models import Activity, CompletionRule
+from flask import current_app
+from sqlalchemy import insert, select, update
+
+from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import User
-from lms.progress import signals
+from lms.progress import rules, signals
 from lms.progress.models import ActivityCompletion, CourseCompletion
 from lms.timeutil import utcnow
+
+
+def _app():
+    return current_app._get_current_object()
 
 
 def _activity_completion(user_id: int, activity: Activity) -> ActivityCompletion:
@@ -21,20 +38,32 @@ def _activity_completion(user_id: int, activity: Activity) -> ActivityCompletion
     )
     if row is None:
         row = ActivityCompletion(
-            user_id=user_id, activity_id=activity.id, course_id=activity.course_id, attempts=0
+            user_id=user_id,
+            activity_id=activity.id,
+            course_id=activity.course_id,
+            attempts=0,
+            completed=False,
+            failed=False,
+            override_reason="",
         )
         db.session.add(row)
     return row
 
 
 def record_activity_event(
-    user: User, activity: Activity, event: str, grade: float | None = None
+    user: User,
+    activity: Activity,
+    event: str,
+    grade: float | None = None,
+    details: dict[str, Any] | None = None,
 ) -> ActivityCompletion:
     """Record ``event`` ("viewed", "submitted" or "graded" with ``grade`` 0..100) and recompute.
 
-    Plugins call this after a learner views, submits or is graded; completion of the activity and
-    of the course is updated in the same transaction.
+    Plugins call this after a learner views, submits or is graded; completion of the activity, of
+    the course and of the learner's programs is updated in the same transaction.
     """
+    if grade is not None and not 0 <= grade <= 100:
+        raise ValueError(f"grade {grade!r} is outside 0..100")
     now = utcnow()
     row = _activity_completion(user.id, activity)
     if event == "viewed":
@@ -47,41 +76,106 @@ def record_activity_event(
             row.grade = grade
     else:
         raise ValueError(f"unknown learning event {event!r}")
-    was_completed = row.completed
+    row.updated_at = now
+    was_completed = bool(row.completed)
     if row.overridden_by_id is None:
         _apply_rule(row, activity, now)
     db.session.flush()
-    app = current_app._get_current_object()
-    signals.activity_event.send(app, user=user, activity=activity, event=event, grade=grade)
+    signals.activity_event.send(
+        _app(), user=user, activity=activity, event=event, grade=grade, details=details or {}
+    )
     if row.completed and not was_completed:
-        signals.activity_completed.send(app, user=user, activity=activity, completion=row)
+        signals.activity_completed.send(_app(), user=user, activity=activity, completion=row)
     update_course_completion(user.id, activity.course_id)
     return row
 
 
-def _apply_rule(row: ActivityCompletion, activity: Activity, now) -> None:
-    rule = activity.completion_rule
-    done = False
-    row.failed = False
-    if rule == CompletionRule.VIEWED:
-        done = row.viewed_at is not None
-    elif rule == CompletionRule.SUBMITTED:
-        done = row.submitted_at is not None
-    elif rule == CompletionRule.PASSED:
-        mark = activity.pass_mark if activity.pass_mark is not None else 50.0
-        done = row.grade is not None and row.grade >= mark
-        row.failed = row.grade is not None and not done
-    if done and not row.completed:
+def _apply_rule(row: ActivityCompletion, activity: Activity, now: datetime) -> None:
+    outcome = rules.evaluate_activity(
+        activity.completion_rule,
+        activity.pass_mark,
+        viewed=row.viewed_at is not None,
+        submitted=row.submitted_at is not None,
+        grade=row.grade,
+    )
+    if outcome.completed and not row.completed:
         row.completed_at = now
-    row.completed = done
+    if not outcome.completed:
+        row.completed_at = None
+    row.completed = outcome.completed
+    row.failed = outcome.failed
+
+
+def _facts(activities, rows: dict[int, Any]) -> list[rules.ActivityFacts]:
+    facts = []
+    for a in activities:
+        r = rows.get(a.id)
+        facts.append(
+            rules.ActivityFacts(
+                required=bool(a.required),
+                rule=a.completion_rule,
+                weight=a.weight if a.weight is not None else 1.0,
+                completed=bool(r and r.completed),
+                failed=bool(r and r.failed),
+                touched=bool(
+                    r and (r.viewed_at or r.submitted_at or r.overridden_by_id or r.completed)
+                ),
+                grade=r.grade if r else None,
+            )
+        )
+    return facts
+
+
+def _last_activity(rows) -> datetime | None:
+    """When the learner last did something in the course (viewed or submitted)."""
+    times = [t for r in rows for t in (r.viewed_at, r.submitted_at) if t is not None]
+    return max(times) if times else None
+
+
+def _course_rule(course: Course) -> rules.CourseRule:
+    return rules.CourseRule(
+        course.completion_mode or "all", course.completion_count, course.completion_min_grade
+    )
+
+
+def _activity_columns(course_id: int):
+    return db.session.execute(
+        select(
+            Activity.id,
+            Activity.required,
+            Activity.completion_rule,
+            Activity.pass_mark,
+            Activity.weight,
+        ).where(Activity.course_id == course_id)
+    ).all()
+
+
+def _apply_outcome(
+    cc: CourseCompletion, outcome: rules.CourseOutcome, last: datetime | None, now: datetime
+) -> str | None:
+    """Store ``outcome`` on ``cc``; return "completed"/"failed" when that state is newly reached."""
+    before = cc.state
+    if before == "completed":
+        # Sticky: a completion is a record. Keep date and state, refresh nothing that would lie.
+        cc.last_activity_at = max(filter(None, [cc.last_activity_at, last]), default=None)
+        return None
+    cc.progress = outcome.progress
+    cc.grade = outcome.grade
+    cc.last_activity_at = max(filter(None, [cc.last_activity_at, last]), default=None)
+    cc.state = outcome.state
+    if outcome.state == "completed":
+        cc.completed_at = now
+        return "completed"
+    cc.completed_at = None
+    if outcome.state == "failed" and before != "failed":
+        return "failed"
+    return None
 
 
 def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
-    """Recompute one learner's course state from their activity completions."""
-    from lms.domain.models import Course
-
+    """Recompute one learner's course state from their activity completions, then their programs."""
     course = db.session.get(Course, course_id)
-    activities = db.session.scalars(select(Activity).where(Activity.course_id == course_id)).all()
+    activities = _activity_columns(course_id)
     rows = {
         r.activity_id: r
         for r in db.session.scalars(
@@ -96,36 +190,178 @@ def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
         )
     )
     if cc is None:
-        cc = CourseCompletion(user_id=user_id, course_id=course_id)
-        db.session.add(cc)
-    required = [a for a in activities if a.required and a.completion_rule != CompletionRule.NONE]
-    done = [a for a in required if rows.get(a.id) and rows[a.id].completed]
-    needed = len(required)
-    if course.completion_mode == "n_of" and course.completion_count:
-        needed = min(course.completion_count, len(required))
-    cc.progress = round(100.0 * min(len(done), needed) / needed, 1) if needed else 0.0
-    graded = [(a.weight or 0, rows[a.id].grade) for a in activities if a.id in rows]
-    graded = [(w, g) for w, g in graded if g is not None and w > 0]
-    cc.grade = (
-        round(sum(w * g for w, g in graded) / sum(w for w, _ in graded), 1) if graded else None
-    )
-    complete = needed > 0 and len(done) >= needed
-    if complete and course.completion_min_grade is not None:
-        complete = cc.grade is not None and cc.grade >= course.completion_min_grade
-    touched = [r.updated_at or r.viewed_at for r in rows.values() if r.viewed_at]
-    cc.last_activity_at = max(touched) if touched else cc.last_activity_at
-    newly_completed = complete and cc.state != "completed"
-    if complete:
-        if newly_completed:
-            cc.completed_at = utcnow()
-        cc.state = "completed"
-    else:
-        cc.completed_at = None
-        cc.state = "in_progress" if rows else "not_started"
-    db.session.flush()
-    if newly_completed:
-        user = db.session.get(User, user_id)
-        signals.course_completed.send(
-            current_app._get_current_object(), user=user, course=course, completion=cc
+        cc = CourseCompletion(
+            user_id=user_id, course_id=course_id, state="not_started", progress=0.0
         )
+        db.session.add(cc)
+    outcome = rules.evaluate_course(_course_rule(course), _facts(activities, rows))
+    now = utcnow()
+    change = _apply_outcome(cc, outcome, _last_activity(rows.values()), now)
+    db.session.flush()
+    if change:
+        user = db.session.get(User, user_id)
+        signal = signals.course_completed if change == "completed" else signals.course_failed
+        signal.send(_app(), user=user, course=course, completion=cc)
+    from lms.progress.programs import refresh_assignments
+
+    refresh_assignments(user_ids=[user_id], course_id=course_id)
     return cc
+
+
+# --- manual override -------------------------------------------------------------------------
+def override_activity_completion(
+    learner: User, activity: Activity, completed: bool | None, by: User, reason: str
+) -> ActivityCompletion:
+    """A trainer marks ``activity`` completed (or not) for ``learner``, with the reason recorded.
+
+    ``completed=None`` removes the override: the activity's rule applies again.
+    """
+    reason = (reason or "").strip()
+    if completed is not None and not reason:
+        raise DomainError("Give a reason for the override: it is recorded.", field="reason")
+    if len(reason) > 500:
+        raise DomainError("Keep the reason under 500 characters.", field="reason")
+    enrolled = db.session.scalar(
+        select(Enrolment.id).where(
+            Enrolment.user_id == learner.id, Enrolment.course_id == activity.course_id
+        )
+    )
+    if enrolled is None:
+        raise DomainError("This person is not enrolled in the course.")
+    now = utcnow()
+    row = _activity_completion(learner.id, activity)
+    was_completed = bool(row.completed)
+    if completed is None:
+        row.overridden_by_id = None
+        row.override_reason = ""
+        _apply_rule(row, activity, now)
+    else:
+        row.overridden_by_id = by.id
+        row.override_reason = reason
+        row.completed = completed
+        row.failed = False
+        row.completed_at = (row.completed_at or now) if completed else None
+    row.updated_at = now
+    db.session.flush()
+    if row.completed and not was_completed:
+        signals.activity_completed.send(_app(), user=learner, activity=activity, completion=row)
+    update_course_completion(learner.id, activity.course_id)
+    return row
+
+
+# --- recompute after a rule change ------------------------------------------------------------
+def recompute_course(course: Course) -> dict[str, int]:
+    """Re-apply the activity and course rules of ``course`` to every learner, set-based.
+
+    A constant number of queries per course: activities, completion rows, course completions and
+    enrolments are read once; changed rows are written with bulk UPDATE/INSERT statements. Call
+    it after an author changes completion rules; the caller commits once.
+    """
+    db.session.flush()
+    with db.session.no_autoflush:
+        return _recompute_course(course)
+
+
+def _recompute_course(course: Course) -> dict[str, int]:
+    now = utcnow()
+    activities = _activity_columns(course.id)
+    by_id = {a.id: a for a in activities}
+    rows_by_user: dict[int, dict[int, ActivityCompletion]] = defaultdict(dict)
+    activity_updates = []
+    for r in db.session.scalars(
+        select(ActivityCompletion).where(ActivityCompletion.course_id == course.id)
+    ):
+        rows_by_user[r.user_id][r.activity_id] = r
+        a = by_id.get(r.activity_id)
+        if a is None or r.overridden_by_id is not None:
+            continue
+        outcome = rules.evaluate_activity(
+            a.completion_rule, a.pass_mark, r.viewed_at is not None, r.submitted_at is not None,
+            r.grade,
+        )  # fmt: skip
+        if (outcome.completed, outcome.failed) != (bool(r.completed), bool(r.failed)):
+            completed_at = (r.completed_at or r.submitted_at or now) if outcome.completed else None
+            activity_updates.append(
+                {"id": r.id, "completed": outcome.completed, "failed": outcome.failed,
+                 "completed_at": completed_at}
+            )  # fmt: skip
+            r.completed, r.failed, r.completed_at = outcome.completed, outcome.failed, completed_at
+    enrolled = set(
+        db.session.scalars(
+            select(Enrolment.user_id).where(
+                Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ACTIVE
+            )
+        )
+    )
+    existing = {
+        cc.user_id: cc
+        for cc in db.session.scalars(
+            select(CourseCompletion).where(CourseCompletion.course_id == course.id)
+        )
+    }
+    rule = _course_rule(course)
+    inserts, updates, transitions = [], [], []
+    for user_id in enrolled | set(rows_by_user) | set(existing):
+        rows = rows_by_user.get(user_id, {})
+        outcome = rules.evaluate_course(rule, _facts(activities, rows))
+        last = _last_activity(rows.values())
+        cc = existing.get(user_id)
+        if cc is None:
+            cc = CourseCompletion(user_id=user_id, course_id=course.id, state="not_started")
+            change = _apply_outcome(cc, outcome, last, now)
+            inserts.append(
+                {"user_id": user_id, "course_id": course.id, "state": cc.state,
+                 "progress": cc.progress or 0.0, "grade": cc.grade, "completed_at": cc.completed_at,
+                 "last_activity_at": cc.last_activity_at, "updated_at": now}
+            )  # fmt: skip
+        else:
+            before = (cc.state, cc.progress, cc.grade, cc.completed_at, cc.last_activity_at)
+            change = _apply_outcome(cc, outcome, last, now)
+            after = (cc.state, cc.progress, cc.grade, cc.completed_at, cc.last_activity_at)
+            if before != after:
+                updates.append(
+                    {"id": cc.id, "state": cc.state, "progress": cc.progress, "grade": cc.grade,
+                     "completed_at": cc.completed_at, "last_activity_at": cc.last_activity_at,
+                     "updated_at": now}
+                )  # fmt: skip
+        if change:
+            transitions.append((user_id, change))
+    # The objects above were changed in memory to compute; write with bulk statements instead.
+    for obj in list(existing.values()) + [r for rs in rows_by_user.values() for r in rs.values()]:
+        db.session.expire(obj)
+    if activity_updates:
+        db.session.execute(update(ActivityCompletion), activity_updates)
+    if updates:
+        db.session.execute(update(CourseCompletion), updates)
+    if inserts:
+        db.session.execute(insert(CourseCompletion), inserts)
+    db.session.flush()
+    if transitions:
+        users = {
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(User.id.in_([t[0] for t in transitions]))
+            )
+        }
+        completions = {
+            cc.user_id: cc
+            for cc in db.session.scalars(
+                select(CourseCompletion).where(
+                    CourseCompletion.course_id == course.id,
+                    CourseCompletion.user_id.in_(list(users)),
+                )
+            )
+        }
+        for user_id, change in transitions:
+            signal = signals.course_completed if change == "completed" else signals.course_failed
+            signal.send(_app(), user=users[user_id], course=course, completion=completions[user_id])
+    from lms.progress.programs import refresh_assignments
+
+    refresh_assignments(course_id=course.id)
+    return {
+        "learners": len(enrolled | set(rows_by_user) | set(existing)),
+        "activities_changed": len(activity_updates),
+        "courses_changed": len(updates) + len(inserts),
+        "completed": sum(1 for _, c in transitions if c == "completed"),
+        "failed": sum(1 for _, c in transitions if c == "failed"),
+    }

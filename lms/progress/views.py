@@ -1,9 +1,88 @@
-"""Learner and HR pages: My learning, programs, dashboards, reports."""
+"""Learner and HR pages: My learning, notifications, programs, HR dashboard, trainer reports.
+
+The routes live in several modules that share :data:`lms.progress.blueprint.bp`; this module
+wires them, the navigation, the dashboard panels, the CLI commands and the demo seed step.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.models import Role
+
+
+def _is_learner(user) -> bool:
+    return user.has_role(Role.LEARNER)
+
+
+def _is_hr(user) -> bool:
+    return user.is_site_admin or user.has_role(Role.HR, Role.ORG_ADMIN)
+
+
+def unread_notifications(user) -> int:
+    from lms.progress.models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def _learning_panel(user):
+    if not _is_learner(user):
+        return None
+    from lms.progress.learning import learner_overview
+    from lms.timeutil import utcnow
+
+    now = utcnow()
+    return render_template(
+        "progress/_learning_panel.html", overview=learner_overview(user.id, now), now=now
+    )
+
+
+def _hr_panel(user):
+    if not user.has_role(Role.HR, Role.ORG_ADMIN):
+        return None
+    from lms.progress.hr_views import hr_organizations
+    from lms.progress.queries import org_figures
+    from lms.timeutil import utcnow
+
+    orgs = hr_organizations(user)[:3]
+    now = utcnow()
+    return render_template(
+        "progress/_hr_panel.html", rows=[(org, org_figures(org.id, now)) for org in orgs]
+    )
 
 
 def init_app(app: Flask) -> None:
-    """Register this part on ``app``."""
+    """Register the progress pages, navigation, dashboard panels, commands and seed step."""
+    from lms.main import register_dashboard_panel
+    from lms.progress import cli, commands, hr_views, learner_views, program_views, reports
+    from lms.progress.blueprint import bp
+    from lms.progress.seed import seed_progress
+    from lms.templating import register_nav
+
+    assert hr_views and learner_views and program_views and reports  # routes are registered
+    app.register_blueprint(bp)
+    register_nav(app, "My learning", "progress.my_learning", _is_learner, order=10)
+    register_nav(app, "HR", "progress.hr_index", _is_hr, order=60, prefix="/hr")
+    register_dashboard_panel(app, "My learning", _learning_panel, order=10)
+    register_dashboard_panel(app, "HR overview", _hr_panel, order=20)
+    cli.init_app(app)
+    commands.init_app(app)
+    app.extensions.setdefault("lms.seed_steps", []).append(
+        (90, "programs and progress", seed_progress)
+    )
+
+    @app.context_processor
+    def _notifications():
+        return {"unread_notifications": lambda: unread_notifications(current_user)}

@@ -1,0 +1,7 @@
+"""The ``progress`` blueprint: every progress page module adds its routes to it."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("progress", __name__)

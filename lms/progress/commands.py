@@ -1,0 +1,60 @@
+"""``flask --app app progress recompute|remind`` and ``flask --app app lms seed-scale``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from lms.cli import lms_cli
+from lms.domain.models import Course
+from lms.extensions import db
+from lms.progress.cli import progress_cli
+
+
+@progress_cli.command("recompute")
+@click.option("--course", "slug", help="Only this course (its slug); default: every course.")
+def recompute_command(slug: str | None) -> None:
+    """Re-apply completion rules to every learner (after rules changed), in one transaction."""
+    from lms.progress.services import recompute_course
+
+    stmt = select(Course).order_by(Course.id)
+    if slug:
+        stmt = stmt.where(Course.slug == slug)
+    courses = db.session.scalars(stmt).all()
+    if slug and not courses:
+        raise click.ClickException(f"No course with the slug {slug!r}.")
+    for course in courses:
+        result = recompute_course(course)
+        click.echo(
+            f"{course.slug}: {result['learners']} learners, {result['courses_changed']} course "
+            f"states changed, {result['completed']} newly completed, {result['failed']} failed."
+        )
+    db.session.commit()
+
+
+@progress_cli.command("remind")
+def remind_command() -> None:
+    """Send due-soon and overdue reminders, expire and re-assign programs (idempotent; for cron)."""
+    from lms.progress.programs import expire_and_recertify, send_reminders
+
+    expired = expire_and_recertify()
+    sent = send_reminders()
+    db.session.commit()
+    click.echo(f"{sent} reminder(s) sent; {expired} expired assignment(s) re-assigned.")
+
+
+@lms_cli.command("seed-scale")
+@click.option("--learners", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", "random_seed", default=2026, show_default=True, help="Random seed.")
+def seed_scale_command(learners: int, random_seed: int) -> None:
+    """Create a large synthetic cluster (bulk inserts) for load tests and the benchmark."""
+    from lms.progress.scale import seed_scale
+
+    stats = seed_scale(learners, random_seed)
+    db.session.commit()
+    click.echo(", ".join(f"{v:,} {k}" for k, v in stats.items()))
+
+
+def init_app(app: Flask) -> None:
+    """The commands are attached to the shared groups at import time; nothing else to do."""

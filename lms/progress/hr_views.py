@@ -1,0 +1,285 @@
+"""The HR dashboard: programs at a glance, the employee table and exports, transcripts.
+
+Every page is scoped to one organization in the URL; HR of another organization gets a 404
+(``require(..., hide=True)``), whether they use the UI, guess URLs or ask for an export.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.domain.models import Activity, Course, Enrolment, Module, Skill, course_skills
+from lms.extensions import db
+from lms.models import Membership, Organization, Role
+from lms.pagination import paginate
+from lms.permissions import can, require
+from lms.plugins import activity_registry
+from lms.progress import queries
+from lms.progress.blueprint import bp
+from lms.progress.export import csv_response, stream_rows, xlsx_response
+from lms.progress.models import (
+    ActivityCompletion,
+    CompletionHistory,
+    CourseCompletion,
+    Program,
+    ProgramAssignment,
+)
+from lms.timeutil import utcnow
+
+PER_PAGE = 25
+EXPORT_HEADER = [
+    "Employee", "Email", "Department", "Program", "Status", "Progress %",
+    "Courses completed", "Last activity", "Due", "Completed", "Cycle",
+]  # fmt: skip
+
+
+def hr_organizations(user) -> list[Organization]:
+    """Organizations whose progress ``user`` may see (every one for a site admin)."""
+    stmt = select(Organization).order_by(Organization.name)
+    if not user.is_site_admin:
+        ids = user.organization_ids(Role.HR, Role.ORG_ADMIN)
+        stmt = stmt.where(Organization.id.in_(ids))
+    return list(db.session.scalars(stmt))
+
+
+def org_or_404(slug: str) -> Organization:
+    """The organization, if the current user may see its progress (else 404: do not leak it)."""
+    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        abort(404)
+    require("org.view_progress", org, hide=True)
+    return org
+
+
+@bp.route("/hr/")
+@login_required
+def hr_index():
+    orgs = hr_organizations(current_user)
+    wanted = request.args.get("org")
+    if wanted:
+        return redirect(url_for("progress.hr_dashboard", org=wanted))
+    if len(orgs) == 1 or (orgs and not current_user.is_site_admin):
+        return redirect(url_for("progress.hr_dashboard", org=orgs[0].slug))
+    if not orgs:
+        abort(403)
+    return render_template("progress/hr_choose.html", orgs=orgs)
+
+
+def _switcher(org: Organization) -> list[Organization]:
+    orgs = hr_organizations(current_user)
+    return orgs if len(orgs) > 1 else []
+
+
+@bp.route("/hr/<org>/")
+@login_required
+def hr_dashboard(org: str):
+    organization = org_or_404(org)
+    now = utcnow()
+    return render_template(
+        "progress/hr_dashboard.html",
+        org=organization,
+        orgs=_switcher(organization),
+        figures=queries.org_figures(organization.id, now),
+        programs=queries.program_figures(organization.id, now),
+        skills=queries.org_skills(organization.id),
+        can_manage=can(current_user, "org.manage_programs", organization),
+    )
+
+
+def _filters(org: Organization) -> dict:
+    args = request.args
+
+    def as_int(name: str) -> int | None:
+        value = args.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    sort = args.get("sort", "name")
+    return {
+        "department_id": as_int("department"),
+        "program_id": as_int("program"),
+        "status": args.get("status") if args.get("status") in queries.DISPLAY_STATUSES else None,
+        "overdue": args.get("overdue") == "1",
+        "q": (args.get("q") or "").strip()[:100],
+        "sort": sort if sort in queries.EMPLOYEE_SORTS else "name",
+        "direction": "desc" if args.get("dir") == "desc" else "asc",
+    }
+
+
+@bp.route("/hr/<org>/employees")
+@login_required
+def hr_employees(org: str):
+    organization = org_or_404(org)
+    f = _filters(organization)
+    stmt = queries.employee_rows(organization.id, utcnow(), **f)
+    page = paginate(stmt, per_page=PER_PAGE, scalars=False)
+    programs = db.session.scalars(
+        select(Program).where(Program.organization_id == organization.id).order_by(Program.name)
+    ).all()
+
+    def sort_url(key: str, direction: str) -> str:
+        args = {k: v for k, v in request.args.items() if k not in ("sort", "dir", "page")}
+        return url_for(request.endpoint, org=org, sort=key, dir=direction, **args)
+
+    export_args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "progress/hr_employees.html",
+        org=organization,
+        orgs=_switcher(organization),
+        page=page,
+        f=f,
+        departments=queries.org_departments(organization.id),
+        programs=programs,
+        statuses=queries.DISPLAY_STATUSES,
+        sort_url=sort_url,
+        export_args=export_args,
+        now=utcnow(),
+    )
+
+
+def _export_rows(organization: Organization):
+    stmt = queries.employee_rows(organization.id, utcnow(), **_filters(organization))
+    for r in stream_rows(stmt):
+        yield (
+            r.name, r.email, r.department or "", r.program, r.status, round(r.progress or 0, 1),
+            r.courses_completed, r.last_activity_at, r.due_at, r.completed_at, r.cycle,
+        )  # fmt: skip
+
+
+def _iso(value):
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@bp.route("/hr/<org>/employees.csv")
+@login_required
+def hr_employees_csv(org: str):
+    organization = org_or_404(org)
+    rows = ((*r[:7], _iso(r[7]), _iso(r[8]), _iso(r[9]), r[10]) for r in _export_rows(organization))
+    stamp = utcnow().strftime("%Y%m%d")
+    return csv_response(f"{organization.slug}-employees-{stamp}.csv", EXPORT_HEADER, rows)
+
+
+@bp.route("/hr/<org>/employees.xlsx")
+@login_required
+def hr_employees_xlsx(org: str):
+    organization = org_or_404(org)
+    stamp = utcnow().strftime("%Y%m%d")
+    date_format = "yyyy-mm-dd hh:mm"
+    return xlsx_response(
+        f"{organization.slug}-employees-{stamp}.xlsx",
+        "Employees",
+        EXPORT_HEADER,
+        _export_rows(organization),
+        formats={7: date_format, 8: date_format, 9: date_format},
+    )
+
+
+@bp.route("/hr/<org>/employees/<int:user_id>")
+@login_required
+def hr_transcript(org: str, user_id: int):
+    organization = org_or_404(org)
+    employee = queries.employee_in_org(organization.id, user_id)
+    if employee is None:
+        abort(404)
+    return render_template(
+        "progress/transcript.html",
+        org=organization,
+        employee=employee,
+        **transcript(employee, organization),
+    )
+
+
+def transcript(employee, organization: Organization) -> dict:
+    """Everything about one employee's learning (a constant number of queries + plugin facts)."""
+    membership = db.session.scalar(
+        select(Membership)
+        .where(Membership.user_id == employee.id, Membership.organization_id == organization.id)
+        .order_by(Membership.department_id.is_(None))
+    )
+    assignments = db.session.scalars(
+        select(ProgramAssignment)
+        .where(
+            ProgramAssignment.user_id == employee.id,
+            ProgramAssignment.organization_id == organization.id,
+        )
+        .options(selectinload(ProgramAssignment.program))
+        .order_by(ProgramAssignment.assigned_at.desc())
+    ).all()
+    courses = db.session.execute(
+        select(Course, Enrolment, CourseCompletion)
+        .join(Enrolment, Enrolment.course_id == Course.id)
+        .outerjoin(
+            CourseCompletion,
+            (CourseCompletion.course_id == Course.id) & (CourseCompletion.user_id == employee.id),
+        )
+        .where(Enrolment.user_id == employee.id)
+        .order_by(Course.title)
+    ).all()
+    course_ids = [c.id for c, _, _ in courses]
+    activities = db.session.scalars(
+        select(Activity)
+        .join(Module, Module.id == Activity.module_id)
+        .where(Activity.course_id.in_(course_ids))
+        .order_by(Activity.course_id, Module.position, Activity.position, Activity.id)
+    ).all()
+    states = {
+        r.activity_id: r
+        for r in db.session.scalars(
+            select(ActivityCompletion).where(
+                ActivityCompletion.user_id == employee.id,
+                ActivityCompletion.course_id.in_(course_ids),
+            )
+        )
+    }
+    registry = activity_registry()
+    details: dict[int, list] = {}
+    for a in activities:
+        plugin = registry.get(a.type)
+        summary = {}
+        if plugin is not None:
+            try:
+                summary = plugin.learner_summary(a, employee) or {}
+            except Exception:  # a plugin's summary must never break HR's page
+                current_app.logger.exception("learner_summary failed for activity %s", a.id)
+        details.setdefault(a.course_id, []).append(
+            {
+                "activity": a,
+                "state": states.get(a.id),
+                "summary": summary,
+                "label": plugin.label if plugin else a.type,
+            }  # fmt: skip
+        )
+    skills = list(
+        db.session.scalars(
+            select(Skill.name)
+            .join(course_skills, course_skills.c.skill_id == Skill.id)
+            .join(CourseCompletion, CourseCompletion.course_id == course_skills.c.course_id)
+            .where(CourseCompletion.user_id == employee.id, CourseCompletion.state == "completed")
+            .distinct()
+            .order_by(Skill.name)
+        )
+    )
+    history = db.session.execute(
+        select(CompletionHistory, Course.title)
+        .join(Course, Course.id == CompletionHistory.course_id)
+        .where(CompletionHistory.user_id == employee.id)
+        .order_by(CompletionHistory.archived_at.desc())
+    ).all()
+    certificates = []
+    if "certificates.show" in current_app.view_functions:
+        from lms.progress import certificates as certs
+
+        for_user = getattr(certs, "certificates_for_user", None)
+        certificates = for_user(employee.id) if for_user else []
+    return {
+        "membership": membership,
+        "assignments": assignments,
+        "courses": courses,
+        "details": details,
+        "skills": skills,
+        "history": history,
+        "certificates": certificates,
+        "now": utcnow(),
+    }

@@ -1,0 +1,153 @@
+"""Read side of "My learning": courses, next activities, due dates, certificates, skills.
+
+A constant number of queries per page whatever the number of courses.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.domain.access import course_locks
+from lms.domain.models import (
+    Activity,
+    Course,
+    Enrolment,
+    EnrolmentStatus,
+    Module,
+    Skill,
+    course_skills,
+)
+from lms.extensions import db
+from lms.progress.models import (
+    ActivityCompletion,
+    AssignmentStatus,
+    CourseCompletion,
+    Program,
+    ProgramAssignment,
+    ProgramCourse,
+)
+
+
+@dataclass
+class CourseCard:
+    course: Course
+    state: str
+    progress: float
+    grade: float | None
+    completed_at: datetime | None
+    last_activity_at: datetime | None
+    next_activity: Activity | None = None
+    due_at: datetime | None = None
+    program: str | None = None
+    overdue: bool = False
+
+
+@dataclass
+class Overview:
+    in_progress: list[CourseCard] = field(default_factory=list)
+    completed: list[CourseCard] = field(default_factory=list)
+    assignments: list[ProgramAssignment] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
+
+
+def next_activities(user_id: int, course_ids: list[int], now: datetime) -> dict[int, Activity]:
+    """Per course: the first required, incomplete activity the learner may open (3 queries)."""
+    if not course_ids:
+        return {}
+    activities = db.session.scalars(
+        select(Activity)
+        .join(Module, Module.id == Activity.module_id)
+        .where(Activity.course_id.in_(course_ids))
+        .options(selectinload(Activity.conditions))
+        .order_by(Activity.course_id, Module.position, Module.id, Activity.position, Activity.id)
+    ).all()
+    states = {
+        r.activity_id: r
+        for r in db.session.scalars(
+            select(ActivityCompletion).where(
+                ActivityCompletion.user_id == user_id, ActivityCompletion.course_id.in_(course_ids)
+            )
+        )
+    }
+    by_course: dict[int, list[Activity]] = defaultdict(list)
+    for a in activities:
+        by_course[a.course_id].append(a)
+    result: dict[int, Activity] = {}
+    for course_id, items in by_course.items():
+        locks = course_locks(items, states, now)
+        candidates = [
+            a for a in items
+            if a.completion_rule != "none" and not (states.get(a.id) and states[a.id].completed)
+        ]  # fmt: skip
+        required = [a for a in candidates if a.required] or candidates
+        open_ = [a for a in required if a.id not in locks]
+        pick = (open_ or required or [None])[0]
+        if pick is not None:
+            result[course_id] = pick
+    return result
+
+
+def learner_overview(user_id: int, now: datetime) -> Overview:
+    """Everything "My learning" shows for one learner."""
+    rows = db.session.execute(
+        select(Course, CourseCompletion)
+        .join(Enrolment, Enrolment.course_id == Course.id)
+        .outerjoin(
+            CourseCompletion,
+            (CourseCompletion.course_id == Course.id) & (CourseCompletion.user_id == user_id),
+        )
+        .where(Enrolment.user_id == user_id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        .order_by(CourseCompletion.last_activity_at.desc().nulls_last(), Course.title)
+    ).all()
+    assignments = db.session.scalars(
+        select(ProgramAssignment)
+        .where(ProgramAssignment.user_id == user_id, ProgramAssignment.status != "expired")
+        .options(selectinload(ProgramAssignment.program).selectinload(Program.courses))
+        .order_by(ProgramAssignment.due_at.nulls_last())
+    ).all()
+    due: dict[int, tuple[datetime, str]] = {}
+    for a in assignments:
+        if a.status == AssignmentStatus.COMPLETED or a.due_at is None:
+            continue
+        for pc in a.program.courses:
+            pc: ProgramCourse
+            if pc.course_id not in due or a.due_at < due[pc.course_id][0]:
+                due[pc.course_id] = (a.due_at, a.program.name)
+    overview = Overview(assignments=list(assignments))
+    for course, cc in rows:
+        card = CourseCard(
+            course=course,
+            state=cc.state if cc else "not_started",
+            progress=cc.progress if cc else 0.0,
+            grade=cc.grade if cc else None,
+            completed_at=cc.completed_at if cc else None,
+            last_activity_at=cc.last_activity_at if cc else None,
+        )
+        if card.state == "completed":
+            overview.completed.append(card)
+            continue
+        if course.id in due:
+            card.due_at, card.program = due[course.id]
+            card.overdue = card.due_at < now
+        overview.in_progress.append(card)
+    nexts = next_activities(user_id, [c.course.id for c in overview.in_progress], now)
+    for card in overview.in_progress:
+        card.next_activity = nexts.get(card.course.id)
+    # Courses due soonest first, then recently active ones.
+    overview.in_progress.sort(key=lambda c: (c.due_at is None, c.due_at or now))
+    overview.skills = list(
+        db.session.scalars(
+            select(Skill.name)
+            .join(course_skills, course_skills.c.skill_id == Skill.id)
+            .join(CourseCompletion, CourseCompletion.course_id == course_skills.c.course_id)
+            .where(CourseCompletion.user_id == user_id, CourseCompletion.state == "completed")
+            .distinct()
+            .order_by(Skill.name)
+        )
+    )
+    return overview

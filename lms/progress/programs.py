@@ -1,0 +1,592 @@
+"""Programs: create, assign (individuals, a department, everyone), track, remind, re-certify.
+
+Services flush and never commit. Assignment status is stored as assigned / in_progress /
+completed / expired; "overdue" is derived from ``due_at`` (see
+:func:`lms.progress.queries.assignment_status_expr`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import Select, delete, insert, or_, select, update
+
+from lms.domain.models import Course, CoursePartner, CourseStatus, Visibility
+from lms.domain.services import enrol_user
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.mail import send_mail
+from lms.models import Department, Membership, Organization, Role, User
+from lms.progress import rules, signals
+from lms.progress.models import (
+    ActivityCompletion,
+    AssignmentReminder,
+    AssignmentStatus,
+    CompletionHistory,
+    CourseCompletion,
+    Notification,
+    Program,
+    ProgramAssignment,
+    ProgramCourse,
+    ProgramPurpose,
+)
+from lms.timeutil import utcnow
+
+OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
+#: reminder windows: days before the due date
+DUE_SOON_DAYS = 7
+#: an overdue assignment is reminded once per this many days
+OVERDUE_EVERY_DAYS = 7
+#: due date of a re-certification cycle when the program's fixed due date has passed
+RECERT_DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ProgramData:
+    """Validated program fields (from the form or the API)."""
+
+    name: str
+    purpose: str
+    description: str
+    course_ids: Sequence[int]
+    completion_mode: str = "all"
+    completion_count: int | None = None
+    due_mode: str = "fixed"
+    due_date: date | None = None
+    due_days: int | None = None
+    validity_months: int | None = None
+
+
+def assignable_courses(org: Organization) -> Select:
+    """Published courses the organization's learners may take (cluster-wide or as a partner)."""
+    partner = select(CoursePartner.course_id).where(CoursePartner.organization_id == org.id)
+    return (
+        select(Course)
+        .where(
+            Course.status == CourseStatus.PUBLISHED,
+            or_(Course.visibility == Visibility.CLUSTER, Course.id.in_(partner)),
+        )
+        .order_by(Course.title)
+    )
+
+
+def _check(data: ProgramData, org: Organization, today: date) -> list[Course]:
+    name = (data.name or "").strip()
+    if not name:
+        raise DomainError("Enter a name for the program.", field="name")
+    if len(name) > 200:
+        raise DomainError("Keep the name under 200 characters.", field="name")
+    if data.purpose not in set(ProgramPurpose):
+        raise DomainError("Choose the purpose of the program.", field="purpose")
+    ids = list(dict.fromkeys(int(i) for i in data.course_ids))
+    if not ids:
+        raise DomainError("Choose at least one course for the program.", field="course_ids")
+    allowed = {
+        c.id: c for c in db.session.scalars(assignable_courses(org).where(Course.id.in_(ids)))
+    }
+    if set(ids) - set(allowed):
+        raise DomainError(
+            "Some chosen courses are not published or not open to your organization.",
+            field="course_ids",
+        )
+    if data.completion_mode not in ("all", "n_of"):
+        raise DomainError("Choose how the program is completed.", field="completion_mode")
+    bad_count = not data.completion_count or not 1 <= data.completion_count <= len(ids)
+    if data.completion_mode == "n_of" and bad_count:
+        raise DomainError(
+            f"Enter how many of the {len(ids)} courses complete the program (1 to {len(ids)}).",
+            field="completion_count",
+        )
+    if data.due_mode == "fixed":
+        if data.due_date is None:
+            raise DomainError("Enter the due date.", field="due_date")
+        if data.due_date < today:
+            raise DomainError("The due date must be today or later.", field="due_date")
+    elif data.due_mode == "relative":
+        if not data.due_days or not 1 <= data.due_days <= 3650:
+            raise DomainError(
+                "Enter the number of days after assignment (1 to 3650).", field="due_days"
+            )
+    else:
+        raise DomainError("Choose how the due date is set.", field="due_mode")
+    if data.validity_months is not None and not 1 <= data.validity_months <= 120:
+        raise DomainError("Validity is 1 to 120 months, or empty.", field="validity_months")
+    return [allowed[i] for i in ids]
+
+
+def _apply(program: Program, data: ProgramData, courses: list[Course]) -> None:
+    program.name = data.name.strip()
+    program.purpose = data.purpose
+    program.description = (data.description or "").strip()
+    program.completion_mode = data.completion_mode
+    program.completion_count = data.completion_count if data.completion_mode == "n_of" else None
+    program.due_mode = data.due_mode
+    program.due_date = (
+        datetime.combine(data.due_date, time(23, 59, 59)) if data.due_mode == "fixed" else None
+    )
+    program.due_days = data.due_days if data.due_mode == "relative" else None
+    program.validity_months = data.validity_months
+    current = {pc.course_id: pc for pc in program.courses}
+    wanted = [c.id for c in courses]
+    for course_id, pc in current.items():
+        if course_id not in wanted:
+            program.courses.remove(pc)
+    for position, course in enumerate(courses):
+        pc = current.get(course.id)
+        if pc is None:
+            program.courses.append(ProgramCourse(course_id=course.id, position=position))
+        else:
+            pc.position = position
+
+
+def create_program(org: Organization, data: ProgramData, by: User) -> Program:
+    """Create a program of ``org`` (validated: at least one open course, a due date not past)."""
+    courses = _check(data, org, utcnow().date())
+    program = Program(organization_id=org.id, created_by_id=by.id, archived=False)
+    _apply(program, data, courses)
+    db.session.add(program)
+    db.session.flush()
+    return program
+
+
+def update_program(program: Program, data: ProgramData) -> Program:
+    """Change a program; open assignments get the new courses (enrolled) and progress."""
+    org = db.session.get(Organization, program.organization_id)
+    before = {pc.course_id for pc in program.courses}
+    courses = _check(data, org, utcnow().date())
+    _apply(program, data, courses)
+    db.session.flush()
+    added = [c for c in courses if c.id not in before]
+    if added:
+        open_rows = db.session.execute(
+            select(ProgramAssignment.user_id, ProgramAssignment.assigned_by_id).where(
+                ProgramAssignment.program_id == program.id,
+                ProgramAssignment.status.in_(OPEN_STATUSES),
+            )
+        ).all()
+        users = _users([r.user_id for r in open_rows])
+        for row in open_rows:
+            for course in added:
+                enrol_user(users[row.user_id], course, "program", None)
+    refresh_assignments(program_id=program.id)
+    return program
+
+
+def _users(ids: Iterable[int]) -> dict[int, User]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def due_for(program: Program, assigned_at: datetime, recertification: bool = False) -> datetime:
+    """The due date of an assignment made at ``assigned_at``."""
+    if program.due_mode == "relative" and program.due_days:
+        return assigned_at + timedelta(days=program.due_days)
+    if program.due_date is not None and program.due_date >= assigned_at:
+        return program.due_date
+    # A fixed date already past (only possible for re-certification cycles): give time to redo.
+    return assigned_at + timedelta(days=RECERT_DEFAULT_DAYS)
+
+
+def org_learner_ids(org_id: int, department_id: int | None = None) -> Select:
+    """Ids of the organization's learners (employees), optionally of one department."""
+    stmt = select(Membership.user_id).where(
+        Membership.organization_id == org_id, Membership.role == Role.LEARNER
+    )
+    if department_id is not None:
+        stmt = stmt.where(Membership.department_id == department_id)
+    return stmt
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    created: int
+    already: int
+
+
+def assign_program(
+    program: Program, user_ids: Iterable[int], by: User | None, now: datetime | None = None
+) -> AssignResult:
+    """Assign ``program`` to employees of its organization; idempotent, all or nothing.
+
+    Everyone must be a learner of the program's organization (else nothing is written). People
+    with an open or completed (not yet expired) assignment are skipped. New assignees are
+    enrolled in every course (method "program") and notified in the app and by mail.
+    """
+    if program.archived:
+        raise DomainError("This program is archived: restore it before assigning it.")
+    if not program.courses:
+        raise DomainError("The program has no courses.")
+    ids = list(dict.fromkeys(int(i) for i in user_ids))
+    if not ids:
+        raise DomainError("Choose at least one employee.", field="user_ids")
+    members = set(
+        db.session.scalars(
+            org_learner_ids(program.organization_id).where(Membership.user_id.in_(ids))
+        )
+    )
+    outsiders = [i for i in ids if i not in members]
+    if outsiders:
+        raise DomainError(
+            "Programs can only be assigned to employees (learners) of your organization.",
+            field="user_ids",
+        )
+    current = set(
+        db.session.scalars(
+            select(ProgramAssignment.user_id).where(
+                ProgramAssignment.program_id == program.id,
+                ProgramAssignment.user_id.in_(ids),
+                ProgramAssignment.status != AssignmentStatus.EXPIRED,
+            )
+        )
+    )
+    new_ids = [i for i in ids if i not in current]
+    _create_assignments(program, new_ids, by, now or utcnow(), cycle_of={})
+    return AssignResult(created=len(new_ids), already=len(ids) - len(new_ids))
+
+
+def assign_department(program: Program, department: Department, by: User) -> AssignResult:
+    """Assign ``program`` to every learner of ``department`` (of the program's organization)."""
+    if department.organization_id != program.organization_id:
+        raise DomainError("That department is not part of your organization.", field="department")
+    ids = list(db.session.scalars(org_learner_ids(program.organization_id, department.id)))
+    if not ids:
+        raise DomainError(f"The {department.name} department has no employees yet.")
+    return assign_program(program, ids, by)
+
+
+def assign_everyone(program: Program, by: User) -> AssignResult:
+    """Assign ``program`` to every learner of its organization."""
+    ids = list(db.session.scalars(org_learner_ids(program.organization_id)))
+    if not ids:
+        raise DomainError("Your organization has no employees (learners) yet.")
+    return assign_program(program, ids, by)
+
+
+def _create_assignments(
+    program: Program,
+    user_ids: list[int],
+    by: User | None,
+    now: datetime,
+    cycle_of: dict[int, int],
+) -> list[ProgramAssignment]:
+    if not user_ids:
+        return []
+    due = due_for(program, now, recertification=bool(cycle_of))
+    rows = []
+    for user_id in user_ids:
+        row = ProgramAssignment(
+            program_id=program.id,
+            organization_id=program.organization_id,
+            user_id=user_id,
+            assigned_by_id=by.id if by else None,
+            assigned_at=now,
+            due_at=due,
+            status=AssignmentStatus.ASSIGNED,
+            progress=0.0,
+            courses_completed=0,
+            cycle=cycle_of.get(user_id, 1),
+        )
+        db.session.add(row)
+        rows.append(row)
+    db.session.flush()
+    users = _users(user_ids)
+    courses = [pc.course for pc in program.courses]
+    for user_id in user_ids:
+        for course in courses:
+            enrol_user(users[user_id], course, "program", by)
+    link = _learning_link()
+    due_text = f"{due:%d %b %Y}"
+    for row in rows:
+        user = users[row.user_id]
+        again = " again (re-certification)" if row.cycle > 1 else ""
+        message = f"You have been assigned “{program.name}”{again}. Due {due_text}."
+        notify(user, "program_assigned", message, link)
+        send_mail(
+            user.email,
+            f"New training assigned: {program.name}",
+            f"Hello {user.name},\n\n{message}\n\nCourses:\n"
+            + "".join(f"- {c.title}\n" for c in courses)
+            + f"\nStart here: {link}\n",
+        )
+    refresh_assignments(user_ids=user_ids, program_id=program.id)
+    return rows
+
+
+def _learning_link() -> str:
+    try:
+        return url_for("progress.my_learning", _external=True)
+    except RuntimeError:  # no request and no SERVER_NAME (a CLI run): a path is still useful
+        return "/learning"
+
+
+def notify(user: User, kind: str, message: str, link: str = "") -> Notification:
+    """An in-app notification for ``user``."""
+    note = Notification(user_id=user.id, kind=kind, message=message, link=link)
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+# --- progress of assignments -------------------------------------------------------------------
+def refresh_assignments(
+    user_ids: Sequence[int] | None = None,
+    course_id: int | None = None,
+    program_id: int | None = None,
+) -> int:
+    """Recompute progress and status of open assignments (set-based: two queries + bulk update).
+
+    Narrowed to ``user_ids``, to programs containing ``course_id`` and/or to ``program_id``.
+    Newly completed assignments get ``completed_at``, ``expires_at`` (validity) and send
+    ``signals.program_completed``. Returns the number of assignments completed now.
+    """
+    stmt = (
+        select(
+            ProgramAssignment.id,
+            ProgramAssignment.user_id,
+            ProgramAssignment.status,
+            ProgramAssignment.progress,
+            ProgramAssignment.courses_completed,
+            ProgramAssignment.last_activity_at,
+            Program.completion_mode,
+            Program.completion_count,
+            Program.validity_months,
+            ProgramCourse.course_id,
+            CourseCompletion.state,
+            CourseCompletion.progress.label("course_progress"),
+            CourseCompletion.last_activity_at.label("course_last"),
+        )
+        .join(Program, Program.id == ProgramAssignment.program_id)
+        .join(ProgramCourse, ProgramCourse.program_id == Program.id)
+        .outerjoin(
+            CourseCompletion,
+            (CourseCompletion.course_id == ProgramCourse.course_id)
+            & (CourseCompletion.user_id == ProgramAssignment.user_id),
+        )
+        .where(ProgramAssignment.status.in_(OPEN_STATUSES))
+    )
+    if user_ids is not None:
+        stmt = stmt.where(ProgramAssignment.user_id.in_(list(user_ids)))
+    if program_id is not None:
+        stmt = stmt.where(ProgramAssignment.program_id == program_id)
+    if course_id is not None:
+        with_course = select(ProgramCourse.program_id).where(ProgramCourse.course_id == course_id)
+        stmt = stmt.where(ProgramAssignment.program_id.in_(with_course))
+    grouped: dict[int, list] = defaultdict(list)
+    for row in db.session.execute(stmt):
+        grouped[row.id].append(row)
+    now = utcnow()
+    updates, completed = [], []
+    for assignment_id, rows in grouped.items():
+        first = rows[0]
+        done = sum(1 for r in rows if r.state == "completed")
+        progress, complete = rules.program_progress(
+            [100.0 if r.state == "completed" else (r.course_progress or 0.0) for r in rows],
+            done,
+            first.completion_mode,
+            first.completion_count,
+        )
+        lasts = [r.course_last for r in rows if r.course_last]
+        last = max(lasts) if lasts else None
+        started = any(r.state in ("in_progress", "completed", "failed") for r in rows)
+        values = {"id": assignment_id, "progress": progress, "courses_completed": done,
+                  "last_activity_at": last}  # fmt: skip
+        if complete:
+            values.update(status=AssignmentStatus.COMPLETED, completed_at=now)
+            if first.validity_months:
+                y, m, d = rules.add_months(now.year, now.month, now.day, first.validity_months)
+                values["expires_at"] = now.replace(year=y, month=m, day=d)
+            completed.append(assignment_id)
+        else:
+            values["status"] = (
+                AssignmentStatus.IN_PROGRESS
+                if started or progress > 0
+                else AssignmentStatus.ASSIGNED
+            )
+        unchanged = (
+            values["status"] == first.status
+            and progress == first.progress
+            and done == first.courses_completed
+            and last == first.last_activity_at
+        )
+        if not unchanged:
+            updates.append(values)
+    if updates:
+        db.session.execute(update(ProgramAssignment), updates)
+        changed = {values["id"] for values in updates}
+        for obj in list(db.session.identity_map.values()):  # keep loaded objects in step
+            if isinstance(obj, ProgramAssignment) and obj.id in changed:
+                db.session.expire(obj)
+    db.session.flush()
+    if completed:
+        _announce_completions(completed)
+    return len(completed)
+
+
+def _announce_completions(assignment_ids: list[int]) -> None:
+    app = current_app._get_current_object()
+    assignments = db.session.scalars(
+        select(ProgramAssignment).where(ProgramAssignment.id.in_(assignment_ids))
+    ).all()
+    link = _learning_link()
+    for a in assignments:
+        notify(a.user, "program_completed", f"Well done: you completed “{a.program.name}”.", link)
+        signals.program_completed.send(app, user=a.user, program=a.program, assignment=a)
+
+
+# --- reminders, expiry and re-certification ----------------------------------------------------
+def _windows(a_due: datetime, now: datetime) -> str | None:
+    """The reminder window an open assignment is in at ``now`` (None: no reminder due)."""
+    if a_due is None:
+        return None
+    if now > a_due:
+        week = int((now - a_due).days // OVERDUE_EVERY_DAYS) + 1
+        return f"overdue-w{week}"
+    if a_due - now <= timedelta(days=DUE_SOON_DAYS):
+        return f"due-{DUE_SOON_DAYS}d"
+    return None
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    """Remind employees of assignments due within a week, and weekly once overdue (idempotent).
+
+    Each (assignment, window) is recorded in :class:`AssignmentReminder` with a unique key, so
+    running this twice (cron overlap, retries) never sends the same reminder twice.
+    """
+    now = now or utcnow()
+    horizon = now + timedelta(days=DUE_SOON_DAYS)
+    rows = db.session.execute(
+        select(
+            ProgramAssignment.id, ProgramAssignment.due_at, ProgramAssignment.user_id, Program.name
+        )  # fmt: skip
+        .join(Program, Program.id == ProgramAssignment.program_id)
+        .where(
+            ProgramAssignment.status.in_(OPEN_STATUSES),
+            ProgramAssignment.due_at.is_not(None),
+            ProgramAssignment.due_at <= horizon,
+            Program.archived.is_(False),
+        )
+    ).all()
+    wanted = {(r.id, _windows(r.due_at, now)): r for r in rows if _windows(r.due_at, now)}
+    if not wanted:
+        return 0
+    sent = set(
+        db.session.execute(
+            select(AssignmentReminder.assignment_id, AssignmentReminder.window).where(
+                AssignmentReminder.assignment_id.in_([k[0] for k in wanted])
+            )
+        ).all()
+    )
+    todo = [(key, row) for key, row in wanted.items() if key not in sent]
+    if not todo:
+        return 0
+    users = _users(row.user_id for _, row in todo)
+    link = _learning_link()
+    db.session.execute(
+        insert(AssignmentReminder),
+        [{"assignment_id": k[0], "window": k[1], "sent_at": now} for k, _ in todo],
+    )
+    for (_, window), row in todo:
+        user = users[row.user_id]
+        if window.startswith("overdue"):
+            message = f"“{row.name}” was due on {row.due_at:%d %b %Y} and is overdue."
+            kind = "program_overdue"
+        else:
+            message = f"“{row.name}” is due on {row.due_at:%d %b %Y}."
+            kind = "program_due_soon"
+        notify(user, kind, message, link)
+        send_mail(
+            user.email, f"Reminder: {row.name}", f"Hello {user.name},\n\n{message}\n\n{link}\n"
+        )
+    db.session.flush()
+    return len(todo)
+
+
+def expire_and_recertify(now: datetime | None = None) -> int:
+    """Expire completed assignments past their validity and assign the program again.
+
+    The expired cycle keeps its record; the employee's completions of the program's courses are
+    archived in :class:`CompletionHistory` and reset, so the new cycle is earned again.
+    """
+    now = now or utcnow()
+    expired = db.session.scalars(
+        select(ProgramAssignment).where(
+            ProgramAssignment.status == AssignmentStatus.COMPLETED,
+            ProgramAssignment.expires_at.is_not(None),
+            ProgramAssignment.expires_at <= now,
+        )
+    ).all()
+    if not expired:
+        return 0
+    by_program: dict[int, list[ProgramAssignment]] = defaultdict(list)
+    for a in expired:
+        a.status = AssignmentStatus.EXPIRED
+        by_program[a.program_id].append(a)
+    db.session.flush()
+    for program_id, rows in by_program.items():
+        program = db.session.get(Program, program_id)
+        user_ids = [a.user_id for a in rows]
+        still_members = set(
+            db.session.scalars(
+                org_learner_ids(program.organization_id).where(Membership.user_id.in_(user_ids))
+            )
+        )
+        rows = [a for a in rows if a.user_id in still_members]
+        if program.archived or not rows:
+            continue
+        reset_completions([a.user_id for a in rows], [pc.course_id for pc in program.courses], now)
+        _create_assignments(
+            program, [a.user_id for a in rows], None, now, {a.user_id: a.cycle + 1 for a in rows}
+        )
+    return len(expired)
+
+
+def reset_completions(user_ids: list[int], course_ids: list[int], now: datetime) -> None:
+    """Archive and reset the learners' completion of the courses (for a new certification cycle)."""
+    if not user_ids or not course_ids:
+        return
+    where = (CourseCompletion.user_id.in_(user_ids), CourseCompletion.course_id.in_(course_ids))
+    old = db.session.execute(
+        select(
+            CourseCompletion.user_id,
+            CourseCompletion.course_id,
+            CourseCompletion.state,
+            CourseCompletion.grade,
+            CourseCompletion.completed_at,
+        ).where(*where)  # fmt: skip
+    ).all()
+    if old:
+        db.session.execute(
+            insert(CompletionHistory),
+            [
+                {
+                    "user_id": r.user_id,
+                    "course_id": r.course_id,
+                    "state": r.state,
+                    "grade": r.grade,
+                    "completed_at": r.completed_at,
+                    "archived_at": now,
+                    "reason": "re-certification",
+                }
+                for r in old
+            ],  # fmt: skip
+        )
+    db.session.execute(
+        update(CourseCompletion)
+        .where(*where)
+        .values(state="not_started", progress=0.0, grade=None, completed_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(ActivityCompletion)
+        .where(
+            ActivityCompletion.user_id.in_(user_ids), ActivityCompletion.course_id.in_(course_ids)
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()

@@ -1,0 +1,240 @@
+"""Trainer reports: the learners × activities completion matrix, its CSV, overrides, recompute."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import distinct, select
+from wtforms import RadioField, TextAreaField
+
+from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus, Module
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.models import Membership, Organization, User
+from lms.pagination import paginate
+from lms.permissions import can, require
+from lms.progress import queries
+from lms.progress.blueprint import bp
+from lms.progress.export import csv_response, stream_rows
+from lms.progress.models import ActivityCompletion, CourseCompletion
+from lms.progress.services import override_activity_completion, recompute_course
+
+PER_PAGE = 30
+
+
+def _course_or_404(slug: str) -> Course:
+    course = queries.course_by_slug(slug)
+    if course is None:
+        abort(404)
+    require("course.view_reports", course, hide=True)
+    return course
+
+
+def _activities(course: Course) -> list[Activity]:
+    return list(
+        db.session.scalars(
+            select(Activity)
+            .join(Module, Module.id == Activity.module_id)
+            .where(Activity.course_id == course.id)
+            .order_by(Module.position, Module.id, Activity.position, Activity.id)
+        )
+    )
+
+
+def _learners(course: Course, org_id: int | None):
+    stmt = (
+        select(User.id, User.name, User.email)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+    )
+    if org_id:
+        members = select(Membership.user_id).where(Membership.organization_id == org_id)
+        stmt = stmt.where(User.id.in_(members))
+    return stmt.order_by(User.name, User.id)
+
+
+def _org_filter() -> int | None:
+    value = request.args.get("org", "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/courses-report/<slug>")
+@login_required
+def course_report(slug: str):
+    course = _course_or_404(slug)
+    org_id = _org_filter()
+    activities = _activities(course)
+    page = paginate(_learners(course, org_id), per_page=PER_PAGE, scalars=False)
+    ids = [r.id for r in page.items]
+    cells = {
+        (r.user_id, r.activity_id): r
+        for r in db.session.scalars(
+            select(ActivityCompletion).where(
+                ActivityCompletion.course_id == course.id, ActivityCompletion.user_id.in_(ids)
+            )
+        )
+    }
+    states = {
+        cc.user_id: cc
+        for cc in db.session.scalars(
+            select(CourseCompletion).where(
+                CourseCompletion.course_id == course.id, CourseCompletion.user_id.in_(ids)
+            )
+        )
+    }
+    enrolled = select(Enrolment.user_id).where(
+        Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ACTIVE
+    )
+    orgs = db.session.scalars(
+        select(Organization)
+        .where(
+            Organization.id.in_(
+                select(distinct(Membership.organization_id)).where(Membership.user_id.in_(enrolled))
+            )
+        )
+        .order_by(Organization.name)
+    ).all()
+    return render_template(
+        "progress/course_report.html",
+        course=course,
+        activities=activities,
+        page=page,
+        cells=cells,
+        states=states,
+        orgs=orgs,
+        org_id=org_id,
+        can_override=can(current_user, "course.override_completion", course),
+        can_recompute=can(current_user, "course.manage", course),
+    )
+
+
+@bp.route("/courses-report/<slug>.csv")
+@login_required
+def course_report_csv(slug: str):
+    course = _course_or_404(slug)
+    activities = _activities(course)
+    index = {a.id: i for i, a in enumerate(activities)}
+    learners = _learners(course, _org_filter()).subquery()
+    # One streamed query: learners left-joined to their completion rows, ordered by learner, so
+    # each learner's row is written as soon as their cells have been read.
+    stmt = (
+        select(
+            learners.c.id,
+            learners.c.name,
+            learners.c.email,
+            CourseCompletion.state,
+            CourseCompletion.progress,
+            CourseCompletion.grade,
+            ActivityCompletion.activity_id,
+            ActivityCompletion.completed,
+            ActivityCompletion.failed,
+            ActivityCompletion.grade,
+        )  # fmt: skip
+        .outerjoin(
+            CourseCompletion,
+            (CourseCompletion.user_id == learners.c.id) & (CourseCompletion.course_id == course.id),
+        )
+        .outerjoin(
+            ActivityCompletion,
+            (ActivityCompletion.user_id == learners.c.id)
+            & (ActivityCompletion.course_id == course.id),
+        )
+        .order_by(learners.c.name, learners.c.id)
+    )
+    header = ["Learner", "Email", "Course state", "Progress %", "Course grade"]
+    for a in activities:
+        header += [f"{a.title}: state", f"{a.title}: grade"]
+
+    def rows():
+        current, row = None, None
+        for r in stream_rows(stmt):
+            if r[0] != current:
+                if row is not None:
+                    yield row
+                current = r[0]
+                row = [r[1], r[2], r[3] or "not_started", r[4] or 0, r[5]]
+                row += ["not_started", None] * len(activities)
+            if r[6] in index:
+                i = 5 + 2 * index[r[6]]
+                row[i] = "completed" if r[7] else ("failed" if r[8] else "in_progress")
+                row[i + 1] = r[9]
+        if row is not None:
+            yield row
+
+    return csv_response(f"{course.slug}-completion.csv", header, rows())
+
+
+class OverrideForm(FlaskForm):
+    state = RadioField(
+        "Completion",
+        choices=[
+            ("completed", "Mark as completed"),
+            ("not_completed", "Mark as not completed"),
+            ("auto", "Remove the override (the activity's rule applies)"),
+        ],  # fmt: skip
+        default="completed",
+    )
+    reason = TextAreaField(
+        "Reason", description="Recorded with the override, e.g. “Assessed in the workshop”."
+    )
+
+
+@bp.route(
+    "/courses-report/<slug>/override/<int:user_id>/<int:activity_id>", methods=["GET", "POST"]
+)
+@login_required
+def course_override(slug: str, user_id: int, activity_id: int):
+    course = _course_or_404(slug)
+    require("course.override_completion", course)
+    activity = db.session.get(Activity, activity_id)
+    learner = db.session.get(User, user_id)
+    if activity is None or activity.course_id != course.id or learner is None:
+        abort(404)
+    row = queries.activity_states(learner.id, course.id).get(activity.id)
+    form = OverrideForm()
+    status = 200
+    if request.method == "POST" and form.validate():
+        choice = {"completed": True, "not_completed": False}.get(form.state.data)
+        try:
+            override_activity_completion(learner, activity, choice, current_user, form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            target = form.reason if exc.field == "reason" else None
+            if target is not None:
+                target.errors = [exc.message]
+            else:
+                form.form_errors.append(exc.message)
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"Completion of “{activity.title}” for {learner.name} updated.", "success")
+            return redirect(url_for("progress.course_report", slug=course.slug))
+    elif request.method == "POST":
+        status = 400
+    return (
+        render_template(
+            "progress/override.html",
+            course=course,
+            activity=activity,
+            learner=learner,
+            row=row,
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.route("/courses-report/<slug>/recompute", methods=["POST"])
+@login_required
+def course_recompute(slug: str):
+    course = _course_or_404(slug)
+    require("course.manage", course)
+    result = recompute_course(course)
+    db.session.commit()
+    flash(
+        f"Completion recomputed for {result['learners']} learners: "
+        f"{result['courses_changed']} changed, {result['completed']} newly completed.",
+        "success",
+    )
+    return redirect(url_for("progress.course_report", slug=course.slug))
