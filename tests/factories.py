@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from werkzeug.security import generate_password_hash
+
 from lms.domain.models import Course, CoursePartner, CourseStatus, Enrolment, Module
 from lms.extensions import db
 from lms.models import Membership, Organization, User
@@ -35,7 +37,8 @@ def make_user(
 ) -> User:
     n = next(_seq)
     user = User(email=email or f"user{n}@example.test", name=kw.pop("name", f"User {n}"), **kw)
-    user.set_password(password)
+    # A cheap hash keeps tests fast; login verifies any werkzeug method.
+    user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
     db.session.add(user)
     db.session.flush()
     if org is not None:
@@ -91,3 +94,71 @@ def make_lesson(module: Module, title: str = "Lesson", body: str = "", author: U
     db.session.flush()
     save_lesson_body(lesson, body, author, mark_edited=False)
     return lesson
+
+
+def make_question(course: Course, key: str, qtype: str = "single", **fields: Any):
+    """A bank question; choice questions default to options A (correct) and B."""
+    from courses.quiz.bank import create_question
+
+    data: dict[str, Any] = {"key": key, "type": qtype, "prompt": f"Question {key}?", "points": 1}
+    if qtype in ("single", "multiple"):
+        data["options"] = [{"text": "A", "correct": True}, {"text": "B", "correct": False}]
+    elif qtype == "true_false":
+        data["answer"] = True
+    elif qtype == "numeric":
+        data.update(answer=1.0, tolerance=0.0)
+    elif qtype == "short":
+        data["accepted"] = ["yes"]
+    data.update(fields)
+    return create_question(course, data, mark_edited=False)
+
+
+def make_quiz(module: Module, title: str = "Quiz", **settings: Any):
+    """A quiz in ``module``; ``settings`` are Quiz columns (question_keys, attempts_allowed...)."""
+    from courses.quiz.models import Quiz
+
+    values: dict[str, Any] = {"selection": "fixed", "question_keys": [], "shuffle": False,
+                              "feedback_mode": "immediate", "pass_mark": 50.0}  # fmt: skip
+    values.update(settings)
+    quiz = Quiz(course_id=module.course_id, module_id=module.id, title=title, **values)
+    db.session.add(quiz)
+    db.session.flush()
+    return quiz
+
+
+def make_lab(
+    module: Module,
+    title: str = "Lab: add two numbers",
+    language: str = "python",
+    starter: str = "a, b = map(int, input().split())\n",
+    reference: str = "a, b = map(int, input().split())\nprint(a + b)\n",
+    tests: list[dict[str, Any]] | None = None,
+    **kw: Any,
+):
+    """A lab (completion rule "passed") with I/O tests: by default one visible, one hidden."""
+    from virtual_labs.models import Lab, LabTest
+
+    source = {"python": "main.py", "c": "main.c", "cpp": "main.cpp", "javascript": "main.js"}
+    name = source[language]
+    lab = Lab(
+        course_id=module.course_id,
+        module_id=module.id,
+        title=title,
+        language=language,
+        instructions=kw.pop("instructions", "Read two integers and print their **sum**."),
+        starter_files={name: starter},
+        reference_files={name: reference},
+        completion_rule=kw.pop("completion_rule", "passed"),
+        pass_mark=kw.pop("pass_mark", 100.0),
+        position=len(module.activities),
+        **kw,
+    )
+    if tests is None:
+        tests = [
+            {"name": "Small numbers", "stdin": "2 3\n", "expected": "5\n"},
+            {"name": "Negative numbers", "stdin": "-4 1\n", "expected": "-3\n", "hidden": True},
+        ]
+    lab.tests = [LabTest(position=i, **t) for i, t in enumerate(tests)]
+    db.session.add(lab)
+    db.session.flush()
+    return lab

@@ -76,9 +76,14 @@ def check_against_reference(
             "Not saved: the lab sandbox is unavailable, so the reference solution cannot be "
             "checked against the tests. Ask the site administrator to run `flask labs selftest`."
         )
-    report = services.validate_reference(
-        lab, reference_files=reference_files, tests=tests, language=language, limits=limits
-    )
+    from virtual_labs.grading import InvalidTests
+
+    try:
+        report = services.validate_reference(
+            lab, reference_files=reference_files, tests=tests, language=language, limits=limits
+        )
+    except InvalidTests as exc:
+        raise DomainError("Not saved: " + " ".join(exc.problems)) from exc
     if report.get("verdict") != "accepted":
         raise ValidationFailed(report)
     return report
@@ -215,6 +220,11 @@ def apply_lab_content(lab: Lab, content: dict[str, Any]) -> None:
         tests = [services.clean_test(t) for t in tests_in]
     except ValueError as exc:
         raise DomainError(str(exc)) from exc
+    from virtual_labs.grading import validate_tests
+
+    problems = validate_tests([services.test_spec(t) for t in tests], language) if tests else []
+    if problems:
+        raise DomainError("The lab tests are invalid: " + " ".join(problems))
     instructions = content.get("instructions") or ""
     if not isinstance(instructions, str):
         raise DomainError("The lab instructions must be text.")

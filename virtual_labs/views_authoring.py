@@ -207,7 +207,13 @@ def validate(lab_id: int):
     if not lab.tests:
         flash("Add a test first: the reference solution is run against the tests.", "warning")
         return redirect(url_for("labs.tests", lab_id=lab.id))
-    report = services.validate_reference(lab)
+    from virtual_labs.grading import InvalidTests
+
+    try:
+        report = services.validate_reference(lab)
+    except InvalidTests as exc:
+        flash("The tests need fixing first: " + " ".join(exc.problems), "error")
+        return redirect(url_for("labs.tests", lab_id=lab.id))
     services.record_validation(lab, report)
     db.session.commit()
     if lab.validation_status == "valid":
