@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sqlalchemy import func, select
@@ -10,6 +11,14 @@ from lms.extensions import db
 from lms.models import Department, Membership, Organization, OutboundMail, User
 
 PASSWORD = "demo-pass-2026"
+
+
+@functools.cache
+def password_hash(password: str) -> str:
+    """scrypt is slow on purpose; hashing each test password once keeps the suite fast."""
+    probe = User(email="", name="")
+    probe.set_password(password)
+    return probe.password_hash
 
 
 def make_org(slug: str = "testorg", name: str | None = None, kind: str = "enterprise"):
@@ -36,7 +45,7 @@ def make_user(
 ) -> User:
     """A user with ``roles`` given as (organization, role) pairs."""
     user = User(email=email, name=name, is_site_admin=site_admin)
-    user.set_password(password)
+    user.password_hash = password_hash(password)
     db.session.add(user)
     db.session.flush()
     for org, role in roles:
