@@ -36,7 +36,7 @@ BOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/
 # The environment bwrap itself starts with (also what the box's /proc/1/environ shows).
 _BWRAP_ENV: dict[str, str] = {}
 _PR_SET_PDEATHSIG = 1
-_GRACE_S = 2.0
+_GRACE_S = 1.0
 _CHUNK = 65536
 
 
@@ -164,7 +164,8 @@ def build_argv(
         argv += _tmpfs(BOX, scratch)
         for host, rel in ro_files:
             argv += ["--ro-bind", host, f"{BOX}/{rel}"]
-    argv += ["--chdir", BOX]
+    # The root itself is a tmpfs made by bwrap: read-only, like everything but /tmp and /box.
+    argv += ["--remount-ro", "/", "--chdir", BOX]
     if not pooled:
         # Best effort without a pool: the kernel counts processes per user namespace.
         argv += [PRLIMIT, f"--nproc={limits.procs + 1}", "--"]
@@ -180,6 +181,16 @@ def _load_libc():
 
 
 _LIBC = _load_libc()
+_PR_SET_CHILD_SUBREAPER = 36
+_subreaper = False
+
+
+def _become_subreaper() -> None:
+    """Adopt orphaned descendants (the box's pid 1, see ``_reap_box_init``); once per process."""
+    global _subreaper
+    if not _subreaper and _LIBC is not None:
+        _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+        _subreaper = True
 
 
 def _child_setup(limits: Limits, address_space_extra_mb: int, pooled: bool):
@@ -225,6 +236,31 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def _kill_program(init: int | None, monitor: int, uid: int | None) -> None:
+    """Stop a box at a limit: kill the program, so that the box's pid 1 reaps it.
+
+    That keeps its CPU time and peak memory in the usage figures (when pid 1 itself dies, the
+    kernel tears the pid namespace down and reaps the rest without accounting), and pid 1 then
+    exits, taking every remaining process of the box with it. When the program cannot be found
+    the monitor is killed instead: pid 1 follows it (--die-with-parent), and so does the box.
+    """
+    killed = False
+    if init is not None:
+        try:
+            with open(f"/proc/{init}/task/{init}/children") as fh:
+                children = [int(pid) for pid in fh.read().split()]
+        except (OSError, ValueError):
+            children = []
+        for pid in children:
+            # Only a process of the box's own user (a pid could have been reused meanwhile).
+            with contextlib.suppress(OSError):
+                if uid is None or os.stat(f"/proc/{pid}").st_uid == uid:
+                    _kill(pid)
+                    killed = True
+    if not killed:
+        _kill(monitor)
+
+
 def run_box(
     argv_for_fd,
     limits: Limits,
@@ -235,6 +271,7 @@ def run_box(
     output_cap: int | None = None,
 ) -> BoxOutcome:
     """Start the box (``argv_for_fd(info_fd)`` gives its command line) and supervise it."""
+    _become_subreaper()
     info_r, info_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
     pooled = uid is not None
     extra = {"user": uid, "group": uid, "extra_groups": []} if pooled else {}
@@ -259,7 +296,7 @@ def run_box(
         return BoxOutcome(setup_error=f"could not start bwrap: {exc}")
     os.close(info_w)
     try:
-        outcome = _supervise(proc, stdin, started + limits.wall_s, cap, info_r)
+        outcome = _supervise(proc, stdin, started + limits.wall_s, cap, info_r, uid)
     finally:
         os.close(info_r)
     outcome.wall_s = time.monotonic() - started
@@ -267,7 +304,7 @@ def run_box(
 
 
 def _supervise(
-    proc: subprocess.Popen, stdin: bytes, deadline: float, cap: int, info_fd: int
+    proc: subprocess.Popen, stdin: bytes, deadline: float, cap: int, info_fd: int, uid
 ) -> BoxOutcome:
     outcome = BoxOutcome()
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
@@ -288,21 +325,26 @@ def _supervise(
     exited = killed = False
     kill_deadline = deadline
 
+    box_init: list[int | None] = []
+
+    def init_pid() -> int | None:
+        if not box_init:
+            box_init.append(_read_child_pid(info_fd))
+        return box_init[0]
+
     def kill_box() -> None:
         nonlocal killed, kill_deadline
         if not killed:
             killed = True
             kill_deadline = time.monotonic() + _GRACE_S
-            # Killing the box's pid 1 makes the kernel kill its whole pid namespace, and lets
-            # bwrap's monitor (our child) reap it, so the usage figures still add up.
-            _kill(_read_child_pid(info_fd) or proc.pid)
+            _kill_program(init_pid(), proc.pid, uid)
 
     try:
         while not (exited and out_fd not in sel.get_map() and err_fd not in sel.get_map()):
             now = time.monotonic()
             if now >= kill_deadline:
                 if killed:
-                    _kill(proc.pid)  # pid 1 did not go quietly: take bwrap down too
+                    _kill(proc.pid)  # the box did not go quietly: take its monitor down
                     break
                 outcome.timed_out = True
                 kill_box()
@@ -337,8 +379,34 @@ def _supervise(
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait
     proc.stdout.close()
     proc.stderr.close()
+    box_usage = _reap_box_init(init_pid())
     outcome.stdout, outcome.stderr = bytes(buffers[out_fd]), bytes(buffers[err_fd])
-    return _finish(outcome, status, usage)
+    return _finish(outcome, status, box_usage or usage)
+
+
+def _reap_box_init(pid: int | None):
+    """Reap the box's pid 1, which was re-parented to us, and return its usage (or None).
+
+    bwrap's monitor exits as soon as the program's exit code arrives, before its child (the
+    box's pid 1, which reaped the program) is reaped. As a child subreaper we get that pid 1:
+    reaping it here leaves no zombie behind (zombies would count against the pool user's process
+    limit) and its usage covers the program and everything it started, unlike the monitor's,
+    whose peak memory is the app's own, inherited through fork.
+    """
+    if pid is None:
+        return None
+    deadline = time.monotonic() + _GRACE_S
+    try:
+        while True:
+            done, _, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                return usage
+            if time.monotonic() > deadline:
+                _kill(pid)
+                return os.wait4(pid, 0)[2]
+            time.sleep(0.0005)
+    except ChildProcessError:  # not re-parented to us (no subreaper support): give up quietly
+        return None
 
 
 def _drain(fd: int, buf: bytearray, cap: int) -> str | None:

@@ -138,7 +138,7 @@ LANGUAGES: dict[str, Language] = {
                 "--stack-size=4000",
                 "main.js",
             ),
-            address_space_extra_mb=1024,
+            address_space_extra_mb=768,  # node 20 needs ~700 MB of address space to start
             env=(("UV_THREADPOOL_SIZE", "1"), ("NODE_OPTIONS", "")),
             limits=DefaultLimits(procs=32),
             editor_mode="javascript",

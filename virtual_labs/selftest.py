@@ -1,0 +1,244 @@
+"""The sandbox self-test behind ``flask labs selftest``: isolation and limits, checked for real.
+
+Each check runs a small probe program through the same runner as learner code and judges the
+result. The checks are plain data (name + function) so the CLI prints them as a report.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import uidpool
+from .languages import LANGUAGES
+from .sandbox import Limits, RunResult, run_program, sandbox_mode, sandbox_status
+
+SMALL = Limits(cpu_s=1, wall_s=3, memory_mb=128, procs=8, output_kb=64, file_kb=256)
+HELLO = {
+    "python": 'print("hello, world")\n',
+    "c": '#include <stdio.h>\nint main(void) { puts("hello, world"); return 0; }\n',
+    "cpp": '#include <iostream>\nint main() { std::cout << "hello, world" << std::endl; }\n',
+    "javascript": 'console.log("hello, world");\n',
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _py(code: str, limits: Limits = SMALL, stdin: str = "") -> RunResult:
+    return run_program("python", {"main.py": textwrap.dedent(code)}, stdin=stdin, limits=limits)
+
+
+def _expect(result: RunResult, verdict: str, max_wall: float) -> tuple[bool, str]:
+    ok = result.verdict == verdict and result.wall_s <= max_wall
+    return ok, f"verdict {result.verdict} in {result.wall_s:.2f} s (expected {verdict})"
+
+
+def check_status(_ctx) -> tuple[bool, str]:
+    ok, message = sandbox_status(refresh=True)
+    return ok, message
+
+
+def check_languages(_ctx) -> tuple[bool, str]:
+    failures, done = [], []
+    for key, lang in LANGUAGES.items():
+        source = HELLO.get(key)
+        if source is None:
+            continue
+        if not lang.available:
+            failures.append(f"{key}: not installed ({lang.missing})")
+            continue
+        result = run_program(key, {lang.source_file: source})
+        if result.verdict == "ok" and result.stdout.strip() == "hello, world":
+            done.append(key)
+        else:
+            failures.append(
+                f"{key}: {result.verdict} {result.compile_output or result.stderr}"[:300]
+            )
+    return not failures, "; ".join(failures) or "hello world in " + ", ".join(done)
+
+
+def check_identity(_ctx) -> tuple[bool, str]:
+    result = _py(
+        """
+        import os
+        status = open("/proc/self/status").read()
+        caps = [l.split()[1] for l in status.splitlines() if l.startswith("CapEff")]
+        print(os.getuid(), os.getgid(), caps[0], sorted(os.environ))
+        """
+    )
+    uid, gid, caps, env = result.stdout.split(" ", 3) if result.verdict == "ok" else ("?",) * 4
+    ok = uid not in ("0", "?") and caps == "0000000000000000" and "SECRET" not in env
+    return ok, f"uid {uid}, gid {gid}, effective capabilities {caps}, environment {env.strip()}"
+
+
+def check_network(_ctx) -> tuple[bool, str]:
+    result = _py(
+        """
+        import socket
+        opened = []
+        for host, port in [("127.0.0.1", 5432), ("127.0.0.1", 6379), ("1.1.1.1", 53),
+                           ("8.8.8.8", 80)]:
+            s = socket.socket()
+            s.settimeout(1)
+            try:
+                s.connect((host, port))
+                opened.append(f"{host}:{port}")
+            except OSError:
+                pass
+        try:
+            socket.getaddrinfo("example.com", 80)
+            opened.append("dns")
+        except OSError:
+            pass
+        print(",".join(opened) or "none")
+        """
+    )
+    ok = result.verdict == "ok" and result.stdout.strip() == "none"
+    return ok, f"connections that succeeded: {result.stdout.strip() or result.verdict}"
+
+
+def check_host_files(ctx) -> tuple[bool, str]:
+    paths = ["/etc/shadow", "/etc/passwd", "/root", "/home", ctx["app_root"], ctx["instance"]]
+    result = _py(
+        f"""
+        import os
+        seen = []
+        for path in {paths!r}:
+            if os.path.exists(path):
+                seen.append(path)
+        env = open("/proc/1/environ").read()
+        if "SECRET" in env or "DATABASE" in env:
+            seen.append("/proc/1/environ")
+        print(",".join(seen) or "none")
+        """
+    )
+    ok = result.verdict == "ok" and result.stdout.strip() == "none"
+    return ok, f"host paths visible: {result.stdout.strip() or result.verdict}"
+
+
+def check_readonly(_ctx) -> tuple[bool, str]:
+    result = _py(
+        """
+        written = []
+        for path in ["/usr/evil", "/evil", "/box/../usr/x", "/etc/evil"]:
+            try:
+                open(path, "w").write("x")
+                written.append(path)
+            except OSError:
+                pass
+        open("/tmp/scratch", "w").write("ok")
+        print(",".join(written) or "none")
+        """
+    )
+    ok = result.verdict == "ok" and result.stdout.strip() == "none"
+    return ok, f"writable outside the work directory and /tmp: {result.stdout.strip()}"
+
+
+def check_cpu(_ctx) -> tuple[bool, str]:
+    return _expect(_py("while True:\n    pass\n"), "time_limit", SMALL.wall_s + 2)
+
+
+def check_wall(_ctx) -> tuple[bool, str]:
+    return _expect(_py("import time\ntime.sleep(60)\n"), "time_limit", SMALL.wall_s + 2)
+
+
+def check_memory(_ctx) -> tuple[bool, str]:
+    result = _py("blocks = []\nwhile True:\n    blocks.append(bytearray(10**7))\n")
+    return _expect(result, "memory_limit", SMALL.wall_s + 2)
+
+
+def check_fork_bomb(_ctx) -> tuple[bool, str]:
+    result = _py(
+        """
+        import os, time
+        children = 0
+        for _ in range(200):
+            try:
+                if os.fork() == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                children += 1
+            except OSError:
+                break
+        print(children)
+        """
+    )
+    started = int(result.stdout.strip() or 0) if result.verdict == "ok" else -1
+    ok = 0 <= started < SMALL.procs and result.wall_s < SMALL.wall_s + 2
+    return ok, f"{started} processes started under a limit of {SMALL.procs}, {result.verdict}"
+
+
+def check_output_flood(_ctx) -> tuple[bool, str]:
+    result = _py("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n")
+    ok, detail = _expect(result, "output_limit", SMALL.wall_s + 2)
+    ok = ok and result.truncated and len(result.stdout) <= SMALL.output_kb * 1024
+    return ok, f"{detail}, kept {len(result.stdout)} bytes"
+
+
+def check_big_file(_ctx) -> tuple[bool, str]:
+    result = _py("open('big', 'wb').write(b'x' * 10**8)\n")
+    return _expect(result, "output_limit", SMALL.wall_s + 2)
+
+
+def check_leftovers(_ctx) -> tuple[bool, str]:
+    _py(
+        """
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(60)
+            os._exit(0)
+        print("parent done")
+        """
+    )
+    time.sleep(0.2)
+    if not uidpool.IS_ROOT:
+        return True, "not root: no pool users to inspect (the pid namespace still ends the box)"
+    survivors = [pid for uid in uidpool.UIDS for pid in uidpool.processes_of(uid)]
+    return not survivors, f"processes of pool users after the run: {len(survivors)}"
+
+
+CHECKS: list[tuple[str, Callable]] = [
+    ("sandbox available", check_status),
+    ("languages compile and run", check_languages),
+    ("unprivileged, no capabilities, clean environment", check_identity),
+    ("no network", check_network),
+    ("no host files", check_host_files),
+    ("read-only system", check_readonly),
+    ("CPU limit", check_cpu),
+    ("wall-clock limit", check_wall),
+    ("memory limit", check_memory),
+    ("process limit (fork bomb)", check_fork_bomb),
+    ("output limit", check_output_flood),
+    ("file size limit", check_big_file),
+    ("nothing outlives a run", check_leftovers),
+]
+
+
+def run_selftest(app_root: str, instance_path: str, echo=None) -> list[CheckResult]:
+    """Run every check (stopping after the first if the sandbox is unavailable)."""
+    ctx = {"app_root": os.path.realpath(app_root), "instance": os.path.realpath(instance_path)}
+    results = []
+    for name, check in CHECKS:
+        try:
+            ok, detail = check(ctx)
+        except Exception as exc:  # noqa: BLE001 (a crashing check is a failed check)
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        results.append(CheckResult(name, ok, detail))
+        if echo:
+            echo(results[-1])
+        if name == "sandbox available" and not ok:
+            break
+    return results
+
+
+__all__ = ["CheckResult", "run_selftest", "sandbox_mode", "CHECKS"]
