@@ -8,7 +8,28 @@ from lms.domain.models import Activity, Course
 from lms.extensions import db
 from lms.models import User
 from lms.progress.services import record_activity_event
-from tests.factories import enrol, make_course, make_module, make_org, make_user
+from tests.factories import PASSWORD, enrol, make_course, make_module, make_org
+
+_HASH: list[str] = []
+
+
+def make_user(email: str, org=None, role: str = "learner", name: str | None = None, **kw) -> User:
+    """Like ``factories.make_user`` but hashing the password once per run (scrypt is slow)."""
+    from lms.models import Membership
+
+    if not _HASH:
+        probe = User(email="probe@x", name="probe")
+        probe.set_password(PASSWORD)
+        _HASH.append(probe.password_hash)
+    user = User(email=email, name=name or email.split("@")[0].title(), **kw)
+    user.password_hash = _HASH[0]
+    db.session.add(user)
+    db.session.flush()
+    if org is not None:
+        db.session.add(Membership(user_id=user.id, organization_id=org.id, role=role))
+        db.session.flush()
+        db.session.refresh(user)
+    return user
 
 
 def make_activity(course: Course, title: str = "Read the brief", rule: str = "viewed", **kw):
@@ -67,3 +88,42 @@ def cluster():
     }
     people["course"] = graded_course([uni, acme], title="Statistical Process Control")
     return people
+
+
+def make_program(org, courses, user, validity_months=None, name="Digital Quality Retraining"):
+    """A program of ``courses`` and a completed assignment of it to ``user``."""
+    from lms.progress.models import Program, ProgramAssignment, ProgramCourse
+    from lms.timeutil import utcnow
+
+    program = Program(
+        organization_id=org.id,
+        name=name,
+        purpose="retraining",
+        description="Quality tools for the digital plant.",
+        validity_months=validity_months,
+    )
+    db.session.add(program)
+    db.session.flush()
+    for i, course in enumerate(courses):
+        db.session.add(ProgramCourse(program_id=program.id, course_id=course.id, position=i))
+    now = utcnow()
+    assignment = ProgramAssignment(
+        program_id=program.id,
+        organization_id=org.id,
+        user_id=user.id,
+        status="completed",
+        progress=100.0,
+        completed_at=now,
+        cycle=1,
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    db.session.refresh(program)
+    return program, assignment
+
+
+def login(client, email: str) -> None:
+    """Log ``client`` in as ``email`` (demo password), logging out whoever was logged in."""
+    client.post("/auth/logout")
+    response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code in (302, 303), response.status_code

@@ -134,12 +134,22 @@ def credential(code: str):
 @bp.route("/certificates/<code>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke(code: str):
-    cert = _visible_certificate(code) if find_certificate(code) else abort(404)
+    cert = find_certificate(code)
+    if cert is None or not (
+        can(current_user, "certificate.view", cert) or can(current_user, "certificate.revoke", cert)
+    ):
+        abort(404)
     if not can(current_user, "certificate.revoke", cert):
         abort(403)
+    # Admins of a partner organization may revoke without seeing the learner's private pages.
+    back = (
+        url_for(".show", code=cert.code)
+        if can(current_user, "certificate.view", cert)
+        else url_for(".verify", code=cert.code)
+    )
     if cert.revoked_at is not None:
         flash("This certificate has already been revoked.", "warning")
-        return redirect(url_for(".show", code=cert.code))
+        return redirect(back)
     form = RevokeForm()
     if form.validate_on_submit():
         try:
@@ -149,9 +159,9 @@ def revoke(code: str):
         else:
             db.session.commit()
             flash(f"Certificate {cert.code} revoked. Its verification page now says so.", "success")
-            return redirect(url_for(".show", code=cert.code))
+            return redirect(back)
     status = 400 if request.method == "POST" else 200
-    return render_template("certificates/revoke.html", cert=cert, form=form), status
+    return render_template("certificates/revoke.html", cert=cert, form=form, back=back), status
 
 
 @bp.route("/certificates/issuer.json")
