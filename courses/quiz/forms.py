@@ -20,6 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from courses.quiz.bank import QuestionError, clean_question
@@ -65,8 +66,10 @@ class QuizSettingsForm(FlaskForm):
     selection = RadioField(
         "How questions are chosen",
         choices=[
-            ("fixed", "A fixed list of questions, in the order given"),
-            ("random", "A random draw from one category of the question bank, for each attempt"),
+            SelectChoice("fixed", "A fixed list of questions, in the order given"),
+            SelectChoice(
+                "random", "A random draw from one category of the question bank, for each attempt"
+            ),
         ],
         default="fixed",
     )
@@ -107,7 +110,7 @@ class QuizSettingsForm(FlaskForm):
     )
     feedback_mode = RadioField(
         "What learners see after submitting",
-        choices=list(FEEDBACK_MODES.items()),
+        choices=[SelectChoice(value, label) for value, label in FEEDBACK_MODES.items()],
         default="immediate",
     )
 
@@ -121,8 +124,10 @@ class QuizSettingsForm(FlaskForm):
         except ValueError as exc:
             message = str(exc)
             target = self.question_keys
-            if "random" in message or "category" in message:
-                target = self.random_count if "count" in message else self.random_category
+            if "count" in message or "fewer than" in message:
+                target = self.random_count
+            elif "random" in message or "category" in message:
+                target = self.random_category
             target.errors = [*target.errors, _sentence(message)]
             return False
         return True
@@ -165,7 +170,9 @@ class QuestionForm(FlaskForm):
     options = FieldList(FormField(OptionForm), min_entries=OPTION_ROWS, max_entries=12)
     # true/false
     tf_answer = RadioField(
-        "The statement is", choices=[("true", "True"), ("false", "False")], validators=[Optional()]
+        "The statement is",
+        choices=[SelectChoice("true", "True"), SelectChoice("false", "False")],
+        validators=[Optional()],
     )
     # numeric
     answer = StringField("Correct answer", description="A number, e.g. 3.14 or -2e-3.")
