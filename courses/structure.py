@@ -47,10 +47,20 @@ def update_module(module: Module, title: str, summary: str = "") -> None:
         mark_course_edited(module.course)
 
 
+def _drop_conditions_on(activity_ids: list[int]) -> None:
+    """Remove conditions that name activities about to be deleted (SQLite may not cascade)."""
+    if not activity_ids:
+        return
+    stmt = select(ActivityCondition).where(ActivityCondition.required_activity_id.in_(activity_ids))
+    for cond in db.session.scalars(stmt).all():
+        if cond.activity_id not in activity_ids:
+            cond.activity.conditions.remove(cond)
+
+
 def delete_module(module: Module) -> None:
     course = module.course
-    course.modules.remove(module)
-    db.session.delete(module)
+    _drop_conditions_on([a.id for a in module.activities])
+    course.modules.remove(module)  # delete-orphan cascade deletes it and its activities
     _renumber(course.modules)
     mark_course_edited(course)
 
@@ -157,8 +167,8 @@ def update_activity(
 
 def delete_activity(activity: Activity) -> None:
     module = activity.module
-    module.activities.remove(activity)
-    db.session.delete(activity)
+    _drop_conditions_on([activity.id])
+    module.activities.remove(activity)  # delete-orphan cascade
     _renumber(module.activities)
     mark_course_edited(module.course)
 
@@ -178,11 +188,14 @@ def move_activity_to_module(activity: Activity, target: Module) -> None:
     source = activity.module
     if source.id == target.id:
         return
-    source.activities.remove(activity)
-    _renumber(source.activities)
-    activity.position = len(target.activities)
-    target.activities.append(activity)
-    _renumber(target.activities)
+    # Load both collections first, then re-parent in one step: removing it from the source
+    # collection alone would make it a delete-orphan at the next autoflush.
+    end = len(target.activities)
+    _ = list(source.activities)
+    activity.position = end
+    activity.module = target
+    _renumber([a for a in sorted(source.activities, key=lambda a: a.position) if a is not activity])
+    _renumber(sorted(target.activities, key=lambda a: a.position))
     mark_course_edited(source.course)
 
 
@@ -232,8 +245,7 @@ def remove_condition(activity: Activity, condition_id: int) -> None:
     cond = next((c for c in activity.conditions if c.id == condition_id), None)
     if cond is None:
         raise DomainError("That condition does not exist.")
-    activity.conditions.remove(cond)
-    db.session.delete(cond)
+    activity.conditions.remove(cond)  # delete-orphan cascade
     mark_course_edited(activity.module.course)
 
 

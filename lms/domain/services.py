@@ -7,11 +7,10 @@ them and must not import the ``courses`` blueprint. Like every service they flus
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from lms.domain.models import (
     Course,
-    CourseSignoff,
     CourseStatus,
     Enrolment,
     EnrolmentStatus,
@@ -35,13 +34,10 @@ def mark_course_edited(course: Course) -> int:
     now = utcnow()
     course.content_version = (course.content_version or 1) + 1
     course.updated_at = now
-    if course.id is not None:
-        db.session.execute(
-            update(CourseSignoff)
-            .where(CourseSignoff.course_id == course.id, CourseSignoff.withdrawn_at.is_(None))
-            .values(withdrawn_at=now)
-            .execution_options(synchronize_session="fetch")
-        )
+    # Through the relationship (one small query), so pages rendered in the same request see it.
+    for signoff in course.signoffs:
+        if signoff.withdrawn_at is None:
+            signoff.withdrawn_at = now
     db.session.flush()
     return course.content_version
 
