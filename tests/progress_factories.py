@@ -10,6 +10,16 @@ from lms.models import Department, Membership, Organization, User
 
 _seq = count(1)
 PASSWORD = "demo-pass-2026"
+_HASH: list[str] = []
+
+
+def _password_hash() -> str:
+    """scrypt is slow on purpose: hash the test password once per run."""
+    if not _HASH:
+        probe = User(email="probe", name="probe")
+        probe.set_password(PASSWORD)
+        _HASH.append(probe.password_hash)
+    return _HASH[0]
 
 
 def make_org(slug: str, kind: str = "enterprise", departments=("Production", "Quality")):
@@ -36,7 +46,7 @@ def make_user(
 ) -> User:
     n = next(_seq)
     user = User(email=email or f"user{n}@test.demo", name=name or f"User {n}", is_site_admin=admin)
-    user.set_password(PASSWORD)
+    user.password_hash = _password_hash()
     db.session.add(user)
     db.session.flush()
     if org is not None:

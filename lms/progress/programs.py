@@ -143,10 +143,10 @@ def _apply(program: Program, data: ProgramData, courses: list[Course]) -> None:
             pc.position = position
 
 
-def create_program(org: Organization, data: ProgramData, by: User) -> Program:
+def create_program(org: Organization, data: ProgramData, by: User | None) -> Program:
     """Create a program of ``org`` (validated: at least one open course, a due date not past)."""
     courses = _check(data, org, utcnow().date())
-    program = Program(organization_id=org.id, created_by_id=by.id, archived=False)
+    program = Program(organization_id=org.id, created_by_id=by.id if by else None, archived=False)
     _apply(program, data, courses)
     db.session.add(program)
     db.session.flush()

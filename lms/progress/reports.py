@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from wtforms import RadioField, TextAreaField
 
 from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus, Module
@@ -90,7 +90,7 @@ def course_report(slug: str):
         select(Organization)
         .where(
             Organization.id.in_(
-                select(distinct(Membership.organization_id)).where(Membership.user_id.in_(enrolled))
+                select(Membership.organization_id).where(Membership.user_id.in_(enrolled))
             )
         )
         .order_by(Organization.name)
