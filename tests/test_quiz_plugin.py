@@ -142,7 +142,7 @@ def test_settings_form_validates_against_bank(app, world):
         assert form.random_count.errors
     with app.test_request_context(method="POST", data={
         "course_id": str(world.course_id), "selection": "fixed", "question_keys": "q3 q1",
-        "pass_mark": "80", "attempts_allowed": "2", "time_limit_minutes": "15", "shuffle": "y",
+        "attempts_allowed": "2", "time_limit_minutes": "15", "shuffle": "y",
         "feedback_mode": "on_release"}):  # fmt: skip
         form = QuizSettingsForm()
         assert form.validate(), form.errors
@@ -150,12 +150,12 @@ def test_settings_form_validates_against_bank(app, world):
         author = db.session.get(f.User, world.author_id)
         version = quiz.course.content_version
         activity_type("quiz").apply_form(quiz, form.data, author)
-        assert quiz.question_keys == ["q3", "q1"] and quiz.pass_mark == 80.0
+        assert quiz.question_keys == ["q3", "q1"] and quiz.pass_mark == 70.0  # not the form's
         assert quiz.attempts_allowed == 2 and quiz.time_limit_minutes == 15 and quiz.shuffle
         assert quiz.feedback_mode == "on_release"
         assert quiz.course.content_version == version + 1
         data = activity_type("quiz").form_data(quiz)
-        assert data["question_keys"] == "q3, q1" and data["pass_mark"] == 80
+        assert data["question_keys"] == "q3, q1" and "pass_mark" not in data
         with pytest.raises(DomainError, match="unknown question key"):
             activity_type("quiz").apply_form(quiz, {**data, "question_keys": "zz"}, author)
 

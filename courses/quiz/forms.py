@@ -36,9 +36,9 @@ def split_keys(text: str | None) -> list[str]:
 
 
 def settings_content(data: dict[str, Any]) -> dict[str, Any]:
-    """Archive-format quiz content from the settings form's data."""
+    """Archive-format quiz content from the settings form's data (without the pass mark: it is
+    the activity's common ``pass_mark`` field, edited on the generic activity form)."""
     content: dict[str, Any] = {
-        "pass_mark": float(data["pass_mark"]) if data.get("pass_mark") is not None else None,
         "attempts_allowed": data.get("attempts_allowed"),
         "time_limit_minutes": data.get("time_limit_minutes"),
         "shuffle": bool(data.get("shuffle")),
@@ -52,11 +52,6 @@ def settings_content(data: dict[str, Any]) -> dict[str, Any]:
     else:
         content["question_keys"] = split_keys(data.get("question_keys"))
     return content
-
-
-# Which settings field an archive-format error is about, for the error message placement.
-_SETTING_FIELDS = ("random.count", "random.category", "random", "question_keys", "pass_mark",
-                   "attempts_allowed", "time_limit_minutes", "shuffle", "feedback_mode")  # fmt: skip
 
 
 class QuizSettingsForm(FlaskForm):
@@ -84,11 +79,6 @@ class QuizSettingsForm(FlaskForm):
     random_count = IntegerField(
         "Number of questions to draw",
         validators=[Optional(), NumberRange(min=1, max=500, message="Draw 1 to 500 questions.")],
-    )
-    pass_mark = IntegerField(
-        "Pass mark (%)",
-        description="The score a learner needs to pass, from 0 to 100. Leave empty for 50%.",
-        validators=[Optional(), NumberRange(min=0, max=100, message="Enter 0 to 100.")],
     )
     attempts_allowed = IntegerField(
         "Attempts allowed",

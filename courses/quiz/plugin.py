@@ -51,7 +51,6 @@ class QuizType(ActivityType):
             "question_keys": ", ".join(activity.question_keys or []),
             "random_category": activity.random_category or "",
             "random_count": activity.random_count,
-            "pass_mark": int(activity.pass_mark) if activity.pass_mark is not None else None,
             "attempts_allowed": activity.attempts_allowed,
             "time_limit_minutes": activity.time_limit_minutes,
             "shuffle": bool(activity.shuffle),
@@ -59,17 +58,16 @@ class QuizType(ActivityType):
         }
 
     def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
-        """Store validated settings; questions are checked against the course's bank."""
+        """Store validated settings; questions are checked against the course's bank. The pass
+        mark is the activity's common field (the generic form edits it), not part of ``data``."""
         try:
             clean = clean_settings(settings_content(data))
             if activity.course_id is not None:
                 check_against_bank(activity.course_id, clean)
         except ValueError as exc:
             raise DomainError(f"Quiz settings: {exc}.", field="question_keys") from None
-        if clean["pass_mark"] is None:
-            clean["pass_mark"] = 50.0
         before = archive_content(activity) if activity.id is not None else None
-        apply_settings(activity, clean)
+        apply_settings(activity, clean, pass_mark=False)
         if before is not None and before != archive_content(activity) and activity.course:
             mark_course_edited(activity.course)
 

@@ -106,11 +106,17 @@ def check_against_bank(course_id: int, clean: Mapping[str, Any]) -> None:
         )
 
 
-def apply_settings(quiz: Quiz, clean: Mapping[str, Any]) -> None:
-    for name in ("selection", "question_keys", "random_category", "random_count",
-                 "attempts_allowed", "time_limit_minutes", "shuffle", "feedback_mode",
-                 "pass_mark"):  # fmt: skip
+SETTINGS = ("selection", "question_keys", "random_category", "random_count", "attempts_allowed",
+            "time_limit_minutes", "shuffle", "feedback_mode")  # fmt: skip
+
+
+def apply_settings(quiz: Quiz, clean: Mapping[str, Any], pass_mark: bool = True) -> None:
+    """Store cleaned settings; ``pass_mark=False`` leaves the activity's pass mark alone (the
+    generic activity form owns it)."""
+    for name in SETTINGS:
         setattr(quiz, name, clean[name])
+    if pass_mark:
+        quiz.pass_mark = clean["pass_mark"]
 
 
 def settings_content(quiz: Quiz) -> dict[str, Any]:
