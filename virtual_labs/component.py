@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from lms.plugins import Component
 from virtual_labs.services import DEFAULTS
+
+EXTRA_DEFAULTS = {
+    "LAB_CELERY_QUEUE": "labs",
+    "LAB_CELERY_VISIBILITY_TIMEOUT": 300,  # seconds before a dead worker's task is redelivered
+    "LAB_POLL_SECONDS": 1.0,  # how often idle local workers look for work queued elsewhere
+}
 
 
 @click.command("worker")
@@ -45,9 +53,10 @@ class LabsComponent(Component):
     seed_order = 20
 
     def init_app(self, app: Flask) -> None:
-        for key, value in DEFAULTS.items():
-            app.config.setdefault(key, value)
-        app.config.setdefault("LAB_CELERY_QUEUE", "labs")
+        # Precedence: the app's config (tests) > the environment (workers, deployments) > defaults.
+        for key, value in {**DEFAULTS, **EXTRA_DEFAULTS}.items():
+            raw = os.environ.get(key)
+            app.config.setdefault(key, type(value)(raw) if raw not in (None, "") else value)
         try:
             from virtual_labs.cli import labs_cli
         except ImportError:  # the sandbox CLI is not there yet: give the worker its own group
