@@ -59,7 +59,7 @@ def test_my_learning_empty_state(client, auth, app):
         db.session.commit()
     auth.login("new@acme.test")
     html = client.get("/learning").get_data(as_text=True)
-    assert "You have no courses in progress." in html
+    assert "You have no current courses." in html
 
 
 def test_notifications_page_and_mark_read(client, auth, setup):
@@ -135,3 +135,9 @@ def test_remind_command_is_idempotent(runner, setup):
     assert first.exit_code == 0 and "2 reminder(s) sent" in first.output
     second = runner.invoke(args=["progress", "remind"])
     assert "0 reminder(s) sent" in second.output
+
+
+def test_notification_badge_in_top_bar(client, auth, setup):
+    auth.login("emp@acme.test")
+    html = client.get("/learning").get_data(as_text=True)
+    assert 'class="badge">1<span class="visually-hidden"> unread' in html
