@@ -155,24 +155,18 @@ def move_activity(slug: str, activity_id: int):
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     _checked()
-    try:
-        if request.form.get("module_id"):
-            try:
-                target_id = int(request.form["module_id"])
-            except ValueError:
-                abort(400)
-            target = db.session.get(Module, target_id)
-            if target is None:
-                abort(404)
-            if target.course_id != course.id:
-                # A clear refusal page (400), not a silent redirect: nothing was moved.
-                raise DomainError("An activity can only move between modules of its own course.")
-            structure.move_activity_to_module(activity, target)
-        else:
+    if request.form.get("module_id"):
+        target = db.session.get(Module, request.form.get("module_id", type=int) or 0)
+        if target is None:
+            abort(404)
+        # Refused with a 400 page (DomainError handler) rather than a redirect: nothing moved.
+        structure.move_activity_to_module(activity, target)
+    else:
+        try:
             structure.move_activity(activity, request.form.get("direction", ""))
-    except DomainError as exc:
-        flash_error(exc)
-        return redirect(url_for("courses.structure_page", slug=slug)), 303
+        except DomainError as exc:
+            flash_error(exc)
+            return redirect(url_for("courses.structure_page", slug=slug))
     db.session.commit()
     return redirect(url_for("courses.structure_page", slug=slug) + f"#activity-{activity.id}")
 
