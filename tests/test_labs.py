@@ -297,3 +297,52 @@ def test_learner_summary_counts_graded_submissions(app, world):
         summary = LabType().learner_summary(lab, user)
         assert summary["best_score"] == 90.0 and summary["submissions"] == 2
         assert summary["runs"] == 1
+
+
+@pytest.mark.sandbox
+def test_labs_are_created_and_edited_through_the_course_activity_form(app, client, auth, world):
+    with app.app_context():
+        lab = db.session.get(Lab, world.lab_id)
+        slug, module_id = lab.course.slug, lab.module_id
+    auth.login(world.trainer)
+    form = {
+        "type": "lab",
+        "title": "Lab: hello",
+        "completion_rule": "passed",
+        "pass_mark": "100",
+        "weight": "1",
+        "required": "y",
+        "type-instructions": "Print *hello*.",
+        "type-language": "python",
+        "type-cpu_s": "2",
+        "type-wall_s": "5",
+        "type-memory_mb": "256",
+        "type-procs": "16",
+        "type-output_kb": "64",
+        "type-starter_code": "",
+        "type-reference_code": "print('hello')\n",
+    }
+    page = client.get(f"/courses/{slug}/modules/{module_id}/activities/new?type=lab")
+    assert page.status_code == 200 and "Reference solution" in page.get_data(as_text=True)
+    resp = client.post(f"/courses/{slug}/modules/{module_id}/activities/new", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with app.app_context():
+        new = db.session.scalar(select(Lab).where(Lab.title == "Lab: hello"))
+        assert new.reference_files == {"main.py": "print('hello')\n"}
+        assert new.starter_files == {"main.py": ""} and new.tests == []
+        new.tests.append(LabTest(name="Greets", stdin="", expected="hello\n", position=0))
+        db.session.commit()
+        new_id = new.id
+    # With a test in place, a reference solution that fails it is refused on save.
+    form["type-reference_code"] = "print('bye')\n"
+    resp = client.post(f"/courses/{slug}/activities/{new_id}/edit", data=form)
+    assert resp.status_code == 400
+    assert "the reference solution fails “Greets”" in resp.get_data(as_text=True)
+    form["type-reference_code"] = "print('hello')  # v2\n"
+    assert client.post(f"/courses/{slug}/activities/{new_id}/edit", data=form).status_code == 302
+    with app.app_context():
+        edited = db.session.get(Lab, new_id)
+        assert "v2" in edited.reference_files["main.py"] and edited.validation_status == "valid"
+    # The course's activity page embeds the lab's column, with the editor and the buttons.
+    learner_page = client.get(f"/courses/{slug}/activities/{new_id}").get_data(as_text=True)
+    assert 'name="file:main.py"' in learner_page and "Submit for grading" in learner_page

@@ -89,6 +89,29 @@ def check_against_reference(
     return report
 
 
+def _with_main_file(files: dict[str, str] | None, language: str, content: str) -> dict[str, str]:
+    """Put ``content`` in the main file: single-file labs follow the language's file name."""
+    files = dict(files or {})
+    if len(files) <= 1:
+        return {services.default_file_name(language): content}
+    first = next(iter(files))
+    files[first] = content
+    return files
+
+
+def main_file_data(lab: Lab, data: dict[str, Any]) -> dict[str, Any]:
+    """Turn the generic activity form's main-file fields into the settings' file mappings."""
+    language = data.get("language") or lab.language or "python"
+    out = {k: v for k, v in data.items() if k not in ("starter_code", "reference_code")}
+    out["starter_files"] = _with_main_file(
+        lab.starter_files, language, (data.get("starter_code") or "").replace("\r\n", "\n")
+    )
+    out["reference_files"] = _with_main_file(
+        lab.reference_files, language, (data.get("reference_code") or "").replace("\r\n", "\n")
+    )
+    return out
+
+
 def save_lab_settings(lab: Lab, data: dict[str, Any], validate: bool = True) -> None:
     """Store the lab form's data; with tests, only if the reference solution passes them."""
     language = _language(data.get("language") or lab.language or "python")

@@ -43,8 +43,8 @@ def _limit(label: str, key: str, description: str, integer: bool = False):
     )
 
 
-class LabForm(FlaskForm):
-    """The lab's own settings, shown below the common activity fields."""
+class LabSettingsBase(FlaskForm):
+    """Fields shared by the lab's own settings page and the course's activity form."""
 
     instructions = TextAreaField(
         "Instructions",
@@ -58,13 +58,37 @@ class LabForm(FlaskForm):
     memory_mb = _limit("Memory limit (MB)", "memory_mb", "Address space of the program.", True)
     procs = _limit("Process limit", "procs", "Processes and threads the program may start.", True)
     output_kb = _limit("Output limit (KB)", "output_kb", "Output beyond this is cut off.", True)
-    starter_files = FieldList(FormField(FileEntryForm), min_entries=1, max_entries=10)
-    reference_files = FieldList(FormField(FileEntryForm), min_entries=1, max_entries=10)
-    add_file = SubmitField("Add a file")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices()
+
+
+class LabActivityForm(LabSettingsBase):
+    """The lab fields on the course's generic activity form: one main file each.
+
+    Labs with several files are edited on the lab's own “Settings and files” page.
+    """
+
+    starter_code = TextAreaField(
+        "Starter code",
+        description="What learners see in the editor at first (the main program file).",
+        render_kw={"rows": 12, "spellcheck": "false"},
+    )
+    reference_code = TextAreaField(
+        "Reference solution",
+        validators=[DataRequired(message="Add the reference solution: it checks the tests.")],
+        description="Never shown to learners. Once the lab has tests, it must pass all of them.",
+        render_kw={"rows": 12, "spellcheck": "false"},
+    )
+
+
+class LabForm(LabSettingsBase):
+    """The lab's own settings page: every starter and reference file, name and content."""
+
+    starter_files = FieldList(FormField(FileEntryForm), min_entries=1, max_entries=10)
+    reference_files = FieldList(FormField(FileEntryForm), min_entries=1, max_entries=10)
+    add_file = SubmitField("Add a file")
 
     def files(self, which: str) -> dict[str, str]:
         """The named files of ``starter_files`` or ``reference_files`` (blank rows dropped)."""

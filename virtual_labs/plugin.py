@@ -11,7 +11,7 @@ from lms.errors import DomainError
 from lms.models import User
 from lms.plugins import ActivityType
 from virtual_labs import services
-from virtual_labs.forms import LabForm
+from virtual_labs.forms import LabActivityForm
 from virtual_labs.models import LIMIT_BOUNDS, Lab, LabSubmission, LabTest  # noqa: F401
 from virtual_labs.views import bp
 
@@ -30,7 +30,7 @@ class LabType(ActivityType):
     key = "lab"
     label = "Lab"
     model = Lab
-    form = LabForm
+    form = LabActivityForm
     blueprint = bp
     description = "A code exercise run in a sandbox and graded automatically by tests."
     icon = "code"
@@ -39,6 +39,18 @@ class LabType(ActivityType):
 
     # --- authoring -------------------------------------------------------------------------
     def form_data(self, activity: Lab) -> dict[str, Any]:
+        """Values for the generic activity form (``LabActivityForm``: the main files)."""
+        return {
+            "instructions": activity.instructions or "",
+            "language": activity.language or "python",
+            **activity.limits_dict,
+            "starter_code": next(iter((activity.starter_files or {}).values()), ""),
+            "reference_code": next(iter((activity.reference_files or {}).values()), ""),
+        }
+
+    def settings_data(self, activity: Lab) -> dict[str, Any]:
+        """Values for the lab's own settings page (``LabForm``: every file)."""
+
         def rows(files: dict[str, str]) -> list[dict[str, str]]:
             return [{"name": k, "content": v} for k, v in (files or {}).items()] or [
                 {"name": services.default_file_name(activity.language or "python"), "content": ""}
@@ -54,8 +66,10 @@ class LabType(ActivityType):
 
     def apply_form(self, activity: Lab, data: dict[str, Any], author: User) -> None:
         """Store the settings; with tests, the reference solution must pass them all."""
-        from virtual_labs.authoring import save_lab_settings
+        from virtual_labs.authoring import main_file_data, save_lab_settings
 
+        if "reference_code" in data:
+            data = main_file_data(activity, data)
         save_lab_settings(activity, data, validate=True)
 
     def author_links(self, activity: Lab) -> list[tuple[str, str]]:

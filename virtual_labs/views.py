@@ -76,15 +76,11 @@ def get_lab_or_404(lab_id: int) -> Lab:
 
 def lab_page_url(lab: Lab) -> str:
     """The course's activity page (with course navigation), else our standalone page."""
-    for endpoint in ("courses.activity", "courses.learn_activity", "courses.activity_page"):
-        if endpoint in current_app.view_functions:
-            try:
-                return url_for(endpoint, activity_id=lab.id)
-            except BuildError:
-                try:
-                    return url_for(endpoint, slug=lab.course.slug, activity_id=lab.id)
-                except BuildError:
-                    continue
+    if "courses.activity" in current_app.view_functions:
+        try:
+            return url_for("courses.activity", slug=lab.course.slug, activity_id=lab.id)
+        except BuildError:
+            pass
     return url_for("labs.show", lab_id=lab.id)
 
 

@@ -73,7 +73,7 @@ def edit(lab_id: int):
     from virtual_labs.plugin import LabType
 
     lab = _editable_lab(lab_id)
-    form = LabForm(data=LabType().form_data(lab)) if request.method == "GET" else LabForm()
+    form = LabForm(data=LabType().settings_data(lab)) if request.method == "GET" else LabForm()
     failed = None
     if request.method == "POST" and form.add_file.data:
         target = request.args.get("add_to", "starter_files")
