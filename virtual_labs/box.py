@@ -29,6 +29,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
+from . import seccomp
+
 BWRAP = os.environ.get("LAB_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin") or "/usr/bin/prlimit"
 BOX = "/box"
@@ -122,6 +124,7 @@ def build_argv(
     limits: Limits,
     *,
     info_fd: int,
+    seccomp_fd: int | None = None,
     ro_files: Sequence[tuple[str, str]] = (),
     writable_dir: str | None = None,
     readonly_paths: Sequence[str] = (),
@@ -137,6 +140,7 @@ def build_argv(
         BWRAP,
         "--info-fd",
         str(info_fd),
+        *(("--seccomp", str(seccomp_fd)) if seccomp_fd is not None else ()),
         "--unshare-all",
         "--unshare-user",
         "--disable-userns",
@@ -165,7 +169,8 @@ def build_argv(
         for host, rel in ro_files:
             argv += ["--ro-bind", host, f"{BOX}/{rel}"]
     # The root itself is a tmpfs made by bwrap: read-only, like everything but /tmp and /box.
-    argv += ["--remount-ro", "/", "--chdir", BOX]
+    # /dev is bwrap's own tmpfs (unbounded): read-only too; its device nodes stay usable.
+    argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", BOX]
     if not pooled:
         # Best effort without a pool: the kernel counts processes per user namespace.
         argv += [PRLIMIT, f"--nproc={limits.procs + 1}", "--"]
@@ -270,20 +275,32 @@ def run_box(
     address_space_extra_mb: int = 0,
     output_cap: int | None = None,
 ) -> BoxOutcome:
-    """Start the box (``argv_for_fd(info_fd)`` gives its command line) and supervise it."""
+    """Start the box and supervise it.
+
+    ``argv_for_fd(info_fd, seccomp_fd)`` gives bwrap's command line for the descriptors of its
+    info pipe and of the seccomp program (``None`` on architectures without a filter).
+    """
     _become_subreaper()
     info_r, info_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+    pass_fds = [info_w]
+    seccomp_r = None
+    if seccomp.PROGRAM is not None:
+        # The filter is a few hundred bytes: it fits in the pipe before bwrap starts reading.
+        seccomp_r, seccomp_w = os.pipe2(os.O_CLOEXEC)
+        os.write(seccomp_w, seccomp.PROGRAM)
+        os.close(seccomp_w)
+        pass_fds.append(seccomp_r)
     pooled = uid is not None
     extra = {"user": uid, "group": uid, "extra_groups": []} if pooled else {}
     cap = output_cap if output_cap is not None else limits.output_kb * 1024
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            argv_for_fd(info_w),
+            argv_for_fd(info_w, seccomp_r),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(info_w,),
+            pass_fds=pass_fds,
             env=_BWRAP_ENV,
             cwd="/",
             start_new_session=True,
@@ -291,10 +308,11 @@ def run_box(
             **extra,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        os.close(info_r)
-        os.close(info_w)
+        for fd in (info_r, *pass_fds):
+            os.close(fd)
         return BoxOutcome(setup_error=f"could not start bwrap: {exc}")
-    os.close(info_w)
+    for fd in pass_fds:
+        os.close(fd)
     try:
         outcome = _supervise(proc, stdin, started + limits.wall_s, cap, info_r, uid)
     finally:

@@ -341,11 +341,12 @@ def _run_as(
     writable_dir: str | None = None,
     ro_files: Sequence[tuple[str, str]] = (),
 ) -> BoxOutcome:
-    def argv(info_fd: int) -> list[str]:
+    def argv(info_fd: int, seccomp_fd: int | None) -> list[str]:
         return build_argv(
             command,
             limits,
             info_fd=info_fd,
+            seccomp_fd=seccomp_fd,
             ro_files=ro_files,
             writable_dir=writable_dir,
             readonly_paths=lang.readonly_paths,

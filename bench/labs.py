@@ -1,0 +1,146 @@
+"""Lab sandbox benchmark (prints a table; not a test): ``python bench/labs.py [-n N]``.
+
+(a) ``bench_bare(n)``: a trivial Python program run bare N times (subprocess, same interpreter
+    and flags as the sandbox uses);
+(b) ``bench_sandbox(n)``: the same program through the sandbox N times (``run_program``: work
+    directory, pool user, bubblewrap box, limits, output capture), one at a time, and then N runs
+    in parallel on every core (the baseline for the pipeline target);
+(c) ``bench_pipeline(n)``: N submissions through the whole pipeline (enqueue -> sandbox -> grade
+    -> stored result). It is owned by the lab executor's area: when the module
+    ``virtual_labs.bench_pipeline`` exists and defines ``bench_pipeline(n) -> dict`` (keys:
+    ``runs``, ``seconds``, optionally ``note``), ``main()`` calls it and adds a row.
+
+Targets (issue #4): sandbox overhead <= 1.5x the bare run; pipeline throughput >= 0.6x of N
+parallel sandbox runs; at least 20 Python runs per second per core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from virtual_labs.languages import get_language  # noqa: E402
+from virtual_labs.sandbox import run_program, sandbox_mode, sandbox_status  # noqa: E402
+
+PROGRAM = 'print("hello, world")\n'
+CORES = os.cpu_count() or 1
+
+
+def _figures(label: str, durations: list[float], wall: float) -> dict:
+    return {
+        "label": label,
+        "runs": len(durations),
+        "ms": statistics.median(durations) * 1000 if durations else 0.0,
+        "mean_ms": statistics.fmean(durations) * 1000 if durations else 0.0,
+        "per_s": len(durations) / wall if wall else 0.0,
+        "seconds": wall,
+    }
+
+
+def bench_bare(n: int) -> dict:
+    """(a) The program run bare with the sandbox's interpreter and flags, n times in a row."""
+    argv = list(get_language("python").run)
+    with tempfile.TemporaryDirectory() as work:
+        Path(work, "main.py").write_text(PROGRAM)
+        durations = []
+        started = time.perf_counter()
+        for _ in range(n):
+            t = time.perf_counter()
+            done = subprocess.run(argv, cwd=work, capture_output=True, check=True)
+            durations.append(time.perf_counter() - t)
+            assert done.stdout == b"hello, world\n"
+        return _figures("(a) bare subprocess, sequential", durations, time.perf_counter() - started)
+
+
+def _one_sandbox_run() -> float:
+    t = time.perf_counter()
+    result = run_program("python", {"main.py": PROGRAM})
+    elapsed = time.perf_counter() - t
+    if result.verdict != "ok" or result.stdout != "hello, world\n":
+        raise RuntimeError(f"sandbox run failed: {result}")
+    return elapsed
+
+
+def bench_sandbox(n: int) -> dict:
+    """(b) The same through the sandbox (``run_program``), n times in a row."""
+    _one_sandbox_run()  # warm-up: base directory, bwrap feature probe
+    started = time.perf_counter()
+    durations = [_one_sandbox_run() for _ in range(n)]
+    return _figures("(b) sandbox, sequential", durations, time.perf_counter() - started)
+
+
+def bench_sandbox_parallel(n: int, workers: int = CORES) -> dict:
+    """(b') n sandbox runs spread over ``workers`` threads (one per core)."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        durations = list(pool.map(lambda _: _one_sandbox_run(), range(n)))
+    return _figures(f"(b) sandbox, {workers} in parallel", durations, time.perf_counter() - started)
+
+
+def _optional_pipeline(n: int) -> dict | None:
+    try:
+        module = importlib.import_module("virtual_labs.bench_pipeline")
+    except ModuleNotFoundError:
+        return None
+    figures = module.bench_pipeline(n)
+    seconds = figures["seconds"]
+    return {
+        "label": "(c) pipeline: enqueue -> sandbox -> grade -> stored",
+        "runs": figures["runs"],
+        "ms": seconds / figures["runs"] * 1000 if figures["runs"] else 0.0,
+        "mean_ms": seconds / figures["runs"] * 1000 if figures["runs"] else 0.0,
+        "per_s": figures["runs"] / seconds if seconds else 0.0,
+        "seconds": seconds,
+        "note": figures.get("note", ""),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=200, help="runs per row (default 200)")
+    args = parser.parse_args(argv)
+    ok, message = sandbox_status()
+    if not ok:
+        print(message, file=sys.stderr)
+        return 1
+    print(f"Lab sandbox benchmark: {args.n} runs per row, {CORES} cores, {sandbox_mode()}")
+    bare = bench_bare(args.n)
+    boxed = bench_sandbox(args.n)
+    parallel = bench_sandbox_parallel(args.n)
+    rows = [bare, boxed, parallel]
+    pipeline = _optional_pipeline(args.n)
+    if pipeline:
+        rows.append(pipeline)
+    print(f"{'':52} {'median ms':>10} {'mean ms':>8} {'runs/s':>8} {'runs/s/core':>12}")
+    for row in rows:
+        print(
+            f"{row['label']:52} {row['ms']:10.1f} {row['mean_ms']:8.1f} {row['per_s']:8.1f}"
+            f" {row['per_s'] / CORES if 'parallel' in row['label'] or row is pipeline else row['per_s']:12.1f}"
+        )
+    ratio = boxed["ms"] / bare["ms"]
+    print(f"sandbox / bare (median per run): {ratio:.2f}x (target <= 1.5x)")
+    print(
+        f"parallel sandbox throughput: {parallel['per_s'] / CORES:.1f} runs/s/core (target >= 20)"
+    )
+    if pipeline:
+        share = pipeline["per_s"] / parallel["per_s"]
+        print(
+            f"pipeline / parallel sandbox: {share:.2f} (target >= 0.6) {pipeline.get('note', '')}"
+        )
+    else:
+        print("(c) pipeline: virtual_labs.bench_pipeline not found, row skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
