@@ -71,7 +71,8 @@ def safe_filename(name: str) -> str:
     base = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip(".-_")
     base = re.sub(r"-{2,}", "-", base)
     stem, ext = os.path.splitext(base)
-    return (stem[:80] or "file") + ext[:10].lower()
+    stem = stem.strip(".-_")[:80].strip(".-_")
+    return (stem or "file") + ext[:10].lower()
 
 
 def _canonical_name(filename: str, content_type: str) -> str:
