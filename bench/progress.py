@@ -1,0 +1,209 @@
+"""Benchmark the progress pages at two cluster sizes, in one run, and print a table.
+
+For N=100 and N=10,000 employees (``seed_scale``: about 20-30 activity-completion rows per
+employee), on a temporary SQLite file created here (and on PostgreSQL too with ``--postgres URL``,
+a server URL whose user may create databases), it measures, for one enterprise's HR manager:
+
+* the HR dashboard, the employee table page (default sort, and sorted by progress), the CSV
+  export and a learner's "My learning" page;
+* SQL statements per request (a ``before_cursor_execute`` listener): they must not grow with N;
+* the median wall time of several requests, and the ratio N=10,000 / N=100 (target <= 3 for the
+  paginated pages);
+* peak Python memory of the streamed CSV export (``tracemalloc``) and its number of rows.
+
+Usage: ``python bench/progress.py [--sizes 100 10000] [--repeat 5] [--postgres URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+PAGES = [
+    ("HR dashboard", "/hr/scale-1/", "hr"),
+    ("Employee table", "/hr/scale-1/employees", "hr"),
+    ("Employee table, by progress, p.3", "/hr/scale-1/employees?sort=progress&dir=desc&page=3", "hr"),
+    ("Employee table, filtered overdue", "/hr/scale-1/employees?status=overdue", "hr"),
+    ("My learning", "/learning", "learner"),
+    ("CSV export", "/hr/scale-1/employees.csv", "hr"),
+]  # fmt: skip
+PAGINATED = {
+    "Employee table",
+    "Employee table, by progress, p.3",
+    "Employee table, filtered overdue",
+}
+
+
+def build(database_url: str, instance: str, learners: int):
+    """A fresh app and database holding the scale cluster of ``learners`` employees."""
+    os.environ["LMS_INSTANCE_PATH"] = instance
+    from lms import create_app
+    from lms.extensions import db
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
+    )
+    with app.app_context():
+        from lms.models import Membership, User
+        from lms.progress.models import ActivityCompletion
+        from lms.progress.scale import seed_scale
+
+        db.drop_all()
+        db.create_all()
+        started = time.perf_counter()
+        stats = seed_scale(learners)
+        db.session.commit()
+        seeded = time.perf_counter() - started
+        learner = db.session.scalar(
+            select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role == "learner")
+            .order_by(User.id)
+            .limit(1)
+        )
+        rows = db.session.scalar(select(func.count(ActivityCompletion.id)))
+        db.session.execute(text("ANALYZE"))  # fresh statistics, as a live database would have
+        db.session.commit()
+    return app, stats, seeded, learner, rows
+
+
+def measure(app, learner_email: str, repeat: int) -> dict[str, dict]:
+    from lms.extensions import db
+
+    clients = {}
+    for who, email in (("hr", "hr@scale-1.demo"), ("learner", learner_email)):
+        client = app.test_client()
+        response = client.post("/auth/login", data={"email": email, "password": "demo-pass-2026"})
+        assert response.status_code == 302, f"login failed for {email}"
+        clients[who] = client
+    with app.app_context():
+        engine = db.engine
+    counter = {"n": 0}
+
+    def count(*_args):
+        counter["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    results = {}
+    try:
+        for name, url, who in PAGES:
+            client = clients[who]
+            client.get(url).get_data()  # warm up (template compilation, caches)
+            times, queries = [], []
+            for _ in range(repeat):
+                counter["n"] = 0
+                started = time.perf_counter()
+                response = client.get(url)
+                body_size = sum(len(chunk) for chunk in response.response)
+                times.append(time.perf_counter() - started)
+                queries.append(counter["n"])
+                assert response.status_code == 200, (url, response.status_code)
+            result = {"time": statistics.median(times), "queries": max(queries)}
+            if name == "CSV export":
+                tracemalloc.start()
+                response = client.get(url)
+                lines = 0
+                for chunk in response.response:
+                    lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                result.update(peak=peak, rows=lines - 1, size=body_size)
+            results[name] = result
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return results
+
+
+def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> None:
+    by_size = {}
+    for n in sizes:
+        instance = tempfile.mkdtemp(prefix="bench-progress-")
+        try:
+            app, stats, seeded, learner, rows = build(urls[n], instance, n)
+            print(
+                f"[{backend}] N={n:,}: seeded in {seeded:.1f} s: {stats['learners']:,} employees, "
+                f"{stats['assignments']:,} assignments, {rows:,} activity-completion rows, "
+                f"{stats['course_completions']:,} course completions",
+                flush=True,
+            )
+            by_size[n] = measure(app, learner, repeat)
+            with app.app_context():
+                from lms.extensions import db
+
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            shutil.rmtree(instance, ignore_errors=True)
+    small, large = sizes[0], sizes[-1]
+    print()
+    print(f"Progress pages on {backend}: median of {repeat} requests")
+    header = (
+        f"{'Page':<36} {'SQL N=' + format(small, ','):>12} {'SQL N=' + format(large, ','):>14} "
+        f"{'ms N=' + format(small, ','):>11} {'ms N=' + format(large, ','):>12} {'ratio':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, _url, _who in PAGES:
+        a, b = by_size[small][name], by_size[large][name]
+        ratio = b["time"] / a["time"] if a["time"] else float("nan")
+        flag = " (target <= 3)" if name in PAGINATED else ""
+        print(
+            f"{name:<36} {a['queries']:>12} {b['queries']:>14} {a['time'] * 1000:>11.1f} "
+            f"{b['time'] * 1000:>12.1f} {ratio:>6.2f}{flag}"
+        )
+    for n in sizes:
+        csv = by_size[n]["CSV export"]
+        print(
+            f"CSV export N={n:,}: {csv['rows']:,} rows, {csv['size'] / 1024:,.0f} KiB, "
+            f"peak Python memory {csv['peak'] / 1024:,.0f} KiB"
+        )
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--postgres", help="also run on PostgreSQL (server URL)")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="bench-progress-db-")
+    try:
+        urls = {n: f"sqlite:///{folder}/bench-{n}.sqlite3" for n in args.sizes}
+        run("SQLite", urls, args.sizes, args.repeat)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if args.postgres:
+        from lms.config import normalise_database_url
+
+        base = make_url(normalise_database_url(args.postgres))
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        urls = {}
+        for n in args.sizes:
+            name = f"bench_progress_{n}_{os.getpid()}"
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            urls[n] = base.set(database=name).render_as_string(hide_password=False)
+        try:
+            run("PostgreSQL", urls, args.sizes, args.repeat)
+        finally:
+            with admin.connect() as conn:
+                for url in urls.values():
+                    name = make_url(url).database
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
