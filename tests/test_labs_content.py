@@ -70,6 +70,8 @@ def test_seed_adds_the_demo_labs_once(app):
         labs = db.session.scalars(select(Lab).order_by(Lab.id)).all()
         assert [lab.course_id for lab in labs] == [python.id, python.id, stats.id]
         assert {lab.language for lab in labs} == {"python", "c"}
+        assert labs[0].module_id == labs[1].module_id  # one labs module per course
+        assert [labs[0].position, labs[1].position] == [0, 1]
         for lab in labs:
             assert lab.module.title == seed.MODULE_TITLE
             assert any(t.hidden for t in lab.tests) and any(not t.hidden for t in lab.tests)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from lms.domain.models import Course, Module
+from lms.domain.models import Activity, Course, Module
 from lms.extensions import db
 from virtual_labs.models import Lab, LabTest
 
@@ -378,9 +378,14 @@ def _find_course(slugs: tuple[str, ...]) -> Course | None:
 
 def _labs_module(course: Course) -> Module:
     """The course's module for labs: an existing one named like labs, else a new last module."""
-    for module in course.modules:
-        if "lab" in module.title.lower():
-            return module
+    existing = db.session.scalar(
+        select(Module)
+        .where(Module.course_id == course.id, func.lower(Module.title).contains("lab"))
+        .order_by(Module.position)
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
     position = (
         db.session.scalar(select(func.max(Module.position)).where(Module.course_id == course.id))
         or 0
@@ -425,7 +430,9 @@ def seed_labs() -> list[Lab]:
         if exists is not None:
             continue
         module = _labs_module(course)
-        position = len(module.activities)
+        position = db.session.scalar(
+            select(func.count(Activity.id)).where(Activity.module_id == module.id)
+        )
         lab = Lab(
             course_id=course.id,
             module_id=module.id,
