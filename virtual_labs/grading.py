@@ -213,41 +213,92 @@ def explain_mismatch(expected: str, actual: str, mode: str, tolerance=1e-6) -> s
     return "The output differs from the expected output."
 
 
-def _unbounded(sub) -> bool:
-    """Whether a parsed (sub)pattern contains a repetition that can match many times."""
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+_CATEGORY_TESTS = {
+    "CATEGORY_DIGIT": str.isdigit,
+    "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
+    "CATEGORY_SPACE": str.isspace,
+    "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
+    "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
+    "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
+}
+
+
+def _subpatterns(op: str, av) -> list:
+    """The nested (sub)patterns of one parsed regex item."""
+    if op in _REPEATS:
+        return [av[2]]
+    if op == "SUBPATTERN":
+        return [av[-1]]
+    if op == "BRANCH":
+        return list(av[1])
+    if op in ("ASSERT", "ASSERT_NOT"):
+        return [av[1]]
+    return []
+
+
+def _can_match(op: str, av, char: str) -> bool:
+    """Whether a single-character item can match ``char`` (conservatively True if unsure)."""
+    code = ord(char)
+    if op == "LITERAL":
+        return av == code
+    if op == "NOT_LITERAL":
+        return av != code
+    if op == "IN":
+        negate, hit = False, False
+        for item_op, item_av in av:
+            name = str(item_op)
+            if name == "NEGATE":
+                negate = True
+            elif name == "LITERAL":
+                hit = hit or item_av == code
+            elif name == "RANGE":
+                hit = hit or item_av[0] <= code <= item_av[1]
+            elif name == "CATEGORY":
+                hit = hit or _CATEGORY_TESTS.get(str(item_av), lambda c: True)(char)
+            else:
+                return True
+        return hit != negate
+    return True
+
+
+def _repeated_items(sub, inside: bool = False) -> list:
+    """The items that an unbounded repetition inside ``sub`` repeats (flattened)."""
+    items = []
     for op, av in sub:
         name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            if av[1] > 1 or _unbounded(av[2]):
-                return True
-        elif (
-            name == "SUBPATTERN"
-            and _unbounded(av[-1])
-            or name == "BRANCH"
-            and any(_unbounded(branch) for branch in av[1])
-            or name in ("ASSERT", "ASSERT_NOT")
-            and _unbounded(av[1])
-        ):
+        repeats = inside or (name in _REPEATS and av[1] > 1)
+        if not _subpatterns(name, av):
+            if inside:
+                items.append((name, av))
+            continue
+        for child in _subpatterns(name, av):
+            items += _repeated_items(child, repeats)
+    return items
+
+
+def _delimited(body, repeated: list) -> bool:
+    """Whether every iteration of ``body`` needs a literal that its inner repetitions cannot
+    match, as in ``(, \\w+)*``: then iterations cannot be split in many ways."""
+    for op, av in body:
+        if str(op) == "SUBPATTERN" and _delimited(av[-1], repeated):
             return True
+        if str(op) == "LITERAL":
+            char = chr(av)
+            if not any(_can_match(name, item, char) for name, item in repeated):
+                return True
     return False
 
 
 def _nested_repeat(sub) -> bool:
+    """A repetition of something that itself repeats without a delimiter: ``(a+)+``."""
     for op, av in sub:
         name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT"):
-            if av[1] > 1 and _unbounded(av[2]):
+        if name in _REPEATS and av[1] > 1:
+            repeated = _repeated_items(av[2])
+            if repeated and not _delimited(av[2], repeated):
                 return True
-            if _nested_repeat(av[2]):
-                return True
-        elif (
-            name == "SUBPATTERN"
-            and _nested_repeat(av[-1])
-            or name == "BRANCH"
-            and any(_nested_repeat(branch) for branch in av[1])
-            or name in ("ASSERT", "ASSERT_NOT")
-            and _nested_repeat(av[1])
-        ):
+        if any(_nested_repeat(child) for child in _subpatterns(name, av)):
             return True
     return False
 

@@ -7,12 +7,13 @@ result. The checks are plain data (name + function) so the CLI prints them as a 
 from __future__ import annotations
 
 import os
+import secrets
 import textwrap
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import uidpool
 from .languages import LANGUAGES
 from .sandbox import Limits, RunResult, run_program, sandbox_mode, sandbox_status
 
@@ -142,6 +143,19 @@ def check_readonly(_ctx) -> tuple[bool, str]:
     return ok, f"writable outside the work directory and /tmp: {result.stdout.strip()}"
 
 
+def check_ptrace(_ctx) -> tuple[bool, str]:
+    result = _py(
+        """
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        print(libc.ptrace(16, 1, None, None), ctypes.get_errno())
+        """
+    )
+    ok = result.verdict == "ok" and result.stdout.split()[:1] == ["-1"]
+    return ok, f"ptrace(PTRACE_ATTACH, 1) returned {result.stdout.strip() or result.verdict}"
+
+
 def check_cpu(_ctx) -> tuple[bool, str]:
     return _expect(_py("while True:\n    pass\n"), "time_limit", SMALL.wall_s + 2)
 
@@ -189,22 +203,36 @@ def check_big_file(_ctx) -> tuple[bool, str]:
 
 
 def check_leftovers(_ctx) -> tuple[bool, str]:
-    _py(
-        """
-        import os, time
+    marker = f"selftest-daemon-{secrets.token_hex(8)}"
+    result = _py(
+        f"""
+        import os
         if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
-                time.sleep(60)
+                os.execv("/usr/bin/sleep", ["sleep", "60", "{marker}"])
             os._exit(0)
         print("parent done")
         """
     )
     time.sleep(0.2)
-    if not uidpool.IS_ROOT:
-        return True, "not root: no pool users to inspect (the pid namespace still ends the box)"
-    survivors = [pid for uid in uidpool.UIDS for pid in uidpool.processes_of(uid)]
-    return not survivors, f"processes of pool users after the run: {len(survivors)}"
+    survivors = processes_with(marker)
+    ok = result.verdict == "ok" and not survivors and result.wall_s < SMALL.wall_s
+    return ok, f"a double-forked daemon: {len(survivors)} left after the run ({result.verdict})"
+
+
+def processes_with(marker: str) -> list[int]:
+    """Host processes whose command line contains ``marker`` (precise under concurrency)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/cmdline", "rb") as fh:
+                    if marker.encode() in fh.read():
+                        found.append(int(name))
+            except OSError:
+                continue
+    return found
 
 
 CHECKS: list[tuple[str, Callable]] = [
@@ -214,6 +242,7 @@ CHECKS: list[tuple[str, Callable]] = [
     ("no network", check_network),
     ("no host files", check_host_files),
     ("read-only system", check_readonly),
+    ("no ptrace", check_ptrace),
     ("CPU limit", check_cpu),
     ("wall-clock limit", check_wall),
     ("memory limit", check_memory),
@@ -225,19 +254,32 @@ CHECKS: list[tuple[str, Callable]] = [
 
 
 def run_selftest(app_root: str, instance_path: str, echo=None) -> list[CheckResult]:
-    """Run every check (stopping after the first if the sandbox is unavailable)."""
+    """Run every check and return the results in order.
+
+    The sandbox must be available first; the other checks are independent runs and go in
+    parallel (which also exercises concurrent boxes), a few at a time.
+    """
     ctx = {"app_root": os.path.realpath(app_root), "instance": os.path.realpath(instance_path)}
-    results = []
-    for name, check in CHECKS:
+
+    def run(entry) -> CheckResult:
+        name, check = entry
         try:
             ok, detail = check(ctx)
         except Exception as exc:  # noqa: BLE001 (a crashing check is a failed check)
             ok, detail = False, f"{type(exc).__name__}: {exc}"
-        results.append(CheckResult(name, ok, detail))
-        if echo:
-            echo(results[-1])
-        if name == "sandbox available" and not ok:
-            break
+        return CheckResult(name, ok, detail)
+
+    first = run(CHECKS[0])
+    results = [first]
+    if echo:
+        echo(first)
+    if not first.ok:
+        return results
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for result in pool.map(run, CHECKS[1:]):
+            results.append(result)
+            if echo:
+                echo(result)
     return results
 
 
