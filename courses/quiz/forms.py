@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     FieldList,
@@ -22,12 +23,26 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
+from wtforms.widgets import ListWidget
 
 from courses.quiz.bank import QuestionError, clean_question
 from courses.quiz.models import FEEDBACK_MODES
 from courses.quiz.settings import check_against_bank, clean_settings
 
 OPTION_ROWS = 6
+
+
+class RadioList(ListWidget):
+    """Radios as a plain list with our own class (the shared field macro passes ``class_``,
+    which a list of radios cannot use)."""
+
+    def __init__(self) -> None:
+        super().__init__(html_tag="ul", prefix_label=False)
+
+    def __call__(self, field, **kwargs: Any) -> Markup:
+        kwargs.pop("class_", None)
+        kwargs.pop("class", None)
+        return super().__call__(field, class_="quiz-radios", **kwargs)
 
 
 def split_keys(text: str | None) -> list[str]:
@@ -67,6 +82,7 @@ class QuizSettingsForm(FlaskForm):
             ),
         ],
         default="fixed",
+        widget=RadioList(),
     )
     question_keys = StringField(
         "Questions, in order",
@@ -102,6 +118,7 @@ class QuizSettingsForm(FlaskForm):
         "What learners see after submitting",
         choices=[SelectChoice(value, label) for value, label in FEEDBACK_MODES.items()],
         default="immediate",
+        widget=RadioList(),
     )
 
     def validate(self, extra_validators=None) -> bool:

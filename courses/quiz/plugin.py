@@ -133,4 +133,5 @@ class QuizType(ActivityType):
         clean = clean_settings(content)
         if activity.course_id is not None:
             check_against_bank(activity.course_id, clean)
-        apply_settings(activity, clean)
+        # A content without a pass mark keeps the activity-level one the archive already set.
+        apply_settings(activity, clean, pass_mark=clean["pass_mark"] is not None)

@@ -92,7 +92,9 @@ def submit(activity_id: int, attempt_id: int):
     answers = parse_responses(att.questions, request.form.to_dict(flat=False))
     on_time = submit_attempt(att, answers)
     db.session.commit()
-    if on_time:
+    if on_time and request.form.get("auto_submit") == "1":
+        flash("The time ran out, so your answers were submitted automatically.", "warning")
+    elif on_time:
         flash("Your answers were submitted.", "success")
     else:
         flash(

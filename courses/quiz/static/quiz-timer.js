@@ -71,6 +71,8 @@
       if (!submitting) {
         submitting = true;
         announce("Time is up. Submitting your answers.");
+        var flag = document.getElementById("quiz-auto-submit");
+        if (flag) flag.value = "1";
         form.submit();  // the form's action is the submit endpoint
       }
       return;
