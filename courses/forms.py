@@ -41,6 +41,8 @@ class CourseForm(FlaskForm):
     estimated_hours = DecimalField(
         "Estimated hours",
         places=1,
+        default=4,
+        description="Learning time including exercises.",
         validators=[InputRequired("Enter the estimated hours."), NumberRange(0.5, 1000)],
     )
     language = SelectField("Language", choices=list(LANGUAGES.items()))
