@@ -38,7 +38,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_csv_safe(v) for v in row])
+        writer.writerow([_csv_safe(v) if isinstance(v, str) else v for v in row])
         if buffer.tell() > 65536:
             yield buffer.getvalue()
             buffer.seek(0)

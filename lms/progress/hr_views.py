@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from lms.domain.models import Activity, Course, Enrolment, Module, Skill, course_skills
 from lms.extensions import db
 from lms.models import Membership, Organization, Role
-from lms.pagination import paginate
+from lms.pagination import page_number
 from lms.permissions import can, require
 from lms.plugins import activity_registry
 from lms.progress import queries
@@ -113,8 +113,7 @@ def _filters(org: Organization) -> dict:
 def hr_employees(org: str):
     organization = org_or_404(org)
     f = _filters(organization)
-    stmt = queries.employee_rows(organization.id, utcnow(), **f)
-    page = paginate(stmt, per_page=PER_PAGE, scalars=False)
+    page = queries.employee_page(organization.id, utcnow(), page_number(), PER_PAGE, **f)
     programs = db.session.scalars(
         select(Program).where(Program.organization_id == organization.id).order_by(Program.name)
     ).all()
@@ -149,7 +148,7 @@ def _export_rows(organization: Organization):
 
 
 def _iso(value):
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    return value.isoformat(" ", "minutes") if value else ""
 
 
 @bp.route("/hr/<org>/employees.csv")

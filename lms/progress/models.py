@@ -178,6 +178,10 @@ class ProgramAssignment(db.Model):
         UniqueConstraint("program_id", "user_id", "cycle"),
         Index("ix_program_assignments_org_status", "organization_id", "status"),
         Index("ix_program_assignments_user", "user_id", "status"),
+        # The HR employee table sorts one organization's assignments by these columns.
+        Index("ix_program_assignments_org_progress", "organization_id", "progress"),
+        Index("ix_program_assignments_org_due", "organization_id", "due_at"),
+        Index("ix_program_assignments_org_last", "organization_id", "last_activity_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
