@@ -282,3 +282,34 @@ def test_recertification_after_validity(ctx):
     assert db.session.scalar(select(func.count(CompletionHistory.id))) == 1
     # Nothing more to do on a second run.
     assert expire_and_recertify(first.expires_at + timedelta(days=1)) == 0
+
+
+def test_update_program_moves_due_dates_and_enrols_in_new_courses(ctx):
+    from dataclasses import replace
+
+    from lms.domain.models import Enrolment
+    from lms.progress.programs import update_program
+
+    org = make_org("acme8")
+    hr = make_user(org=org, role="hr")
+    c1, c2 = make_course("u1"), make_course("u2")
+    today = utcnow().date()
+    data = ProgramData("Upd", "upskilling", "", [c1.id], due_mode="fixed",
+                       due_date=today + timedelta(days=3))  # fmt: skip
+    program = create_program(org, data, hr)
+    emp = make_user(org=org)
+    assign_program(program, [emp.id], hr)
+    later = today + timedelta(days=40)
+    update_program(program, replace(data, course_ids=[c1.id, c2.id], due_date=later))
+    a = db.session.scalar(select(ProgramAssignment))
+    assert a.due_at.date() == later
+    enrolled = set(
+        db.session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == emp.id))
+    )
+    assert enrolled == {c1.id, c2.id}
+    # A past due date that is not changed does not block editing other fields.
+    program.due_date = program.due_date - timedelta(days=60)
+    db.session.flush()
+    kept = replace(data, name="Renamed", course_ids=[c1.id, c2.id],
+                   due_date=program.due_date.date())  # fmt: skip
+    assert update_program(program, kept).name == "Renamed"

@@ -74,7 +74,9 @@ def assignable_courses(org: Organization) -> Select:
     )
 
 
-def _check(data: ProgramData, org: Organization, today: date) -> list[Course]:
+def _check(
+    data: ProgramData, org: Organization, today: date, kept_due: date | None = None
+) -> list[Course]:
     name = (data.name or "").strip()
     if not name:
         raise DomainError("Enter a name for the program.", field="name")
@@ -104,7 +106,7 @@ def _check(data: ProgramData, org: Organization, today: date) -> list[Course]:
     if data.due_mode == "fixed":
         if data.due_date is None:
             raise DomainError("Enter the due date.", field="due_date")
-        if data.due_date < today:
+        if data.due_date < today and data.due_date != kept_due:
             raise DomainError("The due date must be today or later.", field="due_date")
     elif data.due_mode == "relative":
         if not data.due_days or not 1 <= data.due_days <= 3650:
@@ -157,9 +159,18 @@ def update_program(program: Program, data: ProgramData) -> Program:
     """Change a program; open assignments get the new courses (enrolled) and progress."""
     org = db.session.get(Organization, program.organization_id)
     before = {pc.course_id for pc in program.courses}
-    courses = _check(data, org, utcnow().date())
+    kept_due = program.due_date.date() if program.due_date else None
+    courses = _check(data, org, utcnow().date(), kept_due)
     _apply(program, data, courses)
     db.session.flush()
+    # Open assignments follow a changed due date (e.g. HR extends the deadline).
+    for a in db.session.scalars(
+        select(ProgramAssignment).where(
+            ProgramAssignment.program_id == program.id,
+            ProgramAssignment.status.in_(OPEN_STATUSES),
+        )
+    ):
+        a.due_at = due_for(program, a.assigned_at)
     added = [c for c in courses if c.id not in before]
     if added:
         open_rows = db.session.execute(
