@@ -487,3 +487,74 @@ def test_parallel_runs_are_isolated_from_each_other():
     if uidpool.IS_ROOT:
         uids = {int(r.stdout) for r in results}
         assert len(uids) == 6  # one pool user per concurrent box
+
+
+# --- the fallback without root ----------------------------------------------------------------
+@pytest.fixture
+def world_readable_tmp():
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    path = tempfile.mkdtemp(prefix="lab-fallback-", dir="/tmp")
+    yield Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_unprivileged_fallback_without_a_pool(world_readable_tmp):
+    """Not root (a developer laptop): bwrap's own user namespace, process limit via prlimit."""
+    if not uidpool.IS_ROOT:
+        pytest.skip("already unprivileged: this whole module exercises the fallback")
+    import shutil
+
+    import virtual_labs
+
+    tmp_path = world_readable_tmp
+
+    package = tmp_path / "code" / "virtual_labs"
+    package.mkdir(parents=True)
+    source = os.path.dirname(virtual_labs.__file__)
+    for name in ("__init__.py", "box.py", "sandbox.py", "uidpool.py", "languages.py", "seccomp.py"):
+        shutil.copy(os.path.join(source, name), package / name)
+    probe = tmp_path / "code" / "probe.py"
+    probe.write_text(
+        textwrap.dedent(
+            f"""
+            import json, sys
+            sys.path.insert(0, {str(tmp_path / "code")!r})
+            from virtual_labs.sandbox import Limits, run_program, sandbox_status
+            limits = Limits(cpu_s=1, wall_s=2, procs=8)
+            forks = (
+                "import os, time\\nn = 0\\ntry:\\n    while True:\\n        if os.fork() == 0:\\n"
+                "            time.sleep(3)\\n            os._exit(0)\\n        n += 1\\n"
+                "except OSError:\\n    print(n)\\n"
+            )
+            print(json.dumps({{
+                "status": sandbox_status(),
+                "hello": run_program("python", {{"main.py": "import os; print(os.getuid())"}},
+                                     limits=limits).to_dict(),
+                "forks": run_program("python", {{"main.py": forks}}, limits=limits).to_dict(),
+            }}))
+            """
+        )
+    )
+    for path in (tmp_path, tmp_path / "code", package):
+        os.chmod(path, 0o755)
+    for path in [probe, *package.iterdir()]:
+        os.chmod(path, 0o644)
+    done = subprocess.run(
+        ["/usr/bin/python3", str(probe)],
+        user=65534,
+        group=65534,
+        extra_groups=[],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+    )
+    assert done.returncode == 0, done.stderr
+    data = __import__("json").loads(done.stdout)
+    assert data["status"][0] is True and "best effort" in data["status"][1]
+    assert data["hello"]["verdict"] == "ok" and data["hello"]["stdout"] == "65534\n"
+    assert data["forks"]["verdict"] == "ok" and int(data["forks"]["stdout"]) < 8
