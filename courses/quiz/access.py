@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import select
 
 from courses.quiz.models import Quiz, QuizAttempt
 from lms.domain.access import course_locks
@@ -52,9 +53,13 @@ def load_quiz(activity_id: int) -> Quiz:
     return quiz
 
 
-def own_attempt(quiz: Quiz, attempt_id: int) -> QuizAttempt:
-    """The current user's attempt of this quiz; 404 for anyone else's."""
-    attempt = db.session.get(QuizAttempt, attempt_id)
+def own_attempt(quiz: Quiz, attempt_id: int, lock: bool = False) -> QuizAttempt:
+    """The current user's attempt of this quiz; 404 for anyone else's. ``lock`` holds the row
+    until the commit, so two submissions racing each other grade the attempt only once."""
+    stmt = select(QuizAttempt).where(QuizAttempt.id == attempt_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    attempt = db.session.scalar(stmt)
     if attempt is None or attempt.quiz_id != quiz.id or attempt.user_id != current_user.id:
         abort(404)
     return attempt

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from courses.quiz.access import load_quiz, own_attempt, quiz_access
 from courses.quiz.attempts import (
@@ -35,8 +36,14 @@ def _wants_json() -> bool:
 def start(activity_id: int):
     quiz = load_quiz(activity_id)
     access = quiz_access(current_user, quiz)
-    attempt = start_attempt(quiz, current_user, preview=access.preview)
-    db.session.commit()
+    try:
+        attempt = start_attempt(quiz, current_user, preview=access.preview)
+        db.session.commit()
+    except IntegrityError:
+        # A double click raced us to the same attempt number: use the attempt it opened.
+        db.session.rollback()
+        attempt = start_attempt(quiz, current_user, preview=access.preview)
+        db.session.commit()
     return redirect(url_for("quiz.attempt", activity_id=quiz.id, attempt_id=attempt.id))
 
 
@@ -66,7 +73,7 @@ def attempt(activity_id: int, attempt_id: int):
 def save(activity_id: int, attempt_id: int):
     quiz = load_quiz(activity_id)
     quiz_access(current_user, quiz, check_locks=False)
-    att = own_attempt(quiz, attempt_id)
+    att = own_attempt(quiz, attempt_id, lock=True)
     answers = parse_responses(att.questions, request.form.to_dict(flat=False))
     try:
         save_answers(att, answers)
@@ -88,7 +95,7 @@ def save(activity_id: int, attempt_id: int):
 def submit(activity_id: int, attempt_id: int):
     quiz = load_quiz(activity_id)
     quiz_access(current_user, quiz, check_locks=False)
-    att = own_attempt(quiz, attempt_id)
+    att = own_attempt(quiz, attempt_id, lock=True)
     answers = parse_responses(att.questions, request.form.to_dict(flat=False))
     on_time = submit_attempt(att, answers)
     db.session.commit()
