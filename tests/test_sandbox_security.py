@@ -210,9 +210,11 @@ def test_runs_unprivileged_without_capabilities_or_new_privileges():
         print(os.getuid(), status["CapEff"].strip(), status["CapBnd"].strip(),
               status["NoNewPrivs"].strip(), status["Seccomp"].strip())
         print(sorted(os.environ))
+        print(sorted(os.listdir("/proc/self/fd")))
         """
     )
-    ids, env = result.stdout.splitlines()
+    ids, env, fds = result.stdout.splitlines()
+    assert fds == "['0', '1', '2', '3']"  # no inherited descriptor (3 is the listing itself)
     uid, cap_eff, cap_bnd, no_new_privs, seccomp = ids.split()
     assert uid != "0"
     if uidpool.IS_ROOT:

@@ -31,3 +31,42 @@ def test_a_run_without_bwrap_is_a_sandbox_error_never_an_unsandboxed_run(no_bwra
     assert result.verdict == "sandbox_error"
     assert "sandbox error" in result.stderr
     assert not marker.exists()
+
+
+def test_base_directory_is_private_and_swept_of_stale_work_dirs(monkeypatch, tmp_path):
+    import os
+    import stat
+
+    from virtual_labs import uidpool
+
+    base = tmp_path / "sandbox"
+    monkeypatch.setenv("LAB_SANDBOX_DIR", str(base))
+    monkeypatch.setattr(uidpool, "_base_ready", None)
+    assert uidpool.ensure_base_dir() == str(base)
+    assert stat.S_IMODE(base.stat().st_mode) == 0o711  # traversable, not listable
+    assert stat.S_IMODE((base / "locks").stat().st_mode) == 0o700
+    stale, fresh = base / "prep-stale", base / "prep-fresh"
+    stale.mkdir()
+    fresh.mkdir()
+    os.utime(stale, (0, 0))
+    monkeypatch.setattr(uidpool, "_base_ready", None)
+    uidpool.ensure_base_dir()
+    assert not stale.exists() and fresh.exists()
+
+
+def test_base_directory_owned_by_someone_else_is_refused(monkeypatch, tmp_path):
+    import os
+
+    from virtual_labs import uidpool
+
+    base = tmp_path / "elsewhere"
+    base.mkdir()
+    if os.geteuid() == 0:
+        os.chown(base, 12345, 12345)
+    else:
+        base.rmdir()
+        base.symlink_to(tmp_path)  # a symlink is refused as well
+    monkeypatch.setenv("LAB_SANDBOX_DIR", str(base))
+    monkeypatch.setattr(uidpool, "_base_ready", None)
+    with pytest.raises(OSError):
+        uidpool.ensure_base_dir()

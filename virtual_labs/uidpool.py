@@ -23,6 +23,7 @@ import errno
 import fcntl
 import os
 import random
+import shutil
 import stat
 import threading
 import time
@@ -71,8 +72,22 @@ def ensure_base_dir() -> str:
                 )
             if stat.S_IMODE(info.st_mode) != mode:
                 os.chmod(directory, mode)
+        _remove_stale(path)
         _base_ready = path
     return path
+
+
+STALE_AFTER_S = 3600
+
+
+def _remove_stale(path: str) -> None:
+    """Remove work directories left by a process that died mid-run (runs last seconds)."""
+    cutoff = time.time() - STALE_AFTER_S
+    for entry in os.scandir(path):
+        if entry.name.startswith(("prep-", "extra-")) and entry.is_dir(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    shutil.rmtree(entry.path, ignore_errors=True)
 
 
 @dataclass
