@@ -23,5 +23,5 @@ class LessonForm(FlaskForm):
         validators=[
             Length(max=MAX_BODY, message=f"Keep the lesson under {MAX_BODY:,} characters.")
         ],
-        render_kw={"rows": 24, "class": "code-input", "spellcheck": "true"},
+        render_kw={"rows": 24, "spellcheck": "true"},
     )
