@@ -70,3 +70,15 @@ def test_base_directory_owned_by_someone_else_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(uidpool, "_base_ready", None)
     with pytest.raises(OSError):
         uidpool.ensure_base_dir()
+
+
+def test_status_probe_flags_a_box_that_is_not_isolated():
+    good = "60001\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\nend\n"
+    assert sandbox._probe_problems(good) == []
+    assert "runs as root" in sandbox._probe_problems(good.replace("60001", "0"))[0]
+    leaky = "60001\nCapEff:\t000001ffffffffff\n/etc/shadow\n/root\nend\n"
+    assert sandbox._probe_problems(leaky) == [
+        "the box keeps capabilities",
+        "host files are visible",
+    ]
+    assert "did not finish" in sandbox._probe_problems("60001\nCapEff:\t0000000000000000\n")[0]

@@ -428,11 +428,38 @@ def _check_sandbox() -> tuple[bool, str]:
         uidpool.ensure_base_dir()
     except OSError as exc:
         return False, f"Labs are disabled: the sandbox directory is unusable ({exc})."
-    probe = get_language("python")
-    outcome = _with_lease(lambda uid: _run_as(uid, ["/usr/bin/true"], Limits(), probe, ro_files=()))
+    outcome = _with_lease(
+        lambda uid: _run_as(uid, _PROBE_COMMAND, Limits(), get_language("python"), ro_files=())
+    )
     if outcome.setup_error or outcome.exit_code != 0:
         detail = (
             outcome.setup_error or _decode(outcome.stderr).strip() or f"exit {outcome.exit_code}"
         )
         return False, f"Labs are disabled: the sandbox self-check failed ({detail})."
+    problems = _probe_problems(_decode(outcome.stdout))
+    if problems:
+        return False, f"Labs are disabled: the sandbox is not isolated ({'; '.join(problems)})."
     return True, f"Sandbox ready: bubblewrap, {sandbox_mode()}."
+
+
+# A quick look from inside a box at what matters most (``flask labs selftest`` goes further).
+_PROBE_COMMAND = (
+    "/bin/sh",
+    "-c",
+    "id -u; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; ls /sys/class/net 2>/dev/null;"
+    " ls -d /etc/shadow /root /home 2>/dev/null; echo end",
+)
+
+
+def _probe_problems(output: str) -> list[str]:
+    lines = output.split()
+    problems = []
+    if not lines or lines[0] == "0":
+        problems.append("the box runs as root")
+    if "0000000000000000" not in lines:
+        problems.append("the box keeps capabilities")
+    if any(path in lines for path in ("/etc/shadow", "/root", "/home")):
+        problems.append("host files are visible")
+    if "end" not in lines:
+        problems.append("the probe did not finish")
+    return problems
