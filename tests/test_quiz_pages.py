@@ -22,9 +22,9 @@ def world(app):
     with app.app_context():
         uni = f.make_org("uni-q")
         acme = f.make_org("acme-q", kind="enterprise")
-        author = f.make_user("author@q.test", uni, "trainer")
+        f.make_user("author@q.test", uni, "trainer")
         learner = f.make_user("learner@q.test", uni, "learner")
-        stranger = f.make_user("stranger@q.test", uni, "learner")
+        f.make_user("stranger@q.test", uni, "learner")
         course = f.make_course([uni, acme], title="Statistics")
         module = f.make_module(course)
         f.make_question(course, "q1", "single", prompt="Mean of 1, 2, 3?",
@@ -500,3 +500,71 @@ def test_quiz_with_no_questions_refuses_clearly(app, client, world):
     login(client, "learner@q.test")
     response = client.post(f"/quiz/{world.quiz_id}/start")
     assert response.status_code == 400 and "no questions yet" in response.get_data(as_text=True)
+
+
+def test_random_draw_from_category_is_stored_in_the_attempt(app, client, world):
+    with app.app_context():
+        course = db.session.get(Course, world.course_id)
+        for i in range(6):
+            f.make_question(course, f"r{i}", "true_false", category="drill", answer=True)
+        quiz = db.session.get(Quiz, world.quiz_id)
+        quiz.selection, quiz.question_keys = "random", []
+        quiz.random_category, quiz.random_count = "drill", 4
+        db.session.commit()
+    login(client, "learner@q.test")
+    attempt_id = start(client, world.quiz_id)
+    first = client.get(f"/quiz/{world.quiz_id}/attempt/{attempt_id}").get_data(as_text=True)
+    keys = re.findall(r'name="q-(r\d)" value="true"', first)
+    assert len(keys) == 4 and len(set(keys)) == 4
+    again = client.get(f"/quiz/{world.quiz_id}/attempt/{attempt_id}").get_data(as_text=True)
+    assert re.findall(r'name="q-(r\d)" value="true"', again) == keys
+    client.post(f"/quiz/{world.quiz_id}/attempt/{attempt_id}/submit",
+                data={f"q-{k}": "true" for k in keys[:3]})  # fmt: skip
+    with app.app_context():
+        assert db.session.get(QuizAttempt, attempt_id).score == 75.0
+
+
+def test_save_without_javascript_keeps_answers(app, client, world):
+    login(client, "learner@q.test")
+    attempt_id = start(client, world.quiz_id)
+    response = client.post(f"/quiz/{world.quiz_id}/attempt/{attempt_id}/save",
+                           data={"q-q4": "2.5", "q-q5": "mu"}, follow_redirects=True)  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert "Your answers are saved" in html
+    assert 'value="2.5"' in html and 'value="mu"' in html
+    with app.app_context():
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        assert attempt.state == "in_progress" and attempt.answers["q4"] == "2.5"
+
+
+def test_edit_question_form_prefills_and_renames_key_in_quizzes(app, client, world):
+    login(client, "author@q.test")
+    with app.app_context():
+        qid = db.session.scalar(select(QuizQuestion.id).where(QuizQuestion.key == "q2"))
+    page = client.get(f"/quiz/course/{world.course_id}/questions/{qid}/edit").get_data(as_text=True)
+    assert 'value="median"' in page and 'name="options-4-text"' in page  # 3 options + 2 spare rows
+    response = client.post(
+        f"/quiz/course/{world.course_id}/questions/{qid}/edit",
+        data={"key": "q2-renamed", "prompt": "Pick all", "points": "2",
+              "options-0-text": "mean", "options-0-correct": "y",
+              "options-1-text": "median", "options-1-correct": "y",
+              "options-2-text": "colour", "options-3-text": "mode", "options-3-correct": "y"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    with app.app_context():
+        question = db.session.get(QuizQuestion, qid)
+        assert question.key == "q2-renamed" and len(question.options) == 4
+        assert db.session.get(Quiz, world.quiz_id).question_keys[1] == "q2-renamed"
+
+
+def test_category_filter(client, world, app):
+    with app.app_context():
+        course = db.session.get(Course, world.course_id)
+        f.make_question(course, "c1", "true_false", category="probability")
+        db.session.commit()
+    login(client, "author@q.test")
+    html = client.get(f"/quiz/course/{world.course_id}/questions?category=probability").get_data(
+        as_text=True
+    )
+    assert "<code>c1</code>" in html and "<code>q1</code>" not in html
+    assert "Showing 1–1 of 1" in html
