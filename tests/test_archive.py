@@ -282,19 +282,19 @@ BAD_ARCHIVES = {
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_ARCHIVES))
-def test_hostile_archives_are_refused_and_nothing_is_written(app, case):
-    build, message = BAD_ARCHIVES[case]
+def test_hostile_archives_are_refused_and_nothing_is_written(app):
+    # One app for all cases (each case rolls back): the checks run before any write.
     with app.app_context():
         manifest, files = _valid(app)
         before = db.session.scalar(select(func.count(Course.id)))
         activities = db.session.scalar(select(func.count(Activity.id)))
-        with pytest.raises(ArchiveError) as exc:
-            import_course(build(manifest, files), None, None)
-        db.session.rollback()
-        assert message in exc.value.message
-        assert db.session.scalar(select(func.count(Course.id))) == before
-        assert db.session.scalar(select(func.count(Activity.id))) == activities
+        for case, (build, message) in BAD_ARCHIVES.items():
+            with pytest.raises(ArchiveError) as exc:
+                import_course(build(manifest, files), None, None)
+            db.session.rollback()
+            assert message in exc.value.message, case
+            assert db.session.scalar(select(func.count(Course.id))) == before, case
+            assert db.session.scalar(select(func.count(Activity.id))) == activities, case
 
 
 def test_import_and_export_from_the_ui(client, auth, app):
