@@ -568,3 +568,20 @@ def test_category_filter(client, world, app):
     )
     assert "<code>c1</code>" in html and "<code>q1</code>" not in html
     assert "Showing 1–1 of 1" in html
+
+
+def test_locked_quiz_cannot_be_started(app, client, world):
+    from lms.domain.models import ActivityCondition, Module
+
+    with app.app_context():
+        module = db.session.get(Module, world.module_id)
+        lesson = f.make_lesson(module, "Read first", "Some text")
+        db.session.add(ActivityCondition(activity_id=world.quiz_id, kind="completed",
+                                         required_activity_id=lesson.id))  # fmt: skip
+        db.session.commit()
+    login(client, "learner@q.test")
+    response = client.post(f"/quiz/{world.quiz_id}/start")
+    assert response.status_code == 403
+    assert "Complete “Read first” first." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(QuizAttempt).count() == 0
