@@ -3,7 +3,8 @@
 Adding a language is a few lines: a source file name, an optional compile command, a run
 command and default limits. Commands are argv lists run inside the sandbox with the work
 directory as the current directory; ``{sources}`` expands to every submitted file ending in one
-of ``source_exts`` and ``{memory_mb}`` to the run's memory limit. Interpreter and compiler paths
+of ``source_exts``, ``{memory_mb}`` to the run's memory limit and ``{heap_mb}`` to that limit
+less 64 MB for the runtime itself (a garbage-collected heap cap). Interpreter and compiler paths
 are resolved once at import to real files under ``/usr``, so the box only needs ``/usr``
 (plus ``/etc/ld.so.cache``) read-only and never ``/etc/alternatives`` or a venv.
 """
@@ -133,7 +134,7 @@ LANGUAGES: dict[str, Language] = {
             # the address space gets headroom; fewer helper threads keep it inside the procs limit.
             run=(
                 "@BIN",
-                "--max-old-space-size={memory_mb}",
+                "--max-old-space-size={heap_mb}",
                 "--v8-pool-size=1",
                 "--stack-size=4000",
                 "main.js",

@@ -209,7 +209,11 @@ def _expand(command: Sequence[str], *, sources: Sequence[str], memory_mb: int) -
         if part == "{sources}":
             argv += sources
         else:
-            argv.append(part.replace("{memory_mb}", str(memory_mb)))
+            # {heap_mb}: a runtime's own heap cap, leaving room for the runtime itself.
+            heap_mb = max(16, memory_mb - 64)
+            argv.append(
+                part.replace("{memory_mb}", str(memory_mb)).replace("{heap_mb}", str(heap_mb))
+            )
     return argv
 
 
