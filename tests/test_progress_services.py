@@ -22,9 +22,8 @@ from lms.progress.programs import (
     assign_department,
     assign_program,
     create_program,
-    expire_and_recertify,
-    send_reminders,
 )
+from lms.progress.reminders import expire_and_recertify, send_reminders
 from lms.progress.services import (
     override_activity_completion,
     recompute_course,

@@ -36,7 +36,7 @@ def recompute_command(slug: str | None) -> None:
 @progress_cli.command("remind")
 def remind_command() -> None:
     """Send due-soon and overdue reminders, expire and re-assign programs (idempotent; for cron)."""
-    from lms.progress.programs import expire_and_recertify, send_reminders
+    from lms.progress.reminders import expire_and_recertify, send_reminders
 
     expired = expire_and_recertify()
     sent = send_reminders()

@@ -1,19 +1,18 @@
-"""Programs: create, assign (individuals, a department, everyone), track, remind, re-certify.
+"""Programs: create and edit them, assign them to employees, a department or everyone.
 
 Services flush and never commit. Assignment status is stored as assigned / in_progress /
 completed / expired; "overdue" is derived from ``due_at`` (see
-:func:`lms.progress.queries.assignment_status_expr`).
+:func:`lms.progress.queries.assignment_status_expr`). Progress of assignments is in
+:mod:`lms.progress.assignments`, reminders and re-certification in :mod:`lms.progress.reminders`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app, url_for
-from sqlalchemy import Select, delete, insert, or_, select, update
+from sqlalchemy import Select, or_, select
 
 from lms.domain.models import Course, CoursePartner, CourseStatus, Visibility
 from lms.domain.services import enrol_user
@@ -21,14 +20,14 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.mail import send_mail
 from lms.models import Department, Membership, Organization, Role, User
-from lms.progress import rules, signals
+from lms.progress.assignments import (
+    OPEN_STATUSES,
+    learning_link,
+    notify,
+    refresh_assignments,
+)
 from lms.progress.models import (
-    ActivityCompletion,
-    AssignmentReminder,
     AssignmentStatus,
-    CompletionHistory,
-    CourseCompletion,
-    Notification,
     Program,
     ProgramAssignment,
     ProgramCourse,
@@ -36,11 +35,6 @@ from lms.progress.models import (
 )
 from lms.timeutil import utcnow
 
-OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
-#: reminder windows: days before the due date
-DUE_SOON_DAYS = 7
-#: an overdue assignment is reminded once per this many days
-OVERDUE_EVERY_DAYS = 7
 #: due date of a re-certification cycle when the program's fixed due date has passed
 RECERT_DEFAULT_DAYS = 30
 
@@ -179,7 +173,7 @@ def update_program(program: Program, data: ProgramData) -> Program:
                 ProgramAssignment.status.in_(OPEN_STATUSES),
             )
         ).all()
-        users = _users([r.user_id for r in open_rows])
+        users = users_by_id([r.user_id for r in open_rows])
         for row in open_rows:
             for course in added:
                 enrol_user(users[row.user_id], course, "program", None)
@@ -187,7 +181,7 @@ def update_program(program: Program, data: ProgramData) -> Program:
     return program
 
 
-def _users(ids: Iterable[int]) -> dict[int, User]:
+def users_by_id(ids: Iterable[int]) -> dict[int, User]:
     ids = list(set(ids))
     if not ids:
         return {}
@@ -257,7 +251,7 @@ def assign_program(
         )
     )
     new_ids = [i for i in ids if i not in current]
-    _create_assignments(program, new_ids, by, now or utcnow(), cycle_of={})
+    create_assignments(program, new_ids, by, now or utcnow(), cycle_of={})
     return AssignResult(created=len(new_ids), already=len(ids) - len(new_ids))
 
 
@@ -279,7 +273,7 @@ def assign_everyone(program: Program, by: User) -> AssignResult:
     return assign_program(program, ids, by)
 
 
-def _create_assignments(
+def create_assignments(
     program: Program,
     user_ids: list[int],
     by: User | None,
@@ -306,12 +300,12 @@ def _create_assignments(
         db.session.add(row)
         rows.append(row)
     db.session.flush()
-    users = _users(user_ids)
+    users = users_by_id(user_ids)
     courses = [pc.course for pc in program.courses]
     for user_id in user_ids:
         for course in courses:
             enrol_user(users[user_id], course, "program", by)
-    link = _learning_link()
+    link = learning_link()
     due_text = f"{due:%d %b %Y}"
     for row in rows:
         user = users[row.user_id]
@@ -327,277 +321,3 @@ def _create_assignments(
         )
     refresh_assignments(user_ids=user_ids, program_id=program.id)
     return rows
-
-
-def _learning_link() -> str:
-    try:
-        return url_for("progress.my_learning", _external=True)
-    except RuntimeError:  # no request and no SERVER_NAME (a CLI run): a path is still useful
-        return "/learning"
-
-
-def notify(user: User, kind: str, message: str, link: str = "") -> Notification:
-    """An in-app notification for ``user``."""
-    note = Notification(user_id=user.id, kind=kind, message=message, link=link)
-    db.session.add(note)
-    db.session.flush()
-    return note
-
-
-# --- progress of assignments -------------------------------------------------------------------
-def refresh_assignments(
-    user_ids: Sequence[int] | None = None,
-    course_id: int | None = None,
-    program_id: int | None = None,
-) -> int:
-    """Recompute progress and status of open assignments (set-based: two queries + bulk update).
-
-    Narrowed to ``user_ids``, to programs containing ``course_id`` and/or to ``program_id``.
-    Newly completed assignments get ``completed_at``, ``expires_at`` (validity) and send
-    ``signals.program_completed``. Returns the number of assignments completed now.
-    """
-    stmt = (
-        select(
-            ProgramAssignment.id,
-            ProgramAssignment.user_id,
-            ProgramAssignment.status,
-            ProgramAssignment.progress,
-            ProgramAssignment.courses_completed,
-            ProgramAssignment.last_activity_at,
-            Program.completion_mode,
-            Program.completion_count,
-            Program.validity_months,
-            ProgramCourse.course_id,
-            CourseCompletion.state,
-            CourseCompletion.progress.label("course_progress"),
-            CourseCompletion.last_activity_at.label("course_last"),
-        )
-        .join(Program, Program.id == ProgramAssignment.program_id)
-        .join(ProgramCourse, ProgramCourse.program_id == Program.id)
-        .outerjoin(
-            CourseCompletion,
-            (CourseCompletion.course_id == ProgramCourse.course_id)
-            & (CourseCompletion.user_id == ProgramAssignment.user_id),
-        )
-        .where(ProgramAssignment.status.in_(OPEN_STATUSES))
-    )
-    if user_ids is not None:
-        stmt = stmt.where(ProgramAssignment.user_id.in_(list(user_ids)))
-    if program_id is not None:
-        stmt = stmt.where(ProgramAssignment.program_id == program_id)
-    if course_id is not None:
-        with_course = select(ProgramCourse.program_id).where(ProgramCourse.course_id == course_id)
-        stmt = stmt.where(ProgramAssignment.program_id.in_(with_course))
-    grouped: dict[int, list] = defaultdict(list)
-    for row in db.session.execute(stmt):
-        grouped[row.id].append(row)
-    now = utcnow()
-    updates, completed = [], []
-    for assignment_id, rows in grouped.items():
-        first = rows[0]
-        done = sum(1 for r in rows if r.state == "completed")
-        progress, complete = rules.program_progress(
-            [100.0 if r.state == "completed" else (r.course_progress or 0.0) for r in rows],
-            done,
-            first.completion_mode,
-            first.completion_count,
-        )
-        lasts = [r.course_last for r in rows if r.course_last]
-        last = max(lasts) if lasts else None
-        started = any(r.state in ("in_progress", "completed", "failed") for r in rows)
-        values = {"id": assignment_id, "progress": progress, "courses_completed": done,
-                  "last_activity_at": last}  # fmt: skip
-        if complete:
-            values.update(status=AssignmentStatus.COMPLETED, completed_at=now)
-            if first.validity_months:
-                y, m, d = rules.add_months(now.year, now.month, now.day, first.validity_months)
-                values["expires_at"] = now.replace(year=y, month=m, day=d)
-            completed.append(assignment_id)
-        else:
-            values["status"] = (
-                AssignmentStatus.IN_PROGRESS
-                if started or progress > 0
-                else AssignmentStatus.ASSIGNED
-            )
-        unchanged = (
-            values["status"] == first.status
-            and progress == first.progress
-            and done == first.courses_completed
-            and last == first.last_activity_at
-        )
-        if not unchanged:
-            updates.append(values)
-    if updates:
-        db.session.execute(update(ProgramAssignment), updates)
-        changed = {values["id"] for values in updates}
-        for obj in list(db.session.identity_map.values()):  # keep loaded objects in step
-            if isinstance(obj, ProgramAssignment) and obj.id in changed:
-                db.session.expire(obj)
-    db.session.flush()
-    if completed:
-        _announce_completions(completed)
-    return len(completed)
-
-
-def _announce_completions(assignment_ids: list[int]) -> None:
-    app = current_app._get_current_object()
-    assignments = db.session.scalars(
-        select(ProgramAssignment).where(ProgramAssignment.id.in_(assignment_ids))
-    ).all()
-    link = _learning_link()
-    for a in assignments:
-        notify(a.user, "program_completed", f"Well done: you completed “{a.program.name}”.", link)
-        signals.program_completed.send(app, user=a.user, program=a.program, assignment=a)
-
-
-# --- reminders, expiry and re-certification ----------------------------------------------------
-def _windows(a_due: datetime, now: datetime) -> str | None:
-    """The reminder window an open assignment is in at ``now`` (None: no reminder due)."""
-    if a_due is None:
-        return None
-    if now > a_due:
-        week = int((now - a_due).days // OVERDUE_EVERY_DAYS) + 1
-        return f"overdue-w{week}"
-    if a_due - now <= timedelta(days=DUE_SOON_DAYS):
-        return f"due-{DUE_SOON_DAYS}d"
-    return None
-
-
-def send_reminders(now: datetime | None = None) -> int:
-    """Remind employees of assignments due within a week, and weekly once overdue (idempotent).
-
-    Each (assignment, window) is recorded in :class:`AssignmentReminder` with a unique key, so
-    running this twice (cron overlap, retries) never sends the same reminder twice.
-    """
-    now = now or utcnow()
-    horizon = now + timedelta(days=DUE_SOON_DAYS)
-    rows = db.session.execute(
-        select(
-            ProgramAssignment.id, ProgramAssignment.due_at, ProgramAssignment.user_id, Program.name
-        )  # fmt: skip
-        .join(Program, Program.id == ProgramAssignment.program_id)
-        .where(
-            ProgramAssignment.status.in_(OPEN_STATUSES),
-            ProgramAssignment.due_at.is_not(None),
-            ProgramAssignment.due_at <= horizon,
-            Program.archived.is_(False),
-        )
-    ).all()
-    wanted = {(r.id, _windows(r.due_at, now)): r for r in rows if _windows(r.due_at, now)}
-    if not wanted:
-        return 0
-    sent = set(
-        db.session.execute(
-            select(AssignmentReminder.assignment_id, AssignmentReminder.window).where(
-                AssignmentReminder.assignment_id.in_([k[0] for k in wanted])
-            )
-        ).all()
-    )
-    todo = [(key, row) for key, row in wanted.items() if key not in sent]
-    if not todo:
-        return 0
-    users = _users(row.user_id for _, row in todo)
-    link = _learning_link()
-    db.session.execute(
-        insert(AssignmentReminder),
-        [{"assignment_id": k[0], "window": k[1], "sent_at": now} for k, _ in todo],
-    )
-    for (_, window), row in todo:
-        user = users[row.user_id]
-        if window.startswith("overdue"):
-            message = f"“{row.name}” was due on {row.due_at:%d %b %Y} and is overdue."
-            kind = "program_overdue"
-        else:
-            message = f"“{row.name}” is due on {row.due_at:%d %b %Y}."
-            kind = "program_due_soon"
-        notify(user, kind, message, link)
-        send_mail(
-            user.email, f"Reminder: {row.name}", f"Hello {user.name},\n\n{message}\n\n{link}\n"
-        )
-    db.session.flush()
-    return len(todo)
-
-
-def expire_and_recertify(now: datetime | None = None) -> int:
-    """Expire completed assignments past their validity and assign the program again.
-
-    The expired cycle keeps its record; the employee's completions of the program's courses are
-    archived in :class:`CompletionHistory` and reset, so the new cycle is earned again.
-    """
-    now = now or utcnow()
-    expired = db.session.scalars(
-        select(ProgramAssignment).where(
-            ProgramAssignment.status == AssignmentStatus.COMPLETED,
-            ProgramAssignment.expires_at.is_not(None),
-            ProgramAssignment.expires_at <= now,
-        )
-    ).all()
-    if not expired:
-        return 0
-    by_program: dict[int, list[ProgramAssignment]] = defaultdict(list)
-    for a in expired:
-        a.status = AssignmentStatus.EXPIRED
-        by_program[a.program_id].append(a)
-    db.session.flush()
-    for program_id, rows in by_program.items():
-        program = db.session.get(Program, program_id)
-        user_ids = [a.user_id for a in rows]
-        still_members = set(
-            db.session.scalars(
-                org_learner_ids(program.organization_id).where(Membership.user_id.in_(user_ids))
-            )
-        )
-        rows = [a for a in rows if a.user_id in still_members]
-        if program.archived or not rows:
-            continue
-        reset_completions([a.user_id for a in rows], [pc.course_id for pc in program.courses], now)
-        _create_assignments(
-            program, [a.user_id for a in rows], None, now, {a.user_id: a.cycle + 1 for a in rows}
-        )
-    return len(expired)
-
-
-def reset_completions(user_ids: list[int], course_ids: list[int], now: datetime) -> None:
-    """Archive and reset the learners' completion of the courses (for a new certification cycle)."""
-    if not user_ids or not course_ids:
-        return
-    where = (CourseCompletion.user_id.in_(user_ids), CourseCompletion.course_id.in_(course_ids))
-    old = db.session.execute(
-        select(
-            CourseCompletion.user_id,
-            CourseCompletion.course_id,
-            CourseCompletion.state,
-            CourseCompletion.grade,
-            CourseCompletion.completed_at,
-        ).where(*where)  # fmt: skip
-    ).all()
-    if old:
-        db.session.execute(
-            insert(CompletionHistory),
-            [
-                {
-                    "user_id": r.user_id,
-                    "course_id": r.course_id,
-                    "state": r.state,
-                    "grade": r.grade,
-                    "completed_at": r.completed_at,
-                    "archived_at": now,
-                    "reason": "re-certification",
-                }
-                for r in old
-            ],  # fmt: skip
-        )
-    db.session.execute(
-        update(CourseCompletion)
-        .where(*where)
-        .values(state="not_started", progress=0.0, grade=None, completed_at=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        delete(ActivityCompletion)
-        .where(
-            ActivityCompletion.user_id.in_(user_ids), ActivityCompletion.course_id.in_(course_ids)
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire_all()

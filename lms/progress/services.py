@@ -202,7 +202,7 @@ def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
         user = db.session.get(User, user_id)
         signal = signals.course_completed if change == "completed" else signals.course_failed
         signal.send(_app(), user=user, course=course, completion=cc)
-    from lms.progress.programs import refresh_assignments
+    from lms.progress.assignments import refresh_assignments
 
     refresh_assignments(user_ids=[user_id], course_id=course_id)
     return cc
@@ -355,7 +355,7 @@ def _recompute_course(course: Course) -> dict[str, int]:
         for user_id, change in transitions:
             signal = signals.course_completed if change == "completed" else signals.course_failed
             signal.send(_app(), user=users[user_id], course=course, completion=completions[user_id])
-    from lms.progress.programs import refresh_assignments
+    from lms.progress.assignments import refresh_assignments
 
     refresh_assignments(course_id=course.id)
     return {
