@@ -114,6 +114,13 @@ def _check_activity(atype: ActivityType, data: ActivityData) -> None:
         raise DomainError("The weight cannot be negative.", "weight")
 
 
+def _keep_common(activity: Activity, data: ActivityData) -> None:
+    """The common form owns the pass mark: a type that fills in its own default must not
+    overwrite what the author typed there."""
+    if data.pass_mark is not None:
+        activity.pass_mark = data.pass_mark
+
+
 def get_type(key: str) -> ActivityType:
     atype = activity_registry().get(key)
     if atype is None:
@@ -145,6 +152,7 @@ def add_activity(
     db.session.flush()
     if type_data is not None:
         atype.apply_form(activity, type_data, author)
+        _keep_common(activity, data)
     mark_course_edited(module.course)
     return activity
 
@@ -162,6 +170,7 @@ def update_activity(
     activity.available_from = data.available_from
     if type_data is not None:
         atype.apply_form(activity, type_data, author)
+        _keep_common(activity, data)
     mark_course_edited(activity.module.course)
 
 

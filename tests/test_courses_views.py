@@ -140,7 +140,14 @@ def test_malicious_summary_renders_inert(client, auth, c):
     db.session.commit()
     auth.login("student@uni.demo")
     html = client.get(f"/courses/{course.slug}").get_data(as_text=True)
-    for bad in ("<script>alert", "onerror", "javascript:", "<svg onload", "data:text/html", "<style>"):
+    for bad in (
+        "<script>alert",
+        "onerror",
+        "javascript:",
+        "<svg onload",
+        "data:text/html",
+        "<style>",
+    ):
         assert bad not in html
 
 
@@ -328,3 +335,36 @@ def test_authoring_list_and_dashboard_panel(client, auth, c):
     auth.login("student@uni.demo")
     assert client.get("/courses/authoring").status_code == 403
     assert ">Authoring</a>" not in client.get("/courses/").get_data(as_text=True)
+
+
+def test_quiz_activity_keeps_the_common_pass_mark(client, auth, c):
+    from courses.quiz.bank import import_bank
+
+    course = make_course(c, lessons=0)
+    import_bank(
+        course,
+        {"questions": [{"key": "q1", "type": "true_false", "prompt": "2 > 1?", "answer": True}]},
+    )
+    db.session.commit()
+    module = course.modules[0]
+    auth.login("trainer@uni.demo")
+    form = client.get(f"/courses/{course.slug}/modules/{module.id}/activities/new?type=quiz")
+    assert b'name="type-question_keys"' in form.data
+    response = client.post(
+        f"/courses/{course.slug}/modules/{module.id}/activities/new",
+        data={"type": "quiz", "title": "Check", "completion_rule": "passed", "pass_mark": "80",
+              "weight": "2", "required": "y", "type-course_id": str(course.id),
+              "type-selection": "fixed", "type-question_keys": "q1", "type-feedback_mode": "score"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    quiz = db.session.scalar(select(Activity).where(Activity.title == "Check"))
+    assert quiz.type == "quiz" and quiz.pass_mark == 80 and quiz.question_keys == ["q1"]
+    bad = client.post(
+        f"/courses/{course.slug}/activities/{quiz.id}/edit",
+        data={"title": "Check", "completion_rule": "passed", "pass_mark": "80", "weight": "2",
+              "type-course_id": str(course.id), "type-selection": "fixed",
+              "type-question_keys": "q1, q404", "type-feedback_mode": "score"},
+    )  # fmt: skip
+    assert bad.status_code == 400 and "q404" in bad.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Activity, quiz.id).question_keys == ["q1"]
