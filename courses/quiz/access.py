@@ -9,7 +9,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from courses.quiz.models import Quiz, QuizAttempt
-from lms.domain.access import course_locks
+from lms.domain.access import Condition, lock_reasons
+from lms.domain.models import Activity
 from lms.domain.services import active_enrolment
 from lms.errors import NotAllowed
 from lms.extensions import db
@@ -40,10 +41,24 @@ def quiz_access(user: User, quiz: Quiz, check_locks: bool = True) -> QuizAccess:
     if not enrolled and not author:
         raise NotAllowed(f"Enrol in “{course.title}” to take this quiz.")
     if enrolled and not author and check_locks:
-        reasons = course_locks([quiz], activity_states(user.id, course.id), utcnow()).get(quiz.id)
+        reasons = _lock_reasons(user, quiz)
         if reasons:
             raise NotAllowed("This quiz is not open to you yet. " + " ".join(reasons))
     return QuizAccess(quiz, enrolled, author)
+
+
+def _lock_reasons(user: User, quiz: Quiz) -> list[str]:
+    """Why the quiz is still locked for ``user`` (Moodle's restrict access), if it is."""
+    if quiz.available_from is None and not quiz.conditions:
+        return []
+    titles = dict(
+        db.session.execute(
+            select(Activity.id, Activity.title).where(Activity.course_id == quiz.course_id)
+        ).all()
+    )
+    conditions = [Condition(c.kind, c.required_activity_id, c.min_grade) for c in quiz.conditions]
+    states = activity_states(user.id, quiz.course_id)
+    return lock_reasons(quiz.available_from, conditions, states, titles, utcnow())
 
 
 def load_quiz(activity_id: int) -> Quiz:
