@@ -86,3 +86,16 @@ def delete_file(slug: str, attachment_id: int):
     db.session.commit()
     flash(f"“{name}” deleted. Lessons that showed it now show a broken link.", "warning")
     return redirect(url_for("courses.files", slug=slug))
+
+
+@bp.route("/<slug>/cover")
+@login_required
+def cover(slug: str):
+    """The course's cover image (catalog cards link here; no id needed)."""
+    course = course_or_404(slug)
+    if course.cover_attachment_id is None:
+        abort(404)
+    attachment = db.session.get(Attachment, course.cover_attachment_id)
+    if attachment is None:
+        abort(404)
+    return file(slug, attachment.id, attachment.filename)

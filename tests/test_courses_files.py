@@ -153,3 +153,18 @@ def test_cover_image_upload_on_the_course_form(client, auth, c):
     db.session.expire_all()
     course = db.session.get(Course, course.id)
     assert course.cover_attachment_id == db.session.scalar(select(Attachment.id))
+
+
+def test_cover_route_serves_the_cover(client, auth, c):
+    from courses.attachments import add_attachment
+    from courses.services import set_cover
+
+    course = publish(c, make_course(c))
+    set_cover(course, add_attachment(course, PNG, "cover.png", c.uni_trainer, images_only=True).id)
+    db.session.commit()
+    auth.login("student@uni.demo")
+    assert client.get(f"/courses/{course.slug}/cover").data == PNG
+    assert f"/courses/{course.slug}/cover" in client.get("/courses/").get_data(as_text=True)
+    other = publish(c, make_course(c, title="No cover"))
+    db.session.commit()
+    assert client.get(f"/courses/{other.slug}/cover").status_code == 404
