@@ -61,49 +61,42 @@ def _response_schema(doc, path, status="200"):
     return content[media]["schema"]["$ref"].rsplit("/", 1)[-1]
 
 
-@pytest.mark.parametrize(
-    "path,url,params",
-    [
-        ("/organization", "/organization", {}),
-        ("/programs", "/programs", {}),
-        ("/programs/{program_id}", "/programs/{quality}", {}),
-        ("/assignments", "/assignments", {"limit": 2}),
-        ("/assignments", "/assignments", {"status": "overdue"}),
-        ("/employees", "/employees", {}),
-        ("/employees/{user_id}/transcript", "/employees/{employee}/transcript", {}),
-        ("/completions", "/completions", {}),
-    ],
-)
-def test_responses_validate_against_the_documented_schemas(client, hr, path, url, params):
-    doc = _doc(client)
-    response = api(client, hr["acme_secret"], url.format(**hr), **params)
-    assert response.status_code == 200
-    errors = list(_validator(doc, _response_schema(doc, path)).iter_errors(response.get_json()))
-    assert not errors, errors[0]
+RESPONSES = [
+    ("/organization", "/organization", {}),
+    ("/programs", "/programs", {}),
+    ("/programs/{program_id}", "/programs/{quality}", {}),
+    ("/assignments", "/assignments", {"limit": 2}),
+    ("/assignments", "/assignments", {"status": "overdue"}),
+    ("/employees", "/employees", {}),
+    ("/employees/{user_id}/transcript", "/employees/{employee}/transcript", {}),
+    ("/completions", "/completions", {}),
+]
+ERRORS = [
+    ("/assignments", "400", "/assignments", {"status": "nope"}, "acme_secret"),
+    ("/assignments", "401", "/assignments", {}, None),
+    ("/programs/{program_id}", "404", "/programs/{logistics}", {}, "acme_secret"),
+    ("/employees/{user_id}/transcript", "404", "/employees/{globex_employee}/transcript", {},
+     "acme_secret"),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "path,status,url,params,secret",
-    [
-        ("/assignments", "400", "/assignments", {"status": "nope"}, "acme_secret"),
-        ("/assignments", "401", "/assignments", {}, None),
-        ("/programs/{program_id}", "404", "/programs/{logistics}", {}, "acme_secret"),
-        (
-            "/employees/{user_id}/transcript",
-            "404",
-            "/employees/{globex_employee}/transcript",
-            {},
-            "acme_secret",
-        ),
-    ],
-)
-def test_errors_validate_against_the_problem_schema(client, hr, path, status, url, params, secret):
+def test_responses_validate_against_the_documented_schemas(client, hr):
     doc = _doc(client)
-    response = api(client, hr[secret] if secret else "wrong", url.format(**hr), **params)
-    assert response.status_code == int(status)
-    assert response.mimetype == "application/problem+json"
-    assert status in doc["paths"][path]["get"]["responses"]
-    errors = list(
-        _validator(doc, _response_schema(doc, path, status)).iter_errors(response.get_json())
-    )
-    assert not errors, errors[0]
+    for path, url, params in RESPONSES:
+        response = api(client, hr["acme_secret"], url.format(**hr), **params)
+        assert response.status_code == 200, url
+        validator = _validator(doc, _response_schema(doc, path))
+        errors = list(validator.iter_errors(response.get_json()))
+        assert not errors, (url, errors[0])
+
+
+def test_errors_validate_against_the_problem_schema(client, hr):
+    doc = _doc(client)
+    for path, status, url, params, secret in ERRORS:
+        response = api(client, hr[secret] if secret else "wrong", url.format(**hr), **params)
+        assert response.status_code == int(status), url
+        assert response.mimetype == "application/problem+json"
+        assert status in doc["paths"][path]["get"]["responses"], (path, status)
+        validator = _validator(doc, _response_schema(doc, path, status))
+        errors = list(validator.iter_errors(response.get_json()))
+        assert not errors, (url, errors[0])

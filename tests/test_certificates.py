@@ -167,23 +167,23 @@ def test_pdf_text_contains_the_facts(app, world):
     assert b"Tj" in content or b"TJ" in content  # text was drawn
 
 
-@pytest.mark.parametrize(
-    "who,expected",
-    [
-        ("employee", 200),  # the learner
-        ("hr", 200),  # HR of the learner's organization
-        ("acme_admin", 200),  # org admin of the learner's organization
-        ("site_admin", 200),
-        ("employee2", 404),  # a colleague
-        ("globex_hr", 404),  # HR of another organization
-        ("uni_admin", 404),  # admin of a partner organization: may revoke, but not browse
-    ],
-)
-def test_who_may_see_a_certificate(client, world, who, expected):
-    login(client, world["emails"][who])
-    assert client.get(f"/certificates/{world['code']}").status_code == expected
-    assert client.get(f"/certificates/{world['code']}.pdf").status_code == expected
-    assert client.get(f"/certificates/{world['code']}/credential.json").status_code == expected
+VISIBILITY = [
+    ("employee", 200),  # the learner
+    ("hr", 200),  # HR of the learner's organization
+    ("acme_admin", 200),  # org admin of the learner's organization
+    ("site_admin", 200),
+    ("employee2", 404),  # a colleague
+    ("globex_hr", 404),  # HR of another organization
+    ("uni_admin", 404),  # admin of a partner organization: may revoke, but not browse
+]
+
+
+def test_who_may_see_a_certificate(client, world):
+    for who, expected in VISIBILITY:
+        login(client, world["emails"][who])
+        for url in ("", ".pdf", "/credential.json"):
+            status = client.get(f"/certificates/{world['code']}{url}").status_code
+            assert status == expected, (who, url, status)
 
 
 def test_anonymous_is_sent_to_login(client, world):
@@ -202,24 +202,25 @@ def test_public_verify_page_valid(client, world):
     assert status["valid"] is True and status["status"] == "valid"
 
 
-@pytest.mark.parametrize(
-    "mutate",
-    [
-        lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"),  # one symbol changed
-        lambda c: c[::-1],
-        lambda c: c + "-AAAA",
-        lambda c: "0000-0000-0000-0000",
-        lambda c: "%3Cscript%3E",
-        lambda c: "x" * 300,
-        lambda c: "ÄÖÜ",
-    ],
-)
-def test_tampered_codes_are_not_valid(client, world, mutate):
-    code = mutate(world["code"])
-    response = client.get(f"/verify/{code}")
-    assert response.status_code == 404
-    assert "Not valid" in response.get_data(as_text=True)
-    assert client.get(f"/verify/{code}.json").get_json()["valid"] is False
+TAMPERINGS = [
+    lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"),  # one symbol changed
+    lambda c: c[::-1],
+    lambda c: c + "-AAAA",
+    lambda c: "0000-0000-0000-0000",
+    lambda c: "%3Cscript%3E",
+    lambda c: "x" * 300,
+    lambda c: "ÄÖÜ",
+    lambda c: c.replace("-", "_"),
+]
+
+
+def test_tampered_codes_are_not_valid(client, world):
+    for mutate in TAMPERINGS:
+        code = mutate(world["code"])
+        response = client.get(f"/verify/{code}")
+        assert response.status_code == 404, code
+        assert "Not valid" in response.get_data(as_text=True)
+        assert client.get(f"/verify/{code}.json").get_json()["valid"] is False
 
 
 def test_verify_form(client, world):
@@ -278,11 +279,11 @@ def test_revocation_by_partner_org_admin(app, client, world):
         )
 
 
-@pytest.mark.parametrize("who,expected", [("hr", 403), ("employee", 403), ("globex_hr", 404)])
-def test_revocation_refused(client, world, who, expected):
-    login(client, world["emails"][who])
-    response = client.post(f"/certificates/{world['code']}/revoke", data={"reason": "no"})
-    assert response.status_code == expected
+def test_revocation_refused(client, world):
+    for who, expected in [("hr", 403), ("employee", 403), ("globex_hr", 404)]:
+        login(client, world["emails"][who])
+        response = client.post(f"/certificates/{world['code']}/revoke", data={"reason": "no"})
+        assert response.status_code == expected, who
 
 
 def test_revocation_by_site_admin(app, client, world):
