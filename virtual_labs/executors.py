@@ -53,13 +53,18 @@ class LocalPool:
     """Worker threads that claim queued submissions from the database and grade them.
 
     Threads are enough: the work happens in sandboxed child processes, so the GIL is not the
-    bottleneck. Each thread claims with an atomic UPDATE, so several processes (gunicorn
-    workers, ``flask labs worker``) can share one queue.
+    bottleneck. ``workers`` sandbox runs happen at once (one per core by default); the pool has
+    twice as many threads so that claiming and storing results (database round trips) overlap
+    with the sandbox runs of other threads. Each thread claims with an atomic UPDATE, so
+    several processes (gunicorn workers, ``flask labs worker``) can share one queue.
     """
+
+    THREADS_PER_SLOT = 2
 
     def __init__(self, app: Flask, workers: int, poll_seconds: float = 1.0) -> None:
         self.app = app
         self.workers = max(1, int(workers))
+        self._slots = threading.BoundedSemaphore(self.workers)
         self.poll_seconds = poll_seconds
         self._cv = threading.Condition()
         self._generation = 0
@@ -80,7 +85,7 @@ class LocalPool:
         if requeued or failed:
             log.warning("lab pool: requeued %s stale submissions, failed %s", requeued, failed)
         self._last_recovery = time.monotonic()
-        for n in range(self.workers):
+        for n in range(self.workers * self.THREADS_PER_SLOT):
             thread = threading.Thread(target=self._loop, name=f"lab-worker-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -115,7 +120,7 @@ class LocalPool:
             with self.app.app_context():
                 try:
                     self._maybe_recover()
-                    did_work = tasks.work_next(worker_id) is not None
+                    did_work = tasks.work_next(worker_id, self._slots) is not None
                 except Exception:  # keep the thread alive; the row's lease brings it back
                     log.exception("lab worker %s failed", worker_id)
                     db.session.rollback()

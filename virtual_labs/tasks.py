@@ -11,17 +11,20 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from celery import Celery, Task, shared_task
 from flask import Flask, current_app
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lms.extensions import db
 from virtual_labs import services
 
 log = logging.getLogger(__name__)
 TASK_NAME = "virtual_labs.grade_submission"
+STORE_ATTEMPTS = 3
 
 
 def worker_name(kind: str) -> str:
@@ -56,21 +59,37 @@ def heartbeat(app: Flask, submission_id: int, worker_id: str) -> Iterator[None]:
         thread.join(timeout=interval + 5)
 
 
-def grade_claimed(submission_id: int, worker_id: str) -> str:
-    """Grade a submission this worker has claimed (and committed); store and commit the result."""
+def grade_claimed(
+    submission_id: int, worker_id: str, slots: threading.BoundedSemaphore | None = None
+) -> str:
+    """Grade a submission this worker has claimed; store and commit the result.
+
+    The caller's transaction (the claim) is committed here together with loading the job, so
+    no transaction stays open during the long sandbox run.
+    """
     app = current_app._get_current_object()
     job = services.load_job(submission_id)
-    db.session.commit()  # end the read transaction before the long sandbox run
+    db.session.commit()
     report, error = None, ""
-    with heartbeat(app, submission_id, worker_id):
+    with heartbeat(app, submission_id, worker_id), slots or nullcontext():
         try:
             report = services.grade_job(job)
         except Exception:
             log.exception("grading submission %s failed", submission_id)
             error = "The grader failed while checking this code. Please try again."
-    stored = services.store_result(submission_id, worker_id, report, error)
-    db.session.commit()
-    return "done" if stored is not None else "lost-lease"
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            stored = services.store_result(submission_id, worker_id, report, error)
+            db.session.commit()
+            return "done" if stored is not None else "lost-lease"
+        except (IntegrityError, OperationalError):
+            # Two workers recording a learner's first grade at once (unique completion row) or
+            # a busy SQLite: the transaction is rolled back and simply done again.
+            db.session.rollback()
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return "lost-lease"  # pragma: no cover - the loop returns or raises
 
 
 def execute_submission(submission_id: int, worker_id: str) -> str:
@@ -79,17 +98,20 @@ def execute_submission(submission_id: int, worker_id: str) -> str:
         failed = services.fail_exhausted(submission_id)
         db.session.commit()
         return "failed" if failed else "skipped"
-    db.session.commit()
     return grade_claimed(submission_id, worker_id)
 
 
-def work_next(worker_id: str) -> int | None:
-    """Claim the oldest queued submission and grade it; its id, or None if the queue is empty."""
+def work_next(worker_id: str, slots: threading.BoundedSemaphore | None = None) -> int | None:
+    """Claim the oldest queued submission and grade it; its id, or None if the queue is empty.
+
+    ``slots`` bounds how many sandbox runs happen at once (one per core), so a pool can have
+    more threads than cores: one thread's database work overlaps another's sandbox run.
+    """
     submission_id = services.claim_next(worker_id)
-    db.session.commit()
     if submission_id is None:
+        db.session.commit()
         return None
-    grade_claimed(submission_id, worker_id)
+    grade_claimed(submission_id, worker_id, slots)
     return submission_id
 
 
