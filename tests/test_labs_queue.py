@@ -196,3 +196,31 @@ def test_submitting_with_the_local_executor_queues_then_reports(app, client, aut
         executors.stop_local_pool(app)
     with app.app_context():
         assert db.session.scalar(select(ActivityCompletion)).completed
+
+
+def test_storing_a_result_is_retried_after_a_write_conflict(app, world, monkeypatch):
+    """Two workers recording a learner's first grade at once collide on the completion row
+    (unique user+activity): the loser's transaction is rolled back and stored again."""
+    from sqlalchemy.exc import IntegrityError
+
+    real_store = services.store_result
+    calls = []
+
+    def conflicting_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            real_store(*args, **kwargs)
+            raise IntegrityError("INSERT INTO activity_completions", {}, Exception("duplicate"))
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(services, "grade_job", lambda job: {
+        "verdict": "accepted", "score": 100.0, "tests": [], "compile_output": ""
+    })  # fmt: skip
+    monkeypatch.setattr(services, "store_result", conflicting_once)
+    with app.app_context():
+        sub_id = add_submission(world)
+        assert tasks.execute_submission(sub_id, "w") == "done"
+        assert len(calls) == 2
+        sub = db.session.get(LabSubmission, sub_id)
+        assert sub.status == "done" and sub.counted
+        assert db.session.scalar(select(ActivityCompletion)).attempts == 1
