@@ -346,3 +346,40 @@ def test_labs_are_created_and_edited_through_the_course_activity_form(app, clien
     # The course's activity page embeds the lab's column, with the editor and the buttons.
     learner_page = client.get(f"/courses/{slug}/activities/{new_id}").get_data(as_text=True)
     assert 'name="file:main.py"' in learner_page and "Submit for grading" in learner_page
+
+
+def test_site_admins_are_told_on_the_dashboard_when_labs_are_disabled(
+    app, client, auth, monkeypatch
+):
+    from tests.factories import make_user
+
+    with app.app_context():
+        admin = make_user(is_site_admin=True)
+        learner = make_user(org=make_org())
+        db.session.commit()
+        emails = admin.email, learner.email
+    monkeypatch.setattr(views, "sandbox_state", lambda: (False, "bwrap is not installed"))
+    auth.login(emails[0])
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Virtual labs are disabled" in page and "bwrap is not installed" in page
+    assert "labs selftest" in page
+    auth.logout()
+    auth.login(emails[1])
+    assert "Virtual labs are disabled" not in client.get("/dashboard").get_data(as_text=True)
+    monkeypatch.setattr(views, "sandbox_state", lambda: (True, "ready"))
+    auth.logout()
+    auth.login(emails[0])
+    assert "Virtual labs are disabled" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_restricted_labs_refuse_submissions_until_unlocked(app, client, auth, world):
+    from datetime import timedelta
+
+    from lms.timeutil import utcnow
+
+    with app.app_context():
+        db.session.get(Lab, world.lab_id).available_from = utcnow() + timedelta(days=2)
+        db.session.commit()
+    auth.login(world.learner)
+    resp = submit(client, world.lab_id, RIGHT)
+    assert resp.status_code == 403 and "Opens on" in resp.get_json()["detail"]

@@ -48,6 +48,21 @@ def requeue_command() -> None:
     click.echo(f"Requeued {requeued} stale submissions; {failed} failed after too many attempts.")
 
 
+def sandbox_panel(user) -> str | None:
+    """For site admins only, and only when labs are disabled: what is wrong and how to fix it."""
+    from flask import render_template
+
+    from lms.permissions import can
+    from virtual_labs.views import sandbox_state
+
+    if not can(user, "site.admin"):
+        return None
+    ok, message = sandbox_state()
+    if ok:
+        return None
+    return render_template("labs/_admin_panel.html", message=message)
+
+
 class LabsComponent(Component):
     name = "virtual labs"
     seed_order = 20
@@ -66,6 +81,9 @@ class LabsComponent(Component):
         labs_cli.add_command(worker_command)
         labs_cli.add_command(requeue_command)
         app.cli.add_command(labs_cli)
+        from lms.main import register_dashboard_panel
+
+        register_dashboard_panel(app, "labs-sandbox", sandbox_panel, order=5)
         if app.config.get("LAB_EXECUTOR") == "celery":
             from virtual_labs.tasks import celery_init_app
 
