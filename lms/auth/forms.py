@@ -11,21 +11,28 @@ PASSWORD_HINT = "At least 10 characters."
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email address", validators=[DataRequired("Enter your email address."), Length(max=254)]
+        "Email address",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=200)]
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField("Keep me logged in on this device")
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired("Enter your current password.")]
+        "Current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         "New password",
         description=PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
         validators=[
             DataRequired("Enter a new password."),
             Length(min=10, max=200, message="Use between 10 and 200 characters."),
@@ -56,6 +63,7 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
         description=PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
         validators=[
             DataRequired("Enter a new password."),
             Length(min=10, max=200, message="Use between 10 and 200 characters."),
@@ -80,9 +88,12 @@ NEW_PASSWORD_VALIDATORS = [
 class InvitationRegisterForm(FlaskForm):
     """Create the account an invitation is addressed to (the email comes from the invitation)."""
 
-    name = StringField("Full name", validators=NAME_VALIDATORS)
+    name = StringField("Full name", validators=NAME_VALIDATORS, render_kw={"autocomplete": "name"})
     password = PasswordField(
-        "Password", description=PASSWORD_HINT, validators=NEW_PASSWORD_VALIDATORS
+        "Password",
+        description=PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
+        validators=NEW_PASSWORD_VALIDATORS,
     )
     confirm = PasswordField(
         "Confirm password",
@@ -97,7 +108,7 @@ class AcceptInvitationForm(FlaskForm):
 class RegisterForm(FlaskForm):
     """Open self-registration as a learner."""
 
-    name = StringField("Full name", validators=NAME_VALIDATORS)
+    name = StringField("Full name", validators=NAME_VALIDATORS, render_kw={"autocomplete": "name"})
     email = EmailField(
         "Email address",
         description="You will log in with this address.",
@@ -113,7 +124,10 @@ class RegisterForm(FlaskForm):
         validate_choice=False,  # checked against the open organizations in the view
     )
     password = PasswordField(
-        "Password", description=PASSWORD_HINT, validators=NEW_PASSWORD_VALIDATORS
+        "Password",
+        description=PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
+        validators=NEW_PASSWORD_VALIDATORS,
     )
     confirm = PasswordField(
         "Confirm password",
