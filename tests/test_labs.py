@@ -383,3 +383,28 @@ def test_restricted_labs_refuse_submissions_until_unlocked(app, client, auth, wo
     auth.login(world.learner)
     resp = submit(client, world.lab_id, RIGHT)
     assert resp.status_code == 403 and "Opens on" in resp.get_json()["detail"]
+
+
+def test_staff_review_learners_submissions(app, client, auth, world):
+    with app.app_context():
+        for kind, verdict, score in (("submit", "wrong_answer", 0.0), ("run", "accepted", 100.0)):
+            db.session.add(
+                LabSubmission(
+                    lab_id=world.lab_id,
+                    user_id=world.learner_id,
+                    files={"main.py": WRONG},
+                    kind=kind,
+                    status="done",
+                    verdict=verdict,
+                    score=score,
+                )
+            )
+        db.session.commit()
+    auth.login(world.learner)
+    assert client.get(f"/labs/{world.lab_id}/review").status_code == 403
+    auth.logout()
+    auth.login(world.trainer)
+    page = client.get(f"/labs/{world.lab_id}/review").get_data(as_text=True)
+    assert world.learner in page and "Wrong answer" in page and "Showing 1–1 of 1" in page
+    page = client.get(f"/labs/{world.lab_id}/review?kind=all&q=nobody").get_data(as_text=True)
+    assert "No submissions yet for “nobody”" in page

@@ -76,6 +76,7 @@ class LabType(ActivityType):
         return [
             ("Lab settings and files", url_for("labs.edit", lab_id=activity.id)),
             (f"Tests ({len(activity.tests)})", url_for("labs.tests", lab_id=activity.id)),
+            ("Learners' submissions", url_for("labs.review", lab_id=activity.id)),
         ]
 
     # --- learning ----------------------------------------------------------------------------

@@ -221,3 +221,37 @@ def validate(lab_id: int):
     else:
         flash("The reference solution fails some tests: see the results below.", "error")
     return redirect(url_for("labs.tests", lab_id=lab.id) + "#validation")
+
+
+@bp.route("/<int:lab_id>/review")
+@login_required
+def review(lab_id: int):
+    """Every learner's runs and submissions for this lab, newest first, for the course's staff."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from lms.models import User
+    from lms.pagination import paginate
+    from virtual_labs.models import LabSubmission
+
+    lab = db.get_or_404(Lab, lab_id)
+    require("course.view", lab.course, hide=True)
+    require("course.view_reports", lab.course)
+    kind = request.args.get("kind", "submit")
+    stmt = (
+        select(LabSubmission)
+        .options(joinedload(LabSubmission.user))
+        .join(User, User.id == LabSubmission.user_id)
+        .where(LabSubmission.lab_id == lab.id)
+        .order_by(LabSubmission.id.desc())
+    )
+    if kind in ("submit", "run"):
+        stmt = stmt.where(LabSubmission.kind == kind)
+    query = (request.args.get("q") or "").strip()
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where((User.name.ilike(like)) | (User.email.ilike(like)))
+    page = paginate(stmt, per_page=50)
+    return render_template(
+        "labs/review.html", lab=lab, page=page, kind=kind, query=query, lab_url=lab_page_url(lab)
+    )
