@@ -10,6 +10,7 @@ from wtforms import (
     DecimalField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -64,6 +65,21 @@ class CourseForm(FlaskForm):
         validators=[Optional(), Length(min=4, max=100)],
     )
     remove_key = BooleanField("Remove the enrolment key")
+    completion_mode = SelectField(
+        "Course completion",
+        choices=[("all", "Every required activity"), ("n_of", "A number of required activities")],
+    )
+    completion_count = IntegerField(
+        "Number of required activities",
+        description="Only for “a number of required activities”.",
+        validators=[Optional(), NumberRange(1, 1000)],
+    )
+    completion_min_grade = DecimalField(
+        "Minimum course grade (%)",
+        description="Optional. The weighted course grade a learner needs to complete.",
+        places=0,
+        validators=[Optional(), NumberRange(0, 100, "Enter a percentage from 0 to 100.")],
+    )
     cover = FileField("Cover image", description="Optional. PNG, JPEG, GIF or WebP, up to 5 MB.")
 
     def partner_fields(self):

@@ -135,6 +135,12 @@ def _check(data: CourseData, course: Course | None) -> None:
         raise DomainError("Choose a level.", "level")
     if data.visibility not in (Visibility.PARTNERS, Visibility.CLUSTER):
         raise DomainError("Choose who may take the course.", "visibility")
+    if data.completion_mode not in ("all", "n_of"):
+        raise DomainError("Choose how the course is completed.", "completion_mode")
+    if data.completion_mode == "n_of" and not data.completion_count:
+        raise DomainError(
+            "Enter how many required activities complete the course.", "completion_count"
+        )
     if not data.partners:
         raise DomainError("Choose at least one partner organization.", "partners")
     for _org_id, role in data.partners:

@@ -45,6 +45,15 @@ def _data_from_form(form, creating: bool) -> CourseData:
         skills=parse_skills(form.skills.data),
         partners=partners,
         enrolment_key=key,
+        completion_mode=form.completion_mode.data or "all",
+        completion_count=form.completion_count.data
+        if form.completion_mode.data == "n_of"
+        else None,
+        completion_min_grade=(
+            float(form.completion_min_grade.data)
+            if form.completion_min_grade.data is not None
+            else None
+        ),
     )
 
 

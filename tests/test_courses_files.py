@@ -140,6 +140,7 @@ def test_cover_image_upload_on_the_course_form(client, auth, c):
     data = {
         "title": course.title, "slug": course.slug, "summary": course.summary, "level": "beginner",
         "estimated_hours": "3", "language": "en", "skills": "SPC", "visibility": "partners",
+        "completion_mode": "all",
         f"partner_{c.northfield.id}": "academic_lead", f"partner_{c.acme.id}": "industry_partner",
         f"partner_{c.globex.id}": "", "cover": (io.BytesIO(b"%PDF-1.4"), "cover.pdf"),
     }  # fmt: skip

@@ -31,6 +31,7 @@ def _course_form(c, **overrides):
         "language": "en",
         "skills": "Lean, 5S",
         "visibility": "partners",
+        "completion_mode": "all",
         f"partner_{c.northfield.id}": "academic_lead",
         f"partner_{c.acme.id}": "industry_partner",
         f"partner_{c.globex.id}": "",
@@ -368,3 +369,21 @@ def test_quiz_activity_keeps_the_common_pass_mark(client, auth, c):
     assert bad.status_code == 400 and "q404" in bad.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Activity, quiz.id).question_keys == ["q1"]
+
+
+def test_completion_settings_on_the_course_form(client, auth, c):
+    auth.login("trainer@uni.demo")
+    missing = client.post("/courses/new", data=_course_form(c, completion_mode="n_of"))
+    assert missing.status_code == 400 and b"how many required activities" in missing.data
+    client.post(
+        "/courses/new",
+        data=_course_form(
+            c, completion_mode="n_of", completion_count="3", completion_min_grade="70"
+        ),
+    )
+    course = db.session.scalar(select(Course))
+    assert (course.completion_mode, course.completion_count, course.completion_min_grade) == (
+        "n_of",
+        3,
+        70,
+    )
