@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.progress.models import ActivityCompletion
 from lms.timeutil import utcnow
 from tests.factories import enrol, make_course, make_lab, make_module, make_org, make_user
-from virtual_labs import executors, services, tasks
+from virtual_labs import executors, submission_queue, tasks
 from virtual_labs.models import LabSubmission
 
 RIGHT = {"main.py": "a, b = map(int, input().split())\nprint(a + b)\n"}
@@ -51,12 +51,12 @@ def wait_for(predicate, timeout=30.0, interval=0.1):
 def test_a_submission_is_claimed_by_one_worker_only(app, world):
     with app.app_context():
         sub_id = add_submission(world)
-        assert services.claim_submission(sub_id, "worker-a")
-        assert not services.claim_submission(sub_id, "worker-b")
+        assert submission_queue.claim_submission(sub_id, "worker-a")
+        assert not submission_queue.claim_submission(sub_id, "worker-b")
         db.session.commit()
         sub = db.session.get(LabSubmission, sub_id)
         assert (sub.status, sub.worker_id, sub.attempts) == ("running", "worker-a", 1)
-        assert services.claim_next("worker-c") is None  # nothing left in the queue
+        assert submission_queue.claim_next("worker-c") is None  # nothing left in the queue
 
 
 def test_claim_next_takes_the_oldest_queued_submission(app, world):
@@ -64,9 +64,9 @@ def test_claim_next_takes_the_oldest_queued_submission(app, world):
         first = add_submission(world)
         second = add_submission(world)
         add_submission(world, status="done")
-        assert services.claim_next("w") == first
-        assert services.claim_next("w") == second
-        assert services.claim_next("w") is None
+        assert submission_queue.claim_next("w") == first
+        assert submission_queue.claim_next("w") == second
+        assert submission_queue.claim_next("w") is None
 
 
 def test_recover_stale_requeues_dead_runs_and_gives_up_after_max_attempts(app, world):
@@ -82,7 +82,7 @@ def test_recover_stale_requeues_dead_runs_and_gives_up_after_max_attempts(app, w
         exhausted = add_submission(
             world, status="running", worker_id="dead", heartbeat_at=old, attempts=3
         )
-        assert services.recover_stale() == (1, 1)
+        assert submission_queue.recover_stale() == (1, 1)
         db.session.commit()
         rows = {s.id: s for s in db.session.scalars(select(LabSubmission))}
         assert rows[stale].status == "queued" and rows[stale].worker_id is None
@@ -94,15 +94,15 @@ def test_a_worker_that_lost_its_lease_does_not_store_a_result(app, world):
     app.config["LAB_STALE_SECONDS"] = 30
     with app.app_context():
         sub_id = add_submission(world)
-        assert services.claim_submission(sub_id, "slow")
+        assert submission_queue.claim_submission(sub_id, "slow")
         db.session.get(LabSubmission, sub_id).heartbeat_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
         # The slow worker went silent: another one takes the submission over.
-        assert services.claim_submission(sub_id, "rescuer")
+        assert submission_queue.claim_submission(sub_id, "rescuer")
         db.session.commit()
         report = {"verdict": "accepted", "score": 100.0, "tests": [], "compile_output": ""}
-        assert services.store_result(sub_id, "slow", report) is None
-        assert services.store_result(sub_id, "rescuer", report).status == "done"
+        assert submission_queue.store_result(sub_id, "slow", report) is None
+        assert submission_queue.store_result(sub_id, "rescuer", report).status == "done"
         db.session.commit()
         assert db.session.get(LabSubmission, sub_id).attempts == 2
         # The grade is recorded once, by the worker that holds the lease.
@@ -113,7 +113,7 @@ def test_grader_failure_marks_the_submission_as_error(app, world, monkeypatch):
     def broken(job):
         raise RuntimeError("box exploded")
 
-    monkeypatch.setattr(services, "grade_job", broken)
+    monkeypatch.setattr(submission_queue, "grade_job", broken)
     with app.app_context():
         sub_id = add_submission(world)
         assert tasks.execute_submission(sub_id, "w") == "done"
@@ -203,7 +203,7 @@ def test_storing_a_result_is_retried_after_a_write_conflict(app, world, monkeypa
     (unique user+activity): the loser's transaction is rolled back and stored again."""
     from sqlalchemy.exc import IntegrityError
 
-    real_store = services.store_result
+    real_store = submission_queue.store_result
     calls = []
 
     def conflicting_once(*args, **kwargs):
@@ -213,10 +213,10 @@ def test_storing_a_result_is_retried_after_a_write_conflict(app, world, monkeypa
             raise IntegrityError("INSERT INTO activity_completions", {}, Exception("duplicate"))
         return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(services, "grade_job", lambda job: {
+    monkeypatch.setattr(submission_queue, "grade_job", lambda job: {
         "verdict": "accepted", "score": 100.0, "tests": [], "compile_output": ""
     })  # fmt: skip
-    monkeypatch.setattr(services, "store_result", conflicting_once)
+    monkeypatch.setattr(submission_queue, "store_result", conflicting_once)
     with app.app_context():
         sub_id = add_submission(world)
         assert tasks.execute_submission(sub_id, "w") == "done"

@@ -35,7 +35,7 @@ def worker_command(workers: int | None) -> None:
 def requeue_command() -> None:
     """Requeue stale runs; with LAB_EXECUTOR=celery, send every queued submission to Celery."""
     from lms.extensions import db
-    from virtual_labs import services
+    from virtual_labs import submission_queue
     from virtual_labs.tasks import requeue_pending
 
     app = current_app._get_current_object()
@@ -43,7 +43,7 @@ def requeue_command() -> None:
         sent = requeue_pending(app)
         click.echo(f"Sent {sent} queued submissions to Celery.")
         return
-    requeued, failed = services.recover_stale()
+    requeued, failed = submission_queue.recover_stale()
     db.session.commit()
     click.echo(f"Requeued {requeued} stale submissions; {failed} failed after too many attempts.")
 

@@ -19,7 +19,7 @@ import time
 from flask import Flask
 
 from lms.extensions import db
-from virtual_labs import services, tasks
+from virtual_labs import submission_queue, tasks
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "celery", "inline")
@@ -79,7 +79,7 @@ class LocalPool:
     def start(self) -> None:
         """Recover stale work left by a crash, then start the threads."""
         with self.app.app_context():
-            requeued, failed = services.recover_stale()
+            requeued, failed = submission_queue.recover_stale()
             db.session.commit()
             db.session.remove()
         if requeued or failed:
@@ -109,7 +109,7 @@ class LocalPool:
         if time.monotonic() - self._last_recovery < interval:
             return
         self._last_recovery = time.monotonic()
-        services.recover_stale()
+        submission_queue.recover_stale()
         db.session.commit()
 
     def _loop(self) -> None:

@@ -20,7 +20,8 @@ from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lms.extensions import db
-from virtual_labs import services
+from virtual_labs import submission_queue
+from virtual_labs.models import LabSubmission, SubmissionStatus
 
 log = logging.getLogger(__name__)
 TASK_NAME = "virtual_labs.grade_submission"
@@ -42,7 +43,7 @@ def heartbeat(app: Flask, submission_id: int, worker_id: str) -> Iterator[None]:
         while not stop.wait(interval):
             with app.app_context():
                 try:
-                    services.touch_heartbeat(submission_id, worker_id)
+                    submission_queue.touch_heartbeat(submission_id, worker_id)
                     db.session.commit()
                 except Exception:  # a missed beat only risks a duplicate run, never a loss
                     log.exception("lab heartbeat failed for submission %s", submission_id)
@@ -68,18 +69,18 @@ def grade_claimed(
     no transaction stays open during the long sandbox run.
     """
     app = current_app._get_current_object()
-    job = services.load_job(submission_id)
+    job = submission_queue.load_job(submission_id)
     db.session.commit()
     report, error = None, ""
     with heartbeat(app, submission_id, worker_id), slots or nullcontext():
         try:
-            report = services.grade_job(job)
+            report = submission_queue.grade_job(job)
         except Exception:
             log.exception("grading submission %s failed", submission_id)
             error = "The grader failed while checking this code. Please try again."
     for attempt in range(STORE_ATTEMPTS):
         try:
-            stored = services.store_result(submission_id, worker_id, report, error)
+            stored = submission_queue.store_result(submission_id, worker_id, report, error)
             db.session.commit()
             return "done" if stored is not None else "lost-lease"
         except (IntegrityError, OperationalError):
@@ -94,8 +95,8 @@ def grade_claimed(
 
 def execute_submission(submission_id: int, worker_id: str) -> str:
     """Claim, grade and store one submission. Returns what happened (for logs and tests)."""
-    if not services.claim_submission(submission_id, worker_id):
-        failed = services.fail_exhausted(submission_id)
+    if not submission_queue.claim_submission(submission_id, worker_id):
+        failed = submission_queue.fail_exhausted(submission_id)
         db.session.commit()
         return "failed" if failed else "skipped"
     return grade_claimed(submission_id, worker_id)
@@ -107,7 +108,7 @@ def work_next(worker_id: str, slots: threading.BoundedSemaphore | None = None) -
     ``slots`` bounds how many sandbox runs happen at once (one per core), so a pool can have
     more threads than cores: one thread's database work overlaps another's sandbox run.
     """
-    submission_id = services.claim_next(worker_id)
+    submission_id = submission_queue.claim_next(worker_id)
     if submission_id is None:
         db.session.commit()
         return None
@@ -158,8 +159,8 @@ def grade_submission_task(self: Task, submission_id: int) -> str:
     """Celery entry point: grade one submission; retry later if another worker holds it."""
     outcome = execute_submission(submission_id, worker_name("celery"))
     if outcome == "skipped":
-        sub = db.session.get(services.LabSubmission, submission_id)
-        if sub is not None and sub.status == services.SubmissionStatus.RUNNING:
+        sub = db.session.get(LabSubmission, submission_id)
+        if sub is not None and sub.status == SubmissionStatus.RUNNING:
             # Another worker holds a fresh lease: look again once it could have gone stale.
             stale = float(current_app.config.get("LAB_STALE_SECONDS", 60.0))
             raise self.retry(countdown=stale)
@@ -168,9 +169,9 @@ def grade_submission_task(self: Task, submission_id: int) -> str:
 
 def requeue_pending(app: Flask) -> int:
     """Recover stale runs and send every queued submission to Celery (worker start, CLI)."""
-    services.recover_stale()
+    submission_queue.recover_stale()
     db.session.commit()
-    ids = services.pending_submission_ids()
+    ids = submission_queue.pending_submission_ids()
     celery_app = app.extensions.get("celery") or celery_init_app(app)
     for submission_id in ids:
         celery_app.send_task(TASK_NAME, args=[submission_id])

@@ -1,0 +1,243 @@
+"""The submissions queue: the ``lab_submissions`` table, claimed by workers.
+
+Workers claim ``queued`` rows with an atomic conditional UPDATE (the same on SQLite and
+PostgreSQL), keep ``heartbeat_at`` fresh while the sandbox runs, and store the result only while
+they still hold the lease. A ``running`` row whose heartbeat went stale (a crashed or killed
+worker) is put back in the queue, so a submission is never lost. Like services, these functions
+flush and never commit: the task commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from lms.extensions import db
+from lms.models import User
+from lms.timeutil import utcnow
+from virtual_labs.models import LabSubmission, SubmissionKind, SubmissionStatus
+from virtual_labs.services import is_enrolled, setting, test_spec
+
+
+def _stale_cutoff():
+    return utcnow() - timedelta(seconds=float(setting("LAB_STALE_SECONDS")))
+
+
+def _is_stale():
+    return or_(LabSubmission.heartbeat_at.is_(None), LabSubmission.heartbeat_at < _stale_cutoff())
+
+
+def claim_submission(submission_id: int, worker_id: str) -> bool:
+    """Atomically take one submission for ``worker_id``: queued, or running but stale.
+
+    A conditional UPDATE is atomic on every database, so two workers never both win.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        update(LabSubmission)
+        .where(
+            LabSubmission.id == submission_id,
+            LabSubmission.attempts < int(setting("LAB_MAX_ATTEMPTS")),
+            or_(
+                LabSubmission.status == SubmissionStatus.QUEUED,
+                and_(LabSubmission.status == SubmissionStatus.RUNNING, _is_stale()),
+            ),
+        )
+        .values(
+            status=SubmissionStatus.RUNNING,
+            worker_id=worker_id,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=LabSubmission.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def claim_next(worker_id: str) -> int | None:
+    """Claim the oldest queued submission; its id, or None when the queue is empty."""
+    stmt = (
+        select(LabSubmission.id)
+        .where(LabSubmission.status == SubmissionStatus.QUEUED)
+        .order_by(LabSubmission.id)
+        .limit(8)
+    )
+    if db.engine.dialect.name == "postgresql":
+        # Workers skip rows another worker is claiming instead of queueing behind its lock.
+        stmt = stmt.with_for_update(skip_locked=True)
+    for submission_id in db.session.scalars(stmt).all():
+        if claim_submission(submission_id, worker_id):
+            return submission_id
+    return None
+
+
+def touch_heartbeat(submission_id: int, worker_id: str) -> bool:
+    """Keep a running submission's lease; False when another worker took it over."""
+    result = db.session.execute(
+        update(LabSubmission)
+        .where(
+            LabSubmission.id == submission_id,
+            LabSubmission.worker_id == worker_id,
+            LabSubmission.status == SubmissionStatus.RUNNING,
+        )
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def recover_stale() -> tuple[int, int]:
+    """Put stale running submissions back in the queue (or fail them after too many attempts).
+
+    Run when a worker pool starts and periodically: a worker that crashed or was killed stops
+    its heartbeat, so its submission is picked up again instead of being lost.
+    Returns (requeued, failed).
+    """
+    max_attempts = int(setting("LAB_MAX_ATTEMPTS"))
+    stale = and_(LabSubmission.status == SubmissionStatus.RUNNING, _is_stale())
+    failed = db.session.execute(
+        update(LabSubmission)
+        .where(stale, LabSubmission.attempts >= max_attempts)
+        .values(
+            status=SubmissionStatus.ERROR,
+            verdict="sandbox_error",
+            finished_at=utcnow(),
+            worker_id=None,
+            error=(
+                f"The grader stopped {max_attempts} times while checking this code. "
+                "Please try again; if it keeps happening, tell the trainer."
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    requeued = db.session.execute(
+        update(LabSubmission)
+        .where(stale)
+        .values(status=SubmissionStatus.QUEUED, worker_id=None, heartbeat_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.flush()
+    return requeued, failed
+
+
+def pending_submission_ids() -> list[int]:
+    return list(
+        db.session.scalars(
+            select(LabSubmission.id)
+            .where(LabSubmission.status == SubmissionStatus.QUEUED)
+            .order_by(LabSubmission.id)
+        )
+    )
+
+
+# --- grading a claimed submission -------------------------------------------------------------
+@dataclass(frozen=True)
+class Job:
+    """Everything needed to grade a submission, detached from the database session."""
+
+    submission_id: int
+    language: str
+    files: dict[str, str]
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    limits: dict[str, float] = field(default_factory=dict)
+
+
+def load_job(submission_id: int) -> Job:
+    sub = db.session.get(LabSubmission, submission_id)
+    lab = sub.lab
+    tests = lab.visible_tests if sub.kind == SubmissionKind.RUN else lab.tests
+    return Job(
+        submission_id=sub.id,
+        language=lab.language,
+        files=dict(sub.files),
+        tests=[t.to_content() for t in tests],
+        limits=lab.limits_dict,
+    )
+
+
+def grade_job(job: Job) -> dict[str, Any]:
+    """Run the job through the sandbox and grader; the report as a dict (no database access)."""
+    from virtual_labs.grading import grade_submission
+    from virtual_labs.sandbox import Limits
+
+    limits = Limits(
+        cpu_s=float(job.limits["cpu_s"]),
+        wall_s=float(job.limits["wall_s"]),
+        memory_mb=int(job.limits["memory_mb"]),
+        procs=int(job.limits["procs"]),
+        output_kb=int(job.limits["output_kb"]),
+    )
+    report = grade_submission(job.language, job.files, [test_spec(t) for t in job.tests], limits)
+    return report.to_dict()
+
+
+def store_result(
+    submission_id: int, worker_id: str, report: dict[str, Any] | None, error: str = ""
+) -> LabSubmission | None:
+    """Store the outcome if ``worker_id`` still holds the submission; record the grade.
+
+    A graded submission of an enrolled learner is recorded as a "graded" learning event in the
+    same transaction, so completion follows at once. Returns None when the lease was lost.
+    """
+    now = utcnow()
+    values: dict[str, Any] = {"finished_at": now, "heartbeat_at": now}
+    if report is None:
+        values.update(status=SubmissionStatus.ERROR, verdict="sandbox_error", error=error)
+    else:
+        values.update(
+            status=SubmissionStatus.DONE,
+            verdict=report.get("verdict"),
+            score=report.get("score"),
+            report=report,
+        )
+    won = db.session.execute(
+        update(LabSubmission)
+        .where(
+            LabSubmission.id == submission_id,
+            LabSubmission.worker_id == worker_id,
+            LabSubmission.status == SubmissionStatus.RUNNING,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        return None
+    sub = db.session.get(LabSubmission, submission_id)
+    db.session.refresh(sub)
+    if sub.kind == SubmissionKind.SUBMIT and sub.status == SubmissionStatus.DONE:
+        user = db.session.get(User, sub.user_id)
+        if is_enrolled(user, sub.lab):
+            from lms.progress.services import record_activity_event
+
+            record_activity_event(user, sub.lab, "graded", grade=float(sub.score or 0.0))
+            sub.counted = True
+    db.session.flush()
+    return sub
+
+
+def fail_exhausted(submission_id: int) -> bool:
+    """Fail a submission whose attempts are used up and whose last run went stale."""
+    max_attempts = int(setting("LAB_MAX_ATTEMPTS"))
+    result = db.session.execute(
+        update(LabSubmission)
+        .where(
+            LabSubmission.id == submission_id,
+            LabSubmission.attempts >= max_attempts,
+            or_(
+                LabSubmission.status == SubmissionStatus.QUEUED,
+                and_(LabSubmission.status == SubmissionStatus.RUNNING, _is_stale()),
+            ),
+        )
+        .values(
+            status=SubmissionStatus.ERROR,
+            verdict="sandbox_error",
+            finished_at=utcnow(),
+            error=f"The grader stopped {max_attempts} times while checking this code.",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
