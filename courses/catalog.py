@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from lms.domain.models import (
     Course,
     CoursePartner,
+    CourseSignoff,
     CourseStatus,
     Enrolment,
     EnrolmentStatus,
@@ -143,6 +144,7 @@ def load_course(slug: str) -> Course | None:
         .options(
             selectinload(Course.partners).selectinload(CoursePartner.organization),
             selectinload(Course.skills),
+            selectinload(Course.signoffs).selectinload(CourseSignoff.user),
             selectinload(Course.modules)
             .selectinload(Module.activities)
             .selectinload(Activity.conditions),

@@ -387,3 +387,39 @@ def test_completion_settings_on_the_course_form(client, auth, c):
         3,
         70,
     )
+
+
+def _count_queries(app, fn) -> int:
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    # The test's app context shares its session with the requests: start from a cold identity
+    # map so that every measurement loads the same things.
+    db.session.expire_all()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_catalog_and_authoring_queries_do_not_grow_with_courses(app, client, auth, c):
+    for i in range(2):
+        publish(c, make_course(c, title=f"Small {i}", lessons=1))
+    db.session.commit()
+    auth.login("trainer@uni.demo")
+    few = _count_queries(app, lambda: client.get("/courses/"))
+    few_auth = _count_queries(app, lambda: client.get("/courses/authoring"))
+    for i in range(8):
+        publish(c, make_course(c, title=f"More {i}", lessons=1, skills=[f"Skill {i}"]))
+    db.session.commit()
+    many = _count_queries(app, lambda: client.get("/courses/"))
+    many_auth = _count_queries(app, lambda: client.get("/courses/authoring"))
+    assert many == few and many_auth == few_auth
