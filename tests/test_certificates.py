@@ -196,6 +196,7 @@ def test_public_verify_page_valid(client, world):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Valid certificate" in html and "Marco Rossi" in html
+    assert f"Verify at http://127.0.0.1:5000/verify/{world['code']}" in html  # on the sheet
     # lenient input: lower case, no dashes
     assert client.get(f"/verify/{world['code'].lower().replace('-', '')}").status_code == 200
     status = client.get(f"/verify/{world['code']}.json").get_json()

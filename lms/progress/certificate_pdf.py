@@ -99,13 +99,14 @@ def render_certificate_pdf(cert: Certificate, verify_url: str, status: str) -> b
         facts.append(("Grade", f"{cert.grade:g} %"))
     if cert.expires_at is not None:
         facts.append(("Valid until", f"{cert.expires_at:%d %B %Y}"))
-    col = (width - 60) / len(facts)
+    col = 62.0
+    left = (width - col * len(facts)) / 2
     for i, (label, value) in enumerate(facts):
-        pdf.set_xy(30 + i * col, y + 6)
+        pdf.set_xy(left + i * col, y + 6)
         pdf.set_font(sans, "", 10)
         pdf.set_text_color(*MUTED)
         pdf.cell(col, 6, t(label.upper()), align="C")
-        pdf.set_xy(30 + i * col, y + 12)
+        pdf.set_xy(left + i * col, y + 12)
         pdf.set_font(sans, "B", 14)
         pdf.set_text_color(*TEXT)
         pdf.cell(col, 8, t(value), align="C")

@@ -192,7 +192,11 @@ def verify(code: str):
     if cert is None:
         return render_template("certificates/verify.html", cert=None, code=code[:64]), 404
     return render_template(
-        "certificates/verify.html", cert=cert, status=cert.status, code=cert.code
+        "certificates/verify.html",
+        cert=cert,
+        status=cert.status,
+        code=cert.code,
+        verify_url=_verify_url(cert),
     )
 
 
