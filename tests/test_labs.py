@@ -408,3 +408,40 @@ def test_staff_review_learners_submissions(app, client, auth, world):
     assert world.learner in page and "Wrong answer" in page and "Showing 1–1 of 1" in page
     page = client.get(f"/labs/{world.lab_id}/review?kind=all&q=nobody").get_data(as_text=True)
     assert "No submissions yet for “nobody”" in page
+
+
+@pytest.mark.sandbox
+def test_multi_file_labs_are_edited_on_the_settings_page(app, client, auth, world):
+    auth.login(world.trainer)
+    form = {
+        "instructions": "Use the helper module.",
+        "language": "python",
+        "cpu_s": "2",
+        "wall_s": "5",
+        "memory_mb": "256",
+        "procs": "16",
+        "output_kb": "64",
+        "starter_files-0-name": "main.py",
+        "starter_files-0-content": "from helper import add\n",
+        "reference_files-0-name": "main.py",
+        "reference_files-0-content": "from helper import add\nprint(add(*map(int, input().split())))\n",
+        "add_file": "1",
+    }
+    resp = client.post(f"/labs/{world.lab_id}/edit?add_to=reference_files", data=form)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'name="reference_files-1-name"' in page
+    assert "Use the helper module." in page  # what was typed is kept
+    del form["add_file"]
+    form["reference_files-1-name"] = "helper.py"
+    form["reference_files-1-content"] = "def add(a, b):\n    return a + b\n"
+    form["starter_files-1-name"] = "helper.py"
+    form["starter_files-1-content"] = "def add(a, b):\n    return 0\n"
+    resp = client.post(f"/labs/{world.lab_id}/edit", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with app.app_context():
+        lab = db.session.get(Lab, world.lab_id)
+        assert list(lab.reference_files) == ["main.py", "helper.py"]
+        assert list(lab.starter_files) == ["main.py", "helper.py"]
+    form["reference_files-1-name"] = "../helper.py"
+    resp = client.post(f"/labs/{world.lab_id}/edit", data=form)
+    assert resp.status_code == 400 and "not a valid file name" in resp.get_data(as_text=True)

@@ -189,7 +189,10 @@ def run_worker(app: Flask, workers: int | None = None, echo=print) -> None:
     if workers:
         app.config["LAB_WORKERS"] = workers
     pool = local_pool(app)
-    echo(f"Lab worker: {pool.workers} threads grading queued submissions. Ctrl+C stops.")
+    echo(
+        f"Lab worker: grading queued submissions, {pool.workers} sandbox runs at a time. "
+        "Ctrl+C stops."
+    )
     try:
         while pool.running:
             time.sleep(1.0)
