@@ -206,8 +206,8 @@ def store_result(
     ).rowcount
     if won != 1:
         return None
-    sub = db.session.get(LabSubmission, submission_id)
-    db.session.refresh(sub)
+    # populate_existing: the row was just changed by the UPDATE above, bypassing the ORM.
+    sub = db.session.get(LabSubmission, submission_id, populate_existing=True)
     if sub.kind == SubmissionKind.SUBMIT and sub.status == SubmissionStatus.DONE:
         user = db.session.get(User, sub.user_id)
         if is_enrolled(user, sub.lab):
