@@ -109,7 +109,9 @@ def measure(app, learner_email: str, repeat: int) -> dict[str, dict]:
                 times.append(time.perf_counter() - started)
                 queries.append(counter["n"])
                 assert response.status_code == 200, (url, response.status_code)
-            result = {"time": statistics.median(times), "queries": max(queries)}
+            # Best of ``repeat``: the machine is shared, and the minimum is the least disturbed.
+            result = {"time": min(times), "median": statistics.median(times),
+                      "queries": max(queries)}  # fmt: skip
             if name == "CSV export":
                 tracemalloc.start()
                 response = client.get(url)
@@ -123,6 +125,10 @@ def measure(app, learner_email: str, repeat: int) -> dict[str, dict]:
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return results
+
+
+def _ms(result: dict) -> str:
+    return f"{result['time'] * 1000:.1f} ({result['median'] * 1000:.0f})"
 
 
 def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> None:
@@ -147,10 +153,10 @@ def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> No
             shutil.rmtree(instance, ignore_errors=True)
     small, large = sizes[0], sizes[-1]
     print()
-    print(f"Progress pages on {backend}: median of {repeat} requests")
+    print(f"Progress pages on {backend}: best of {repeat} requests (median in brackets)")
     header = (
         f"{'Page':<36} {'SQL N=' + format(small, ','):>12} {'SQL N=' + format(large, ','):>14} "
-        f"{'ms N=' + format(small, ','):>11} {'ms N=' + format(large, ','):>12} {'ratio':>6}"
+        f"{'ms N=' + format(small, ','):>16} {'ms N=' + format(large, ','):>16} {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -159,8 +165,8 @@ def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> No
         ratio = b["time"] / a["time"] if a["time"] else float("nan")
         flag = " (target <= 3)" if name in PAGINATED else ""
         print(
-            f"{name:<36} {a['queries']:>12} {b['queries']:>14} {a['time'] * 1000:>11.1f} "
-            f"{b['time'] * 1000:>12.1f} {ratio:>6.2f}{flag}"
+            f"{name:<36} {a['queries']:>12} {b['queries']:>14} "
+            f"{_ms(a):>16} {_ms(b):>16} {ratio:>6.2f}{flag}"
         )
     for n in sizes:
         csv = by_size[n]["CSV export"]

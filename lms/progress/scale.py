@@ -121,8 +121,10 @@ BATCH = 5000
 
 
 def _bulk(model, rows: list[dict]) -> None:
+    """Core executemany INSERT (batched multi-row VALUES): no ORM work per row."""
+    table = model.__table__
     for start in range(0, len(rows), BATCH):
-        db.session.execute(insert(model), rows[start : start + BATCH])
+        db.session.execute(table.insert(), rows[start : start + BATCH])
 
 
 def _bulk_ids(model, rows: list[dict]) -> list[int]:
