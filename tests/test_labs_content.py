@@ -96,3 +96,20 @@ def test_demo_reference_solutions_pass_and_starters_fail(app):
             assert report["verdict"] == "accepted", (lab.title, failing, report)
             starter = services.validate_reference(lab, reference_files=dict(lab.starter_files))
             assert starter["verdict"] != "accepted" and starter["score"] < lab.pass_mark
+
+
+def test_labs_travel_with_the_course_archive(app):
+    """Through the courses area's archive: export a course with a lab, import it as a copy."""
+    from courses.archive import export_course, import_course
+
+    with app.app_context():
+        org = make_org()
+        course = make_course(org, title="Statistics with C")
+        lab = make_lab(make_module(course), language="python", pass_mark=75.0)
+        original = LabType().export_content(lab, {})
+        copy_course = import_course(export_course(course), org)
+        db.session.flush()
+        copied = db.session.scalar(select(Lab).where(Lab.course_id == copy_course.id))
+        assert copied is not None and copied.id != lab.id
+        assert LabType().export_content(copied, {}) == original
+        assert copied.validation_status is None  # to be validated again on the new site
