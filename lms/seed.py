@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import current_app
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from lms.extensions import db
 from lms.models import Department, Membership, Organization, Role, User
@@ -38,12 +41,20 @@ ACCOUNTS = [
 ]
 
 
+@functools.cache
+def _password_hash(password: str) -> str:
+    # scrypt is deliberately slow (~100 ms); demo accounts share one password, so hash it once
+    # per process instead of once per generated employee. Each hash still has its own salt
+    # across processes; the demo password is public anyway.
+    return generate_password_hash(password, method="scrypt")
+
+
 def get_or_create_user(email: str, name: str, password: str = DEMO_PASSWORD, **kw) -> User:
     """Find a user by email or create one with ``password``."""
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(email=email, name=name, **kw)
-        user.set_password(password)
+        user.password_hash = _password_hash(password)
         db.session.add(user)
         db.session.flush()
     return user
