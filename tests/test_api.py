@@ -303,3 +303,42 @@ def test_a_token_never_reads_another_organizations_data(client, hr_world):
         assignments = api(client, secret, "/assignments").get_json()["data"]
         assert all(a["employee"]["id"] != hr_world[their_employee] for a in assignments)
         assert api(client, secret, "/organization").get_json()["slug"] != f"{theirs}-t"
+
+
+def test_query_count_does_not_grow_with_rows(app, client, hr_world):
+    """Each endpoint runs a fixed number of queries, however many rows it returns."""
+    from sqlalchemy import event
+
+    from lms.models import Organization, User
+
+    def count(path, **params):
+        statements = []
+
+        def listener(*args):
+            statements.append(1)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert api(client, hr_world["acme_secret"], path, **params).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    paths = ["/programs", "/assignments", "/employees", "/completions",
+             f"/employees/{hr_world['employee']}/transcript"]  # fmt: skip
+    count("/organization")  # the token's first use records last_used_at (one write per minute)
+    before = {p: count(p) for p in paths}
+    with app.app_context():
+        acme = db.session.get(Organization, hr_world["acme"])
+        program = db.session.get(Program, hr_world["quality"])
+        employee = db.session.get(User, hr_world["employee"])
+        for i in range(12):
+            worker = make_user(f"extra{i}@acme.test", acme)
+            _assign(program, worker, status="in_progress")
+            course = graded_course([acme], title=f"Extra course {i}")
+            complete(employee if i < 4 else worker, course, grade=80)
+        db.session.commit()
+    after = {p: count(p) for p in paths}
+    assert after == before, (before, after)

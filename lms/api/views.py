@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import and_, select
+from sqlalchemy.orm import selectinload
 
 from lms.api.auth import (
     ApiError,
@@ -96,8 +97,6 @@ def _program(p: Program) -> dict:
 @bp.get("/programs")
 @token_required
 def programs():
-    from sqlalchemy.orm import selectinload
-
     from lms.progress.models import ProgramCourse
 
     rows = db.session.scalars(
@@ -236,6 +235,7 @@ def transcript(user_id: int):
             CourseCompletion,
             and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user.id),
         )
+        .options(selectinload(Course.skills))
         .order_by(Enrolment.enrolled_at, Course.id)
     ).all()
     assignments = db.session.execute(
