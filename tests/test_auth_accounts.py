@@ -278,3 +278,13 @@ def test_session_cookie_is_secure_over_https(app, person):
     response = login(client, person, base_url="https://localhost")
     cookie = _session_cookie(response)
     assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_deactivation_ends_an_open_session(app, client, person):
+    login(client, person)
+    assert client.get("/dashboard").status_code == 200
+    with app.app_context():
+        user_by_email(person).active = False
+        db.session.commit()
+    response = client.get("/dashboard")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]

@@ -17,6 +17,8 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         try:
-            return db.session.get(User, int(user_id))
+            user = db.session.get(User, int(user_id))
         except (TypeError, ValueError):
             return None
+        # A deactivated account is logged out at its next request, not at its next login.
+        return user if user is not None and user.active else None
