@@ -15,6 +15,7 @@ Forwarding to an LRS lives in :mod:`lms.progress.lrs`; the export pages in
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
 
@@ -264,7 +265,9 @@ def init_app(app: Flask) -> None:
     from lms.progress import cli, lrs, xapi_views
 
     cli.init_app(app)
-    app.config.setdefault("XAPI_VALIDATE", False)
+    # Validate each statement with ralph's models as it is emitted (ralph is a dev dependency):
+    # on in the tests, and for debugging with XAPI_VALIDATE=1.
+    app.config.setdefault("XAPI_VALIDATE", os.environ.get("XAPI_VALIDATE", "") in ("1", "true"))
     signals.enrolled.connect(_on_enrolled)
     signals.activity_event.connect(_on_activity_event)
     signals.activity_completed.connect(_on_activity_completed)
