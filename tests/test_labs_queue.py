@@ -172,8 +172,20 @@ def test_local_pool_recovers_crashed_work_and_grades_the_queue(app, world):
 
 
 @pytest.mark.sandbox
-def test_submitting_with_the_local_executor_queues_then_reports(app, client, auth, world):
+def test_submitting_with_the_local_executor_queues_then_reports(
+    app, client, auth, world, monkeypatch
+):
+    import threading
+
     app.config.update(LAB_EXECUTOR="local", LAB_WORKERS=1, LAB_POLL_SECONDS=0.2)
+    answered = threading.Event()
+    real_grade = submission_queue.grade_job
+
+    def grade_after_the_response(job):
+        answered.wait(timeout=10)  # the request must not wait for grading
+        return real_grade(job)
+
+    monkeypatch.setattr(submission_queue, "grade_job", grade_after_the_response)
     auth.login(world.email)
     try:
         resp = client.post(
@@ -181,8 +193,10 @@ def test_submitting_with_the_local_executor_queues_then_reports(app, client, aut
             data={"kind": "submit", "file:main.py": RIGHT["main.py"]},
             headers={"Accept": "application/json"},
         )
+        answered.set()
         assert resp.status_code == 202
         data = resp.get_json()
+        assert not data["done"] and data["status"] in ("queued", "running")
         seen = {data["status"]}
         deadline = time.monotonic() + 60
         while not data["done"] and time.monotonic() < deadline:
