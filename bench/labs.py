@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,9 +37,17 @@ PROGRAM = 'print("hello, world")\n'
 CORES = os.cpu_count() or 1
 
 
-def _figures(label: str, durations: list[float], wall: float) -> dict:
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its reaped children (the boxes included)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _figures(label: str, durations: list[float], wall: float, cpu: float | None = None) -> dict:
     return {
         "label": label,
+        "cpu_ms": cpu / len(durations) * 1000 if cpu is not None and durations else None,
         "runs": len(durations),
         "ms": statistics.median(durations) * 1000 if durations else 0.0,
         "mean_ms": statistics.fmean(durations) * 1000 if durations else 0.0,
@@ -53,13 +62,15 @@ def bench_bare(n: int) -> dict:
     with tempfile.TemporaryDirectory() as work:
         Path(work, "main.py").write_text(PROGRAM)
         durations = []
+        cpu = _cpu_seconds()
         started = time.perf_counter()
         for _ in range(n):
             t = time.perf_counter()
             done = subprocess.run(argv, cwd=work, capture_output=True, check=True)
             durations.append(time.perf_counter() - t)
             assert done.stdout == b"hello, world\n"
-        return _figures("(a) bare subprocess, sequential", durations, time.perf_counter() - started)
+        wall = time.perf_counter() - started
+        return _figures("(a) bare subprocess, sequential", durations, wall, _cpu_seconds() - cpu)
 
 
 def _one_sandbox_run() -> float:
@@ -74,9 +85,11 @@ def _one_sandbox_run() -> float:
 def bench_sandbox(n: int) -> dict:
     """(b) The same through the sandbox (``run_program``), n times in a row."""
     _one_sandbox_run()  # warm-up: base directory, bwrap feature probe
+    cpu = _cpu_seconds()
     started = time.perf_counter()
     durations = [_one_sandbox_run() for _ in range(n)]
-    return _figures("(b) sandbox, sequential", durations, time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    return _figures("(b) sandbox, sequential", durations, wall, _cpu_seconds() - cpu)
 
 
 def bench_sandbox_parallel(n: int, workers: int = CORES) -> dict:
@@ -121,14 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = _optional_pipeline(args.n)
     if pipeline:
         rows.append(pipeline)
-    print(f"{'':52} {'median ms':>10} {'mean ms':>8} {'runs/s':>8} {'runs/s/core':>12}")
+    load = os.getloadavg()[0]
+    print(f"(load average at the end: {load:.1f} on {CORES} cores; wall times include waiting)")
+    print(
+        f"{'':52} {'median ms':>10} {'mean ms':>8} {'CPU ms':>7} {'runs/s':>8} {'runs/s/core':>12}"
+    )
     for row in rows:
+        spread = "parallel" in row["label"] or row is pipeline
+        cpu = f"{row['cpu_ms']:7.1f}" if row.get("cpu_ms") is not None else f"{'-':>7}"
         print(
-            f"{row['label']:52} {row['ms']:10.1f} {row['mean_ms']:8.1f} {row['per_s']:8.1f}"
-            f" {row['per_s'] / CORES if 'parallel' in row['label'] or row is pipeline else row['per_s']:12.1f}"
+            f"{row['label']:52} {row['ms']:10.1f} {row['mean_ms']:8.1f} {cpu} {row['per_s']:8.1f}"
+            f" {row['per_s'] / CORES if spread else row['per_s']:12.1f}"
         )
     ratio = boxed["ms"] / bare["ms"]
-    print(f"sandbox / bare (median per run): {ratio:.2f}x (target <= 1.5x)")
+    cpu_ratio = boxed["cpu_ms"] / bare["cpu_ms"] if bare["cpu_ms"] else float("nan")
+    print(f"sandbox / bare (median wall per run): {ratio:.2f}x (target <= 1.5x)")
+    print(f"sandbox / bare (CPU per run, runner and boxes included): {cpu_ratio:.2f}x")
     print(
         f"parallel sandbox throughput: {parallel['per_s'] / CORES:.1f} runs/s/core (target >= 20)"
     )
