@@ -26,6 +26,7 @@ from courses.archive_validate import (
     FORMAT_VERSION,
     MANIFEST,
     ArchiveError,
+    check_member_name,
     read_archive,
 )
 from courses.attachments import check_upload
@@ -210,6 +211,9 @@ def export_course(course: Course) -> bytes:
     """The course as a .zip archive (deterministic member order)."""
     files: dict[str, bytes] = {}
     manifest = build_manifest(course, files)
+    for path in files:
+        # A plugin's file name must be one the importer accepts; refuse it here, not on import.
+        check_member_name(zipfile.ZipInfo(path))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True))

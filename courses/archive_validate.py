@@ -33,7 +33,8 @@ class ArchiveError(DomainError):
     """The archive was refused; the message says why and nothing was written."""
 
 
-def _check_name(info: zipfile.ZipInfo) -> None:
+def check_member_name(info: zipfile.ZipInfo) -> None:
+    """Refuse traversal, absolute paths, backslashes, drive letters, symlinks, encryption."""
     name = info.filename
     if "\\" in name:
         raise ArchiveError(f"Refused: “{name}” uses backslashes in its path.")
@@ -62,7 +63,7 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
             )
         declared = 0
         for info in infos:
-            _check_name(info)
+            check_member_name(info)
             declared += info.file_size
             if declared > MAX_TOTAL_BYTES:
                 raise ArchiveError("Refused: the archive unpacks to more than 100 MB.")
