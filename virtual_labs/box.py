@@ -1,15 +1,17 @@
 """One bubblewrap box: build its command line, start it as a pool user, feed and watch it.
 
 This is the low-level half of the sandbox (``sandbox.py`` is the API). A box sees only ``/usr``
-(and the few read-only files its language needs), a fresh ``/proc`` and minimal ``/dev``, a
-fresh size-limited tmpfs for ``/tmp``, and ``/box``: its work directory. Every namespace is
-unshared (no network at all: a new net namespace holds only a down loopback), capabilities are
-dropped, the environment is cleared, user namespaces cannot be nested, and resource limits are set
-before ``bwrap`` is exec'd so they bind the whole tree.
+(and the few read-only files its language needs), a fresh ``/proc``, a read-only minimal
+``/dev``, a fresh size-limited tmpfs for ``/tmp`` and ``/box`` (its work directory), and a
+read-only root. Every namespace is unshared (no network at all: a new net namespace holds only a
+loopback), capabilities are dropped, the environment is cleared, user namespaces cannot be
+nested, a seccomp filter refuses ptrace and a few kernel interfaces (see ``seccomp``), and
+resource limits are set before ``bwrap`` is exec'd, so they bind the whole tree.
 
-Output is read incrementally with ``selectors`` and the box is killed at the output cap or at the
-wall limit; the box's pid 1 (bwrap's reaper) is killed, which makes the kernel kill everything
-else in its pid namespace, so nothing outlives a run, not even a double-forked daemon.
+Output is read incrementally with ``selectors``; at the output cap or the wall limit the program
+is killed, bwrap's pid 1 then exits and the kernel kills everything else in the box's pid
+namespace, so nothing outlives a run, not even a double-forked daemon. The process reaps that
+pid 1 itself (as a child subreaper) to get the usage figures of the whole box.
 """
 
 from __future__ import annotations
