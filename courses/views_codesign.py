@@ -8,6 +8,7 @@ from flask_login import login_required
 from courses import services
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
 from courses.forms import ConfirmForm, SignoffForm
+from courses.notices import notify_partners
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import Organization
@@ -56,6 +57,11 @@ def signoff(slug: str):
         except DomainError as exc:
             form_error(form, exc)
         else:
+            missing = services.missing_signoffs(course)
+            ready = " Every partner has signed: it can be published." if not missing else ""
+            notify_partners(
+                course, user(), "course_signoff", f"{org.name} signed off “{course.title}”.{ready}"
+            )
             db.session.commit()
             flash(
                 f"Signed off for {org.name} (content version {course.content_version}).", "success"
@@ -66,7 +72,7 @@ def signoff(slug: str):
     return _render(course, form, 400)
 
 
-def _transition(slug: str, capability: str, action, done: str):
+def _transition(slug: str, capability: str, action, done: str, notice: str | None = None):
     course = course_or_404(slug, "course.manage")
     require(capability, course)
     if not ConfirmForm().validate_on_submit():
@@ -76,6 +82,9 @@ def _transition(slug: str, capability: str, action, done: str):
     except DomainError as exc:
         flash_error(exc)
     else:
+        if notice:
+            message = notice.format(title=course.title, who=user().name)
+            notify_partners(course, user(), f"course_{action.__name__}", message)
         db.session.commit()
         flash(done.format(title=course.title), "success")
     return redirect(url_for("courses.review", slug=slug))
@@ -89,6 +98,7 @@ def submit(slug: str):
         "course.edit",
         services.submit_for_review,
         "“{title}” is in review. Each partner now signs off.",
+        "{who} asks your organization to review and sign off “{title}”.",
     )
 
 
@@ -96,7 +106,11 @@ def submit(slug: str):
 @login_required
 def publish(slug: str):
     return _transition(
-        slug, "course.edit", services.publish_course, "“{title}” is published: learners can enrol."
+        slug,
+        "course.edit",
+        services.publish_course,
+        "“{title}” is published: learners can enrol.",
+        "“{title}” is published ({who}).",
     )
 
 

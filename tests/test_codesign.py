@@ -127,3 +127,22 @@ def test_archive_and_back_to_draft(client, auth, c):
     client.post(f"/courses/{other.slug}/to-draft")
     db.session.expire_all()
     assert db.session.get(Course, other.id).status == "draft"
+
+
+def test_partner_teams_are_notified(client, auth, c):
+    from lms.progress.models import Notification
+
+    course = _course(c)
+    auth.login("trainer@uni.demo")
+    client.post(f"/courses/{course.slug}/submit")
+    notes = db.session.scalars(select(Notification).order_by(Notification.user_id)).all()
+    assert {n.user_id for n in notes} == {c.acme_trainer.id, c.acme_admin.id}
+    assert "asks your organization to review and sign off" in notes[0].message
+    assert notes[0].link == f"/courses/{course.slug}/review"
+    auth.logout()
+    auth.login("trainer@acme.demo")
+    client.post(f"/courses/{course.slug}/signoff", data={"organization_id": c.acme.id})
+    to_uni = db.session.scalars(
+        select(Notification).where(Notification.user_id == c.uni_trainer.id)
+    ).all()
+    assert [n.message for n in to_uni] == [f"Acme Manufacturing signed off “{course.title}”."]
