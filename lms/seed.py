@@ -38,6 +38,8 @@ ACCOUNTS = [
     ("employee2@acme.demo", "Lena Vogel", False, [("acme", "learner", "Quality")]),
     ("hr@globex.demo", "Grace Kim", False, [("globex", "hr", None)]),
     ("employee@globex.demo", "Omar Haddad", False, [("globex", "learner", "Warehouse")]),
+    # Not in the original list: shows the organization admin pages (members, invitations).
+    ("orgadmin@acme.demo", "Nadia Petrova", False, [("acme", "org_admin", None)]),
 ]
 
 
