@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from courses.services import check_enrolment_key
@@ -53,17 +53,34 @@ def withdraw(enrolment: Enrolment) -> None:
     db.session.flush()
 
 
-def course_enrolments(course_id: int) -> list[Enrolment]:
-    """Every enrolment of a course with the learner loaded (one query plus one for users)."""
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.course_id == course_id)
-            .options(
-                selectinload(Enrolment.user)
-                .selectinload(User.memberships)
-                .selectinload(Membership.organization)
-            )
-            .order_by(Enrolment.status, Enrolment.enrolled_at.desc())
+def enrolment_query(course_id: int, status: str = "", q: str = "") -> Select:
+    """Enrolments of a course, learners loaded, newest first; optionally by status or text."""
+    stmt = (
+        select(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.course_id == course_id)
+        .options(
+            selectinload(Enrolment.user)
+            .selectinload(User.memberships)
+            .selectinload(Membership.organization)
         )
+        .order_by(Enrolment.status, Enrolment.enrolled_at.desc(), Enrolment.id.desc())
     )
+    if status in (EnrolmentStatus.ACTIVE, EnrolmentStatus.WITHDRAWN):
+        stmt = stmt.where(Enrolment.status == status)
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"))
+        )
+    return stmt
+
+
+def enrolment_counts(course_id: int) -> dict[str, int]:
+    """Number of enrolments per status (one aggregate query)."""
+    rows = db.session.execute(
+        select(Enrolment.status, func.count(Enrolment.id))
+        .where(Enrolment.course_id == course_id)
+        .group_by(Enrolment.status)
+    )
+    return {status: count for status, count in rows}

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
-from courses.enrolment import course_enrolments, enrol_by_email, self_enrol, withdraw
+from courses.enrolment import (
+    enrol_by_email,
+    enrolment_counts,
+    enrolment_query,
+    self_enrol,
+    withdraw,
+)
 from courses.forms import ConfirmForm, EnrolForm, EnrolOtherForm
 from lms.domain.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.pagination import paginate
 
 
 @bp.post("/<slug>/enrol")
@@ -67,11 +74,16 @@ def enrolments(slug: str):
             db.session.commit()
             flash(f"{enrolment.user.name} is enrolled.", "success")
             return redirect(url_for("courses.enrolments", slug=slug))
+    status = request.args.get("status", "")
+    q = request.args.get("q", "").strip()[:100]
     return render_template(
         "courses/enrolments.html",
         course=course,
         form=form,
-        enrolments=course_enrolments(course.id),
+        page=paginate(enrolment_query(course.id, status, q), per_page=50),
+        counts=enrolment_counts(course.id),
+        status=status,
+        q=q,
         confirm=ConfirmForm(),
     ), (400 if form.errors else 200)
 

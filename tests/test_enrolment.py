@@ -133,3 +133,24 @@ def test_learners_cannot_enrol_others(client, auth, c):
         == 403
     )
     assert db.session.scalar(select(Enrolment.id)) is None
+
+
+def test_enrolment_list_filters_and_paginates(client, auth, c):
+    from tests.courses_factories import _user
+
+    course = publish(c, make_course(c, visibility="cluster"))
+    for i in range(55):
+        enrol_user(
+            _user(f"learner{i:02d}@acme.demo", f"Learner {i:02d}", [(c.acme, "learner")]), course
+        )
+    enrol_user(c.student, course).status = "withdrawn"
+    db.session.commit()
+    auth.login("trainer@uni.demo")
+    url = f"/courses/{course.slug}/enrolments"
+    first = client.get(url).get_data(as_text=True)
+    assert "Showing 1–50 of 56" in first and ">55</span>" in first and ">1</span>" in first
+    found = client.get(url + "?q=learner07").get_data(as_text=True)
+    assert "learner07@acme.demo" in found and "learner08@acme.demo" not in found
+    withdrawn = client.get(url + "?status=withdrawn").get_data(as_text=True)
+    assert "Sara Lind" in withdrawn and "Showing 1–1 of 1" in withdrawn
+    assert "Nobody matches" in client.get(url + "?q=zzz%25").get_data(as_text=True)
