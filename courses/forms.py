@@ -173,7 +173,7 @@ class UploadForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    archive = FileField("Course archive (.zip)")
+    archive = FileField("Course archive (.zip)", render_kw={"accept": ".zip,application/zip"})
     organization_id = SelectField("Import for", coerce=int)
 
 
