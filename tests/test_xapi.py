@@ -251,3 +251,31 @@ def test_outbox_holds_when_the_lrs_is_unreachable(app, journeys):
         # backoff: an immediate second flush does not retry the postponed ones
         again = flush_outbox()
         assert again.failed <= total - len(failed)
+
+
+def test_opportunistic_flush_after_a_request(app, journeys):
+    """With LRS_FLUSH_AFTER_REQUEST, a request that recorded statements flushes in the background."""
+    import time
+
+    from lms.progress import lrs
+    from tests.conftest import free_port
+
+    app.config.update(
+        LRS_ENDPOINT=f"http://127.0.0.1:{free_port()}/xAPI/", LRS_FLUSH_AFTER_REQUEST=True
+    )
+    lrs._last_flush["at"] = 0.0
+    with app.test_request_context("/"):
+        lrs.note_new_statement()
+        app.do_teardown_request()
+    deadline = time.monotonic() + 20
+    with app.app_context():
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            tried = db.session.scalar(
+                select(db.func.count(XapiStatement.id)).where(XapiStatement.attempts > 0)
+            )
+            if tried:
+                break
+            time.sleep(0.1)
+        assert tried > 0  # the background flush ran (and, the LRS being down, kept them)
+        assert pending_count() == db.session.scalar(select(db.func.count(XapiStatement.id)))
