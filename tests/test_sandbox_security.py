@@ -343,6 +343,29 @@ def test_filling_the_scratch_space_with_many_files_is_bounded():
     assert_bounded(result)
 
 
+def test_kernel_memory_of_countless_empty_files_is_bounded():
+    """Empty files cost the host inodes, not address space: the memory cgroup stops them."""
+    from virtual_labs import cgroups
+
+    limits = LIMITS.with_overrides(memory_mb=32, wall_s=4, cpu_s=4)
+    result = py(
+        """
+        import os
+        n = 0
+        while True:
+            os.close(os.open(f"/tmp/{n}", os.O_CREAT | os.O_WRONLY))
+            n += 1
+        """,
+        limits=limits,
+    )
+    assert_bounded(result, limits)
+    if uidpool.IS_ROOT and cgroups.for_uid(uidpool.UIDS.start) is not None:
+        assert result.verdict == "memory_limit", result
+    else:  # without memory cgroups the wall limit is what bounds it
+        assert result.verdict in ("memory_limit", "time_limit")
+    assert_healthy()
+
+
 # --- host files -------------------------------------------------------------------------------
 def test_host_files_are_invisible(app):
     db_url = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -519,7 +542,8 @@ def test_unprivileged_fallback_without_a_pool(world_readable_tmp):
     package = tmp_path / "code" / "virtual_labs"
     package.mkdir(parents=True)
     source = os.path.dirname(virtual_labs.__file__)
-    for name in ("__init__.py", "box.py", "sandbox.py", "uidpool.py", "languages.py", "seccomp.py"):
+    modules = ("__init__", "box", "cgroups", "sandbox", "uidpool", "languages", "seccomp")
+    for name in (f"{module}.py" for module in modules):
         shutil.copy(os.path.join(source, name), package / name)
     probe = tmp_path / "code" / "probe.py"
     probe.write_text(

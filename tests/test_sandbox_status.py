@@ -82,3 +82,18 @@ def test_status_probe_flags_a_box_that_is_not_isolated():
         "host files are visible",
     ]
     assert "did not finish" in sandbox._probe_problems("60001\nCapEff:\t0000000000000000\n")[0]
+
+
+def test_memory_cgroups_can_be_switched_off_and_read_their_oom_counter(monkeypatch, tmp_path):
+    from virtual_labs import cgroups
+
+    monkeypatch.setenv("LAB_SANDBOX_CGROUPS", "0")
+    assert cgroups.for_uid(60000) is None
+    assert cgroups.for_uid(None) is None
+    fake = cgroups.BoxCgroup(str(tmp_path), 60000)
+    (tmp_path / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
+    fake.arm(64 << 20)
+    assert (tmp_path / "memory.limit_in_bytes").read_text() == str(64 << 20)
+    assert not fake.oom_killed()
+    (tmp_path / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 4\n")
+    assert fake.oom_killed()

@@ -31,7 +31,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
-from . import seccomp
+from . import cgroups, seccomp
 
 BWRAP = os.environ.get("LAB_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin") or "/usr/bin/prlimit"
@@ -82,6 +82,7 @@ class BoxOutcome:
     cpu_s: float = 0.0
     wall_s: float = 0.0
     memory_kb: int = 0
+    oom_killed: bool = False
     setup_error: str | None = None
 
 
@@ -98,6 +99,11 @@ def _system_mounts() -> tuple[str, ...]:
 
 
 _SYSTEM_MOUNTS = _system_mounts()
+
+
+def scratch_bytes(limits: Limits) -> int:
+    """The size of each writable tmpfs of a box (/tmp and the work directory)."""
+    return max(limits.file_kb * 1024 * 2, 1 << 20)
 
 
 def _bwrap_supports_size() -> bool:
@@ -162,7 +168,7 @@ def build_argv(
     for path in readonly_paths:
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
-    scratch = max(limits.file_kb * 1024 * 2, 1 << 20)
+    scratch = scratch_bytes(limits)
     argv += _tmpfs("/tmp", scratch)
     if writable_dir is not None:
         argv += ["--bind", writable_dir, BOX]
@@ -200,7 +206,9 @@ def _become_subreaper() -> None:
         _subreaper = True
 
 
-def _child_setup(limits: Limits, address_space_extra_mb: int, pooled: bool):
+def _child_setup(
+    limits: Limits, address_space_extra_mb: int, pooled: bool, cgroup_procs: str | None = None
+):
     """A preexec function: runs in the forked child after setuid, right before exec(bwrap)."""
     mb = 1024 * 1024
     cpu = max(1, math.ceil(limits.cpu_s))
@@ -219,6 +227,10 @@ def _child_setup(limits: Limits, address_space_extra_mb: int, pooled: bool):
     parent = os.getpid()
 
     def setup() -> None:
+        if cgroup_procs is not None:
+            # Into the pool user's memory cgroup (its cgroup.procs belongs to that user).
+            with contextlib.suppress(OSError), open(cgroup_procs, "w") as fh:
+                fh.write("0")
         for which, value in settings:
             resource.setrlimit(which, value)
         if _LIBC is not None:
@@ -294,6 +306,7 @@ def run_box(
         pass_fds.append(seccomp_r)
     pooled = uid is not None
     extra = {"user": uid, "group": uid, "extra_groups": []} if pooled else {}
+    cgroup = _arm_cgroup(uid, limits)
     cap = output_cap if output_cap is not None else limits.output_kb * 1024
     started = time.monotonic()
     try:
@@ -306,7 +319,9 @@ def run_box(
             env=_BWRAP_ENV,
             cwd="/",
             start_new_session=True,
-            preexec_fn=_child_setup(limits, address_space_extra_mb, pooled),
+            preexec_fn=_child_setup(
+                limits, address_space_extra_mb, pooled, cgroup.procs if cgroup else None
+            ),
             **extra,
         )
     except (OSError, subprocess.SubprocessError) as exc:
@@ -320,7 +335,22 @@ def run_box(
     finally:
         os.close(info_r)
     outcome.wall_s = time.monotonic() - started
+    outcome.oom_killed = cgroup is not None and cgroup.oom_killed()
     return outcome
+
+
+def _arm_cgroup(uid: int | None, limits: Limits):
+    """The pool user's memory cgroup, its limit set for this run (None without cgroups)."""
+    cgroup = cgroups.for_uid(uid)
+    if cgroup is None:
+        return None
+    mb = 1024 * 1024
+    limit = (limits.memory_mb + cgroups.SLACK_MB) * mb + 2 * scratch_bytes(limits)
+    try:
+        cgroup.arm(limit)
+    except OSError:
+        return None
+    return cgroup
 
 
 def _supervise(

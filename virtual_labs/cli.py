@@ -22,9 +22,10 @@ labs_cli = AppGroup("labs", help="Virtual labs: sandbox checks, runs and grading
 @labs_cli.command("selftest")
 def selftest_command() -> None:
     """Check the sandbox's isolation and limits for real; exit non-zero on any failure."""
+    from .cgroups import status as cgroup_status
     from .selftest import run_selftest
 
-    click.echo(f"Lab sandbox self-test ({sandbox_mode()})")
+    click.echo(f"Lab sandbox self-test ({sandbox_mode()}; {cgroup_status()})")
 
     def echo(result) -> None:
         mark = click.style("PASS", fg="green") if result.ok else click.style("FAIL", fg="red")

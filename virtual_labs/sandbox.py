@@ -116,6 +116,8 @@ def _verdict(o: BoxOutcome, limits: Limits) -> str:
         return "sandbox_error"
     if o.overflow:
         return "output_limit"
+    if o.oom_killed:  # the memory cgroup's OOM killer stopped the box
+        return "memory_limit"
     if o.timed_out or o.signal == signal.SIGXCPU or o.cpu_s > limits.cpu_s:
         return "time_limit"
     if o.signal == signal.SIGXFSZ:
@@ -268,6 +270,8 @@ class Prepared:
         verdict = "ok" if outcome.exit_code == 0 and outcome.signal is None else "compile_error"
         if outcome.timed_out or (outcome.signal == signal.SIGXCPU):
             output += "\nThe compiler exceeded its time limit."
+        elif outcome.oom_killed:
+            output += "\nThe compiler ran out of memory."
         elif outcome.overflow:
             output += "\n(compiler output truncated)"
         return RunResult(
