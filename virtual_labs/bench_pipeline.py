@@ -74,7 +74,7 @@ def bench_pipeline(n: int, workers: int | None = None, kind: str = "submit") -> 
     """
     from lms import create_app
     from lms.extensions import db
-    from virtual_labs.executors import local_pool, stop_local_pool
+    from virtual_labs.executors import LocalPool, local_pool, stop_local_pool
     from virtual_labs.models import LabSubmission
 
     workers = workers or os.cpu_count() or 1
@@ -116,7 +116,7 @@ def bench_pipeline(n: int, workers: int | None = None, kind: str = "submit") -> 
                 db.session.remove()
             if not left:
                 break
-            time.sleep(0.05)  # coarse polling: the benchmark must not steal the workers CPU
+            time.sleep(0.05)  # coarse polling: the benchmark must not take the workers' CPU
         seconds = time.perf_counter() - started
         with app.app_context():
             accepted = db.session.scalar(
@@ -132,5 +132,8 @@ def bench_pipeline(n: int, workers: int | None = None, kind: str = "submit") -> 
     return {
         "runs": n,
         "seconds": seconds,
-        "note": f"(local executor, {workers} worker threads, {dialect}, kind={kind})",
+        "note": (
+            f"(local executor: {workers} sandbox slots x {LocalPool.THREADS_PER_SLOT} threads, "
+            f"{dialect}, kind={kind})"
+        ),
     }
