@@ -78,52 +78,62 @@ def build(database_url: str, instance: str, learners: int):
     return app, stats, seeded, learner, rows
 
 
-def measure(app, learner_email: str, repeat: int) -> dict[str, dict]:
-    from lms.extensions import db
-
+def login_clients(app, learner_email: str) -> dict:
     clients = {}
     for who, email in (("hr", "hr@scale-1.demo"), ("learner", learner_email)):
         client = app.test_client()
         response = client.post("/auth/login", data={"email": email, "password": "demo-pass-2026"})
         assert response.status_code == 302, f"login failed for {email}"
         clients[who] = client
-    with app.app_context():
-        engine = db.engine
-    counter = {"n": 0}
+    return clients
 
-    def count(*_args):
-        counter["n"] += 1
 
-    event.listen(engine, "before_cursor_execute", count)
-    results = {}
-    try:
-        for name, url, who in PAGES:
-            client = clients[who]
-            client.get(url).get_data()  # warm up (template compilation, caches)
-            times, queries = [], []
-            for _ in range(repeat):
-                counter["n"] = 0
+def measure(targets: dict[int, dict], repeat: int) -> dict[int, dict[str, dict]]:
+    """Time every page on every size, interleaving the sizes request by request.
+
+    The machine is shared: interleaving gives both sizes the same background load, and the best
+    of ``repeat`` runs is the least disturbed figure (the median is kept too).
+    """
+    from lms.extensions import db
+
+    for target in targets.values():
+        with target["app"].app_context():
+            engine = db.engine
+        target["count"] = 0
+
+        def count(*_args, target=target):
+            target["count"] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
+    results: dict[int, dict[str, dict]] = {n: {} for n in targets}
+    for name, url, who in PAGES:
+        samples = {n: ([], [], []) for n in targets}
+        for target in targets.values():
+            target["clients"][who].get(url).get_data()  # warm up: templates, caches
+        for _ in range(repeat):
+            for n, target in targets.items():
+                target["count"] = 0
                 started = time.perf_counter()
-                response = client.get(url)
-                body_size = sum(len(chunk) for chunk in response.response)
-                times.append(time.perf_counter() - started)
-                queries.append(counter["n"])
+                response = target["clients"][who].get(url)
+                size = sum(len(chunk) for chunk in response.response)
+                samples[n][0].append(time.perf_counter() - started)
+                samples[n][1].append(target["count"])
+                samples[n][2].append(size)
                 assert response.status_code == 200, (url, response.status_code)
-            # Best of ``repeat``: the machine is shared, and the minimum is the least disturbed.
+        for n, target in targets.items():
+            times, queries, sizes = samples[n]
             result = {"time": min(times), "median": statistics.median(times),
-                      "queries": max(queries)}  # fmt: skip
+                      "queries": max(queries), "size": sizes[-1]}  # fmt: skip
             if name == "CSV export":
                 tracemalloc.start()
-                response = client.get(url)
+                response = target["clients"][who].get(url)
                 lines = 0
                 for chunk in response.response:
                     lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
                 _, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
-                result.update(peak=peak, rows=lines - 1, size=body_size)
-            results[name] = result
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+                result.update(peak=peak, rows=lines - 1)
+            results[n][name] = result
     return results
 
 
@@ -132,10 +142,11 @@ def _ms(result: dict) -> str:
 
 
 def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> None:
-    by_size = {}
-    for n in sizes:
-        instance = tempfile.mkdtemp(prefix="bench-progress-")
-        try:
+    targets, folders = {}, []
+    try:
+        for n in sizes:
+            instance = tempfile.mkdtemp(prefix="bench-progress-")
+            folders.append(instance)
             app, stats, seeded, learner, rows = build(urls[n], instance, n)
             print(
                 f"[{backend}] N={n:,}: seeded in {seeded:.1f} s: {stats['learners']:,} employees, "
@@ -143,14 +154,17 @@ def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> No
                 f"{stats['course_completions']:,} course completions",
                 flush=True,
             )
-            by_size[n] = measure(app, learner, repeat)
-            with app.app_context():
+            targets[n] = {"app": app, "clients": login_clients(app, learner)}
+        by_size = measure(targets, repeat)
+    finally:
+        for target in targets.values():
+            with target["app"].app_context():
                 from lms.extensions import db
 
                 db.session.remove()
                 db.engine.dispose()
-        finally:
-            shutil.rmtree(instance, ignore_errors=True)
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
     small, large = sizes[0], sizes[-1]
     print()
     print(f"Progress pages on {backend}: best of {repeat} requests (median in brackets)")

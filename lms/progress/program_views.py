@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import (
     DateField,
     IntegerField,
@@ -25,7 +26,7 @@ from lms.progress import programs as svc
 from lms.progress import queries
 from lms.progress.blueprint import bp
 from lms.progress.hr_views import _switcher, org_or_404
-from lms.progress.models import PROGRAM_PURPOSE_LABELS, Program
+from lms.progress.models import PROGRAM_PURPOSE_LABELS, Program, ProgramCourse
 from lms.timeutil import utcnow
 
 
@@ -76,7 +77,11 @@ class AssignForm(FlaskForm):
 
 
 def _program_or_404(org: Organization, program_id: int) -> Program:
-    program = db.session.get(Program, program_id)
+    program = db.session.get(
+        Program,
+        program_id,
+        options=[selectinload(Program.courses).selectinload(ProgramCourse.course)],
+    )
     if program is None or program.organization_id != org.id:
         abort(404)
     return program

@@ -17,6 +17,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement
 
 from lms.domain.models import Course, Skill, course_skills
@@ -58,6 +59,19 @@ def assignment_status_expr(now: datetime) -> ColumnElement[str]:
     )
 
 
+def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
+    """``assignment_status_expr(now) == status`` written so indexes on status/due_at apply."""
+    a = ProgramAssignment
+    not_late = or_(a.due_at.is_(None), a.due_at >= now)
+    if status == "overdue":
+        return and_(a.status.in_(("assigned", "in_progress")), a.due_at < now)
+    if status == "not_started":
+        return and_(a.status == "assigned", not_late)
+    if status == "in_progress":
+        return and_(a.status == "in_progress", not_late)
+    return a.status == status
+
+
 def days_between(start, end) -> ColumnElement[float]:
     """Days from ``start`` to ``end`` (fractional), on SQLite and PostgreSQL."""
     if db.engine.dialect.name == "postgresql":
@@ -74,6 +88,7 @@ def program_figures(org_id: int, now: datetime) -> list[dict]:
     programs = db.session.scalars(
         select(Program)
         .where(Program.organization_id == org_id)
+        .options(selectinload(Program.courses))
         .order_by(Program.archived, Program.created_at.desc(), Program.id.desc())
     ).all()
     status = assignment_status_expr(now)
@@ -245,9 +260,9 @@ def employee_rows(
     if program_id:
         stmt = stmt.where(a.program_id == program_id)
     if status in DISPLAY_STATUSES:
-        stmt = stmt.where(assignment_status_expr(now) == status)
+        stmt = stmt.where(status_condition(status, now))
     if overdue:
-        stmt = stmt.where(assignment_status_expr(now) == "overdue")
+        stmt = stmt.where(status_condition("overdue", now))
     if q:
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(func.lower(User.name).like(like), User.email.like(like)))
@@ -271,9 +286,9 @@ def _employee_ids(org_id: int, now: datetime, f: dict, for_count: bool = False) 
         stmt = stmt.where(a.program_id == f["program_id"])
     status = assignment_status_expr(now)
     if f.get("status") in DISPLAY_STATUSES:
-        stmt = stmt.where(status == f["status"])
+        stmt = stmt.where(status_condition(f["status"], now))
     if f.get("overdue"):
-        stmt = stmt.where(status == "overdue")
+        stmt = stmt.where(status_condition("overdue", now))
     if need_user:
         stmt = stmt.join(User, User.id == a.user_id)
     if f.get("q"):
