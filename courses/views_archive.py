@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from courses.archive import export_course, import_course
-from courses.blueprint import bp, course_or_404, form_error, user
-from courses.forms import ImportForm
+from courses.blueprint import bp, course_or_404, flash_error, form_error, user
+from courses.forms import ConfirmForm, ImportForm
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import Organization, Role
@@ -62,3 +62,23 @@ def import_page():
                 )
                 return redirect(url_for("courses.structure_page", slug=course.slug))
     return render_template("courses/import.html", form=form), (400 if form.errors else 200)
+
+
+@bp.post("/<slug>/duplicate")
+@login_required
+def duplicate(slug: str):
+    """A new draft copy of the course (through the archive, so the copy is exactly what an
+    export and import would give)."""
+    course = course_or_404(slug, "course.manage")
+    require("course.create")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    mine = [o for o in _import_orgs() if o.id in course.partner_org_ids] or _import_orgs()
+    try:
+        copy = import_course(export_course(course), mine[0] if mine else None, user())
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("courses.structure_page", slug=slug))
+    db.session.commit()
+    flash(f"Copied as a new draft: “{copy.title}” ({copy.slug}).", "success")
+    return redirect(url_for("courses.structure_page", slug=copy.slug))

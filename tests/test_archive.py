@@ -329,3 +329,27 @@ def test_import_and_export_from_the_ui(client, auth, app):
     auth.login("student@uni.demo")
     assert client.get("/courses/import").status_code == 403
     assert client.get(f"/courses/{slug}/export").status_code == 404
+
+
+def test_duplicate_a_course(client, auth, app):
+    with app.app_context():
+        c = make_cluster()
+        course = make_course(c)
+        from tests.courses_factories import publish
+
+        publish(c, course)
+        db.session.commit()
+        slug = course.slug
+    auth.login("trainer@acme.demo")
+    response = client.post(f"/courses/{slug}/duplicate")
+    assert response.status_code == 302 and response.location.endswith(
+        f"/courses/{slug}-2/structure"
+    )
+    with app.app_context():
+        copy = db.session.scalar(select(Course).where(Course.slug == f"{slug}-2"))
+        assert (
+            copy.status == "draft" and copy.signoffs == [] and len(copy.modules[0].activities) == 2
+        )
+    auth.logout()
+    auth.login("student@uni.demo")
+    assert client.post(f"/courses/{slug}/duplicate").status_code == 403
