@@ -203,16 +203,18 @@ def test_adding_a_test_the_reference_fails_is_refused(app, client, auth, world):
         "tolerance": "0.000001",
         "weight": "1",
         "args": "",
+        "hidden": "y",
     }
     resp = client.post(f"/labs/{world.lab_id}/tests/new", data=form)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert "the reference solution fails “Big numbers”" in page and "1000002" in page
+    assert "the reference solution fails “Big numbers”" in page
+    # Authors see the details of hidden tests too (learners never do).
+    assert "1000002" in page and "(hidden from learners)" in page
     with app.app_context():
         assert db.session.scalar(select(LabTest).where(LabTest.name == "Big numbers")) is None
         version = db.session.get(Course, world.course_id).content_version
     form["expected"] = "1000002\n"
-    form["hidden"] = "y"
     resp = client.post(f"/labs/{world.lab_id}/tests/new", data=form)
     assert resp.status_code == 302
     with app.app_context():

@@ -290,13 +290,14 @@ def validate_reference(
     from virtual_labs.sandbox import Limits
 
     limits = limits or lab.limits_dict
+    contents = tests if tests is not None else [t.to_content() for t in lab.tests]
+    hidden = {t["name"] for t in contents if t.get("hidden")}
+    # Authors see every detail of their own tests: run them all as visible, then mark which
+    # ones learners see as hidden (a unit test spec yields rows named "<spec>: <function>").
     report = validate_lab(
         language or lab.language,
         reference_files if reference_files is not None else dict(lab.reference_files),
-        [
-            test_spec(t)
-            for t in (tests if tests is not None else [t.to_content() for t in lab.tests])
-        ],
+        [test_spec({**t, "hidden": False}) for t in contents],
         Limits(
             cpu_s=float(limits["cpu_s"]),
             wall_s=float(limits["wall_s"]),
@@ -305,7 +306,11 @@ def validate_reference(
             output_kb=int(limits["output_kb"]),
         ),
     )
-    return report.to_dict()
+    data = report.to_dict()
+    for outcome in data["tests"]:
+        name = outcome["name"]
+        outcome["hidden"] = name in hidden or name.split(": ", 1)[0] in hidden
+    return data
 
 
 def record_validation(lab: Lab, report: dict[str, Any]) -> None:
