@@ -36,7 +36,7 @@ from . import cgroups, seccomp
 BWRAP = os.environ.get("LAB_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin") or "/usr/bin/prlimit"
 BOX = "/box"
-BOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+BOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
 # The environment bwrap itself starts with (also what the box's /proc/1/environ shows).
 _BWRAP_ENV: dict[str, str] = {}
 _PR_SET_PDEATHSIG = 1
@@ -86,10 +86,18 @@ class BoxOutcome:
     setup_error: str | None = None
 
 
+SYSTEM_PATHS = ("/usr/bin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32")
+
+
 def _system_mounts() -> tuple[str, ...]:
-    """Read-only binds every box gets, computed once: /usr and the merged-/usr symlinks."""
-    args = ["--ro-bind", "/usr", "/usr"]
-    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+    """Read-only binds every box gets, computed once: programs and libraries, not all of /usr
+    (never /usr/local or /usr/src, where a host may keep its own software), and the merged-/usr
+    symlinks (or the real directories on a host without merged /usr)."""
+    args = []
+    for name in SYSTEM_PATHS:
+        if os.path.isdir(name):
+            args += ["--ro-bind", name, name]
+    for name in ("/bin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(name):
             args += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):

@@ -5,8 +5,9 @@ command and default limits. Commands are argv lists run inside the sandbox with 
 directory as the current directory; ``{sources}`` expands to every submitted file ending in one
 of ``source_exts``, ``{memory_mb}`` to the run's memory limit and ``{heap_mb}`` to that limit
 less 64 MB for the runtime itself (a garbage-collected heap cap). Interpreter and compiler paths
-are resolved once at import to real files under ``/usr``, so the box only needs ``/usr``
-(plus ``/etc/ld.so.cache``) read-only and never ``/etc/alternatives`` or a venv.
+are resolved once at import to real files under ``/usr``, so a box only needs ``/usr/bin`` and
+``/usr/lib*`` (plus ``/etc/ld.so.cache``, and ``/usr/include`` to compile C and C++) read-only,
+never ``/etc/alternatives``, ``/usr/local`` or a venv.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ def _resolve(*candidates: str) -> str | None:
     """The real path of the first candidate that exists (a name is looked up on PATH).
 
     A virtualenv or pyenv shim would pull the host's home or the app's directory into the box,
-    so only executables whose real path lives under ``/usr`` are accepted.
+    so only executables whose real path lives under ``/usr/bin`` or ``/usr/lib*`` (what boxes
+    see) are accepted.
     """
     for candidate in candidates:
         path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
         if not path or not os.path.exists(path):
             continue
         real = os.path.realpath(path)
-        if real.startswith("/usr/") and os.access(real, os.X_OK):
+        if real.startswith(("/usr/bin/", "/usr/lib")) and os.access(real, os.X_OK):
             return real
     return None
 
@@ -61,7 +63,7 @@ class Language:
     # Extra address space on top of the memory limit for runtimes that reserve a lot of virtual
     # memory they never touch (V8). The real heap is capped by the runtime's own flag.
     address_space_extra_mb: int = 0
-    # Host paths bound read-only (besides /usr, which every language needs).
+    # Host paths bound read-only besides /usr/bin and /usr/lib*, which every box gets.
     readonly_paths: tuple[str, ...] = ("/etc/ld.so.cache",)
     # Environment variables added to the minimal PATH/LANG/HOME.
     env: tuple[tuple[str, str], ...] = ()
@@ -112,6 +114,7 @@ LANGUAGES: dict[str, Language] = {
             source_exts=(".c",),
             compile=("@BIN", "-O2", "-std=c17", "-Wall", "-o", "main", "{sources}", "-lm"),
             run=("./main",),
+            readonly_paths=("/etc/ld.so.cache", "/usr/include"),
             editor_mode="text/x-csrc",
         ),
         _language(
@@ -122,6 +125,7 @@ LANGUAGES: dict[str, Language] = {
             source_exts=(".cpp", ".cc"),
             compile=("@BIN", "-O2", "-std=c++17", "-Wall", "-o", "main", "{sources}", "-lm"),
             run=("./main",),
+            readonly_paths=("/etc/ld.so.cache", "/usr/include"),
             editor_mode="text/x-c++src",
         ),
         _language(

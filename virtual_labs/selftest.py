@@ -107,7 +107,8 @@ def check_network(_ctx) -> tuple[bool, str]:
 
 
 def check_host_files(ctx) -> tuple[bool, str]:
-    paths = ["/etc/shadow", "/etc/passwd", "/root", "/home", ctx["app_root"], ctx["instance"]]
+    paths = ["/etc/shadow", "/etc/passwd", "/root", "/home", "/usr/local", "/var"]
+    paths += [ctx["app_root"], ctx["instance"]]
     result = _py(
         f"""
         import os
