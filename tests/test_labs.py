@@ -447,3 +447,24 @@ def test_multi_file_labs_are_edited_on_the_settings_page(app, client, auth, worl
     form["reference_files-1-name"] = "../helper.py"
     resp = client.post(f"/labs/{world.lab_id}/edit", data=form)
     assert resp.status_code == 400 and "not a valid file name" in resp.get_data(as_text=True)
+
+
+@pytest.mark.sandbox
+def test_expected_output_can_be_filled_in_from_the_reference(app, client, auth, world):
+    auth.login(world.trainer)
+    form = {
+        "name": "Sum of big numbers",
+        "kind": "io",
+        "stdin": "40 2\n",
+        "expected": "",
+        "compare": "trailing_ws",
+        "weight": "1",
+        "fill_expected": "1",
+    }
+    resp = client.post(f"/labs/{world.lab_id}/tests/new", data=form)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and '<textarea aria-describedby="expected-hint"' in page
+    assert 'name="expected">\r\n42\n</textarea>' in page  # WTForms adds the leading newline
+    assert "filled in from the reference solution" in page
+    with app.app_context():
+        assert len(db.session.get(Lab, world.lab_id).tests) == 2  # nothing saved yet

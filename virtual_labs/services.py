@@ -313,6 +313,17 @@ def validate_reference(
     return data
 
 
+def reference_output(lab: Lab, stdin: str, args: list[str]) -> tuple[str, str]:
+    """Run the reference solution once: (stdout, problem). ``problem`` is empty on success."""
+    from virtual_labs.sandbox import run_program
+
+    result = run_program(lab.language, dict(lab.reference_files), stdin, args, lab_limits(lab))
+    if result.verdict != "ok":
+        detail = (result.compile_output or result.stderr or "").strip()[-1500:]
+        return result.stdout, f"The reference solution ended with “{result.verdict}”. {detail}"
+    return result.stdout, ""
+
+
 def record_validation(lab: Lab, report: dict[str, Any]) -> None:
     lab.validation_status = "valid" if report.get("verdict") == "accepted" else "invalid"
     lab.validation_report = report

@@ -129,9 +129,41 @@ def _form_for(test: LabTest | None) -> LabTestForm:
     return LabTestForm(data=data)
 
 
+def _fill_expected(lab: Lab, form: LabTestForm) -> None:
+    """Put the reference solution's output for this input in “Expected output”."""
+    ok, _message = sandbox_state()
+    if not ok:
+        form.expected.errors.append("The lab sandbox is unavailable: the reference cannot run.")
+        return
+    try:
+        args = shlex.split(form.args.data or "")
+    except ValueError as exc:
+        form.args.errors.append(f"The arguments could not be read: {exc}.")
+        return
+    stdout, problem = services.reference_output(
+        lab, (form.stdin.data or "").replace("\r\n", "\n"), args
+    )
+    if problem:
+        form.expected.errors.append(problem)
+        return
+    form.expected.data = stdout
+    flash("Expected output filled in from the reference solution: check it, then save.", "info")
+
+
 def _test_form_page(lab: Lab, test: LabTest | None):
     form = _form_for(test)
     failed = None
+    if request.method == "POST" and request.form.get("fill_expected"):
+        _fill_expected(lab, form)
+        status = 400 if form.expected.errors or form.args.errors else 200
+        return render_template(
+            "labs/test_form.html",
+            lab=lab,
+            test=test,
+            form=form,
+            failed=None,
+            lab_url=lab_page_url(lab),
+        ), status
     if form.validate_on_submit():
         try:
             data = authoring.test_from_form(form)
