@@ -63,6 +63,9 @@ class Language:
     # Extra address space on top of the memory limit for runtimes that reserve a lot of virtual
     # memory they never touch (V8). The real heap is capped by the runtime's own flag.
     address_space_extra_mb: int = 0
+    # Threads the runtime itself starts (V8's and libuv's): added to the process limit, so
+    # "processes" keeps meaning the learner's own.
+    runtime_tasks: int = 0
     # Host paths bound read-only besides /usr/bin and /usr/lib*, which every box gets.
     readonly_paths: tuple[str, ...] = ("/etc/ld.so.cache",)
     # Environment variables added to the minimal PATH/LANG/HOME.
@@ -145,7 +148,7 @@ LANGUAGES: dict[str, Language] = {
             ),
             address_space_extra_mb=768,  # node 20 needs ~700 MB of address space to start
             env=(("UV_THREADPOOL_SIZE", "1"), ("NODE_OPTIONS", "")),
-            limits=DefaultLimits(procs=32),
+            runtime_tasks=8,
             editor_mode="javascript",
         ),
     )

@@ -349,6 +349,9 @@ def _run_as(
     writable_dir: str | None = None,
     ro_files: Sequence[tuple[str, str]] = (),
 ) -> BoxOutcome:
+    if lang.runtime_tasks:
+        limits = replace(limits, procs=limits.procs + lang.runtime_tasks)
+
     def argv(info_fd: int, seccomp_fd: int | None) -> list[str]:
         return build_argv(
             command,
