@@ -113,3 +113,21 @@ def test_labs_travel_with_the_course_archive(app):
         assert copied is not None and copied.id != lab.id
         assert LabType().export_content(copied, {}) == original
         assert copied.validation_status is None  # to be validated again on the new site
+
+
+def test_deleting_a_lab_removes_its_tests_and_submissions(app):
+    from courses.structure import delete_activity
+    from tests.factories import make_user
+    from virtual_labs.models import LabSubmission, LabTest
+
+    with app.app_context():
+        org = make_org()
+        lab = make_lab(make_module(make_course(org)))
+        user = make_user(org=org)
+        db.session.add(LabSubmission(lab_id=lab.id, user_id=user.id, files={"main.py": "x"}))
+        db.session.commit()
+        delete_activity(lab)
+        db.session.commit()
+        assert db.session.scalar(select(Lab)) is None
+        assert db.session.scalar(select(LabTest)) is None
+        assert db.session.scalar(select(LabSubmission)) is None  # on SQLite too (no FK cascade)

@@ -6,7 +6,19 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.domain.models import Activity
@@ -173,3 +185,10 @@ class LabSubmission(db.Model):
         if self.status == SubmissionStatus.ERROR:
             return "sandbox_error"
         return self.status
+
+
+@event.listens_for(Lab, "before_delete")
+def _delete_submissions(mapper, connection, target: Lab) -> None:
+    """Remove a deleted lab's submissions in one statement (SQLite does not enforce the FK
+    cascade, and loading thousands of rows to delete them one by one would be slow)."""
+    connection.execute(delete(LabSubmission.__table__).where(LabSubmission.lab_id == target.id))
