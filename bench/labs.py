@@ -12,6 +12,9 @@
 
 Targets (issue #4): sandbox overhead <= 1.5x the bare run; pipeline throughput >= 0.6x of N
 parallel sandbox runs; at least 20 Python runs per second per core.
+
+On a shared machine the wall times include waiting for the CPU: ``chrt -f 10 python
+bench/labs.py`` (as root) measures the intrinsic costs without the other tenants' noise.
 """
 
 from __future__ import annotations
@@ -126,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     if not ok:
         print(message, file=sys.stderr)
         return 1
-    print(f"Lab sandbox benchmark: {args.n} runs per row, {CORES} cores, {sandbox_mode()}")
+    from virtual_labs.cgroups import status as cgroup_status
+
+    print(f"Lab sandbox benchmark: {args.n} runs per row, {CORES} cores")
+    print(f"  boxes: {sandbox_mode()}; {cgroup_status()} (LAB_SANDBOX_CGROUPS=0 turns them off)")
     bare = bench_bare(args.n)
     boxed = bench_sandbox(args.n)
     parallel = bench_sandbox_parallel(args.n)
