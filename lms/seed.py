@@ -38,7 +38,9 @@ ACCOUNTS = [
     ("employee2@acme.demo", "Lena Vogel", False, [("acme", "learner", "Quality")]),
     ("hr@globex.demo", "Grace Kim", False, [("globex", "hr", None)]),
     ("employee@globex.demo", "Omar Haddad", False, [("globex", "learner", "Warehouse")]),
-    # Not in the original list: shows the organization admin pages (members, invitations).
+    # Beyond the original list: Globex's trainer signs off the co-designed warehouse course,
+    # and Acme's organization admin shows the members and invitations pages.
+    ("trainer@globex.demo", "Kenji Sato", False, [("globex", "trainer", None)]),
     ("orgadmin@acme.demo", "Nadia Petrova", False, [("acme", "org_admin", None)]),
 ]
 

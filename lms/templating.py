@@ -44,8 +44,14 @@ def nav_items() -> list[dict]:
         if not user.is_authenticated or not item.visible(user):
             continue
         url = url_for(item.endpoint)
-        current = request.path.startswith(item.prefix or url)
-        items.append({"label": item.label, "url": url, "current": current})
+        prefix = item.prefix or url
+        matched = len(prefix) if request.path.startswith(prefix) else 0
+        items.append({"label": item.label, "url": url, "current": False, "_match": matched})
+    # Only the most specific match is the current page (/courses/authoring is not the catalog).
+    best = max((i["_match"] for i in items), default=0)
+    for i in items:
+        i["current"] = best > 0 and i.pop("_match") == best
+        i.pop("_match", None)
     return items
 
 
