@@ -176,7 +176,8 @@ class ProgramAssignment(db.Model):
     __tablename__ = "program_assignments"
     __table_args__ = (
         UniqueConstraint("program_id", "user_id", "cycle"),
-        Index("ix_program_assignments_org_status", "organization_id", "status"),
+        # Covering for the employee table (count, and ids joined to users for the name sort).
+        Index("ix_program_assignments_org_status", "organization_id", "status", "user_id"),
         Index("ix_program_assignments_user", "user_id", "status"),
         # The HR employee table sorts one organization's assignments by these columns.
         Index("ix_program_assignments_org_progress", "organization_id", "progress"),
