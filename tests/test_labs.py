@@ -410,6 +410,10 @@ def test_staff_review_learners_submissions(app, client, auth, world):
     assert world.learner in page and "Wrong answer" in page and "Showing 1–1 of 1" in page
     page = client.get(f"/labs/{world.lab_id}/review?kind=all&q=nobody").get_data(as_text=True)
     assert "No submissions yet for “nobody”" in page
+    csv_text = client.get(f"/labs/{world.lab_id}/review.csv?kind=all").get_data(as_text=True)
+    lines = csv_text.strip().splitlines()
+    assert lines[0] == "id,learner,email,kind,sent_utc,status,verdict,score" and len(lines) == 3
+    assert world.learner in lines[1] and lines[1].endswith(",done,accepted,100")
 
 
 @pytest.mark.sandbox
