@@ -48,6 +48,19 @@ def requeue_command() -> None:
     click.echo(f"Requeued {requeued} stale submissions; {failed} failed after too many attempts.")
 
 
+def _from_env(key: str, default):
+    """``key`` from the environment, typed like ``default`` (a bad number keeps the default)."""
+    raw = os.environ.get(key)
+    if raw in (None, ""):
+        return default
+    if isinstance(default, str):
+        return raw
+    try:
+        return type(default)(float(raw))
+    except ValueError:
+        return default
+
+
 def sandbox_panel(user) -> str | None:
     """For site admins only, and only when labs are disabled: what is wrong and how to fix it."""
     from flask import render_template
@@ -70,14 +83,9 @@ class LabsComponent(Component):
     def init_app(self, app: Flask) -> None:
         # Precedence: the app's config (tests) > the environment (workers, deployments) > defaults.
         for key, value in {**DEFAULTS, **EXTRA_DEFAULTS}.items():
-            raw = os.environ.get(key)
-            app.config.setdefault(key, type(value)(raw) if raw not in (None, "") else value)
-        try:
-            from virtual_labs.cli import labs_cli
-        except ImportError:  # the sandbox CLI is not there yet: give the worker its own group
-            from flask.cli import AppGroup
+            app.config.setdefault(key, _from_env(key, value))
+        from virtual_labs.cli import labs_cli
 
-            labs_cli = AppGroup("labs", help="Virtual labs: sandbox and grading workers.")
         labs_cli.add_command(worker_command)
         labs_cli.add_command(requeue_command)
         app.cli.add_command(labs_cli)
