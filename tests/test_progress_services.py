@@ -312,3 +312,34 @@ def test_update_program_moves_due_dates_and_enrols_in_new_courses(ctx):
     kept = replace(data, name="Renamed", course_ids=[c1.id, c2.id],
                    due_date=program.due_date.date())  # fmt: skip
     assert update_program(program, kept).name == "Renamed"
+
+
+def test_rule_change_recomputes_on_commit(ctx):
+    course = make_course("auto", [("passed", 90, 1, True)])
+    user = make_user()
+    enrol_user(user, course, "self")
+    (quiz,) = activities_of(course)
+    record_activity_event(user, quiz, "graded", grade=80)
+    db.session.commit()
+    assert update_course_completion(user.id, course.id).state == "failed"
+    quiz.pass_mark = 70  # an author edits the rule through any path...
+    db.session.commit()  # ...and the completion follows in the same transaction
+    state = db.session.scalar(
+        select(CourseCompletion.state).where(CourseCompletion.user_id == user.id)
+    )
+    assert state == "completed"
+    course.completion_min_grade = 95  # stricter later: the earned completion is kept
+    db.session.commit()
+    assert db.session.scalar(select(CourseCompletion.state)) == "completed"
+
+
+def test_auto_recompute_can_be_switched_off(ctx):
+    ctx.config["PROGRESS_AUTO_RECOMPUTE"] = False
+    course = make_course("manual", [("passed", 90, 1, True)])
+    user = make_user()
+    enrol_user(user, course, "self")
+    (quiz,) = activities_of(course)
+    record_activity_event(user, quiz, "graded", grade=80)
+    quiz.pass_mark = 70
+    db.session.commit()
+    assert db.session.scalar(select(CourseCompletion.state)) == "failed"

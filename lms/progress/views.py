@@ -66,12 +66,21 @@ def _hr_panel(user):
 def init_app(app: Flask) -> None:
     """Register the progress pages, navigation, dashboard panels, commands and seed step."""
     from lms.main import register_dashboard_panel
-    from lms.progress import cli, commands, hr_views, learner_views, program_views, reports
+    from lms.progress import (
+        autorecompute,
+        cli,
+        commands,
+        hr_views,
+        learner_views,
+        program_views,
+        reports,
+    )
     from lms.progress.blueprint import bp
     from lms.progress.seed import seed_progress
     from lms.templating import register_nav
 
-    assert hr_views and learner_views and program_views and reports  # routes are registered
+    # Importing these registers their routes on ``bp`` and the rule-change listener.
+    assert autorecompute and hr_views and learner_views and program_views and reports
     app.register_blueprint(bp)
     register_nav(app, "My learning", "progress.my_learning", _is_learner, order=10)
     register_nav(app, "HR", "progress.hr_index", _is_hr, order=60, prefix="/hr")
