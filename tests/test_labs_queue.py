@@ -101,10 +101,11 @@ def test_a_worker_that_lost_its_lease_does_not_store_a_result(app, world):
         assert submission_queue.claim_submission(sub_id, "rescuer")
         db.session.commit()
         report = {"verdict": "accepted", "score": 100.0, "tests": [], "compile_output": ""}
-        assert submission_queue.store_result(sub_id, "slow", report) is None
-        assert submission_queue.store_result(sub_id, "rescuer", report).status == "done"
+        assert submission_queue.store_result(sub_id, "slow", report) is False
+        assert submission_queue.store_result(sub_id, "rescuer", report) is True
         db.session.commit()
-        assert db.session.get(LabSubmission, sub_id).attempts == 2
+        sub = db.session.get(LabSubmission, sub_id)
+        assert (sub.status, sub.attempts, sub.counted) == ("done", 2, True)
         # The grade is recorded once, by the worker that holds the lease.
         assert db.session.scalar(select(ActivityCompletion)).attempts == 1
 

@@ -59,20 +59,41 @@ def claim_submission(submission_id: int, worker_id: str) -> bool:
 
 
 def claim_next(worker_id: str) -> int | None:
-    """Claim the oldest queued submission; its id, or None when the queue is empty."""
-    stmt = (
+    """Claim the oldest queued submission in one statement; its id, or None if there is none.
+
+    ``UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING id``: SQLite runs it under its write
+    lock; on PostgreSQL the subquery skips rows another worker is claiming (SKIP LOCKED), and
+    the status condition makes a lost race return nothing rather than claim twice.
+    """
+    max_attempts = int(setting("LAB_MAX_ATTEMPTS"))
+    oldest = (
         select(LabSubmission.id)
-        .where(LabSubmission.status == SubmissionStatus.QUEUED)
+        .where(
+            LabSubmission.status == SubmissionStatus.QUEUED,
+            LabSubmission.attempts < max_attempts,
+        )
         .order_by(LabSubmission.id)
-        .limit(8)
+        .limit(1)
     )
     if db.engine.dialect.name == "postgresql":
-        # Workers skip rows another worker is claiming instead of queueing behind its lock.
-        stmt = stmt.with_for_update(skip_locked=True)
-    for submission_id in db.session.scalars(stmt).all():
-        if claim_submission(submission_id, worker_id):
-            return submission_id
-    return None
+        oldest = oldest.with_for_update(skip_locked=True)
+    now = utcnow()
+    return db.session.execute(
+        update(LabSubmission)
+        .where(
+            LabSubmission.id == oldest.scalar_subquery(),
+            LabSubmission.status == SubmissionStatus.QUEUED,
+        )
+        .values(
+            status=SubmissionStatus.RUNNING,
+            worker_id=worker_id,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=LabSubmission.attempts + 1,
+        )
+        .returning(LabSubmission.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
 
 
 def touch_heartbeat(submission_id: int, worker_id: str) -> bool:
@@ -144,6 +165,9 @@ class Job:
     files: dict[str, str]
     tests: list[dict[str, Any]] = field(default_factory=list)
     limits: dict[str, float] = field(default_factory=dict)
+    kind: str = SubmissionKind.SUBMIT
+    user_id: int | None = None
+    lab_id: int | None = None
 
 
 def load_job(submission_id: int) -> Job:
@@ -156,6 +180,9 @@ def load_job(submission_id: int) -> Job:
         files=dict(sub.files),
         tests=[t.to_content() for t in tests],
         limits=lab.limits_dict,
+        kind=sub.kind,
+        user_id=sub.user_id,
+        lab_id=sub.lab_id,
     )
 
 
@@ -176,12 +203,17 @@ def grade_job(job: Job) -> dict[str, Any]:
 
 
 def store_result(
-    submission_id: int, worker_id: str, report: dict[str, Any] | None, error: str = ""
-) -> LabSubmission | None:
+    submission_id: int,
+    worker_id: str,
+    report: dict[str, Any] | None,
+    error: str = "",
+    job: Job | None = None,
+) -> bool:
     """Store the outcome if ``worker_id`` still holds the submission; record the grade.
 
     A graded submission of an enrolled learner is recorded as a "graded" learning event in the
-    same transaction, so completion follows at once. Returns None when the lease was lost.
+    same transaction, so completion follows at once. False when the lease was lost (another
+    worker took the submission over): nothing is stored then.
     """
     now = utcnow()
     values: dict[str, Any] = {"finished_at": now, "heartbeat_at": now}
@@ -205,18 +237,39 @@ def store_result(
         .execution_options(synchronize_session=False)
     ).rowcount
     if won != 1:
-        return None
-    # populate_existing: the row was just changed by the UPDATE above, bypassing the ORM.
-    sub = db.session.get(LabSubmission, submission_id, populate_existing=True)
-    if sub.kind == SubmissionKind.SUBMIT and sub.status == SubmissionStatus.DONE:
-        user = db.session.get(User, sub.user_id)
-        if is_enrolled(user, sub.lab):
-            from lms.progress.services import record_activity_event
-
-            record_activity_event(user, sub.lab, "graded", grade=float(sub.score or 0.0))
-            sub.counted = True
+        return False
+    if report is not None:
+        if job is None:
+            row = db.session.execute(
+                select(LabSubmission.kind, LabSubmission.user_id, LabSubmission.lab_id).where(
+                    LabSubmission.id == submission_id
+                )
+            ).one()
+            kind, user_id, lab_id = row
+        else:
+            kind, user_id, lab_id = job.kind, job.user_id, job.lab_id
+        if kind == SubmissionKind.SUBMIT:
+            _record_grade(submission_id, user_id, lab_id, float(report.get("score") or 0.0))
     db.session.flush()
-    return sub
+    return True
+
+
+def _record_grade(submission_id: int, user_id: int, lab_id: int, score: float) -> None:
+    """Record an enrolled learner's graded submission for completion (best grade counts)."""
+    from lms.progress.services import record_activity_event
+    from virtual_labs.models import Lab
+
+    user = db.session.get(User, user_id)
+    lab = db.session.get(Lab, lab_id)
+    if not is_enrolled(user, lab):
+        return  # authors previewing, withdrawn learners: graded but not counted
+    record_activity_event(user, lab, "graded", grade=score)
+    db.session.execute(
+        update(LabSubmission)
+        .where(LabSubmission.id == submission_id)
+        .values(counted=True)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def fail_exhausted(submission_id: int) -> bool:

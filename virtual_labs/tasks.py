@@ -80,9 +80,9 @@ def grade_claimed(
             error = "The grader failed while checking this code. Please try again."
     for attempt in range(STORE_ATTEMPTS):
         try:
-            stored = submission_queue.store_result(submission_id, worker_id, report, error)
+            stored = submission_queue.store_result(submission_id, worker_id, report, error, job)
             db.session.commit()
-            return "done" if stored is not None else "lost-lease"
+            return "done" if stored else "lost-lease"
         except (IntegrityError, OperationalError):
             # Two workers recording a learner's first grade at once (unique completion row) or
             # a busy SQLite: the transaction is rolled back and simply done again.
