@@ -141,3 +141,9 @@ def test_notification_badge_in_top_bar(client, auth, setup):
     auth.login("emp@acme.test")
     html = client.get("/learning").get_data(as_text=True)
     assert 'class="badge">1<span class="visually-hidden"> unread' in html
+
+
+def test_trainer_dashboard_panel_links_reports(client, auth, setup):
+    auth.login("trainer@uni.test")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Course reports" in html and f"/courses-report/{setup['late']}" in html

@@ -63,6 +63,39 @@ def _hr_panel(user):
     )
 
 
+def _reports_panel(user):
+    """Trainers: the courses they author, with learners and completions, linked to reports."""
+    if not user.has_role(Role.TRAINER):
+        return None
+    from sqlalchemy import case
+
+    from lms.domain.models import Course, CoursePartner, Enrolment, EnrolmentStatus
+    from lms.progress.models import CourseCompletion
+
+    orgs = user.organization_ids(Role.TRAINER)
+    authored = select(CoursePartner.course_id).where(CoursePartner.organization_id.in_(orgs))
+    done = func.sum(case((CourseCompletion.state == "completed", 1), else_=0))
+    rows = db.session.execute(
+        select(Course, func.count(Enrolment.id), done)
+        .outerjoin(
+            Enrolment,
+            (Enrolment.course_id == Course.id) & (Enrolment.status == EnrolmentStatus.ACTIVE),
+        )
+        .outerjoin(
+            CourseCompletion,
+            (CourseCompletion.course_id == Course.id)
+            & (CourseCompletion.user_id == Enrolment.user_id),
+        )
+        .where(Course.id.in_(authored))
+        .group_by(Course.id)
+        .order_by(Course.title)
+        .limit(8)
+    ).all()
+    if not rows:
+        return None
+    return render_template("progress/_reports_panel.html", rows=rows)
+
+
 def init_app(app: Flask) -> None:
     """Register the progress pages, navigation, dashboard panels, commands and seed step."""
     from lms.main import register_dashboard_panel
@@ -86,6 +119,7 @@ def init_app(app: Flask) -> None:
     register_nav(app, "HR", "progress.hr_index", _is_hr, order=60, prefix="/hr")
     register_dashboard_panel(app, "My learning", _learning_panel, order=10)
     register_dashboard_panel(app, "HR overview", _hr_panel, order=20)
+    register_dashboard_panel(app, "Course reports", _reports_panel, order=30)
     cli.init_app(app)
     commands.init_app(app)
     app.extensions.setdefault("lms.seed_steps", []).append(
