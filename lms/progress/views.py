@@ -119,7 +119,7 @@ def init_app(app: Flask) -> None:
     register_nav(app, "HR", "progress.hr_index", _is_hr, order=60, prefix="/hr")
     register_dashboard_panel(app, "My learning", _learning_panel, order=10)
     register_dashboard_panel(app, "HR overview", _hr_panel, order=20)
-    register_dashboard_panel(app, "Course reports", _reports_panel, order=30)
+    register_dashboard_panel(app, "Course reports", _reports_panel, order=50)
     cli.init_app(app)
     commands.init_app(app)
     app.extensions.setdefault("lms.seed_steps", []).append(
