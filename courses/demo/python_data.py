@@ -13,8 +13,8 @@ You will learn to:
 - summarise output, scrap and downtime per shift and per machine,
 - check your results against the numbers the plant reports.
 
-No prior programming is needed; a spreadsheet user will feel at home. The labs (added by the
-virtual lab team) let you run every example in the browser.
+No prior programming is needed; a spreadsheet user will feel at home. In the virtual labs you
+write and run real code in the browser, graded at once against the plant's own test cases.
 """
 
 LESSON_MESSY = """\
