@@ -45,6 +45,9 @@ def register_extensions(app: Flask) -> None:
     from lms.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    from lms import db_sqlite
+
+    db_sqlite.init_app(app)  # WAL and a busy timeout for SQLite files (see the module)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
