@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -19,15 +20,36 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        _mark_cookies_secure(response)
     return response
 
 
-def init_app(app: Flask) -> None:
-    app.after_request(set_security_headers)
+def _mark_cookies_secure(response: Response) -> None:
+    """Over HTTPS every cookie we set (session, remember-me) gets the Secure flag.
 
-    @app.before_request
-    def _secure_cookies_over_https() -> None:
-        # Behind HTTPS the session cookie must be Secure; plain http on localhost must still work.
-        if request.is_secure:
-            app.config["SESSION_COOKIE_SECURE"] = True
-            app.config["REMEMBER_COOKIE_SECURE"] = True
+    Done per response rather than by flipping ``SESSION_COOKIE_SECURE`` at run time, which would
+    leak into later plain-http requests of the same process (e.g. localhost health checks).
+    """
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        if "; secure" not in cookie.lower():
+            cookie += "; Secure"
+        response.headers.add("Set-Cookie", cookie)
+
+
+def init_app(app: Flask) -> None:
+    # after_request functions run in reverse order of registration: put ours first in the list so
+    # it runs last and also sees the remember-me cookie Flask-Login sets in its own hook.
+    app.after_request_funcs.setdefault(None, []).insert(0, set_security_headers)
+    # The session cookie is written after every after_request hook, so it decides for itself.
+    app.session_interface = HttpsAwareSessionInterface()
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)

@@ -32,3 +32,23 @@ def test_browser_login_smoke(page, demo):
 
     browser_login(page, "student@uni.demo")
     assert page.locator("h1").inner_text().startswith("Hello, Sara Lind")
+
+
+def test_https_request_does_not_make_later_http_cookies_secure(app):
+    """Secure is decided per request: one HTTPS request must not change the process config."""
+    secure = app.test_client()
+    secure.post(
+        "/auth/login",
+        data={"email": "nobody@example.org", "password": "x"},
+        base_url="https://localhost",
+    )
+    with secure.session_transaction(base_url="https://localhost") as session:
+        session["probe"] = 1
+    response = secure.get("/auth/login", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"]
+    plain = app.test_client()
+    with plain.session_transaction() as session:
+        session["probe"] = 1
+    cookie = plain.get("/auth/login").headers.get("Set-Cookie", "")
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert "Secure" not in cookie
