@@ -13,8 +13,9 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from flask import got_request_exception
 from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit
+
+from flask import got_request_exception
 
 PASSWORD = "demo-pass-2026"
 

@@ -1,0 +1,115 @@
+"""Permission leak probes: what Acme's people can open, Globex's and Northfield's cannot.
+
+The crawler collects every page that answered 200 to Acme's HR manager, trainer, learner and org
+admin. Each of those URLs is then requested as people of other organizations: apart from an
+explicit allow-list of pages that are shared on purpose, every one must answer 403/404 (or
+redirect away), never 200 with Acme's data.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.crawler import crawl, login
+
+OWNERS = ["hr@acme.demo", "trainer@acme.demo", "employee@acme.demo", "orgadmin@acme.demo"]
+OUTSIDERS = ["hr@globex.demo", "employee@globex.demo", "student@uni.demo"]
+
+# Pages every signed-in person has (their own dashboard, learning, account, certificates and
+# xAPI record), the public certificate verification and signing keys, and the catalog.
+SHARED = [
+    r"/dashboard",
+    r"/learning",
+    r"/notifications",
+    r"/auth/account",
+    r"/certificates/",
+    r"/xapi/",
+    r"/xapi/me\.json",
+    r"/verify/.*",
+    r"/\.well-known/.*",
+    r"/api/v1/openapi\.json",
+    r"/courses/(\?.*)?",
+    r"/static/.*",
+]
+# Course pages are shared with whoever the course is open to: Warehouse automation is published to
+# the whole cluster; Northfield co-designs the two Acme courses and its student is enrolled in them.
+CLUSTER_COURSES = {"warehouse-automation-basics"}
+NORTHFIELD_COURSES = {"python-for-production-data", "quality-management-with-statistics"}
+OPEN_COURSES = {
+    "hr@globex.demo": CLUSTER_COURSES,
+    "employee@globex.demo": CLUSTER_COURSES,
+    "student@uni.demo": CLUSTER_COURSES | NORTHFIELD_COURSES,
+}
+# The learner-side pages of a course that is open to someone (not its authoring pages).
+COURSE_PAGE = re.compile(r"/courses/(?P<slug>[^/?]+)(/activities/\d+|/files/\d+/[^/?]+)?(\?.*)?")
+SHARED_RE = re.compile("|".join(f"(?:{p})" for p in SHARED))
+# Acme's learners: their names must not show up on any page an outsider can open (except the public
+# verification of a certificate, which names its holder on purpose).
+ACME_LEARNERS = ["Marco Rossi", "Lena Vogel"]
+
+
+def allowed(outsider: str, url: str) -> bool:
+    """Is ``url`` legitimately open to ``outsider``?"""
+    if SHARED_RE.fullmatch(url):
+        return True
+    match = COURSE_PAGE.fullmatch(url)
+    return bool(match and match["slug"] in OPEN_COURSES[outsider])
+
+
+_CRAWLED: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture
+def acme_urls(app, demo):
+    """URL -> the Acme account that could open it (status 200).
+
+    Crawled once per database: the demo snapshot comes back with the same ids and codes.
+    """
+    key = app.config["SQLALCHEMY_DATABASE_URI"]
+    if key in _CRAWLED:
+        return _CRAWLED[key]
+    urls: dict[str, str] = {}
+    for owner in OWNERS:
+        client = app.test_client()
+        login(client, owner)
+        result = crawl(client, owner, max_pages=300)
+        assert not result.failures, result.failures
+        for url, page in result.pages.items():
+            if page.status == 200:
+                urls.setdefault(url, owner)
+    _CRAWLED[key] = urls
+    return urls
+
+
+def test_allow_list_is_not_everything():
+    assert not allowed("hr@globex.demo", "/hr/")
+    assert not allowed("hr@globex.demo", "/courses/python-for-production-data")
+    assert allowed("student@uni.demo", "/courses/python-for-production-data/activities/3")
+    assert not allowed("student@uni.demo", "/courses/python-for-production-data/enrolments")
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_other_organizations_cannot_open_acme_pages(app, acme_urls, outsider):
+    """Every org- or course-scoped page Acme's people saw is closed to other organizations."""
+    assert len(acme_urls) > 100, "the crawl should reach Acme's HR, admin and authoring pages"
+    client = app.test_client()
+    login(client, outsider)
+    leaks = []
+    probed = 0
+    for url, owner in sorted(acme_urls.items()):
+        response = client.get(url)
+        body = response.get_data(as_text=True) if "html" in response.content_type else ""
+        response.close()
+        if allowed(outsider, url):
+            if response.status_code == 200 and not url.startswith("/verify/"):
+                named = [name for name in ACME_LEARNERS if name in body]
+                if named:
+                    leaks.append(f"{url} (shared page) names Acme learners {named}")
+            continue
+        probed += 1
+        if response.status_code == 200 or response.status_code >= 500:
+            leaks.append(f"{url} (seen by {owner}) -> {response.status_code}")
+    assert probed > 50
+    assert not leaks, f"{outsider} can open:\n" + "\n".join(leaks)
