@@ -226,6 +226,21 @@ def store_result(
             score=report.get("score"),
             report=report,
         )
+    counted = None
+    if report is not None:
+        if job is None:
+            row = db.session.execute(
+                select(LabSubmission.kind, LabSubmission.user_id, LabSubmission.lab_id).where(
+                    LabSubmission.id == submission_id
+                )
+            ).one()
+            kind, user_id, lab_id = row
+        else:
+            kind, user_id, lab_id = job.kind, job.user_id, job.lab_id
+        if kind == SubmissionKind.SUBMIT:
+            counted = _countable(user_id, lab_id)
+            # Marked in the same UPDATE that stores the result (one statement less per job).
+            values["counted"] = counted is not None
     won = db.session.execute(
         update(LabSubmission)
         .where(
@@ -238,38 +253,27 @@ def store_result(
     ).rowcount
     if won != 1:
         return False
-    if report is not None:
-        if job is None:
-            row = db.session.execute(
-                select(LabSubmission.kind, LabSubmission.user_id, LabSubmission.lab_id).where(
-                    LabSubmission.id == submission_id
-                )
-            ).one()
-            kind, user_id, lab_id = row
-        else:
-            kind, user_id, lab_id = job.kind, job.user_id, job.lab_id
-        if kind == SubmissionKind.SUBMIT:
-            _record_grade(submission_id, user_id, lab_id, float(report.get("score") or 0.0))
+    if counted is not None:
+        from lms.progress.services import record_activity_event
+
+        user, lab = counted
+        record_activity_event(user, lab, "graded", grade=float(report.get("score") or 0.0))
     db.session.flush()
     return True
 
 
-def _record_grade(submission_id: int, user_id: int, lab_id: int, score: float) -> None:
-    """Record an enrolled learner's graded submission for completion (best grade counts)."""
-    from lms.progress.services import record_activity_event
+def _countable(user_id: int, lab_id: int):
+    """(user, lab) when the grade counts for completion (an enrolled learner), else None.
+
+    Authors previewing and withdrawn learners are graded but not counted.
+    """
     from virtual_labs.models import Lab
 
     user = db.session.get(User, user_id)
     lab = db.session.get(Lab, lab_id)
-    if not is_enrolled(user, lab):
-        return  # authors previewing, withdrawn learners: graded but not counted
-    record_activity_event(user, lab, "graded", grade=score)
-    db.session.execute(
-        update(LabSubmission)
-        .where(LabSubmission.id == submission_id)
-        .values(counted=True)
-        .execution_options(synchronize_session=False)
-    )
+    if user is None or lab is None or not is_enrolled(user, lab):
+        return None
+    return user, lab
 
 
 def fail_exhausted(submission_id: int) -> bool:

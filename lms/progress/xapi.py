@@ -142,7 +142,12 @@ def record_statement(
     parent: dict | None = None,
     result: dict | None = None,
 ) -> XapiStatement:
-    """Build, store (flush) and return one statement by ``user``."""
+    """Build, store and return one statement by ``user``.
+
+    The row is added to the session, not flushed on its own: the statements of one event (an
+    answer, then the completion it causes) go to the database in one batched INSERT at the next
+    flush (any query, or the commit).
+    """
     org = learner_organization(user)
     statement: dict[str, Any] = {
         "id": str(uuid.uuid4()),
@@ -167,7 +172,6 @@ def record_statement(
         stored_at=utcnow(),
     )
     db.session.add(row)
-    db.session.flush()
     if has_request_context():
         note_new_statement()
     return row
