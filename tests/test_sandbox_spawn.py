@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import textwrap
 import threading
@@ -67,6 +68,7 @@ def test_every_process_of_the_box_is_in_its_memory_cgroup():
         # Used only as root with a cgroup v1 memory hierarchy; boxes rely on rlimits otherwise.
         assert "memory cgroups under" not in cgroups.status()
         return
+    token = str(secrets.randbelow(10**8)).zfill(8)  # in the argv of every process of the box
     seen: dict[int, str] = {}
     stop = threading.Event()
 
@@ -78,6 +80,9 @@ def test_every_process_of_the_box_is_in_its_memory_cgroup():
                         with open(f"/proc/{pid}/comm") as fh:
                             if fh.read().strip() in LAUNCHER:
                                 continue  # not yet released: moved into the cgroup first
+                        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                            if token.encode() not in fh.read():
+                                continue  # another run's box (the pool is machine-wide)
                         with open(f"/proc/{pid}/cgroup") as fh:
                             memory = [x for x in fh.read().splitlines() if ":memory:" in x]
                         seen[pid] = f"{uid} {memory[0] if memory else ''}"
@@ -86,8 +91,8 @@ def test_every_process_of_the_box_is_in_its_memory_cgroup():
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        code = "import subprocess, time\nsubprocess.run(['sleep', '0.6'])\ntime.sleep(0.2)\n"
-        result = run_program("python", {"main.py": code}, limits=LIMITS)
+        code = "import subprocess, sys, time\nsubprocess.run(['sleep', '0.6' + sys.argv[1]])\n"
+        result = run_program("python", {"main.py": code}, args=[token], limits=LIMITS)
     finally:
         stop.set()
         watcher.join()
