@@ -13,6 +13,7 @@ from lms.domain.models import Module
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.plugins import ActivityType, activity_registry
+from lms.urls import parse_id
 
 TYPE_FORM_PREFIX = "type"
 
@@ -156,7 +157,7 @@ def move_activity(slug: str, activity_id: int):
     activity = activity_or_404(course, activity_id)
     _checked()
     if request.form.get("module_id"):
-        target = db.session.get(Module, request.form.get("module_id", type=int) or 0)
+        target = db.session.get(Module, parse_id(request.form.get("module_id")) or 0)
         if target is None:
             abort(404)
         # Refused with a 400 page (DomainError handler) rather than a redirect: nothing moved.

@@ -24,6 +24,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(ROOT, "templates"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
+    # Before any route is added: <int:id> segments beyond SQL INTEGER answer 404, not 500.
+    from lms.urls import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(config_from_env(app.instance_path))
     if test_config:
@@ -98,8 +102,9 @@ def register_cli(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    from lms import auth, errors, permissions, security, templating
+    from lms import auth, errors, permissions, security, templating, urls
 
+    urls.init_app(app)  # first: refuse NUL characters before any view or hook reads input
     auth.init_app(app)
     errors.init_app(app)
     security.init_app(app)

@@ -84,6 +84,14 @@ def handle_domain(exc: DomainError):
 
 def handle_unexpected(exc: Exception):
     log.exception("Unhandled error on %s %s", request.method, request.path)
+    # A failed statement leaves the transaction aborted (PostgreSQL refuses every later query);
+    # roll back so the error page itself can load the signed-in user's navigation.
+    from lms.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone; the page must still render
+        log.exception("Rollback after an unhandled error failed")
     return handle_http(InternalServerError())
 
 

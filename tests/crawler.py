@@ -52,11 +52,12 @@ DATA_SCRIPT_TYPES = {"application/json", "application/ld+json", "text/template"}
 
 @dataclass
 class Form:
-    """One ``<form method=post>`` as the crawler saw it."""
+    """One ``<form>`` as the crawler saw it."""
 
     page: str
     action: str
     fields: list[dict] = field(default_factory=list)
+    method: str = "post"
 
 
 @dataclass
@@ -205,6 +206,7 @@ class CrawlResult:
     pages: dict[str, Page] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     forms: list[Form] = field(default_factory=list)
+    get_forms: list[Form] = field(default_factory=list)
     # link target -> page it was found on (for error messages)
     found_on: dict[str, str] = field(default_factory=dict)
 
@@ -270,13 +272,14 @@ def _crawl(client, result, queue, seen, max_pages, errors) -> None:
         for src in parsed.static:
             _check_static(client, result, src, url)
         for form in parsed.forms:
-            if form["method"] != "post":
+            action = normalise(form["action"] or url, url)
+            if action is None:
                 continue
-            action = normalise(form["action"] or url, url) or url
-            key = (action, tuple(sorted(f["name"] for f in form["fields"])))
+            key = (form["method"], action, tuple(sorted(f["name"] for f in form["fields"])))
             if key not in form_keys:
                 form_keys.add(key)
-                result.forms.append(Form(url, action, form["fields"]))
+                target = result.forms if form["method"] == "post" else result.get_forms
+                target.append(Form(url, action, form["fields"], form["method"]))
         for href in parsed.links:
             target = normalise(href, url)
             if target is None or target in seen:

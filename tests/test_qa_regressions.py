@@ -23,3 +23,95 @@ def test_certificate_pages_have_one_h1(client, demo):
     response = client.get(f"/certificates/{code}")
     assert response.status_code == 200
     assert parse(response.get_data(as_text=True)).h1 == 1
+
+
+# --- ids out of the database's range, and digits int() refuses ----------------------------------
+def test_parse_id_accepts_only_plain_ids_in_range():
+    from lms.urls import parse_id
+
+    assert parse_id("42") == 42
+    assert parse_id("2147483647") == 2147483647
+    for bad in ("", None, "-1", " 1", "1.5", "\u00b2", "\u0663", "2147483648", "9" * 40, "abc"):
+        assert parse_id(bad) is None, bad
+
+
+def test_huge_ids_in_urls_are_not_found(client, demo):
+    """<int:...> beyond SQL INTEGER was a 500 on PostgreSQL (integer out of range)."""
+    login(client, "admin@cluster.demo")
+    huge = "99999999999999999999"
+    for url in (
+        f"/hr/acme/programs/{huge}",
+        f"/hr/acme/employees/{huge}",
+        f"/courses/python-for-production-data/activities/{huge}",
+        f"/admin/org/acme/members/{huge}",
+        f"/xapi/users/{huge}.json",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_bad_numeric_filters_are_ignored(client, demo):
+    """Filters parsed with str.isdigit() crashed on '²' (int() refuses it) and on huge numbers."""
+    login(client, "admin@cluster.demo")
+    for bad in ("\u00b2", "99999999999999999999"):
+        for url in (
+            f"/courses-report/python-for-production-data?org={bad}",
+            f"/hr/acme/employees?department={bad}&program={bad}",
+            f"/admin/org/acme/members?department={bad}",
+        ):
+            assert client.get(url).status_code == 200, url
+        response = client.get(f"/hr/acme/employees.csv?department={bad}")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count("\n") >= 1  # the streamed export completes
+
+
+def test_lesson_diff_with_huge_revision_numbers_redirects(client, demo):
+    from courses.lesson.models import Lesson
+
+    with demo.app_context():
+        lesson_id = db.session.scalars(select(Lesson.id).limit(1)).one()
+    login(client, "admin@cluster.demo")
+    response = client.get(f"/lesson/{lesson_id}/diff?from=99999999999999999999&to=1")
+    assert response.status_code in (200, 302)  # the nearest revisions, or back to the list
+
+
+# --- NUL characters: PostgreSQL text cannot hold them ---------------------------------------------
+def test_nul_characters_are_refused_with_400(client, demo):
+    from lms.models import User
+
+    login(client, "hr@acme.demo")
+    assert client.get("/courses/?q=a%00b").status_code == 400
+    assert client.get("/hr/acme/employees?q=a%00b").status_code == 400
+    response = client.post("/auth/account", data={"name": "Henrik\x00Olsen"})
+    assert response.status_code == 400
+    with demo.app_context():
+        name = db.session.scalars(select(User.name).where(User.email == "hr@acme.demo")).one()
+    assert name == "Henrik Olsen"
+
+
+def test_nul_characters_in_json_get_a_problem(client, demo):
+    response = client.post(
+        "/verify/credential.json",
+        json={"type": ["VerifiableCredential"], "name": "a\x00b"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+
+
+# --- the error page after a failed statement ------------------------------------------------------
+def test_error_page_renders_after_a_failed_statement(app, client, demo):
+    """On PostgreSQL a failed statement aborts the transaction: the 500 page (which loads the
+    signed-in user's navigation) failed too unless the handler rolls back first."""
+    from sqlalchemy import text
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/qa-broken")
+    def broken():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+        return "unreachable"
+
+    login(client, "hr@acme.demo")
+    response = client.get("/qa-broken")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)

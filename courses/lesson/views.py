@@ -12,6 +12,7 @@ from courses.lesson.models import Lesson, LessonRevision
 from courses.lesson.services import get_revision, restore_revision
 from lms.extensions import db
 from lms.permissions import require
+from lms.urls import parse_id
 
 bp = Blueprint("lesson", __name__, url_prefix="/lesson")
 
@@ -46,10 +47,7 @@ def revision(activity_id: int, number: int):
 
 
 def _number_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return parse_id(request.args.get(name, ""))
 
 
 @bp.get("/<int:activity_id>/diff")

@@ -28,6 +28,7 @@ from wtforms.widgets import ListWidget
 from courses.quiz.bank import QuestionError, clean_question
 from courses.quiz.models import FEEDBACK_MODES
 from courses.quiz.settings import check_against_bank, clean_settings
+from lms.urls import parse_id
 
 OPTION_ROWS = 6
 
@@ -126,8 +127,9 @@ class QuizSettingsForm(FlaskForm):
             return False
         try:
             clean = clean_settings(settings_content(self.data))
-            if self.course_id.data and str(self.course_id.data).isdigit():
-                check_against_bank(int(self.course_id.data), clean)
+            course_id = parse_id(str(self.course_id.data or ""))
+            if course_id is not None:
+                check_against_bank(course_id, clean)
         except ValueError as exc:
             message = str(exc)
             target = self.question_keys

@@ -16,6 +16,7 @@ from lms.mail import send_mail
 from lms.models import Department, Invitation, Membership, Organization, Role, User
 from lms.pagination import paginate
 from lms.timeutil import utcnow
+from lms.urls import parse_id
 
 NEW_LINK_KEY = "lms.new_invitation"
 
@@ -54,7 +55,7 @@ def _departments(org: Organization) -> list[Department]:
 
 
 def _department_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return parse_id(value)
 
 
 @bp.route("/org")

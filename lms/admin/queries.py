@@ -16,6 +16,7 @@ from lms.extensions import db
 from lms.models import Department, Invitation, Membership, Organization, Role, User
 from lms.pagination import Page, paginate
 from lms.timeutil import utcnow
+from lms.urls import parse_id
 
 USER_SORTS = {
     "name": (func.lower(User.name),),
@@ -71,9 +72,9 @@ def member_page(
         stmt = stmt.where(
             User.id.not_in(_members_of(org.id, Membership.department_id.is_not(None)))
         )
-    elif department.isdigit():
+    elif (department_id := parse_id(department)) is not None:
         stmt = stmt.where(
-            User.id.in_(_members_of(org.id, Membership.department_id == int(department)))
+            User.id.in_(_members_of(org.id, Membership.department_id == department_id))
         )
     if status in ("active", "inactive"):
         stmt = stmt.where(User.active.is_(status == "active"))

@@ -28,6 +28,7 @@ from lms.progress.models import (
     ProgramAssignment,
 )
 from lms.timeutil import utcnow
+from lms.urls import parse_id
 
 PER_PAGE = 25
 EXPORT_HEADER = [
@@ -93,8 +94,7 @@ def _filters(org: Organization) -> dict:
     args = request.args
 
     def as_int(name: str) -> int | None:
-        value = args.get(name, "")
-        return int(value) if value.isdigit() else None
+        return parse_id(args.get(name, ""))
 
     sort = args.get("sort", "name")
     return {

@@ -12,6 +12,7 @@ from lms.progress.blueprint import bp
 from lms.progress.learning import learner_overview
 from lms.progress.models import Notification
 from lms.timeutil import utcnow
+from lms.urls import parse_id
 
 
 def certificate_links(user_id: int, course_ids: list[int]) -> dict[int, str]:
@@ -82,7 +83,7 @@ def notifications():
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 def notifications_read():
-    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("id")) if i is not None]
     stmt = update(Notification).where(
         Notification.user_id == current_user.id, Notification.read_at.is_(None)
     )

@@ -28,6 +28,7 @@ from lms.progress.blueprint import bp
 from lms.progress.hr_views import _switcher, org_or_404
 from lms.progress.models import PROGRAM_PURPOSE_LABELS, Program, ProgramCourse
 from lms.timeutil import utcnow
+from lms.urls import parse_id
 
 
 class ProgramForm(FlaskForm):
@@ -93,12 +94,12 @@ def _course_choices(org: Organization):
 
 def _selected_courses() -> list[int]:
     """Chosen course ids in the order the author gave (``position-<id>``, then list order)."""
-    chosen = [int(i) for i in request.form.getlist("course_ids") if i.isdigit()]
+    chosen = [i for i in map(parse_id, request.form.getlist("course_ids")) if i is not None]
 
     def position(pair):
         index, course_id = pair
-        raw = request.form.get(f"position-{course_id}", "")
-        return (int(raw) if raw.strip().isdigit() else 10_000 + index, index)
+        given = parse_id(request.form.get(f"position-{course_id}", "").strip())
+        return (given if given is not None else 10_000 + index, index)
 
     return [cid for _, cid in sorted(enumerate(chosen), key=position)]
 

@@ -19,6 +19,7 @@ from lms.progress.blueprint import bp
 from lms.progress.export import csv_response, stream_rows
 from lms.progress.models import ActivityCompletion, CourseCompletion
 from lms.progress.services import override_activity_completion, recompute_course
+from lms.urls import parse_id
 
 PER_PAGE = 30
 
@@ -55,8 +56,7 @@ def _learners(course: Course, org_id: int | None):
 
 
 def _org_filter() -> int | None:
-    value = request.args.get("org", "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.args.get("org", ""))
 
 
 @bp.route("/courses-report/<slug>")
