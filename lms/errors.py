@@ -30,9 +30,14 @@ class Conflict(DomainError):
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-        and not request.accept_mimetypes.accept_html
+    """API paths, ``*.json`` documents and clients that accept JSON but not HTML."""
+    return (
+        request.path.startswith("/api/")
+        or request.path.endswith(".json")
+        or (
+            request.accept_mimetypes.best == "application/json"
+            and not request.accept_mimetypes.accept_html
+        )
     )
 
 

@@ -16,6 +16,7 @@ from lms.api.tokens import authenticate
 from lms.errors import problem
 from lms.extensions import db
 from lms.permissions import can
+from lms.urls import MAX_SQL_INTEGER
 
 
 class ApiError(Exception):
@@ -95,6 +96,20 @@ def int_arg(name: str, default: int | None = None, lo: int = 1, hi: int = 10**9)
 def encode_cursor(payload: dict) -> str:
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def cursor_position(cursor: dict | None, key: str, name: str = "cursor") -> int | None:
+    """The id or sequence number a cursor of this API holds (None without a cursor).
+
+    Anything else (a string, a bool, a number no INTEGER column holds) is a 400: a forged huge
+    number used to reach the database and fail there with a 500 on PostgreSQL.
+    """
+    if cursor is None:
+        return None
+    value = cursor.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SQL_INTEGER:
+        raise bad_request("The cursor is not one this API returned.", name)
+    return value
 
 
 def decode_cursor(name: str = "cursor") -> dict | None:

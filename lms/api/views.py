@@ -13,6 +13,7 @@ from lms.api.auth import (
     ApiError,
     bad_request,
     current_token,
+    cursor_position,
     decode_cursor,
     encode_cursor,
     int_arg,
@@ -127,10 +128,7 @@ def assignments():
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
         raise bad_request(f"status must be one of {', '.join(STATUSES)}.", "status")
-    cursor = decode_cursor()
-    after = cursor.get("after") if cursor else None
-    if cursor is not None and not isinstance(after, int):
-        raise bad_request("The cursor is not one this API returned.", "cursor")
+    after = cursor_position(decode_cursor(), "after")
     if program_id is not None:
         p = db.session.get(Program, program_id)
         if p is None or p.organization_id != _org_id():
@@ -185,10 +183,7 @@ def assignments():
 @token_required
 def employees():
     limit = int_arg("limit", 100, 1, 500)
-    cursor = decode_cursor()
-    after = cursor.get("after") if cursor else None
-    if cursor is not None and not isinstance(after, int):
-        raise bad_request("The cursor is not one this API returned.", "cursor")
+    after = cursor_position(decode_cursor(), "after")
     on_membership, on_department = _department_join()
     stmt = (
         select(User, Department.name)
@@ -334,10 +329,7 @@ def completions():
     """
     limit = int_arg("limit", 100, 1, 1000)
     since = _since()
-    cursor = decode_cursor()
-    after = cursor.get("seq") if cursor else None
-    if cursor is not None and not isinstance(after, int):
-        raise bad_request("The cursor is not one this API returned.", "cursor")
+    after = cursor_position(decode_cursor(), "seq")
     stmt = (
         select(LedgerEntry, User.name)
         .join(User, User.id == LedgerEntry.user_id)
