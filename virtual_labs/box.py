@@ -350,9 +350,7 @@ def run_box(
             cgroup,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        for fd in (info_r, *pass_fds):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        os.close(info_r)  # the spawn functions close pass_fds themselves, whatever happens
         return BoxOutcome(setup_error=f"could not start bwrap: {exc}")
     try:
         outcome = _supervise(proc, stdin, started + limits.wall_s, cap, info_r, uid)
@@ -414,8 +412,6 @@ def _spawn_gated(argv, pass_fds, rlimits, uid, cgroup):
     so a box never runs outside its cgroup. The shell reads its line byte by byte, so the
     program's own input that follows is left intact.
     """
-    if not os.access(argv[0], os.X_OK):  # the shell would only report it as a program error
-        raise FileNotFoundError(errno.ENOENT, "not found", argv[0])
     launcher = [SETPRIV]
     if uid is not None:
         launcher += [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
@@ -423,6 +419,8 @@ def _spawn_gated(argv, pass_fds, rlimits, uid, cgroup):
     launcher += [f"--{_PRLIMIT_OPTIONS[which]}={soft}:{hard}" for which, (soft, hard) in rlimits]
     launcher += ["--", SHELL, "-c", _LAUNCH, str(os.getpid())]
     try:
+        if not os.access(argv[0], os.X_OK):  # the shell would only report a program error
+            raise FileNotFoundError(errno.ENOENT, "not found", argv[0])
         proc = _popen([*launcher, *argv], pass_fds)
     finally:
         for fd in pass_fds:
