@@ -122,7 +122,13 @@ def test_json_endpoints_outside_the_api(client, demo):
 
     with demo.app_context():
         code = db.session.scalars(select(Certificate.code).limit(1)).one()
+    from lms.models import Organization
+
     globex_learner = _user_id(demo, "employee@globex.demo")
+    with demo.app_context():
+        globex = db.session.scalars(
+            select(Organization.id).where(Organization.slug == "globex")
+        ).one()
     # Signed out: a problem, not a redirect to the HTML login page.
     for url in (
         "/xapi/me.json",
@@ -135,7 +141,7 @@ def test_json_endpoints_outside_the_api(client, demo):
     for url in (
         f"/xapi/users/{globex_learner}.json",
         f"/xapi/users/{HUGE}.json",
-        "/xapi/organizations/3.json",
+        f"/xapi/organizations/{globex}.json",
         f"/xapi/organizations/{HUGE}.json",
         "/certificates/NOPE-NOPE/credential.json",
         "/labs/submissions/0.json",
