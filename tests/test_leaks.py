@@ -59,6 +59,7 @@ def allowed(outsider: str, url: str) -> bool:
 
 
 _CRAWLED: dict[str, dict[str, str]] = {}
+_FORMS: dict[str, list] = {}
 
 
 @pytest.fixture
@@ -71,16 +72,25 @@ def acme_urls(app, demo):
     if key in _CRAWLED:
         return _CRAWLED[key]
     urls: dict[str, str] = {}
+    forms: list = []
     for owner in OWNERS:
         client = app.test_client()
         login(client, owner)
         result = crawl(client, owner, max_pages=300)
         assert not result.failures, result.failures
+        forms.extend((owner, form) for form in result.forms)
         for url, page in result.pages.items():
             if page.status == 200:
                 urls.setdefault(url, owner)
+    _FORMS[key] = forms
     _CRAWLED[key] = urls
     return urls
+
+
+@pytest.fixture
+def acme_forms(app, acme_urls):
+    """(owner, form) for every POST form Acme's people saw."""
+    return _FORMS[app.config["SQLALCHEMY_DATABASE_URI"]]
 
 
 def test_allow_list_is_not_everything():
@@ -113,3 +123,51 @@ def test_other_organizations_cannot_open_acme_pages(app, acme_urls, outsider):
             leaks.append(f"{url} (seen by {owner}) -> {response.status_code}")
     assert probed > 50
     assert not leaks, f"{outsider} can open:\n" + "\n".join(leaks)
+
+
+# Forms every signed-in person may send for themselves, and enrolment in courses open to them.
+SHARED_POSTS = re.compile(r"/auth/account|/verify/credential|/notifications/read")
+OPEN_COURSE_POST = re.compile(r"/courses/(?P<slug>[^/?]+)/(enrol|unenrol)")
+# Northfield's student is enrolled in the co-designed Python course, whose quiz she may start.
+QUIZ_START = re.compile(r"/quiz/\d+/start")
+
+
+def post_allowed(outsider: str, action: str) -> bool:
+    if SHARED_POSTS.fullmatch(action):
+        return True
+    match = OPEN_COURSE_POST.fullmatch(action)
+    if match:
+        return match["slug"] in OPEN_COURSES[outsider]
+    return outsider == "student@uni.demo" and bool(QUIZ_START.fullmatch(action))
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_other_organizations_cannot_send_acme_forms(app, acme_forms, outsider):
+    """Every POST form Acme's people saw, sent as it was rendered, is refused to outsiders
+    (403/404) and changes nothing."""
+    from werkzeug.datastructures import MultiDict
+
+    from tests.test_fuzz_forms import row_counts
+
+    client = app.test_client()
+    login(client, outsider)
+    leaks, sent = [], set()
+    for owner, form in acme_forms:
+        if form.action in sent or post_allowed(outsider, form.action):
+            continue
+        sent.add(form.action)
+        data = MultiDict(
+            (f["name"], f["value"])
+            for f in form.fields
+            if f["type"] != "submit" and (f["type"] not in ("checkbox", "radio") or f["checked"])
+        )
+        with app.app_context():
+            before = row_counts()
+        response = client.post(form.action, data=data)
+        response.close()
+        with app.app_context():
+            changed = {t for t, n in row_counts().items() if before[t] != n}
+        if response.status_code not in (403, 404) or changed:
+            leaks.append(f"{form.action} (from {owner}) -> {response.status_code} {changed or ''}")
+    assert len(sent) > 50
+    assert not leaks, f"{outsider} could send:\n" + "\n".join(leaks)
