@@ -33,6 +33,8 @@ def _attempt_form(client, start_url: str):
     assert started.status_code == 302, started.status_code
     page = client.get(started.headers["Location"])
     assert page.status_code == 200
+    checked = crawl(client, "employee", start=(started.headers["Location"],), max_pages=1)
+    assert not checked.failures, checked.failures
     forms = [f for f in parse(page.get_data(as_text=True)).forms if f["method"] == "post"]
     form = next(f for f in forms if "/submit" in f["action"])
     return form, form["action"].replace("/submit", "/save")
@@ -69,9 +71,14 @@ def _fuzz_attempt(client, start_url: str, crashes) -> None:
     junk = MultiDict([("q-nope", "1"), ("q-" + "k" * 300, LONG)] + [(fields[-1]["name"], "x")] * 50)
     statuses.append(("junk", "html", client.post(save_url, data=junk).status_code))
     wrong = dict(next(d for k, d in variants(fields) if k == "wrong"))
-    statuses.append(("submit", "html", client.post(form["action"], data=wrong).status_code))
+    submitted = client.post(form["action"], data=wrong)
+    statuses.append(("submit", "html", submitted.status_code))
     assert all(status < 500 for *_, status in statuses), (statuses, crashes)
     assert not crashes
+    # The pages only a POST reaches (the attempt and its result) follow the HTML rules too.
+    assert submitted.status_code == 302
+    pages = crawl(client, "employee", start=(submitted.headers["Location"],), max_pages=15)
+    assert not pages.failures, pages.failures
 
 
 def test_sign_in_pages_survive_bad_input(app, client, demo, crashes):

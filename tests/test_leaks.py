@@ -171,3 +171,23 @@ def test_other_organizations_cannot_send_acme_forms(app, acme_forms, outsider):
             leaks.append(f"{form.action} (from {owner}) -> {response.status_code} {changed or ''}")
     assert len(sent) > 50
     assert not leaks, f"{outsider} could send:\n" + "\n".join(leaks)
+
+
+def test_learners_cannot_open_each_others_quiz_attempts(app, demo):
+    """Marco and Lena (both Acme) take the same quiz: neither can read or change the other's
+    attempt, nor can Acme's HR manager answer for them."""
+    lena, marco, hr = (app.test_client() for _ in range(3))
+    login(lena, "employee2@acme.demo")
+    login(marco, "employee@acme.demo")
+    login(hr, "hr@acme.demo")
+    starts = {f.action for f in crawl(lena, "lena").forms if f.action.endswith("/start")}
+    assert starts, "Lena has a quiz to start"
+    for start in sorted(starts):
+        attempt_url = lena.post(start).headers["Location"]
+        assert lena.get(attempt_url).status_code == 200
+        for other in (marco, hr):
+            assert other.get(attempt_url).status_code in (403, 404)
+            for action in ("save", "submit"):
+                response = other.post(f"{attempt_url}/{action}", data={"auto_submit": "0"})
+                assert response.status_code in (403, 404), (start, action, response.status_code)
+        assert lena.get(attempt_url).status_code == 200  # still open: nobody submitted it
