@@ -162,6 +162,7 @@ def move_activity(slug: str, activity_id: int):
             abort(404)
         # Refused with a 400 page (DomainError handler) rather than a redirect: nothing moved.
         structure.move_activity_to_module(activity, target)
+        flash(f"“{activity.title}” is now in the module “{target.title}”.", "success")
     else:
         try:
             structure.move_activity(activity, request.form.get("direction", ""))

@@ -168,6 +168,7 @@ def test_bad_input_never_crashes(app, client, demo, role):
 
     forms = list(pick(result.forms))
     submissions = 0
+    redirects: dict[str, str] = {}
     for form in forms:
         for kind, data in variants(form.fields):
             with app.app_context():
@@ -189,6 +190,16 @@ def test_bad_input_never_crashes(app, client, demo, role):
                     problems.append(f"{where} -> {status} but rows changed: {changed}")
             elif status == 200 and form.action not in RESULT_PAGES:
                 problems.append(f"{where} -> 200 (expected 4xx or a redirect)")
+            elif 300 <= status < 400:
+                with client.session_transaction() as session:
+                    flashed = session.get("_flashes")
+                if not flashed:
+                    problems.append(f"{where} -> {status} without a flash message")
+                target = response.headers["Location"]
+                redirects.setdefault(shape_of(target.split("?", 1)[0]), target)
+    # The pages those redirects lead to (reached only after a POST) follow the HTML rules too.
+    for target in list(redirects.values())[:40]:
+        problems.extend(crawl(client, role, start=(target,), max_pages=1).failures)
     got_request_exception.disconnect(record, app)
     print(
         f"{role}: {len(probes)} query probes, {len(forms)} forms, {submissions} submissions, "

@@ -115,3 +115,29 @@ def test_error_page_renders_after_a_failed_statement(app, client, demo):
     response = client.get("/qa-broken")
     assert response.status_code == 500
     assert "Something went wrong" in response.get_data(as_text=True)
+
+
+def test_moving_an_activity_to_another_module_confirms_it(client, demo):
+    """The move form redirected to the structure page without saying anything happened."""
+    from lms.domain.models import Activity, Course, Module
+
+    with demo.app_context():
+        course = db.session.scalars(
+            select(Course).where(Course.slug == "python-for-production-data")
+        ).one()
+        modules = db.session.scalars(
+            select(Module).where(Module.course_id == course.id).order_by(Module.position)
+        ).all()
+        activity = db.session.scalars(
+            select(Activity).where(Activity.module_id == modules[0].id).limit(1)
+        ).one()
+        activity_id, target_id, target_title = activity.id, modules[-1].id, modules[-1].title
+    assert len(modules) > 1
+    login(client, "trainer@uni.demo")
+    response = client.post(
+        f"/courses/python-for-production-data/activities/{activity_id}/move",
+        data={"module_id": str(target_id)},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert f"is now in the module “{target_title}”" in response.get_data(as_text=True)
