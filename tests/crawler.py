@@ -37,7 +37,7 @@ MAX_QUERY_VARIANTS = 3
 MAX_PAGE_NUMBER = 2
 # Pages of the same shape (same path with other ids or codes) render the same template: a few of
 # each shape are enough.
-MAX_PER_SHAPE = 4
+MAX_PER_SHAPE = 8
 _ID_SEGMENT = re.compile(r"^(?=.*\d)[\w.-]+$")
 ERROR_MARKERS = (
     "Traceback (most recent call last)",

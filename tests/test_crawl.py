@@ -15,7 +15,7 @@ def test_crawl_role(client, demo, role):
     if role:
         login(client, role)
     started = time.monotonic()
-    result = crawl(client, role or "anonymous", max_pages=300)
+    result = crawl(client, role or "anonymous", max_pages=450)
     elapsed = time.monotonic() - started
     print(f"{role}: {len(result.pages)} pages, {len(result.forms)} forms, {elapsed:.1f}s")
     assert len(result.pages) > 3

@@ -10,6 +10,7 @@ links and GET forms (filters, sorting, pages) get the same treatment.
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import parse_qsl, urlencode
 
@@ -24,6 +25,9 @@ from tests.crawler import crawl, login, shape_of
 ROLES = ["trainer@uni.demo", "hr@acme.demo", "admin@cluster.demo", "orgadmin@acme.demo"]
 LONG = "x" * 20_000
 MAX_FORMS_PER_SHAPE = 2
+# Forms that run learner or reference code in the sandbox: seconds per submission, and their
+# bad input is covered by the labs' own tests. Everything else about labs is fuzzed.
+SANDBOX_ACTIONS = re.compile(r"/labs/\d+/(submissions|validate)")
 # Forms whose answer is a result page, not a change: a 200 is their normal answer.
 RESULT_PAGES = {"/verify/credential"}
 TEXTUAL = {"text", "textarea", "email", "url", "password", "search", "tel"}
@@ -119,6 +123,8 @@ def pick(forms, limit=MAX_FORMS_PER_SHAPE):
     for form in forms:
         if not any(f["type"] in VISIBLE for f in form.fields):
             continue  # a bare button: nothing to fuzz
+        if SANDBOX_ACTIONS.fullmatch(form.action):
+            continue
         shape = shape_of(form.action.split("?", 1)[0])
         if per_shape.get(shape, 0) < limit:
             per_shape[shape] = per_shape.get(shape, 0) + 1
