@@ -10,6 +10,7 @@ links and GET forms (filters, sorting, pages) get the same treatment.
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from urllib.parse import parse_qsl, urlencode
@@ -215,3 +216,60 @@ def test_bad_input_never_crashes(app, client, demo, role):
     # Still signed in: no submission quietly ended the session and made the rest pass vacuously.
     assert client.get("/dashboard").status_code == 200
     assert not problems, "\n".join(problems)
+
+
+BAD_FILES = [
+    ("a\x00b.png", b"x"),
+    ("../../etc/passwd", b"root:x:0:0"),
+    ("x" * 300 + ".zip", b"PK\x03\x04junk"),
+    ("", b""),
+    ("empty.zip", b""),
+    ("course.zip", b"not a zip at all"),
+    ("cover.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100),
+    ("ü n i c o d e.txt", "é".encode()),
+]
+
+
+def test_uploads_survive_bad_files(app, client, demo):
+    """Every upload form of a course author gets broken, empty, misnamed and mislabelled files."""
+    from tests.crawler import parse
+
+    login(client, "trainer@uni.demo")
+    pages = [
+        "/courses/import",
+        "/courses/python-for-production-data/files",
+        "/courses/python-for-production-data/edit",
+        "/verify/credential",
+    ]
+    errors: list[BaseException] = []
+
+    def record(sender, exception, **extra):
+        errors.append(exception)
+
+    got_request_exception.connect(record, app)
+    problems, sent = [], 0
+    for url in pages:
+        for form in parse(client.get(url).get_data(as_text=True)).forms:
+            uploads = [f["name"] for f in form["fields"] if f["type"] == "file"]
+            if form["method"] != "post" or not uploads:
+                continue
+            base = [
+                (f["name"], f["value"])
+                for f in form["fields"]
+                if f["type"] not in ("file", "submit", "checkbox", "radio")
+            ]
+            for filename, content in BAD_FILES:
+                data = MultiDict(base)
+                for name in uploads:
+                    data.add(name, (io.BytesIO(content), filename))
+                errors.clear()
+                response = client.post(form["action"] or url, data=data)
+                response.close()
+                sent += 1
+                if response.status_code >= 500:
+                    problems.append(f"{url} {filename[:20]!r} -> {response.status_code} {errors}")
+    got_request_exception.disconnect(record, app)
+    assert sent >= 4 * len(BAD_FILES)
+    assert not problems, "\n".join(problems)
+    # The uploaded names render safely on the files page.
+    assert client.get("/courses/python-for-production-data/files").status_code == 200
