@@ -128,8 +128,9 @@ def test_other_organizations_cannot_open_acme_pages(app, acme_urls, outsider):
 # Forms every signed-in person may send for themselves, and enrolment in courses open to them.
 SHARED_POSTS = re.compile(r"/auth/account|/verify/credential|/notifications/read")
 OPEN_COURSE_POST = re.compile(r"/courses/(?P<slug>[^/?]+)/(enrol|unenrol)")
-# Northfield's student is enrolled in the co-designed Python course, whose quiz she may start.
-QUIZ_START = re.compile(r"/quiz/\d+/start")
+# Northfield's student is enrolled in the co-designed Python course, whose quizzes she may start
+# and whose labs she may submit to (labs of courses she is not enrolled in refuse with a flash).
+LEARNER_POSTS = re.compile(r"/quiz/\d+/start|/labs/\d+/submissions")
 
 
 def post_allowed(outsider: str, action: str) -> bool:
@@ -138,7 +139,7 @@ def post_allowed(outsider: str, action: str) -> bool:
     match = OPEN_COURSE_POST.fullmatch(action)
     if match:
         return match["slug"] in OPEN_COURSES[outsider]
-    return outsider == "student@uni.demo" and bool(QUIZ_START.fullmatch(action))
+    return outsider == "student@uni.demo" and bool(LEARNER_POSTS.fullmatch(action))
 
 
 @pytest.mark.parametrize("outsider", OUTSIDERS)
@@ -191,3 +192,37 @@ def test_learners_cannot_open_each_others_quiz_attempts(app, demo):
                 response = other.post(f"{attempt_url}/{action}", data={"auto_submit": "0"})
                 assert response.status_code in (403, 404), (start, action, response.status_code)
         assert lena.get(attempt_url).status_code == 200  # still open: nobody submitted it
+
+
+PUBLIC = re.compile(
+    r"/verify/.*|/\.well-known/educluster-keys\.json|/api/v1/openapi\.json|/static/.*"
+    r"|/certificates/issuer\.json"
+)
+
+
+def test_signed_out_visitors_see_only_public_pages(app, acme_urls, acme_forms):
+    """Every page and form Acme's people use asks a signed-out visitor to sign in (or is
+    refused), apart from the public certificate verification, signing keys and API description."""
+    from tests.test_fuzz_forms import row_counts
+
+    client = app.test_client()
+    leaks = []
+    for url in sorted(acme_urls):
+        response = client.get(url)
+        response.close()
+        to_login = response.status_code == 302 and "/auth/login" in response.headers["Location"]
+        if PUBLIC.fullmatch(url):
+            continue
+        if not (to_login or response.status_code in (401, 403, 404)):
+            leaks.append(f"GET {url} -> {response.status_code}")
+    with app.app_context():
+        before = row_counts()
+    for action in sorted({form.action for _, form in acme_forms}):
+        response = client.post(action, data={})
+        response.close()
+        to_login = response.status_code == 302 and "/auth/login" in response.headers["Location"]
+        if not (to_login or 400 <= response.status_code < 500):
+            leaks.append(f"POST {action} -> {response.status_code}")
+    with app.app_context():
+        assert row_counts() == before
+    assert not leaks, "\n".join(leaks)
