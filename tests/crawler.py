@@ -327,3 +327,29 @@ def _check_static(client, result: CrawlResult, src: str, page_url: str) -> None:
 
 
 ORG_SCOPE = re.compile(r"/(org|orgs|organizations|hr|admin)/")
+
+
+_CACHE: dict[tuple[str, str], CrawlResult] = {}
+FULL_CRAWL_PAGES = 450
+
+
+def crawl_as(app, role: str | None) -> CrawlResult:
+    """The full crawl of the demo cluster as ``role`` (None: signed out), once per database.
+
+    The crawl test, the leak probes and the form fuzzing all start from the same crawl; the
+    demo snapshot comes back with the same ids and codes for every test, so one crawl per role
+    and database serves them all (it only reads).
+    """
+    key = (app.config["SQLALCHEMY_DATABASE_URI"], role or "anonymous")
+    if key not in _CACHE:
+        client = app.test_client()
+        if role:
+            login(client, role)
+        # Collect a crash as a 500 response with its exception instead of raising it.
+        propagate = app.config.get("PROPAGATE_EXCEPTIONS")
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        try:
+            _CACHE[key] = crawl(client, role or "anonymous", max_pages=FULL_CRAWL_PAGES)
+        finally:
+            app.config["PROPAGATE_EXCEPTIONS"] = propagate
+    return _CACHE[key]

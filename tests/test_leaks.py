@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.crawler import crawl, login
+from tests.crawler import crawl, crawl_as, login
 
 OWNERS = ["hr@acme.demo", "trainer@acme.demo", "employee@acme.demo", "orgadmin@acme.demo"]
 OUTSIDERS = ["hr@globex.demo", "employee@globex.demo", "student@uni.demo"]
@@ -58,39 +58,23 @@ def allowed(outsider: str, url: str) -> bool:
     return bool(match and match["slug"] in OPEN_COURSES[outsider])
 
 
-_CRAWLED: dict[str, dict[str, str]] = {}
-_FORMS: dict[str, list] = {}
-
-
 @pytest.fixture
-def acme_urls(app, demo):
-    """URL -> the Acme account that could open it (status 200).
-
-    Crawled once per database: the demo snapshot comes back with the same ids and codes.
-    """
-    key = app.config["SQLALCHEMY_DATABASE_URI"]
-    if key in _CRAWLED:
-        return _CRAWLED[key]
+def acme_urls(demo):
+    """URL -> the Acme account that could open it (status 200)."""
     urls: dict[str, str] = {}
-    forms: list = []
     for owner in OWNERS:
-        client = app.test_client()
-        login(client, owner)
-        result = crawl(client, owner, max_pages=300)
+        result = crawl_as(demo, owner)
         assert not result.failures, result.failures
-        forms.extend((owner, form) for form in result.forms)
         for url, page in result.pages.items():
             if page.status == 200:
                 urls.setdefault(url, owner)
-    _FORMS[key] = forms
-    _CRAWLED[key] = urls
     return urls
 
 
 @pytest.fixture
-def acme_forms(app, acme_urls):
+def acme_forms(demo):
     """(owner, form) for every POST form Acme's people saw."""
-    return _FORMS[app.config["SQLALCHEMY_DATABASE_URI"]]
+    return [(owner, form) for owner in OWNERS for form in crawl_as(demo, owner).forms]
 
 
 def test_allow_list_is_not_everything():
