@@ -141,3 +141,31 @@ def test_moving_an_activity_to_another_module_confirms_it(client, demo):
     )
     assert response.status_code == 200
     assert f"is now in the module “{target_title}”" in response.get_data(as_text=True)
+
+
+def test_lab_review_csv_defuses_spreadsheet_formulas(client, demo):
+    """The lab submissions CSV wrote learners' names raw: ``=HYPERLINK(...)`` became a formula."""
+    from lms.domain.models import Course
+    from lms.models import User
+    from virtual_labs.models import Lab, LabSubmission
+
+    with demo.app_context():
+        course_id = db.session.scalars(
+            select(Course.id).where(Course.slug == "python-for-production-data")
+        ).one()
+        lab_id = db.session.scalars(
+            select(Lab.id).where(Lab.course_id == course_id).order_by(Lab.id).limit(1)
+        ).one()
+        learner = db.session.scalars(select(User).where(User.email == "student@uni.demo")).one()
+        learner.name = '=HYPERLINK("http://evil.example","Sara")'
+        db.session.add(
+            LabSubmission(lab_id=lab_id, user_id=learner.id, files={}, kind="submit", status="done")
+        )
+        db.session.commit()
+    login(client, "trainer@uni.demo")
+    response = client.get(f"/labs/{lab_id}/review.csv?kind=all")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "HYPERLINK" in text
+    assert "\n=HYPERLINK" not in text and ',"=HYPERLINK' not in text and ",=HYPERLINK" not in text
+    assert "'=HYPERLINK" in text

@@ -303,11 +303,12 @@ def review(lab_id: int):
 @bp.route("/<int:lab_id>/review.csv")
 @login_required
 def review_csv(lab_id: int):
-    """The same list as CSV (every page), streamed."""
-    import csv
-    import io
+    """The same list as CSV (every page), streamed.
 
-    from flask import Response, stream_with_context
+    Written by the shared CSV export, which defuses spreadsheet formulas: a learner named
+    ``=HYPERLINK(...)`` must not become a live formula in the trainer's spreadsheet.
+    """
+    from lms.progress.export import csv_response
 
     lab = _reviewable_lab(lab_id)
     kind = request.args.get("kind", "submit")
@@ -315,30 +316,17 @@ def review_csv(lab_id: int):
     header = ["id", "learner", "email", "kind", "sent_utc", "status", "verdict", "score"]
 
     def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
+        # A generator function, so the query runs while the response streams.
         for sub in db.session.scalars(stmt.execution_options(yield_per=500)):
-            writer.writerow(
-                [
-                    sub.id,
-                    sub.user.name,
-                    sub.user.email,
-                    sub.kind,
-                    sub.created_at.isoformat(timespec="seconds"),
-                    sub.status,
-                    sub.verdict or "",
-                    "" if sub.score is None else f"{sub.score:g}",
-                ]
-            )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
+            yield [
+                sub.id,
+                sub.user.name,
+                sub.user.email,
+                sub.kind,
+                sub.created_at.isoformat(timespec="seconds"),
+                sub.status,
+                sub.verdict or "",
+                "" if sub.score is None else f"{sub.score:g}",
+            ]
 
-    name = f"lab-{lab.id}-submissions.csv"
-    return Response(
-        stream_with_context(rows()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_response(f"lab-{lab.id}-submissions.csv", header, rows())
