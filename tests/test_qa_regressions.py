@@ -169,3 +169,29 @@ def test_lab_review_csv_defuses_spreadsheet_formulas(client, demo):
     assert "HYPERLINK" in text
     assert "\n=HYPERLINK" not in text and ',"=HYPERLINK' not in text and ",=HYPERLINK" not in text
     assert "'=HYPERLINK" in text
+
+
+def test_hr_xlsx_export_keeps_formula_like_names_as_text(client, demo):
+    """openpyxl writes text starting with '=' as a formula: an employee's name became live."""
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from lms.models import User
+
+    with demo.app_context():
+        user = db.session.scalars(select(User).where(User.email == "employee@acme.demo")).one()
+        user.name = '=HYPERLINK("http://evil.example","Marco")'
+        db.session.commit()
+    login(client, "hr@acme.demo")
+    response = client.get("/hr/acme/employees.xlsx")
+    assert response.status_code == 200
+    sheet_xml = zipfile.ZipFile(io.BytesIO(response.data)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml
+    values = [
+        cell
+        for row in load_workbook(io.BytesIO(response.data), read_only=True).active.values
+        for cell in row
+    ]
+    assert '=HYPERLINK("http://evil.example","Marco")' in values

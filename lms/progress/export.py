@@ -84,6 +84,12 @@ def xlsx_response(
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = formats[i]
                 out.append(cell)
+            elif isinstance(value, str) and value.startswith("="):
+                # openpyxl stores any text starting with "=" as a formula: an employee named
+                # =HYPERLINK(...) would become a live formula in HR's workbook. Keep it text.
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                out.append(cell)
             else:
                 out.append(value)
         ws.append(out)
