@@ -195,3 +195,23 @@ def test_hr_xlsx_export_keeps_formula_like_names_as_text(client, demo):
         for cell in row
     ]
     assert '=HYPERLINK("http://evil.example","Marco")' in values
+
+
+def test_course_report_csv_defuses_formulas_in_activity_titles(client, demo):
+    """The header row (activity titles, written by authors) skipped the formula defusing."""
+    from lms.domain.models import Activity, Course
+
+    with demo.app_context():
+        course_id = db.session.scalars(
+            select(Course.id).where(Course.slug == "python-for-production-data")
+        ).one()
+        activity = db.session.scalars(
+            select(Activity).where(Activity.course_id == course_id).limit(1)
+        ).one()
+        activity.title = "=1+2"
+        db.session.commit()
+    login(client, "trainer@uni.demo")
+    response = client.get("/courses-report/python-for-production-data.csv")
+    assert response.status_code == 200
+    header = response.get_data(as_text=True).splitlines()[0]
+    assert "'=1+2: state" in header and ",=1+2" not in header

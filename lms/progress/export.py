@@ -36,7 +36,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
     """CSV text in chunks of about 64 KB; memory stays constant whatever the number of rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([_csv_safe(v) for v in header])  # headers can hold authored titles too
     for row in rows:
         writer.writerow([_csv_safe(v) if isinstance(v, str) else v for v in row])
         if buffer.tell() > 65536:
