@@ -88,7 +88,7 @@ def wrong_value(field: dict, index: int) -> str:
 
 
 def variants(fields: list[dict]):
-    """(name, form data) for the four kinds of bad input."""
+    """(name, form data) for each kind of bad input."""
     hidden = [(f["name"], f["value"]) for f in fields if f["type"] == "hidden"]
     visible = [f for f in fields if f["type"] in VISIBLE and f["type"] != "file"]
     yield "empty", hidden + [(f["name"], "") for f in visible]
@@ -102,6 +102,15 @@ def variants(fields: list[dict]):
             (f["name"], wrong_value(f, i))
             for i, f in enumerate(fields)
             if f["type"] in VISIBLE | {"hidden"} and f["type"] != "file"
+        ],
+    )
+    # float("nan") passes WTForms' NumberRange (every comparison is False); Decimal NaN raises.
+    yield (
+        "nan",
+        hidden
+        + [
+            (f["name"], "NaN" if f["type"] in TEXTUAL | {"number", "range"} else f["value"])
+            for f in visible
         ],
     )
     yield (
