@@ -8,7 +8,35 @@ from markupsafe import Markup
 from lms.main import register_dashboard_panel
 from lms.permissions import can
 from lms.plugins import Component
-from lms.templating import register_nav
+from lms.templating import mark_nav_current, register_nav
+
+# Pages of the course blueprint that learners use; every other one is an authoring page.
+LEARNER_ENDPOINTS = {"index", "overview", "activity", "enrol", "unenrol", "file"}
+# Authoring pages of the built-in lesson and quiz plugins (the learner's quiz pages are not).
+PLUGIN_AUTHORING_ENDPOINTS = {
+    "lesson.diff",
+    "lesson.restore",
+    "lesson.revision",
+    "lesson.revisions",
+    "quiz.questions",
+    "quiz.new_question",
+    "quiz.edit_question",
+    "quiz.delete_question_view",
+    "quiz.results",
+    "quiz.release",
+}
+
+
+def _authoring_endpoints(app: Flask) -> set[str]:
+    """Endpoints under which the "Authoring" link is the current one."""
+    own = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("courses.")
+        and rule.endpoint.split(".", 1)[1] not in LEARNER_ENDPOINTS
+        and rule.endpoint != "courses.static"
+    }
+    return own | PLUGIN_AUTHORING_ENDPOINTS
 
 
 def _authoring_panel(user) -> Markup | None:
@@ -62,6 +90,7 @@ class CoursesComponent(Component):
             prefix="/courses/authoring",
         )
         register_dashboard_panel(app, "courses.authoring", _authoring_panel, order=40)
+        mark_nav_current(app, "Authoring", _authoring_endpoints(app))
 
     def seed_demo(self) -> None:
         from courses.seed import seed_courses

@@ -35,23 +35,35 @@ def register_nav(
     )
 
 
+def mark_nav_current(app: Flask, label: str, endpoints: set[str]) -> None:
+    """Make the top-bar item ``label`` current on ``endpoints`` whatever their URL.
+
+    A plugin's authoring pages live under its own prefix (``/labs/...``, ``/quiz/...``); they
+    belong to "Authoring" all the same, and the plugin says so without naming core code.
+    """
+    app.extensions.setdefault("lms.nav_endpoints", {}).setdefault(label, set()).update(endpoints)
+
+
 def nav_items() -> list[dict]:
     from flask import current_app
 
     items = []
     user = current_user
+    by_endpoint = current_app.extensions.get("lms.nav_endpoints", {})
     for item in sorted(current_app.extensions.get("lms.nav", []), key=lambda i: i.order):
         if not user.is_authenticated or not item.visible(user):
             continue
         url = url_for(item.endpoint)
         prefix = item.prefix or url
-        matched = len(prefix) if request.path.startswith(prefix) else 0
+        if request.endpoint in by_endpoint.get(item.label, ()):
+            matched = 10_000  # named explicitly: beats any URL prefix
+        else:
+            matched = len(prefix) if request.path.startswith(prefix) else 0
         items.append({"label": item.label, "url": url, "current": False, "_match": matched})
     # Only the most specific match is the current page (/courses/authoring is not the catalog).
     best = max((i["_match"] for i in items), default=0)
     for i in items:
         i["current"] = best > 0 and i.pop("_match") == best
-        i.pop("_match", None)
     return items
 
 

@@ -52,3 +52,20 @@ def test_https_request_does_not_make_later_http_cookies_secure(app):
     cookie = plain.get("/auth/login").headers.get("Set-Cookie", "")
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert "Secure" not in cookie
+
+
+def test_navigation_marks_authoring_on_authoring_pages(client, auth, demo):
+    """Course edit pages sit under /courses/ but belong to Authoring, not the Catalog."""
+    import re
+
+    auth.login("trainer@uni.demo")
+
+    def current(path: str) -> list[str]:
+        html = client.get(path).get_data(as_text=True)
+        html = html.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+        return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
+
+    assert current("/courses/python-for-production-data/edit") == ["Authoring"]
+    assert current("/courses/authoring") == ["Authoring"]
+    assert current("/courses/") == ["Catalog"]
+    assert current("/courses/python-for-production-data") == ["Catalog"]

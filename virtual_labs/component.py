@@ -48,6 +48,20 @@ def requeue_command() -> None:
     click.echo(f"Requeued {requeued} stale submissions; {failed} failed after too many attempts.")
 
 
+# The lab's authoring pages: the top bar shows them under "Authoring".
+AUTHORING_VIEWS = (
+    "edit",
+    "tests",
+    "new_test",
+    "edit_test",
+    "delete_test",
+    "move_test",
+    "validate",
+    "review",
+    "review_csv",
+)
+
+
 def _from_env(key: str, default):
     """``key`` from the environment, typed like ``default`` (a bad number keeps the default)."""
     raw = os.environ.get(key)
@@ -92,6 +106,9 @@ class LabsComponent(Component):
         from lms.main import register_dashboard_panel
 
         register_dashboard_panel(app, "labs-sandbox", sandbox_panel, order=5)
+        from lms.templating import mark_nav_current
+
+        mark_nav_current(app, "Authoring", {f"labs.{name}" for name in AUTHORING_VIEWS})
         if app.config.get("LAB_EXECUTOR") == "celery":
             from virtual_labs.tasks import celery_init_app
 
