@@ -215,3 +215,20 @@ def test_course_report_csv_defuses_formulas_in_activity_titles(client, demo):
     assert response.status_code == 200
     header = response.get_data(as_text=True).splitlines()[0]
     assert "'=1+2: state" in header and ",=1+2" not in header
+
+
+def test_site_settings_refuse_unknown_organization_values(client, demo):
+    """Non-numeric organization values were silently dropped and the settings 'saved'."""
+    from lms.admin.settings import self_registration_enabled, self_registration_org_ids
+
+    with demo.app_context():
+        before = (self_registration_enabled(), self_registration_org_ids())
+    login(client, "admin@cluster.demo")
+    response = client.post(
+        "/admin/site/settings",
+        data={"self_registration": "y", "organizations": ["__bogus__", "\u00b2"]},
+    )
+    assert response.status_code == 400
+    assert "Choose only listed organizations." in response.get_data(as_text=True)
+    with demo.app_context():
+        assert (self_registration_enabled(), self_registration_org_ids()) == before

@@ -22,6 +22,7 @@ from lms.extensions import db
 from lms.models import Department, Membership, Organization, OutboundMail, User
 from lms.pagination import paginate
 from lms.permissions import require
+from lms.urls import parse_id
 
 
 @bp.route("/site")
@@ -182,7 +183,8 @@ def site_settings():
         form.organizations.data = [str(i) for i in sorted(self_registration_org_ids())]
     if form.validate_on_submit():
         valid = {o.id for o in orgs}
-        chosen = {int(v) for v in form.organizations.data or [] if v.isdigit()}
+        # An unknown value (not an organization id) is refused, not silently dropped.
+        chosen = {parse_id(v) for v in form.organizations.data or []}
         if not chosen <= valid:
             form.organizations.errors.append("Choose only listed organizations.")
         else:
