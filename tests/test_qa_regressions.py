@@ -232,3 +232,28 @@ def test_site_settings_refuse_unknown_organization_values(client, demo):
     assert "Choose only listed organizations." in response.get_data(as_text=True)
     with demo.app_context():
         assert (self_registration_enabled(), self_registration_org_ids()) == before
+
+
+def test_member_form_refuses_an_unknown_department_value(client, demo):
+    """A department value that is no id cleared the member's department and said 'saved'."""
+    from lms.models import Membership, User
+
+    with demo.app_context():
+        marco = db.session.scalars(select(User).where(User.email == "employee@acme.demo")).one()
+        marco_id = marco.id
+        before = db.session.scalars(
+            select(Membership.department_id).where(Membership.user_id == marco_id)
+        ).all()
+    assert any(before)
+    login(client, "orgadmin@acme.demo")
+    response = client.post(
+        f"/admin/org/acme/members/{marco_id}",
+        data={"roles": ["learner"], "department": "__bogus__"},
+    )
+    assert response.status_code == 400
+    assert "Choose one of this organization" in response.get_data(as_text=True)
+    with demo.app_context():
+        after = db.session.scalars(
+            select(Membership.department_id).where(Membership.user_id == marco_id)
+        ).all()
+    assert after == before

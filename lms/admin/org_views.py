@@ -128,6 +128,9 @@ def org_member(slug: str, user_id: int):
         form.department.data = str(dept) if dept else ""
     if form.validate_on_submit():
         try:
+            # A value that is no id at all used to clear the department silently.
+            if form.department.data and _department_id(form.department.data) is None:
+                raise DomainError("Choose one of this organization's departments.", "department")
             services.set_member_roles(
                 org,
                 user,
