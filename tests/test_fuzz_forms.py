@@ -282,3 +282,30 @@ def test_uploads_survive_bad_files(app, client, demo):
     assert not problems, "\n".join(problems)
     # The uploaded names render safely on the files page.
     assert client.get("/courses/python-for-production-data/files").status_code == 200
+
+
+def test_unknown_choices_are_never_saved(app, client, demo):
+    """A select or radio value that is not one of its options is refused, never silently
+    replaced by a default and reported as saved (one field at a time, the rest as rendered)."""
+    role = "admin@cluster.demo"
+    login(client, role)
+    accepted, sent = [], 0
+    for form in pick(crawl_as(app, role).forms):
+        for choice in {f["name"] for f in form.fields if f["type"] in ("select", "radio")}:
+            data = MultiDict(
+                (f["name"], f["value"])
+                for f in form.fields
+                if f["name"] != choice
+                and f["type"] != "submit"
+                and (f["type"] not in ("checkbox", "radio") or f["checked"])
+            )
+            data.add(choice, "__no_such_option__")
+            response = client.post(form.action, data=data)
+            response.close()
+            sent += 1
+            with client.session_transaction() as session:
+                flashed = session.pop("_flashes", [])
+            if response.status_code < 400 and any(cat == "success" for cat, _ in flashed):
+                accepted.append(f"{form.action} {choice}: {flashed}")
+    assert sent > 20
+    assert not accepted, "\n".join(accepted)
