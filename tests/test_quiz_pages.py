@@ -583,6 +583,6 @@ def test_locked_quiz_cannot_be_started(app, client, world):
     response = client.post(f"/quiz/{world.quiz_id}/start")
     assert response.status_code == 403
     html = response.get_data(as_text=True)
-    assert "Complete “Read first” first." in html, html[html.find("lede"):][:300]
+    assert "Complete “Read first” first." in html, html[html.find("lede") :][:300]
     with app.app_context():
         assert db.session.query(QuizAttempt).count() == 0
