@@ -171,6 +171,9 @@ def test_celery_worker_grades_submissions_end_to_end(app, client, auth, world, w
 def test_worker_killed_mid_run_leaves_the_submission_to_the_next_worker(
     app, client, auth, world, workers
 ):
+    # The broker would only redeliver the unacknowledged message after ten minutes: the retry
+    # must come from the live worker's sweep of expired database leases.
+    workers.env["LAB_CELERY_VISIBILITY_TIMEOUT"] = "600"
     first = workers.start()
     auth.login(world.email)
     assert post(client, world.lab_id, SLOW).status_code == 202

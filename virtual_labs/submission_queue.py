@@ -145,6 +145,17 @@ def recover_stale() -> tuple[int, int]:
     return requeued, failed
 
 
+def stale_running_ids() -> list[int]:
+    """Running submissions whose worker stopped sending heartbeats (killed, crashed, cut off)."""
+    return list(
+        db.session.scalars(
+            select(LabSubmission.id)
+            .where(LabSubmission.status == SubmissionStatus.RUNNING, _is_stale())
+            .order_by(LabSubmission.id)
+        )
+    )
+
+
 def pending_submission_ids() -> list[int]:
     return list(
         db.session.scalars(

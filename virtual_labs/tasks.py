@@ -17,6 +17,7 @@ from contextlib import contextmanager, nullcontext
 
 from celery import Celery, Task, shared_task
 from flask import Flask, current_app
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lms.extensions import db
@@ -165,6 +166,29 @@ def grade_submission_task(self: Task, submission_id: int) -> str:
             stale = float(current_app.config.get("LAB_STALE_SECONDS", 60.0))
             raise self.retry(countdown=stale)
     return outcome
+
+
+def sweep_stale_runs(app: Flask) -> int:
+    """Requeue runs whose worker died and send them to Celery again; return how many.
+
+    The broker also redelivers an unacknowledged message after its visibility timeout, but that
+    depends on the broker (a worker killed while holding Redis' restore lock delays it for
+    minutes); the database lease does not, so live workers sweep for dead ones' work.
+    """
+    ids = submission_queue.stale_running_ids()
+    if not ids:
+        return 0
+    submission_queue.recover_stale()
+    db.session.commit()
+    requeued = db.session.scalars(
+        select(LabSubmission.id).where(
+            LabSubmission.id.in_(ids), LabSubmission.status == SubmissionStatus.QUEUED
+        )
+    ).all()
+    celery_app = app.extensions.get("celery") or celery_init_app(app)
+    for submission_id in requeued:
+        celery_app.send_task(TASK_NAME, args=[submission_id])
+    return len(requeued)
 
 
 def requeue_pending(app: Flask) -> int:

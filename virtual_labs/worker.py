@@ -3,22 +3,49 @@
 As in the Flask docs' Celery pattern, the worker builds the Flask app (configured from the same
 environment as the web app: ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``LMS_INSTANCE_PATH``...)
 and every task runs inside its app context. When a worker starts it puts stale runs back in the
-queue and re-sends queued submissions, so work left by a crashed worker is never lost.
+queue and re-sends queued submissions, and from then on it sweeps every ``LAB_STALE_SECONDS`` for
+runs whose worker stopped its heartbeat, so work left by a crashed worker is never lost.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from celery.signals import worker_ready
 
 from lms import create_app
-from virtual_labs.tasks import celery_init_app, requeue_pending
+from lms.extensions import db
+from virtual_labs.tasks import celery_init_app, requeue_pending, sweep_stale_runs
+
+log = logging.getLogger(__name__)
 
 flask_app = create_app()
 celery_app = flask_app.extensions.get("celery") or celery_init_app(flask_app)
 celery = celery_app  # the name `celery -A virtual_labs.worker` looks for
 
 
+def _sweep_forever(interval: float) -> None:
+    """Every ``interval`` seconds, take back the work of workers that died mid-run."""
+    while True:
+        time.sleep(interval)
+        try:
+            with flask_app.app_context():
+                swept = sweep_stale_runs(flask_app)
+                if swept:
+                    log.warning("Requeued %d lab submissions left by a dead worker.", swept)
+        except Exception:  # a database or broker hiccup must not end the sweeper
+            log.exception("Sweeping stale lab submissions failed; trying again later.")
+            with flask_app.app_context():
+                db.session.rollback()
+
+
 @worker_ready.connect
 def _recover_on_start(sender=None, **kwargs) -> None:
     with flask_app.app_context():
         requeue_pending(flask_app)
+    interval = max(1.0, float(flask_app.config.get("LAB_STALE_SECONDS", 60.0)))
+    threading.Thread(
+        target=_sweep_forever, args=(interval,), name="lab-stale-sweep", daemon=True
+    ).start()
