@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -97,6 +98,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    @property
+    def credentials_fingerprint(self) -> str:
+        """Changes whenever the password does: ends old sessions and old reset links."""
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        # The session (and remember-me cookie) name the password too, so changing or resetting
+        # a password logs out every other browser where the account was open.
+        return f"{self.id}:{self.credentials_fingerprint}"
 
     def roles_in(self, organization_id: int) -> set[str]:
         return {m.role for m in self.memberships if m.organization_id == organization_id}

@@ -288,3 +288,22 @@ def test_deactivation_ends_an_open_session(app, client, person):
         db.session.commit()
     response = client.get("/dashboard")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_changing_the_password_ends_other_sessions_but_not_this_one(app, person):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, person)
+    login(phone, person)
+    assert phone.get("/dashboard").status_code == 200
+    changed = laptop.post(
+        "/auth/account",
+        data={
+            "pw-current_password": PASSWORD,
+            "pw-new_password": "a-brand-new-secret",
+            "pw-confirm": "a-brand-new-secret",
+        },
+    )
+    assert changed.status_code == 302
+    assert laptop.get("/dashboard").status_code == 200  # the browser that changed it stays in
+    stale = phone.get("/dashboard")
+    assert stale.status_code == 302 and "/auth/login" in stale.headers["Location"]

@@ -30,9 +30,13 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        raw_id, _, fingerprint = (user_id or "").partition(":")
         try:
-            user = db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
+            user = db.session.get(User, int(raw_id))
+        except (TypeError, ValueError, OverflowError):
             return None
-        # A deactivated account is logged out at its next request, not at its next login.
-        return user if user is not None and user.active else None
+        # A deactivated account is logged out at its next request, not at its next login; so
+        # is every session opened before the password last changed.
+        if user is None or not user.active or fingerprint != user.credentials_fingerprint:
+            return None
+        return user

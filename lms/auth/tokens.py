@@ -6,8 +6,6 @@ password changes: single use without a table.
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -20,7 +18,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _fingerprint(user: User) -> str:
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    return user.credentials_fingerprint
 
 
 def make_reset_token(user: User) -> str:

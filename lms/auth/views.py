@@ -101,6 +101,8 @@ def account():
         else:
             current_user.set_password(password.new_password.data)
             db.session.commit()
+            # Other sessions end with the old password; this one continues under the new one.
+            login_user(current_user._get_current_object())
             flash("Your password was changed.", "success")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
