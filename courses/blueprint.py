@@ -7,9 +7,10 @@ from flask_login import current_user
 from wtforms import Form
 
 from courses.catalog import load_course
-from lms.domain.models import Activity, Course
+from lms.domain.models import Activity, Course, Module
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.lookup import owned_or_404
 from lms.permissions import require
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -28,10 +29,11 @@ def course_or_404(slug: str, capability: str = "course.view") -> Course:
 
 
 def activity_or_404(course: Course, activity_id: int) -> Activity:
-    activity = db.session.get(Activity, activity_id)
-    if activity is None or activity.course_id != course.id:
-        abort(404)
-    return activity
+    return owned_or_404(Activity, activity_id, course_id=course.id)
+
+
+def module_or_404(course: Course, module_id: int) -> Module:
+    return owned_or_404(Module, module_id, course_id=course.id)
 
 
 def form_error(form: Form, exc: DomainError) -> None:

@@ -7,7 +7,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from courses import structure
-from courses.blueprint import activity_or_404, bp, course_or_404, flash_error, form_error, user
+from courses.blueprint import (
+    activity_or_404,
+    bp,
+    course_or_404,
+    flash_error,
+    form_error,
+    module_or_404,
+    user,
+)
 from courses.forms import RULE_LABELS, ActivityForm, ConditionForm, ConfirmForm, MoveActivityForm
 from lms.domain.models import Module
 from lms.errors import DomainError
@@ -57,18 +65,11 @@ def _show_error(form, type_form, exc: DomainError) -> None:
         form_error(form, exc)
 
 
-def _module_or_404(course, module_id: int) -> Module:
-    module = db.session.get(Module, module_id)
-    if module is None or module.course_id != course.id:
-        abort(404)
-    return module
-
-
 @bp.route("/<slug>/modules/<int:module_id>/activities/new", methods=["GET", "POST"])
 @login_required
 def new_activity(slug: str, module_id: int):
     course = course_or_404(slug, "course.edit")
-    module = _module_or_404(course, module_id)
+    module = module_or_404(course, module_id)
     type_key = request.values.get("type", "")
     atype = activity_registry().get(type_key)
     if atype is None:

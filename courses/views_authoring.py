@@ -8,10 +8,9 @@ from sqlalchemy import select
 
 from courses import structure
 from courses.attachments import add_attachment
-from courses.blueprint import bp, course_or_404, flash_error, form_error, user
+from courses.blueprint import bp, course_or_404, flash_error, form_error, module_or_404, user
 from courses.forms import NOT_PARTNER, ConfirmForm, ModuleForm, course_form_class
 from courses.services import CourseData, course_data_from, create_course, set_cover, update_course
-from lms.domain.models import Module
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import Organization
@@ -149,18 +148,11 @@ def structure_page(slug: str):
     ), status
 
 
-def _module_or_404(course, module_id: int) -> Module:
-    module = db.session.get(Module, module_id)
-    if module is None or module.course_id != course.id:
-        abort(404)
-    return module
-
-
 @bp.route("/<slug>/modules/<int:module_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_module(slug: str, module_id: int):
     course = course_or_404(slug, "course.edit")
-    module = _module_or_404(course, module_id)
+    module = module_or_404(course, module_id)
     form = ModuleForm(obj=module)
     if form.validate_on_submit():
         try:
@@ -181,7 +173,7 @@ def edit_module(slug: str, module_id: int):
 @login_required
 def move_module(slug: str, module_id: int):
     course = course_or_404(slug, "course.edit")
-    module = _module_or_404(course, module_id)
+    module = module_or_404(course, module_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -197,7 +189,7 @@ def move_module(slug: str, module_id: int):
 @login_required
 def delete_module(slug: str, module_id: int):
     course = course_or_404(slug, "course.edit")
-    module = _module_or_404(course, module_id)
+    module = module_or_404(course, module_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     title = module.title

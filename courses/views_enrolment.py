@@ -18,6 +18,7 @@ from courses.forms import ConfirmForm, EnrolForm, EnrolOtherForm
 from lms.domain.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.lookup import owned_or_404
 from lms.pagination import paginate
 
 
@@ -92,9 +93,7 @@ def enrolments(slug: str):
 @login_required
 def withdraw_enrolment(slug: str, enrolment_id: int):
     course = course_or_404(slug, "course.enrol_others")
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.course_id != course.id:
-        abort(404)
+    enrolment = owned_or_404(Enrolment, enrolment_id, course_id=course.id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

@@ -11,6 +11,7 @@ from courses.forms import ConfirmForm, UploadForm
 from lms.domain.models import Attachment
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.lookup import owned_or_404
 from lms.permissions import require
 
 
@@ -76,9 +77,7 @@ def file(slug: str, attachment_id: int, name: str):
 @login_required
 def delete_file(slug: str, attachment_id: int):
     course = course_or_404(slug, "course.edit")
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.course_id != course.id:
-        abort(404)
+    attachment = owned_or_404(Attachment, attachment_id, course_id=course.id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = attachment.filename

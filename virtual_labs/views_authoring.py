@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shlex
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.lookup import owned_or_404
 from lms.permissions import require
 from virtual_labs import authoring, services
 from virtual_labs.forms import LabForm, LabTestForm
@@ -24,10 +25,7 @@ def _editable_lab(lab_id: int) -> Lab:
 
 
 def _lab_test(lab: Lab, test_id: int) -> LabTest:
-    test = db.session.get(LabTest, test_id)
-    if test is None or test.lab_id != lab.id:
-        abort(404)
-    return test
+    return owned_or_404(LabTest, test_id, lab_id=lab.id)
 
 
 def _report_view(report: dict | None) -> dict | None:

@@ -25,6 +25,7 @@ from courses.quiz.models import QUESTION_TYPES, Quiz, QuizAttempt, QuizQuestion
 from lms.domain.models import Course
 from lms.errors import Conflict
 from lms.extensions import db
+from lms.lookup import owned_or_404
 from lms.pagination import paginate
 from lms.permissions import require
 
@@ -38,10 +39,7 @@ def _course_for_author(course_id: int, edit: bool = False) -> Course:
 
 
 def _question(course: Course, question_id: int) -> QuizQuestion:
-    question = db.session.get(QuizQuestion, question_id)
-    if question is None or question.course_id != course.id:
-        abort(404)
-    return question
+    return owned_or_404(QuizQuestion, question_id, course_id=course.id)
 
 
 @bp.get("/course/<int:course_id>/questions")

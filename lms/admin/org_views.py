@@ -12,6 +12,7 @@ from lms.admin.views import PER_PAGE, bp, list_args, org_or_404, sort_args, sort
 from lms.auth import services as account_services
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.lookup import owned_or_404
 from lms.mail import send_mail
 from lms.models import Department, Invitation, Membership, Organization, Role, User
 from lms.pagination import paginate
@@ -198,10 +199,7 @@ def org_departments(slug: str):
 
 
 def _department_or_404(org: Organization, dept_id: int) -> Department:
-    department = db.session.get(Department, dept_id)
-    if department is None or department.organization_id != org.id:
-        abort(404)
-    return department
+    return owned_or_404(Department, dept_id, organization_id=org.id)
 
 
 @bp.route("/org/<slug>/departments/<int:dept_id>", methods=["GET", "POST"])
@@ -321,9 +319,7 @@ def org_invitations(slug: str):
 @login_required
 def org_invitation_revoke(slug: str, invitation_id: int):
     org = org_or_404(slug, "org.manage")
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.organization_id != org.id:
-        abort(404)
+    invitation = owned_or_404(Invitation, invitation_id, organization_id=org.id)
     try:
         account_services.revoke_invitation(invitation)
     except DomainError as exc:

@@ -13,6 +13,7 @@ from lms.api.models import ApiToken
 from lms.api.tokens import create_token, revoke_token
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.lookup import owned_or_404
 from lms.models import Organization
 from lms.permissions import can, require
 
@@ -92,9 +93,7 @@ def org_tokens(org_id: int):
 def revoke(org_id: int, token_id: int):
     org = db.get_or_404(Organization, org_id)
     require("org.manage_tokens", org, hide=True)
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.organization_id != org.id:
-        abort(404)
+    token = owned_or_404(ApiToken, token_id, organization_id=org.id)
     if not RevokeTokenForm().validate_on_submit():
         abort(400)
     try:

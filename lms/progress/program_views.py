@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from wtforms.validators import Optional
 
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.lookup import owned_or_404
 from lms.models import Department, Membership, Organization, Role, User
 from lms.permissions import can, require
 from lms.progress import programs as svc
@@ -78,14 +79,12 @@ class AssignForm(FlaskForm):
 
 
 def _program_or_404(org: Organization, program_id: int) -> Program:
-    program = db.session.get(
+    return owned_or_404(
         Program,
         program_id,
         options=[selectinload(Program.courses).selectinload(ProgramCourse.course)],
+        organization_id=org.id,
     )
-    if program is None or program.organization_id != org.id:
-        abort(404)
-    return program
 
 
 def _course_choices(org: Organization):
