@@ -119,11 +119,17 @@ def status_tag(status: str | None) -> dict:
     return {"label": label, "tone": tone}
 
 
+def option_pairs(items, value_attr: str = "id", text_attr: str = "name") -> list[tuple]:
+    """(value, text) pairs of objects, for the ``filter_select`` macro."""
+    return [(getattr(i, value_attr), getattr(i, text_attr)) for i in items]
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["option_pairs"] = option_pairs
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["status_tag"] = status_tag
     app.jinja_env.trim_blocks = True

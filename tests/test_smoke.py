@@ -69,3 +69,26 @@ def test_navigation_marks_authoring_on_authoring_pages(client, auth, demo):
     assert current("/courses/authoring") == ["Authoring"]
     assert current("/courses/") == ["Catalog"]
     assert current("/courses/python-for-production-data") == ["Catalog"]
+
+
+def test_filter_selects_keep_what_was_chosen(client, auth, demo):
+    """The shared filter_select macro marks the chosen option, for ids and for text values."""
+    import re
+
+    from sqlalchemy import select
+
+    from lms.extensions import db
+    from lms.models import Department
+
+    with demo.app_context():
+        quality = db.session.scalar(select(Department).where(Department.name == "Quality"))
+        quality_id = quality.id
+    auth.login("hr@acme.demo")
+    html = client.get(f"/hr/acme/employees?department={quality_id}&status=completed").text
+    assert re.search(rf'<option value="{quality_id}" selected>Quality</option>', html)
+    assert re.search(r'<option value="completed" selected>', html)
+    auth.logout()
+    auth.login("admin@cluster.demo")
+    html = client.get("/admin/site/users?role=site_admin&org=acme").text
+    assert '<option value="site_admin" selected>Site administrator</option>' in html
+    assert re.search(r'<option value="acme" selected>', html)
