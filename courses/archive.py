@@ -30,7 +30,7 @@ from courses.archive_validate import (
     read_archive,
 )
 from courses.attachments import check_upload
-from courses.services import get_or_create_skills, unique_slug
+from courses.services import tag_outcomes, unique_slug
 from lms.domain.models import (
     Activity,
     ActivityCondition,
@@ -192,7 +192,7 @@ def build_manifest(course: Course, files: dict[str, bytes]) -> dict[str, Any]:
             {"organization": p.organization.slug, "name": p.organization.name, "role": p.role}
             for p in course.partners
         ],
-        "skills": [s.name for s in course.skills],
+        "skills": [s.preferred_label for s in course.skills],
         "attachments": [
             {
                 "path": f"attachments/{a.filename}",
@@ -299,8 +299,8 @@ def build_course(
     db.session.add(course)
     for org, role in partners:
         course.partners.append(CoursePartner(organization_id=org.id, role=role))
-    course.skills = get_or_create_skills(list(dict.fromkeys(manifest.get("skills", []))))
     db.session.flush()
+    tag_outcomes(course, manifest.get("skills", []))
     ids: dict[str, tuple[int, str]] = {}
     for att in manifest.get("attachments", []):
         content = files[att["path"]]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.domain.models import (
     Course,
+    CourseOutcome,
     CoursePartner,
     CourseSignoff,
     CourseStatus,
@@ -17,7 +18,6 @@ from lms.domain.models import (
     Module,
     Skill,
     Visibility,
-    course_skills,
 )
 from lms.extensions import db
 from lms.models import Organization, Role, User
@@ -69,9 +69,9 @@ def catalog_query(user: User, filters: CatalogFilters) -> Select:
     if filters.skill:
         stmt = stmt.where(
             exists()
-            .where(course_skills.c.course_id == Course.id)
-            .where(course_skills.c.skill_id == Skill.id)
-            .where(func.lower(Skill.name) == filters.skill.lower())
+            .where(CourseOutcome.course_id == Course.id)
+            .where(CourseOutcome.skill_id == Skill.id)
+            .where(func.lower(Skill.preferred_label) == filters.skill.lower())
         )
     if filters.org:
         stmt = stmt.where(
@@ -92,7 +92,14 @@ def catalog_query(user: User, filters: CatalogFilters) -> Select:
 
 def filter_choices() -> dict[str, list]:
     """Skills, organizations and languages that occur, for the filter selects."""
-    skills = list(db.session.scalars(select(Skill.name).order_by(Skill.name)))
+    skills = list(
+        db.session.scalars(
+            select(Skill.preferred_label)
+            .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
+            .distinct()
+            .order_by(Skill.preferred_label)
+        )
+    )
     orgs = list(
         db.session.execute(select(Organization.slug, Organization.name).order_by(Organization.name))
     )

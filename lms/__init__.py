@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     import lms.domain.models  # noqa: F401
     import lms.models  # noqa: F401
     import lms.progress.models  # noqa: F401
+    import lms.skills.models  # noqa: F401
 
 
 def register_plugins(app: Flask) -> None:
