@@ -98,8 +98,10 @@ def register_progress(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from lms.cli import lms_cli
+    from lms.skills.cli import skills_cli
 
     app.cli.add_command(lms_cli)
+    app.cli.add_command(skills_cli)
 
 
 def register_hooks(app: Flask) -> None:

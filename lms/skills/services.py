@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.skills.models import (
     DEFAULT_SCALE,
@@ -32,13 +33,8 @@ LOCAL_SKILL_URI_PREFIX = "urn:educluster:skill:"
 COURSE_LEVEL_RANKS = {"beginner": 1, "intermediate": 2, "advanced": 3}
 
 
-class SkillError(ValueError):
+class SkillError(DomainError):
     """Bad skill data (an unknown skill, a level outside the scale...); the message says which."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def slug_for_uri(label: str) -> str:
