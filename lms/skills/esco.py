@@ -121,7 +121,7 @@ def description_start(tokens: list[str]) -> int:
     for i, token in enumerate(tokens):
         if i > 0 and token not in seen and _sentence_opener(token):
             following = tokens[i + 1] if i + 1 < len(tokens) else ""
-            if not following or following[0].islower() or following[0].isdigit():
+            if not following or following[0].islower():
                 return i
         seen.add(token)
     return len(tokens)

@@ -130,13 +130,13 @@ def check_framework_data(data: FrameworkData) -> None:
                 f"{LABEL_MAX} fit.",
                 node.line,
             )
-        if node.skill_type not in (None, *SkillType):
+        if node.skill_type not in (None, *(t.value for t in SkillType)):
             raise FrameworkFileError(
                 f"Unknown skill type “{node.skill_type}”: use “skill/competence”, “knowledge” "
                 "or leave it empty.",
                 node.line,
             )
-        if node.kind not in SkillKind:
+        if node.kind not in {k.value for k in SkillKind}:
             raise FrameworkFileError(f"Unknown kind “{node.kind}”.", node.line)
     parents = {node.uri: node.parent_uri for node in data.nodes}
     for node in data.nodes:
