@@ -21,6 +21,7 @@ from lms.domain.models import (
 )
 from lms.extensions import db
 from lms.models import Organization, Role, User
+from lms.skills.queries import course_skill_choices
 
 
 @dataclass
@@ -71,7 +72,11 @@ def catalog_query(user: User, filters: CatalogFilters) -> Select:
             exists()
             .where(CourseOutcome.course_id == Course.id)
             .where(CourseOutcome.skill_id == Skill.id)
-            .where(func.lower(Skill.preferred_label) == filters.skill.lower())
+            .where(
+                Skill.id == int(filters.skill)
+                if filters.skill.isdigit() and len(filters.skill) < 10
+                else func.lower(Skill.preferred_label) == filters.skill.lower()
+            )
         )
     if filters.org:
         stmt = stmt.where(
@@ -92,14 +97,7 @@ def catalog_query(user: User, filters: CatalogFilters) -> Select:
 
 def filter_choices() -> dict[str, list]:
     """Skills, organizations and languages that occur, for the filter selects."""
-    skills = list(
-        db.session.scalars(
-            select(Skill.preferred_label)
-            .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
-            .distinct()
-            .order_by(Skill.preferred_label)
-        )
-    )
+    skills = course_skill_choices()
     orgs = list(
         db.session.execute(select(Organization.slug, Organization.name).order_by(Organization.name))
     )

@@ -103,7 +103,9 @@ class CourseData:
     estimated_hours: float = 1.0
     language: str = "en"
     visibility: str = Visibility.PARTNERS
-    skills: list[str] = field(default_factory=list)
+    # Skill tags (labels of cluster skills) as outcomes at the course's level, for scripts and
+    # old archives; None leaves the outcomes alone (authors set them on the Outcomes page).
+    skills: list[str] | None = None
     partners: list[tuple[int, str]] = field(default_factory=list)  # (organization id, role)
     enrolment_key: str | None = None  # None: keep; "": remove; text: set
     completion_mode: str = "all"
@@ -193,7 +195,8 @@ def create_course(data: CourseData, author: User) -> Course:
     db.session.add(course)
     _apply_partners(course, data.partners)
     db.session.flush()
-    tag_outcomes(course, data.skills)
+    if data.skills is not None:
+        tag_outcomes(course, data.skills)
     return course
 
 
@@ -223,7 +226,7 @@ def update_course(course: Course, data: CourseData, editor: User) -> bool:
         course.enrolment_key_hash = None
     elif data.enrolment_key:
         course.enrolment_key_hash = generate_password_hash(data.enrolment_key)
-    outcomes_changed = tag_outcomes(course, data.skills)
+    outcomes_changed = data.skills is not None and tag_outcomes(course, data.skills)
     partners_changed = _apply_partners(course, data.partners)
     changed = (
         partners_changed
@@ -367,7 +370,6 @@ def course_data_from(course: Course) -> dict[str, Any]:
         "estimated_hours": course.estimated_hours,
         "language": course.language,
         "visibility": course.visibility,
-        "skills": ", ".join(s.preferred_label for s in course.skills),
         "completion_mode": course.completion_mode,
         "completion_count": course.completion_count,
         "completion_min_grade": course.completion_min_grade,

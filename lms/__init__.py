@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_components(app)
     register_progress(app)
+    register_skills(app)
     register_cli(app)
     register_hooks(app)
     return app
@@ -94,6 +95,12 @@ def register_progress(app: Flask) -> None:
     from lms import progress
 
     progress.init_app(app)
+
+
+def register_skills(app: Flask) -> None:
+    from lms.skills import views
+
+    views.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

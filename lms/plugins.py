@@ -59,6 +59,9 @@ class ActivityType:
     completion_rules: ClassVar[tuple[str, ...]] = ("none", "viewed")
     #: whether the type produces a grade (0-100) that counts towards the course grade
     graded: ClassVar[bool] = False
+    #: whether passing an activity of this type shows skills, so authors may declare its
+    #: outcomes (skill + level); the outcomes themselves are core data (lms.skills)
+    develops_skills: ClassVar[bool] = False
 
     def init_app(self, app: Flask) -> None:
         """Register the blueprint and anything else the type needs on ``app``."""

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.extensions import db
 from lms.timeutil import utcnow
 
+ESCO_URI_PREFIX = "http://data.europa.eu/esco/"
 #: The scale a framework gets unless it defines its own (lowest first).
 DEFAULT_SCALE = ("aware", "practitioner", "proficient", "expert")
 #: Lengths shared by the models, the importers and the forms.
@@ -179,6 +180,11 @@ class Skill(db.Model):
     @property
     def label(self) -> str:
         return self.preferred_label
+
+    @property
+    def is_esco(self) -> bool:
+        """Whether this is an ESCO concept (its label must be shown with ESCO's attribution)."""
+        return self.uri.startswith(ESCO_URI_PREFIX)
 
     def __repr__(self) -> str:
         return f"<Skill {self.uri} {self.preferred_label!r}>"

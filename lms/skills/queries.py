@@ -79,3 +79,8 @@ def course_skill_choices() -> list[tuple[int, str]]:
             .order_by(func.lower(Skill.preferred_label))
         ).tuples()
     )
+
+
+def framework_ids_for(slugs: list[str]) -> list[int]:
+    """Ids of the frameworks with these slugs (unknown slugs are left out)."""
+    return list(db.session.scalars(select(Framework.id).where(Framework.slug.in_(slugs))))

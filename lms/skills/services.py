@@ -179,3 +179,63 @@ def set_course_outcomes(course, outcomes: Sequence[tuple[Skill, int]]) -> bool:
 def set_activity_outcomes(activity, outcomes: Sequence[tuple[Skill, int]]) -> bool:
     """Make ``outcomes`` (skill, level rank) the activity's outcomes; whether anything changed."""
     return _replace_outcomes(activity, ActivityOutcome, outcomes)
+
+
+# --- outcomes in course archives ------------------------------------------------------------------
+def outcomes_to_json(outcomes: Sequence[CourseOutcome] | Sequence[ActivityOutcome]) -> list[dict]:
+    """Outcomes as archive data: the skill by URI (with its label and framework, so another site
+    can recreate it) and the level by rank and name."""
+    return [
+        {
+            "skill": o.skill.uri,
+            "label": o.skill.preferred_label,
+            "framework": o.skill.framework.uri,
+            "level": o.level,
+            "level_name": o.skill.framework.level_name(o.level),
+        }
+        for o in sorted(outcomes, key=lambda o: o.skill.uri)
+    ]
+
+
+def _skill_for_archive(item: dict) -> Skill:
+    skill = db.session.scalar(
+        select(Skill)
+        .join(Framework, Framework.id == Skill.framework_id)
+        .where(Framework.uri == item.get("framework", ""), Skill.uri == item["skill"])
+    )
+    if skill is None:  # the same concept in another framework of this site (cluster first)
+        skill = db.session.scalar(
+            select(Skill)
+            .join(Framework, Framework.id == Skill.framework_id)
+            .where(Skill.uri == item["skill"], Skill.kind == SkillKind.SKILL)
+            .order_by((Framework.slug == CLUSTER_FRAMEWORK_SLUG).desc(), Skill.id)
+            .limit(1)
+        )
+    if skill is None:  # unknown here: it joins the cluster framework, URI and label kept
+        skill = Skill(
+            framework_id=cluster_framework().id,
+            kind=SkillKind.SKILL,
+            uri=item["skill"],
+            preferred_label=item["label"],
+        )
+        db.session.add(skill)
+        db.session.flush()
+    return skill
+
+
+def outcomes_from_json(items: list[dict]) -> list[tuple[Skill, int]]:
+    """(skill, level) for archived outcomes: the level by name when this site's scale has it,
+    else by rank; a level outside the scale is refused."""
+    result = []
+    for item in items:
+        skill = _skill_for_archive(item)
+        levels = skill.framework.levels
+        by_name = {lv.name.lower(): lv.rank for lv in levels}
+        level = by_name.get(str(item.get("level_name", "")).lower(), item["level"])
+        if level not in {lv.rank for lv in levels}:
+            raise SkillError(
+                f"The outcome “{item['label']}” is at level {item['level']}, which is not on "
+                f"the scale of “{skill.framework.name}” here."
+            )
+        result.append((skill, level))
+    return result
