@@ -28,6 +28,7 @@ from lms.skills.models import (
     SkillType,
 )
 from lms.skills.services import SkillError
+from lms.timeutil import utcnow
 
 SLUG_MAX = 80
 NAME_MAX = 200
@@ -184,6 +185,9 @@ def save_framework(data: FrameworkData) -> ImportResult:
     db.session.flush()
     _save_levels(framework, data.levels)
     created, updated, unchanged, kept = _save_nodes(framework, data.nodes)
+    if created or updated:
+        framework.updated_at = utcnow()  # search indexes kept in memory rebuild on this
+        db.session.flush()
     return ImportResult(framework.slug, created, updated, unchanged, kept)
 
 

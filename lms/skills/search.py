@@ -1,12 +1,14 @@
-"""Skill search (type-ahead) and skill suggestion from pasted text, on the database's own
-full-text search: SQLite FTS5 (BM25) or PostgreSQL tsvector (ts_rank). No hand-written scorer.
+"""Skill search (type-ahead) and skill suggestion from pasted text. No hand-written scorer: the
+database's own full-text search (SQLite FTS5, PostgreSQL tsvector) and, for BM25 on PostgreSQL,
+the ``bm25s`` library.
 
 - **Type-ahead** matches every typed word as a word prefix (``"data anal"`` finds "data
   analysis") over preferred and alternative labels, and lists labels that start with the query
   first, then shorter labels: what people expect from a type-ahead, and cheap at any size.
-- **Suggestion** ORs the content words of the text (stemmed: Porter on SQLite, English on
-  PostgreSQL; stop words dropped) and ranks by BM25 / ts_rank with the preferred label weighted
-  above alternative labels; each suggestion lists the label words that matched. When the optional
+- **Suggestion** ranks skills by BM25 against the content words of the text (stemmed, stop
+  words dropped): FTS5's own ``bm25()`` on SQLite (the preferred label weighted twice the
+  alternative labels), ``bm25s`` on PostgreSQL, whose ``ts_rank`` has no inverse document
+  frequency (:mod:`lms.skills.bm25`). Each suggestion lists the label words that matched. When the optional
   ``[semantic]`` extra is installed (:mod:`lms.skills.semantic`), its ranking is fused with this
   one (reciprocal rank fusion); it is never required.
 """
@@ -17,10 +19,11 @@ import re
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, select, text
 
 from lms.extensions import db
-from lms.skills.models import PG_ENGLISH_VECTOR, PG_SIMPLE_VECTOR
+from lms.skills.bm25 import label_index, stem_word, stems
+from lms.skills.models import PG_SIMPLE_VECTOR, Skill
 from lms.skills.services import SkillError
 
 #: Longest pasted text a suggestion reads (a long job description is ~1,000 words).
@@ -304,34 +307,46 @@ def check_suggest_text(text_: str) -> None:
 def fulltext_suggestions(
     text_: str, limit: int = 10, framework_ids: list[int] | None = None
 ) -> list[SkillHit]:
-    """Skills ranked by BM25 (SQLite) or ts_rank (PostgreSQL) against the words of ``text_``."""
+    """Skills ranked by BM25 (FTS5 on SQLite, bm25s on PostgreSQL) against ``text_``."""
     check_suggest_text(text_)
     terms = query_terms(text_)
     where, params = _framework_filter(framework_ids)
     params["limit"] = limit
     if _dialect() == "postgresql":
-        params["tsq"] = " | ".join(terms)
-        sql = (
-            f"SELECT s.id, ts_rank({PG_ENGLISH_VECTOR}, q, 1) AS score, "
-            f"ts_headline('english'::regconfig, s.preferred_label || ' ' || s.alt_labels, q, "
-            f"'StartSel=\x02, StopSel=\x03, HighlightAll=true') AS marked "
-            f"FROM skills s, to_tsquery('english'::regconfig, :tsq) q "
-            f"WHERE s.kind = 'skill' AND {PG_ENGLISH_VECTOR} @@ q{where} "
-            "ORDER BY score DESC, s.id LIMIT :limit"
+        # ts_rank has no inverse document frequency: rank with BM25 (bm25s) instead.
+        ranked = label_index().rank(text_, limit, framework_ids)
+        return _hits(
+            [i for i, _ in ranked], dict(ranked), _stem_matches([i for i, _ in ranked], text_)
         )
-    else:
-        params["match"] = " OR ".join(f'"{t}"' for t in terms)
-        sql = (
-            "SELECT s.id, -bm25(skills_fts, 2.0, 1.0) AS score, "
-            "highlight(skills_fts, 0, char(2), char(3)) || ' ' || "
-            "highlight(skills_fts, 1, char(2), char(3)) AS marked "
-            "FROM skills_fts JOIN skills s ON s.id = skills_fts.rowid "
-            f"WHERE skills_fts MATCH :match AND s.kind = 'skill'{where} "
-            "ORDER BY bm25(skills_fts, 2.0, 1.0), s.id LIMIT :limit"
-        )
+    params["match"] = " OR ".join(f'"{t}"' for t in terms)
+    sql = (
+        "SELECT s.id, -bm25(skills_fts, 2.0, 1.0) AS score, "
+        "highlight(skills_fts, 0, char(2), char(3)) || ' ' || "
+        "highlight(skills_fts, 1, char(2), char(3)) AS marked "
+        "FROM skills_fts JOIN skills s ON s.id = skills_fts.rowid "
+        f"WHERE skills_fts MATCH :match AND s.kind = 'skill'{where} "
+        "ORDER BY bm25(skills_fts, 2.0, 1.0), s.id LIMIT :limit"
+    )
     rows = list(db.session.execute(_expanding(sql), params))
     matched = {row.id: _marked_words(row.marked) for row in rows}
     return _hits([row.id for row in rows], {row.id: float(row.score) for row in rows}, matched)
+
+
+def _stem_matches(ids: list[int], text_: str) -> dict[int, tuple[str, ...]]:
+    """For each skill, the label words whose stem is one of the text's (what BM25 matched)."""
+    query = stems(text_)
+    labels = {
+        skill_id: label
+        for skill_id, label in db.session.execute(
+            select(Skill.id, Skill.preferred_label + " " + Skill.alt_labels).where(
+                Skill.id.in_(ids)
+            )
+        )
+    }
+    return {
+        i: tuple(dict.fromkeys(w for w in words(labels.get(i, "")) if stem_word(w) in query))[:8]
+        for i in ids
+    }
 
 
 def _marked_words(marked: str | None) -> tuple[str, ...]:
