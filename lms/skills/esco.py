@@ -16,7 +16,8 @@ into ``instance/esco/`` and read straight from the zip. :func:`split_entry` sepa
    word (or of that word's stem: "operate" ... "operating"), or where a word that recurs later
    is followed by a common label-opening word (one that opens at least five ESCO entries) it is
    never followed by elsewhere. Failing both, a short run (up to six words) is taken whole and a
-   long one is cut after four words.
+   long one is cut after four words. A label never ends in "of" or "the": such a dangling end
+   ("parasitology the study of") is the start of the next label and is cut with its head word.
 3. **Alternative labels**: the rest of the label run, kept as one line: the boundaries between
    ESCO's alternative labels are not recoverable from this text, and search only needs the words.
 
@@ -159,6 +160,22 @@ def preferred_label_end(labels: list[str], openers: frozenset[str]) -> int:
     return len(labels) if len(labels) <= 6 else 4
 
 
+def _drop_dangling_phrase(labels: list[str], end: int) -> int:
+    """A preferred label never ends in "of" or "the": such an end is the start of the next
+    label ("parasitology | the study of parasites", "fertiliser products | effects of
+    fertilisers"), so cut it and the word before it."""
+
+    def strip(end: int) -> int:
+        while end > 1 and labels[end - 1].lower() in FUNCTION_WORDS:
+            end -= 1
+        return end
+
+    stripped = strip(end)
+    if stripped == end:
+        return end
+    return strip(stripped - 1) if stripped > 1 else stripped
+
+
 def split_entry(text: str, openers: frozenset[str]) -> tuple[str, str, str]:
     """(preferred label, alternative labels, description) of one ``skills.csv`` text."""
     tokens = text.split()
@@ -166,7 +183,7 @@ def split_entry(text: str, openers: frozenset[str]) -> tuple[str, str, str]:
     labels, description = tokens[:start], " ".join(tokens[start:])
     if not labels:  # no label run at all: the first sentence's opening words stand in
         labels, description = tokens[:4], text.strip()
-    end = preferred_label_end(labels, openers)
+    end = _drop_dangling_phrase(labels, preferred_label_end(labels, openers))
     preferred = " ".join(labels[:end])[:LABEL_MAX]
     return preferred, " ".join(labels[end:]), description
 
