@@ -66,6 +66,8 @@ def config_from_env(instance_path: str) -> dict:
         "LRS_USERNAME": env.get("LRS_USERNAME", ""),
         "LRS_PASSWORD": env.get("LRS_PASSWORD", ""),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
+        # Fuse semantic similarity into skill suggestions when the [semantic] extra is installed.
+        "SKILLS_SEMANTIC": _bool(env.get("SKILLS_SEMANTIC"), True),
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME", "http"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024,

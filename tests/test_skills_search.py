@@ -5,8 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 
-from lms.skills.search import MAX_SUGGEST_CHARS, search_skills, suggest_skills
+from lms.skills.search import (
+    MAX_SUGGEST_CHARS,
+    fulltext_suggestions,
+    search_skills,
+    suggest_skills,
+)
 from lms.skills.services import SkillError
 
 JOB = (
@@ -107,3 +113,36 @@ def demo_user_client(framework, client):
     )
     assert response.status_code == 302
     return client
+
+
+def test_reciprocal_rank_fusion():
+    from lms.skills.semantic import reciprocal_rank_fusion
+
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60)
+    assert [i for i, _ in fused] == [1, 3, 2]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+
+
+def test_semantic_ranking_is_fused_in_when_installed(framework, monkeypatch):
+    """Without the [semantic] extra nothing changes; with it, its ranking joins BM25's."""
+    from lms.extensions import db
+    from lms.skills import semantic
+    from lms.skills.models import Skill
+
+    with framework.app_context():
+        assert semantic.get_index() is None or semantic.available()
+        five_s = db.session.scalar(
+            select(Skill.id).where(Skill.preferred_label == "5S methodology")
+        )
+
+        class Stub:
+            def rank(self, text, limit, framework_ids=None):
+                return [(five_s, 0.9)]  # what a model might think "tidy workplace" means
+
+        monkeypatch.setattr(semantic, "get_index", lambda: Stub())
+        hits = suggest_skills("tidy workplace for statistical process control", limit=5)
+        assert five_s in [h.id for h in hits] and SPC in [h.uri for h in hits]
+        framework.config["SKILLS_SEMANTIC"] = False
+        text = "statistical process control charts"
+        assert suggest_skills(text, limit=5) == fulltext_suggestions(text, limit=5)
+        assert five_s not in [h.id for h in suggest_skills(text, limit=5)]

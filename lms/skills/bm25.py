@@ -18,10 +18,11 @@ import bm25s
 import numpy as np
 import Stemmer
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.extensions import db
-from lms.skills.models import Framework, Skill, SkillKind
+from lms.skills.models import Skill, SkillKind
+from lms.skills.queries import skills_version
 
 _LOCK = threading.Lock()
 _STEMMER = Stemmer.Stemmer("english")
@@ -71,16 +72,9 @@ class LabelIndex:
         ]
 
 
-def _key() -> tuple:
-    row = db.session.execute(
-        select(func.count(Skill.id), func.max(Skill.id)).where(Skill.kind == SkillKind.SKILL)
-    ).one()
-    return (*row, db.session.scalar(select(func.max(Framework.updated_at))))
-
-
 def label_index() -> LabelIndex:
     """The process's index, rebuilt when the skills have changed since it was built."""
-    key = _key()
+    key = skills_version()
     state = current_app.extensions.setdefault("lms.skills.bm25", {})
     with _LOCK:
         index = state.get("index")

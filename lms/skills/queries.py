@@ -28,6 +28,15 @@ def framework_summaries() -> list[Row]:
     )
 
 
+def skills_version() -> tuple:
+    """Changes whenever skills are added, removed or relabelled: the number of skills, the
+    highest id and the last framework update (importers touch it). Keys in-memory indexes."""
+    row = db.session.execute(
+        select(func.count(Skill.id), func.max(Skill.id)).where(Skill.kind == SkillKind.SKILL)
+    ).one()
+    return (*row, db.session.scalar(select(func.max(Framework.updated_at))))
+
+
 def skills_by_ids(ids: list[int]) -> dict[int, Skill]:
     """The skills with ``ids`` (unknown ids are simply absent), their frameworks loaded."""
     if not ids:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.skills.models import Skill, SkillKind
+from lms.skills.queries import skills_version
 
 RRF_K = 60
 _LOCK = threading.Lock()
@@ -120,10 +121,10 @@ def get_index() -> SemanticIndex | None:
     if not available():
         return None
     state = current_app.extensions.setdefault("lms.skills.semantic", {})
-    rows = skill_rows()
-    key = (len(rows), rows[-1][0] if rows else 0, hash(tuple(rows)))
+    key = skills_version()
     with _LOCK:
         if state.get("key") != key:
+            rows = skill_rows()
             model = state.get("model") or load_model()
             cache = Path(current_app.instance_path) / "skill-embeddings"
             state.update(model=model, key=key, index=SemanticIndex.build(model, rows, cache))
