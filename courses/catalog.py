@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -60,6 +61,10 @@ def visible_courses(user: User) -> Select:
     return stmt.where(or_(open_to_user, authoring))
 
 
+#: A skill filter that is a skill id (else it is a label); ASCII digits only: "²".isdigit().
+SKILL_ID_RE = re.compile(r"[0-9]{1,9}")
+
+
 def catalog_query(user: User, filters: CatalogFilters) -> Select:
     stmt = visible_courses(user)
     if filters.q:
@@ -74,7 +79,7 @@ def catalog_query(user: User, filters: CatalogFilters) -> Select:
             .where(CourseOutcome.skill_id == Skill.id)
             .where(
                 Skill.id == int(filters.skill)
-                if filters.skill.isdigit() and len(filters.skill) < 10
+                if SKILL_ID_RE.fullmatch(filters.skill)
                 else func.lower(Skill.preferred_label) == filters.skill.lower()
             )
         )

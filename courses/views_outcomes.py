@@ -7,6 +7,8 @@ own): the add form searches them (server-side, and live with ``skills.js``) and 
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
@@ -20,14 +22,17 @@ from lms.skills.queries import outcome_rows, skills_by_ids
 from lms.skills.search import search_skills
 from lms.skills.services import SkillError, set_activity_outcomes, set_course_outcomes
 
+ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII digits that fit the database's integers
+LEVEL_RE = re.compile(r"[0-9]{1,3}")
+
 
 def _posted_change(current: dict[int, int]) -> dict[int, int]:
     """The outcomes after the posted action (add, level or remove) on ``current``."""
     action = request.form.get("action", "")
-    try:
-        skill_id = int(request.form.get("skill_id", ""))
-    except ValueError:
-        raise SkillError("Choose a skill from the list.", "skill") from None
+    raw_id = request.form.get("skill_id", "")
+    if not ID_RE.fullmatch(raw_id):
+        raise SkillError("Choose a skill from the list.", "skill")
+    skill_id = int(raw_id)
     skill = skills_by_ids([skill_id]).get(skill_id)
     if skill is None:
         raise SkillError("That skill does not exist (any more): search for it again.", "skill")
@@ -37,10 +42,10 @@ def _posted_change(current: dict[int, int]) -> dict[int, int]:
         return wanted
     if action not in ("add", "level"):
         raise SkillError("Choose what to do with the skill.", "action")
-    try:
-        level = int(request.form.get("level", ""))
-    except ValueError:
-        raise SkillError("Choose a level.", "level") from None
+    raw_level = request.form.get("level", "")
+    if not LEVEL_RE.fullmatch(raw_level):
+        raise SkillError("Choose a level.", "level")
+    level = int(raw_level)
     if action == "add" and skill_id in current:
         raise SkillError(f"“{skill.preferred_label}” is already an outcome: change its level.")
     wanted[skill_id] = level

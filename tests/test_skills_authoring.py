@@ -53,6 +53,8 @@ def test_bad_outcome_input_changes_nothing(demo, client, auth):
     cases = [
         ({"action": "add", "skill_id": 999_999_999, "level": 2}, "does not exist"),
         ({"action": "add", "skill_id": "x", "level": 2}, "Choose a skill"),
+        ({"action": "add", "skill_id": "99999999999999999999", "level": 2}, "Choose a skill"),
+        ({"action": "add", "skill_id": "²", "level": 2}, "Choose a skill"),
         ({"action": "add", "skill_id": lean, "level": 9}, "Level 9 is not on the scale"),
         ({"action": "add", "skill_id": lean, "level": "high"}, "Choose a level"),
         ({"action": "add", "skill_id": python, "level": 1}, "already an outcome"),
@@ -106,4 +108,5 @@ def test_course_page_and_catalog_show_and_filter_by_skill(demo, client, auth):
         python = _skill_id(PYTHON)
     catalog = client.get(f"/courses/?skill={python}").get_data(as_text=True)
     assert "Python for Production Data" in catalog and "Quality Management" not in catalog
-    assert client.get("/courses/?skill=99999999999999999999").status_code == 200
+    for odd in ("99999999999999999999", "%C2%B2", "-1", "lean"):
+        assert client.get(f"/courses/?skill={odd}").status_code == 200

@@ -58,14 +58,15 @@ class LabelIndex:
         self, text: str, limit: int, framework_ids: list[int] | None
     ) -> list[tuple[int, float]]:
         """(skill id, BM25 score) of the best ``limit`` skills for ``text`` (score > 0)."""
-        if not len(self.ids):
+        query = tokenize([text])
+        if not len(self.ids) or not len(query.ids[0]):
             return []
         mask = None
         if framework_ids:
             mask = np.isin(self.frameworks, np.asarray(framework_ids)).astype(np.float32)
         k = min(limit, len(self.ids))
         docs, scores = self.model.retrieve(
-            tokenize([text]), k=k, show_progress=False, weight_mask=mask, n_threads=1
+            query, k=k, show_progress=False, weight_mask=mask, n_threads=1
         )
         return [
             (int(self.ids[d]), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
