@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -23,6 +24,9 @@ from lms.skills.models import (
     Skill,
     SkillKind,
 )
+
+if TYPE_CHECKING:  # the course models import this package's models, not its services
+    from lms.domain.models import Activity, Course
 
 #: The framework that holds the cluster's own skills (and the old free course skill tags).
 CLUSTER_FRAMEWORK_SLUG = "cluster"
@@ -148,7 +152,9 @@ def check_level(skill: Skill, level: int) -> int:
     return level
 
 
-def _replace_outcomes(owner, model, outcomes: Sequence[tuple[Skill, int]]) -> bool:
+def _replace_outcomes(
+    owner: Course | Activity, model: type, outcomes: Sequence[tuple[Skill, int]]
+) -> bool:
     """Update ``owner.outcomes`` in place to ``outcomes``; whether anything changed."""
     wanted: dict[int, int] = {}
     for skill, level in outcomes:
@@ -168,7 +174,7 @@ def _replace_outcomes(owner, model, outcomes: Sequence[tuple[Skill, int]]) -> bo
     return True
 
 
-def set_course_outcomes(course, outcomes: Sequence[tuple[Skill, int]]) -> bool:
+def set_course_outcomes(course: Course, outcomes: Sequence[tuple[Skill, int]]) -> bool:
     """Make ``outcomes`` (skill, level rank) the course's outcomes; whether anything changed."""
     changed = _replace_outcomes(course, CourseOutcome, outcomes)
     if changed:
@@ -176,7 +182,7 @@ def set_course_outcomes(course, outcomes: Sequence[tuple[Skill, int]]) -> bool:
     return changed
 
 
-def set_activity_outcomes(activity, outcomes: Sequence[tuple[Skill, int]]) -> bool:
+def set_activity_outcomes(activity: Activity, outcomes: Sequence[tuple[Skill, int]]) -> bool:
     """Make ``outcomes`` (skill, level rank) the activity's outcomes; whether anything changed."""
     return _replace_outcomes(activity, ActivityOutcome, outcomes)
 
