@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     import lms.domain.models  # noqa: F401
     import lms.models  # noqa: F401
     import lms.progress.models  # noqa: F401
+    import lms.skills.gap_models  # noqa: F401
     import lms.skills.models  # noqa: F401
 
 
@@ -98,9 +99,10 @@ def register_progress(app: Flask) -> None:
 
 
 def register_skills(app: Flask) -> None:
-    from lms.skills import views
+    from lms.skills import gap_views, views
 
     views.init_app(app)
+    gap_views.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

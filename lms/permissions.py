@@ -98,6 +98,12 @@ def _org_progress(user: User, obj: Any) -> bool:
     return bool(_roles(user, _org_id(obj)) & {Role.ORG_ADMIN, Role.HR})
 
 
+@capability("org.validate_skills")
+def _org_validate_skills(user: User, obj: Any) -> bool:
+    """Validate the skill level of the organization's people (its trainers and mentors)."""
+    return bool(_roles(user, _org_id(obj)) & {Role.TRAINER, Role.ORG_ADMIN})
+
+
 @capability("org.manage_tokens")
 def _org_tokens(user: User, obj: Any) -> bool:
     return bool(_roles(user, _org_id(obj)) & {Role.ORG_ADMIN, Role.HR})

@@ -30,6 +30,7 @@ OWN_ORG_HOLDERS: dict[str, set[str]] = {
     "org.manage_programs": {"hr", "org_admin"},
     "org.view_progress": {"hr", "org_admin"},
     "org.manage_tokens": {"hr", "org_admin"},
+    "org.validate_skills": {"trainer", "org_admin"},
     "course.create": {"trainer", "org_admin"},
     "course.edit": {"trainer", "org_admin"},
     "course.manage": {"trainer", "org_admin"},

@@ -1,0 +1,133 @@
+"""Demand: job roles an organization needs people for, with their skills and levels.
+
+Services validate everything before writing anything and flush, never commit; a bad role
+(negative headcount, past date, unknown skill, level outside the scale) raises
+:class:`~lms.skills.services.SkillError` naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.extensions import db
+from lms.models import Department, Organization, User
+from lms.skills.gap_models import ROLE_DESCRIPTION_MAX, ROLE_TITLE_MAX, JobRole, RoleSkill
+from lms.skills.models import ProficiencyLevel, Skill, SkillKind
+from lms.skills.services import SkillError
+
+MAX_HEADCOUNT = 100_000
+MAX_ROLE_SKILLS = 60
+
+
+@dataclass(frozen=True)
+class RoleData:
+    """A job role as typed in the form or sent to the API (not yet validated)."""
+
+    title: str
+    headcount: int | None
+    needed_by: date | None
+    description: str = ""
+    department_id: int | None = None
+    skills: Sequence[tuple[int, int]] = ()  # (skill id, level rank)
+
+
+def check_levels(pairs: Sequence[tuple[int, int]]) -> dict[int, Skill]:
+    """The skills of ``pairs``, each level checked against its framework's scale."""
+    ids = [skill_id for skill_id, _ in pairs]
+    if len(ids) != len(set(ids)):
+        raise SkillError("Each skill can be required once per role.", "skills")
+    skills = {
+        s.id: s
+        for s in db.session.scalars(
+            select(Skill).where(Skill.id.in_(ids), Skill.kind == SkillKind.SKILL)
+        )
+    }
+    unknown = [str(i) for i in ids if i not in skills]
+    if unknown:
+        raise SkillError(f"Unknown skill id: {', '.join(unknown)}.", "skills")
+    ranks: dict[int, set[int]] = {}
+    for framework_id, rank in db.session.execute(
+        select(ProficiencyLevel.framework_id, ProficiencyLevel.rank).where(
+            ProficiencyLevel.framework_id.in_({s.framework_id for s in skills.values()})
+        )
+    ):
+        ranks.setdefault(framework_id, set()).add(rank)
+    for skill_id, level in pairs:
+        skill = skills[skill_id]
+        if level not in ranks.get(skill.framework_id, set()):
+            raise SkillError(
+                f"Level {level} is outside the scale of “{skill.preferred_label}”.", "skills"
+            )
+    return skills
+
+
+def _validate(org: Organization, data: RoleData, today: date) -> None:
+    title = data.title.strip()
+    if not title:
+        raise SkillError("Give the role a title, e.g. “Quality data analyst”.", "title")
+    if len(title) > ROLE_TITLE_MAX:
+        raise SkillError(f"Keep the title under {ROLE_TITLE_MAX} characters.", "title")
+    if data.headcount is None or data.headcount < 1:
+        raise SkillError("Say how many people you need: a whole number of 1 or more.", "headcount")
+    if data.headcount > MAX_HEADCOUNT:
+        raise SkillError(f"A headcount above {MAX_HEADCOUNT:,} is not plausible.", "headcount")
+    if data.needed_by is None:
+        raise SkillError("Say by when you need them.", "needed_by")
+    if data.needed_by < today:
+        raise SkillError("The date is in the past: choose today or a later date.", "needed_by")
+    if len(data.description) > ROLE_DESCRIPTION_MAX:
+        raise SkillError(
+            f"The description is {len(data.description):,} characters long; keep at most "
+            f"{ROLE_DESCRIPTION_MAX:,}.",
+            "description",
+        )
+    if data.department_id is not None:
+        department = db.session.get(Department, data.department_id)
+        if department is None or department.organization_id != org.id:
+            raise SkillError("Choose one of your organization's departments.", "department_id")
+    if not data.skills:
+        raise SkillError("Confirm at least one skill the role requires.", "skills")
+    if len(data.skills) > MAX_ROLE_SKILLS:
+        raise SkillError(f"A role can require at most {MAX_ROLE_SKILLS} skills.", "skills")
+    check_levels(data.skills)
+
+
+def save_job_role(
+    org: Organization, data: RoleData, by: User | None, today: date, role: JobRole | None = None
+) -> JobRole:
+    """Create (or replace the content of) a job role of ``org``; all or nothing."""
+    _validate(org, data, today)
+    if role is None:
+        role = JobRole(organization_id=org.id, created_by_id=by.id if by else None)
+        db.session.add(role)
+    role.title = data.title.strip()
+    role.headcount = data.headcount
+    role.needed_by = data.needed_by
+    role.description = data.description.strip()
+    role.department_id = data.department_id
+    role.skills = [RoleSkill(skill_id=s, level=lv) for s, lv in data.skills]
+    db.session.flush()
+    return role
+
+
+def delete_job_role(role: JobRole) -> None:
+    """Remove a job role and its required skills."""
+    db.session.delete(role)
+    db.session.flush()
+
+
+def org_roles(org_id: int) -> list[JobRole]:
+    """The organization's job roles, soonest first, with their skills (two queries)."""
+    return list(
+        db.session.scalars(
+            select(JobRole)
+            .where(JobRole.organization_id == org_id)
+            .options(selectinload(JobRole.skills))
+            .order_by(JobRole.needed_by, JobRole.title)
+        )
+    )

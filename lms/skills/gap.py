@@ -1,0 +1,254 @@
+"""The skills gap: demand, supply and pipeline per demanded skill and level, in one query.
+
+:func:`gap_rows` serves the HR page, the cluster page, the exports and ``GET /api/v1/skills/gaps``
+alike, so they cannot disagree. Its number of SQL statements is constant (one), whatever the
+number of employees: supply and pipeline are correlated aggregates over set-based subqueries.
+
+- **demand**: the headcount of the job roles requiring the skill at the level (earliest date);
+- **supply**: people of the organization (or of the cluster) holding it at or above the level now
+  (validated or earned, see :func:`lms.skills.supply.held_levels`);
+- **pipeline**: people not yet holding it, enrolled (active, not completed) in a published course
+  whose outcome reaches the level, expected to finish by the date: the due date of a program
+  assigning the course is on or before it, or no program sets a date for them;
+- **gap** = demand − supply − pipeline (never below zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import and_, case, distinct, exists, func, or_, select
+
+from lms.domain.models import Course, CoursePartner, CourseStatus, Enrolment, EnrolmentStatus
+from lms.extensions import db
+from lms.models import Membership, User
+from lms.progress.assignments import OPEN_STATUSES
+from lms.progress.models import CourseCompletion, ProgramAssignment, ProgramCourse
+from lms.skills.gap_models import JobRole, RoleSkill
+from lms.skills.models import CourseOutcome, Framework, ProficiencyLevel, Skill
+from lms.skills.supply import held_levels
+from lms.timeutil import utcnow
+
+SORTS = {"gap", "demand", "supply", "pipeline", "date", "skill"}
+
+
+@dataclass(frozen=True)
+class GapFilters:
+    """Filters of the gap table (all optional)."""
+
+    department_id: int | None = None
+    role_id: int | None = None
+    skill_id: int | None = None
+    before: date | None = None  # demand needed on or before this date
+    sort: str = "gap"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """One demanded skill at one level, with its figures."""
+
+    skill_id: int
+    uri: str
+    label: str
+    level: int
+    level_name: str
+    needed_by: date
+    demand: int
+    supply: int
+    pipeline: int
+
+    @property
+    def gap(self) -> int:
+        return max(0, self.demand - self.supply - self.pipeline)
+
+    def as_json(self) -> dict:
+        """The API form of the row (the same figures as the page)."""
+        data = asdict(self)
+        data["needed_by"] = self.needed_by.isoformat()
+        data["gap"] = self.gap
+        return data
+
+
+def _people(org_id: int | None):
+    """The people whose skills count as supply: members of the organization (or any)."""
+    stmt = select(Membership.user_id)
+    if org_id is not None:
+        stmt = stmt.where(Membership.organization_id == org_id)
+    return stmt
+
+
+def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = None) -> list[GapRow]:
+    """Demand, supply and pipeline per demanded (skill, level) of ``org_id`` (None: the cluster)."""
+    now = now or utcnow()
+    demand_q = select(
+        RoleSkill.skill_id,
+        RoleSkill.level,
+        func.sum(JobRole.headcount).label("demand"),
+        func.min(JobRole.needed_by).label("needed_by"),
+    ).join(JobRole, JobRole.id == RoleSkill.role_id)
+    if org_id is not None:
+        demand_q = demand_q.where(JobRole.organization_id == org_id)
+    if filters.department_id is not None:
+        demand_q = demand_q.where(JobRole.department_id == filters.department_id)
+    if filters.role_id is not None:
+        demand_q = demand_q.where(JobRole.id == filters.role_id)
+    if filters.skill_id is not None:
+        demand_q = demand_q.where(RoleSkill.skill_id == filters.skill_id)
+    if filters.before is not None:
+        demand_q = demand_q.where(JobRole.needed_by <= filters.before)
+    d = demand_q.group_by(RoleSkill.skill_id, RoleSkill.level).subquery("d")
+
+    people = _people(org_id)
+    held = held_levels(now).subquery("held")
+    holders = select(held.c.user_id).where(
+        held.c.skill_id == d.c.skill_id, held.c.level >= d.c.level, held.c.user_id.in_(people)
+    )
+    supply = select(func.count(distinct(held.c.user_id))).where(
+        held.c.skill_id == d.c.skill_id, held.c.level >= d.c.level, held.c.user_id.in_(people)
+    )
+    # Programs with a due date that assign the course to the person: their earliest due date
+    # must fall on or before the demand date (end of that day).
+    dated = (
+        select(ProgramAssignment.id)
+        .join(ProgramCourse, ProgramCourse.program_id == ProgramAssignment.program_id)
+        .where(
+            ProgramAssignment.user_id == Enrolment.user_id,
+            ProgramCourse.course_id == Enrolment.course_id,
+            ProgramAssignment.status.in_(OPEN_STATUSES),
+            ProgramAssignment.due_at.is_not(None),
+        )
+    )
+    pipeline = (
+        select(func.count(distinct(Enrolment.user_id)))
+        .join(Course, Course.id == Enrolment.course_id)
+        .join(CourseOutcome, CourseOutcome.course_id == Course.id)
+        .outerjoin(
+            CourseCompletion,
+            and_(
+                CourseCompletion.course_id == Enrolment.course_id,
+                CourseCompletion.user_id == Enrolment.user_id,
+            ),
+        )
+        .where(
+            CourseOutcome.skill_id == d.c.skill_id,
+            CourseOutcome.level >= d.c.level,
+            Course.status == CourseStatus.PUBLISHED,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+            Enrolment.user_id.in_(people),
+            Enrolment.user_id.not_in(holders),
+            or_(CourseCompletion.id.is_(None), CourseCompletion.state != "completed"),
+            or_(
+                ~exists(dated),
+                exists(dated.where(func.date(ProgramAssignment.due_at) <= d.c.needed_by)),
+            ),
+        )
+    )
+    stmt = (
+        select(
+            d.c.skill_id,
+            Skill.uri,
+            Skill.preferred_label,
+            d.c.level,
+            ProficiencyLevel.name,
+            d.c.needed_by,
+            d.c.demand,
+            supply.scalar_subquery().label("supply"),
+            pipeline.scalar_subquery().label("pipeline"),
+        )
+        .join(Skill, Skill.id == d.c.skill_id)
+        .join(Framework, Framework.id == Skill.framework_id)
+        .outerjoin(
+            ProficiencyLevel,
+            and_(ProficiencyLevel.framework_id == Framework.id, ProficiencyLevel.rank == d.c.level),
+        )
+    )
+    rows = [
+        GapRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4] or str(r[3]),
+            _as_date(r[5]),
+            int(r[6] or 0),
+            int(r[7] or 0),
+            int(r[8] or 0),
+        )
+        for r in db.session.execute(stmt)
+    ]
+    return sort_rows(rows, filters.sort, filters.descending)
+
+
+def _as_date(value) -> date:
+    # SQLite hands back an aggregate of a DATE column as text.
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def sort_rows(rows: list[GapRow], key: str, descending: bool) -> list[GapRow]:
+    """Rows sorted by a column of the table (ties by skill label, then level)."""
+    key = key if key in SORTS else "gap"
+    getters = {
+        "gap": lambda r: r.gap,
+        "demand": lambda r: r.demand,
+        "supply": lambda r: r.supply,
+        "pipeline": lambda r: r.pipeline,
+        "date": lambda r: r.needed_by,
+        "skill": lambda r: r.label.lower(),
+    }
+    rows = sorted(rows, key=lambda r: (r.label.lower(), r.level))
+    return sorted(rows, key=getters[key], reverse=descending)
+
+
+# --- closing a gap ---------------------------------------------------------------------------
+def covering_courses(skill_id: int, level: int) -> list[dict]:
+    """Published courses whose outcome reaches ``level`` of the skill; co-designed ones first."""
+    partners = (
+        select(func.count(CoursePartner.id))
+        .where(CoursePartner.course_id == Course.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Course.id, Course.slug, Course.title, CourseOutcome.level, partners.label("n"))
+        .join(CourseOutcome, CourseOutcome.course_id == Course.id)
+        .where(
+            CourseOutcome.skill_id == skill_id,
+            CourseOutcome.level >= level,
+            Course.status == CourseStatus.PUBLISHED,
+        )
+        .order_by(case((partners > 1, 0), else_=1), CourseOutcome.level, Course.title)
+    ).all()
+    return [
+        {"id": r.id, "slug": r.slug, "title": r.title, "level": r.level, "co_designed": r.n > 1}
+        for r in rows
+    ]
+
+
+def closest_employees(
+    org_id: int, skill_id: int, level: int, now: datetime | None = None, limit: int = 15
+) -> list[dict]:
+    """Employees who do not hold the level yet, closest first (current level, then name)."""
+    now = now or utcnow()
+    held = held_levels(now).subquery("held")
+    current = func.coalesce(held.c.level, 0)
+    learners = select(Membership.user_id).where(
+        Membership.organization_id == org_id, Membership.role == "learner"
+    )
+    rows = db.session.execute(
+        select(User.id, User.name, User.email, current.label("level"))
+        .outerjoin(held, and_(held.c.user_id == User.id, held.c.skill_id == skill_id))
+        .where(User.id.in_(learners), current < level, User.active.is_(True))
+        .order_by(current.desc(), User.name)
+        .limit(limit)
+    ).all()
+    return [{"id": r.id, "name": r.name, "email": r.email, "level": r.level} for r in rows]
+
+
+def demand_date_end(value: date) -> datetime:
+    """The moment a demand date ends (programs are due at the end of that day)."""
+    return datetime.combine(value, time.max)

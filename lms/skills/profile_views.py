@@ -1,0 +1,129 @@
+"""Skill profiles: a person's own (self-assessment) and a trainer's validation of someone's level.
+
+The profile itself is drawn by ``templates/skills/_profile.html`` from
+:func:`lms.skills.supply.skill_profile`, on My learning, the HR transcript and the person page here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.models import Membership, Organization, User
+from lms.permissions import can
+from lms.skills.models import ProficiencyLevel, Skill, SkillKind
+from lms.skills.search import search_skills
+from lms.skills.supply import assess_self, skill_profile, validate_skill
+from lms.urls import parse_id
+
+bp = Blueprint("skill_profile", __name__, url_prefix="/skills")
+
+
+def _validating_orgs(person: User) -> list[Organization]:
+    """The person's organizations in which the current user may validate skills."""
+    orgs = db.session.scalars(
+        select(Organization)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == person.id)
+        .distinct()
+    )
+    return [o for o in orgs if can(current_user, "org.validate_skills", o)]
+
+
+def _search_results():
+    query = request.args.get("q", "").strip()
+    if not query:
+        return query, [], {}
+    try:
+        hits = search_skills(query, 10)
+    except DomainError:
+        return query, [], {}
+    scales: dict[int, list[tuple[int, str]]] = {}
+    for skill_id, rank, name in db.session.execute(
+        select(Skill.id, ProficiencyLevel.rank, ProficiencyLevel.name)
+        .join(ProficiencyLevel, ProficiencyLevel.framework_id == Skill.framework_id)
+        .where(Skill.id.in_([h.id for h in hits]))
+        .order_by(ProficiencyLevel.rank)
+    ):
+        scales.setdefault(skill_id, []).append((rank, name))
+    return query, hits, scales
+
+
+def _posted_skill_level() -> tuple[Skill, int]:
+    skill_id = parse_id(request.form.get("skill_id"))
+    skill = db.session.get(Skill, skill_id) if skill_id else None
+    if skill is None or skill.kind != SkillKind.SKILL:
+        raise DomainError("Choose a skill from the search results.", "skill_id")
+    level = parse_id(request.form.get("level"))
+    if level is None:
+        raise DomainError("Choose a level.", "level")
+    return skill, level
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def my_skills():
+    """The learner's skill profile, and a self-assessment (shown apart, never counted)."""
+    error = None
+    if request.method == "POST":
+        try:
+            skill, level = _posted_skill_level()
+            assess_self(current_user, skill, level)
+            db.session.commit()
+            flash(f"Saved your self-assessment of “{skill.preferred_label}”.", "success")
+            return redirect(url_for(".my_skills"))
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+    query, hits, scales = _search_results()
+    return render_template(
+        "skills/my_skills.html",
+        profile=skill_profile(current_user.id),
+        query=query,
+        hits=hits,
+        scales=scales,
+        error=error,
+    )
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def person(user_id: int):
+    """A trainer or mentor validates a colleague's level, with a comment."""
+    person = db.session.get(User, user_id)
+    if person is None or not _validating_orgs(person):
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            skill, level = _posted_skill_level()
+            raw = request.form.get("valid_until", "").strip()
+            try:
+                valid_until = date.fromisoformat(raw) if raw else None
+            except ValueError:
+                raise DomainError("Give the date as a calendar date.", "valid_until") from None
+            validate_skill(
+                person, skill, level, current_user, request.form.get("comment", ""), valid_until
+            )
+            db.session.commit()
+            flash(f"Validated {person.name}'s level in “{skill.preferred_label}”.", "success")
+            return redirect(url_for(".person", user_id=person.id))
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+    query, hits, scales = _search_results()
+    return render_template(
+        "skills/person.html",
+        person=person,
+        profile=skill_profile(person.id),
+        query=query,
+        hits=hits,
+        scales=scales,
+        error=error,
+        form=request.form,
+    )

@@ -1,0 +1,313 @@
+"""Skill profiles with evidence, job-role demand, the gap and closing it (issue 10, part B)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from lms.domain.models import Activity, Course, CourseStatus
+from lms.extensions import db
+from lms.models import Organization, User
+from lms.progress.models import Program, ProgramAssignment
+from lms.progress.services import override_activity_completion
+from lms.skills.gap import GapFilters, gap_rows
+from lms.skills.gap_models import EvidenceKind, JobRole, SkillEvidence
+from lms.skills.models import CourseOutcome
+from lms.skills.supply import assess_self, skill_profile, validate_skill
+from lms.timeutil import utcnow
+
+
+def _user(email: str) -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _org(slug: str) -> Organization:
+    return db.session.scalar(select(Organization).where(Organization.slug == slug))
+
+
+def _course_with_outcome() -> tuple[Course, CourseOutcome]:
+    """A published demo course with an outcome, and that outcome."""
+    outcome = db.session.scalars(
+        select(CourseOutcome)
+        .join(Course, Course.id == CourseOutcome.course_id)
+        .where(Course.status == CourseStatus.PUBLISHED)
+        .order_by(CourseOutcome.course_id, CourseOutcome.level.desc())
+    ).first()
+    return db.session.get(Course, outcome.course_id), outcome
+
+
+def _complete(user: User, course: Course, by: User) -> None:
+    for activity in db.session.scalars(select(Activity).where(Activity.course_id == course.id)):
+        override_activity_completion(user, activity, True, by, "Shown in the workshop")
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_completion_earns_evidence_and_precedence(demo):
+    """Completing a course earns its outcomes at once; a validation outranks it; a self-assessment
+    never counts."""
+    with demo.app_context():
+        marco, trainer = _user("employee@acme.demo"), _user("trainer@acme.demo")
+        course, outcome = _course_with_outcome()
+        _complete(marco, course, trainer)
+        rows = db.session.scalars(
+            select(SkillEvidence).where(
+                SkillEvidence.user_id == marco.id, SkillEvidence.kind == EvidenceKind.COURSE
+            )
+        ).all()
+        assert {r.skill_id for r in rows} >= {outcome.skill_id}
+        profile = {p.skill_id: p for p in skill_profile(marco.id)}
+        assert profile[outcome.skill_id].level == outcome.level
+        assert profile[outcome.skill_id].basis == "earned"
+
+        skill = outcome.skill
+        assess_self(marco, skill, 4)
+        validate_skill(marco, skill, 1, trainer, "Needs supervision on real data")
+        item = {p.skill_id: p for p in skill_profile(marco.id)}[outcome.skill_id]
+        assert (item.level, item.basis, item.self_level) == (1, "validated", 4)
+        kinds = [e["kind"] for e in item.evidence]
+        assert set(kinds[:2]) == {"self", "validation"}  # newest first
+        assert "course" in kinds[2:]
+        db.session.rollback()
+
+
+def test_expired_recertification_lowers_the_level(demo):
+    with demo.app_context():
+        marco, trainer = _user("employee@acme.demo"), _user("trainer@acme.demo")
+        _, outcome = _course_with_outcome()
+        now = utcnow()
+        db.session.add(
+            SkillEvidence(
+                user_id=marco.id,
+                skill_id=outcome.skill_id,
+                kind=EvidenceKind.COURSE,
+                level=3,
+                earned_at=now - timedelta(days=400),
+                expires_at=now - timedelta(days=35),
+            )
+        )
+        db.session.flush()
+        item = {p.skill_id: p for p in skill_profile(marco.id, now)}[outcome.skill_id]
+        assert item.level is None and item.evidence[0]["lapsed"]
+        assert item.level is None
+        earlier = {p.skill_id: p for p in skill_profile(marco.id, now - timedelta(days=40))}
+        assert earlier[outcome.skill_id].level == 3
+        db.session.rollback()
+
+
+def test_validation_bad_input(demo):
+    with demo.app_context():
+        marco, trainer = _user("employee@acme.demo"), _user("trainer@acme.demo")
+        _, outcome = _course_with_outcome()
+        from lms.errors import DomainError
+
+        with pytest.raises(DomainError, match="levels of this skill's scale"):
+            validate_skill(marco, outcome.skill, 9, trainer, "x")
+        with pytest.raises(DomainError, match="what you saw"):
+            validate_skill(marco, outcome.skill, 2, trainer, "  ")
+        assert not db.session.scalar(
+            select(func.count(SkillEvidence.id)).where(
+                SkillEvidence.kind == EvidenceKind.VALIDATION
+            )
+        )
+
+
+def test_profile_on_my_learning_and_transcript(demo, client, auth):
+    with demo.app_context():
+        marco, trainer = _user("employee@acme.demo"), _user("trainer@acme.demo")
+        course, outcome = _course_with_outcome()
+        _complete(marco, course, trainer)
+        label = outcome.skill.preferred_label
+        db.session.commit()
+        marco_id = marco.id
+    auth.login("employee@acme.demo")
+    page = client.get("/learning").get_data(as_text=True)
+    assert "My skills" in page and label in page and "Course completed" in page
+    auth.logout()
+    auth.login("hr@acme.demo")
+    page = client.get(f"/hr/acme/employees/{marco_id}").get_data(as_text=True)
+    assert label in page and "Course completed" in page
+
+
+def test_trainer_validates_and_learner_self_assesses(demo, client, auth):
+    with demo.app_context():
+        marco_id = _user("employee@acme.demo").id
+        _, outcome = _course_with_outcome()
+        skill_id, label = outcome.skill_id, outcome.skill.preferred_label
+    auth.login("trainer@acme.demo")
+    html = client.get(f"/skills/people/{marco_id}").get_data(as_text=True)
+    bad = client.post(
+        f"/skills/people/{marco_id}",
+        data={"csrf_token": _csrf(html), "skill_id": skill_id, "level": "2", "comment": ""},
+    )
+    assert bad.status_code == 200 and "Say what you saw" in bad.get_data(as_text=True)
+    ok = client.post(
+        f"/skills/people/{marco_id}",
+        data={"csrf_token": _csrf(html), "skill_id": skill_id, "level": "2", "comment": "Led the audit"},
+        follow_redirects=True,
+    )
+    assert "Led the audit" in ok.get_data(as_text=True)
+    auth.logout()
+    auth.login("trainer@globex.demo")  # not a trainer of Marco's organization
+    assert client.get(f"/skills/people/{marco_id}").status_code == 404
+    auth.logout()
+    auth.login("employee@acme.demo")
+    html = client.get("/skills/me").get_data(as_text=True)
+    client.post("/skills/me", data={"csrf_token": _csrf(html), "skill_id": skill_id, "level": "4"})
+    page = client.get("/skills/me").get_data(as_text=True)
+    assert label in page and "(not counted)" in page and "Validated" in page
+
+
+def _post_role(client, **fields):
+    html = client.get("/hr/acme/skills/demand/new").get_data(as_text=True)
+    data = {"csrf_token": _csrf(html), "action": "save", **fields}
+    return client.post("/hr/acme/skills/demand/new", data=data)
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"headcount": "-2"}, "1 or more"),
+        ({"needed_by": "2001-01-01"}, "in the past"),
+        ({"description": "x" * 1_000_000}, "characters long"),
+        ({"candidate": "999999", "keep_999999": "1"}, "Unknown skill id: 999999"),
+        ({"level_S": "9"}, "outside the scale"),
+    ],
+)
+def test_role_bad_input_writes_nothing(demo, client, auth, fields, message):
+    with demo.app_context():
+        _, outcome = _course_with_outcome()
+        skill_id = outcome.skill_id
+    auth.login("hr@acme.demo")
+    base = {
+        "title": "Quality data analyst",
+        "headcount": "3",
+        "needed_by": (date.today() + timedelta(days=120)).isoformat(),
+        "candidate": str(skill_id),
+        f"keep_{skill_id}": "1",
+        f"level_{skill_id}": "2",
+    }
+    if "level_S" in fields:
+        fields = {f"level_{skill_id}": fields["level_S"]}
+    response = _post_role(client, **{**base, **fields})
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    with demo.app_context():
+        assert db.session.scalar(select(func.count(JobRole.id))) == 0
+
+
+def test_unknown_skill_id_is_named(demo):
+    from lms.skills.demand import RoleData, save_job_role
+    from lms.skills.services import SkillError
+
+    with demo.app_context():
+        with pytest.raises(SkillError, match="Unknown skill id: 987654"):
+            save_job_role(
+                _org("acme"),
+                RoleData("Analyst", 2, date.today() + timedelta(days=9), skills=[(987654, 2)]),
+                None,
+                date.today(),
+            )
+
+
+def test_suggest_confirm_gap_and_close_it(demo, client, auth):
+    """The HR journey without a browser: suggest, confirm, see the gap, assign a program; the API
+    and the page agree."""
+    with demo.app_context():
+        course, outcome = _course_with_outcome()
+        skill_id, level, label = outcome.skill_id, outcome.level, outcome.skill.preferred_label
+        course_id, course_title = course.id, course.title
+        lena = _user("employee2@acme.demo")
+        lena_id = lena.id
+        validate_skill(lena, outcome.skill, level, _user("trainer@acme.demo"), "Seen at work")
+        db.session.commit()
+    auth.login("hr@acme.demo")
+    html = client.get("/hr/acme/skills/demand/new").get_data(as_text=True)
+    needed = (date.today() + timedelta(days=200)).isoformat()
+    suggested = client.post(
+        "/hr/acme/skills/demand/new",
+        data={
+            "csrf_token": _csrf(html),
+            "action": "suggest",
+            "title": "Quality data analyst",
+            "headcount": "4",
+            "needed_by": needed,
+            "description": f"We need someone strong in {label} for our plant.",
+        },
+    ).get_data(as_text=True)
+    assert label in suggested and f'name="keep_{skill_id}" value="1" checked' in suggested
+    saved = client.post(
+        "/hr/acme/skills/demand/new",
+        data={
+            "csrf_token": _csrf(html),
+            "action": "save",
+            "title": "Quality data analyst",
+            "headcount": "4",
+            "needed_by": needed,
+            "candidate": str(skill_id),
+            f"keep_{skill_id}": "1",
+            f"level_{skill_id}": str(level),
+        },
+    )
+    assert saved.status_code == 302
+    with demo.app_context():
+        rows = gap_rows(_org("acme").id, GapFilters())
+        row = next(r for r in rows if r.skill_id == skill_id)
+        assert row.demand == 4 and row.supply >= 1  # Lena, validated, at least
+        assert row.gap == max(0, row.demand - row.supply - row.pipeline)
+    page = client.get("/hr/acme/skills/gap").get_data(as_text=True)
+    assert label in page
+    csv = client.get("/hr/acme/skills/gap.csv").get_data(as_text=True)
+    assert f"{label}" in csv.splitlines()[1] or label in csv
+    assert client.get("/hr/acme/skills/gap.xlsx").status_code == 200
+    detail = client.get(f"/hr/acme/skills/gap/{skill_id}/{level}").get_data(as_text=True)
+    assert course_title in detail
+    assert "Marco Rossi" in detail and "Lena Vogel" not in detail  # Lena already holds it
+    with demo.app_context():
+        marco_id = _user("employee@acme.demo").id
+    done = client.post(
+        f"/hr/acme/skills/gap/{skill_id}/{level}",
+        data={"csrf_token": _csrf(detail), "course_ids": [course_id], "user_ids": [marco_id]},
+    )
+    assert done.status_code == 302
+    with demo.app_context():
+        program = db.session.scalar(select(Program).order_by(Program.id.desc()))
+        assert program.due_date.date().isoformat() == needed
+        assignment = db.session.scalar(
+            select(ProgramAssignment).where(ProgramAssignment.program_id == program.id)
+        )
+        assert assignment.user_id == marco_id and lena_id != marco_id
+    # HR of another organization sees nothing of it.
+    auth.logout()
+    auth.login("hr@globex.demo")
+    assert client.get("/hr/acme/skills/gap").status_code == 404
+
+
+def test_gap_query_count_is_constant(demo):
+    with demo.app_context():
+        _, outcome = _course_with_outcome()
+        acme = _org("acme")
+        db.session.add(
+            JobRole(
+                organization_id=acme.id,
+                title="Analyst",
+                headcount=2,
+                needed_by=date.today() + timedelta(days=30),
+                skills=[],
+            )
+        )
+        db.session.flush()
+        statements = []
+        listener = lambda *a, **k: statements.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            gap_rows(acme.id, GapFilters())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(statements) == 1
+        db.session.rollback()
