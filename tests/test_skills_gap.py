@@ -78,7 +78,7 @@ def test_completion_earns_evidence_and_precedence(demo):
 
 def test_expired_recertification_lowers_the_level(demo):
     with demo.app_context():
-        marco, trainer = _user("employee@acme.demo"), _user("trainer@acme.demo")
+        marco = _user("employee@acme.demo")
         _, outcome = _course_with_outcome()
         now = utcnow()
         db.session.add(
@@ -148,7 +148,12 @@ def test_trainer_validates_and_learner_self_assesses(demo, client, auth):
     assert bad.status_code == 200 and "Say what you saw" in bad.get_data(as_text=True)
     ok = client.post(
         f"/skills/people/{marco_id}",
-        data={"csrf_token": _csrf(html), "skill_id": skill_id, "level": "2", "comment": "Led the audit"},
+        data={
+            "csrf_token": _csrf(html),
+            "skill_id": skill_id,
+            "level": "2",
+            "comment": "Led the audit",
+        },
         follow_redirects=True,
     )
     assert "Led the audit" in ok.get_data(as_text=True)
@@ -205,14 +210,13 @@ def test_unknown_skill_id_is_named(demo):
     from lms.skills.demand import RoleData, save_job_role
     from lms.skills.services import SkillError
 
-    with demo.app_context():
-        with pytest.raises(SkillError, match="Unknown skill id: 987654"):
-            save_job_role(
-                _org("acme"),
-                RoleData("Analyst", 2, date.today() + timedelta(days=9), skills=[(987654, 2)]),
-                None,
-                date.today(),
-            )
+    with demo.app_context(), pytest.raises(SkillError, match="Unknown skill id: 987654"):
+        save_job_role(
+            _org("acme"),
+            RoleData("Analyst", 2, date.today() + timedelta(days=9), skills=[(987654, 2)]),
+            None,
+            date.today(),
+        )
 
 
 def test_suggest_confirm_gap_and_close_it(demo, client, auth):
