@@ -70,6 +70,7 @@ RESPONSES = [
     ("/employees", "/employees", {}),
     ("/employees/{user_id}/transcript", "/employees/{employee}/transcript", {}),
     ("/completions", "/completions", {}),
+    ("/skills/gaps", "/skills/gaps", {"limit": 5}),
 ]
 ERRORS = [
     ("/assignments", "400", "/assignments", {"status": "nope"}, "acme_secret"),

@@ -315,3 +315,41 @@ def test_gap_query_count_is_constant(demo):
             event.remove(db.engine, "before_cursor_execute", listener)
         assert len(statements) == 1
         db.session.rollback()
+
+
+def test_api_returns_the_same_figures_as_the_page(demo, client, auth):
+    """GET /api/v1/skills/gaps and the HR page come from gap_rows: same rows, same numbers."""
+    from lms.api.tokens import create_token
+    from lms.skills.demand import RoleData, save_job_role
+
+    with demo.app_context():
+        acme, hr = _org("acme"), _user("hr@acme.demo")
+        outcomes = db.session.scalars(select(CourseOutcome).limit(3)).all()
+        pairs = list({o.skill_id: (o.skill_id, o.level) for o in outcomes}.values())
+        save_job_role(
+            acme,
+            RoleData("Data steward", 6, date.today() + timedelta(days=60), skills=pairs),
+            hr,
+            date.today(),
+        )
+        _, secret = create_token(acme, "BI sync", hr)
+        db.session.commit()
+    first = client.get(
+        "/api/v1/skills/gaps?limit=1", headers={"Authorization": f"Bearer {secret}"}
+    ).get_json()
+    assert first["total"] == len(pairs) and len(first["data"]) == 1
+    rest = client.get(
+        f"/api/v1/skills/gaps?limit=10&cursor={first['next_cursor']}",
+        headers={"Authorization": f"Bearer {secret}"},
+    ).get_json()
+    api_rows = first["data"] + rest["data"]
+    auth.login("hr@acme.demo")
+    page = client.get("/hr/acme/skills/gap").get_data(as_text=True)
+    shown = re.findall(r'data-gap="([\d-]+)"', page)
+    from_api = [
+        f"{r['skill_id']}-{r['level']}-{r['demand']}-{r['supply']}-{r['pipeline']}-{r['gap']}"
+        for r in api_rows
+    ]
+    assert shown == from_api  # same rows, same figures, same order (largest gap first)
+    bad = client.get("/api/v1/skills/gaps?sort=nope", headers={"Authorization": f"Bearer {secret}"})
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"

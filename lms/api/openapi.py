@@ -165,7 +165,45 @@ SCHEMAS = {
     ),
 }
 
+SCHEMAS["SkillGap"] = _obj(
+    {
+        "skill_id": {"type": "integer"},
+        "uri": {"type": "string"},
+        "label": {"type": "string"},
+        "level": {"type": "integer", "description": "Rank in the skill's proficiency scale."},
+        "level_name": {"type": "string"},
+        "needed_by": {"type": "string", "format": "date"},
+        "demand": {"type": "integer", "description": "Headcount of the roles requiring it."},
+        "supply": {"type": "integer", "description": "People holding the level now."},
+        "pipeline": {"type": "integer", "description": "People in training, due by the date."},
+        "gap": {"type": "integer", "description": "demand - supply - pipeline, at least 0."},
+    }
+)
+SCHEMAS["SkillProfileEntry"] = _obj(
+    {
+        "uri": {"type": "string"},
+        "label": {"type": "string"},
+        "framework": {"type": "string"},
+        "level": NULLABLE_INT,
+        "level_name": NULLABLE_STR,
+        "basis": {"type": ["string", "null"], "enum": ["validated", "earned", None]},
+        "self_assessed_level": NULLABLE_INT,
+        "evidence": {"type": "array", "items": {"type": "object"}},
+    }
+)
+SCHEMAS["Transcript"]["properties"]["skill_profile"] = {
+    "type": "array",
+    "items": _ref("SkillProfileEntry"),
+}
+
 _LIST = {
+    "SkillGapPage": _obj(
+        {
+            "data": {"type": "array", "items": _ref("SkillGap")},
+            "total": {"type": "integer"},
+            "next_cursor": CURSOR,
+        }
+    ),
     "ProgramList": _obj({"data": {"type": "array", "items": _ref("Program")}}),
     "AssignmentPage": _obj(
         {"data": {"type": "array", "items": _ref("Assignment")}, "next_cursor": CURSOR}
@@ -278,6 +316,27 @@ def openapi_document() -> dict:
             _ok("Transcript", "OK"),
             [user_id],
             e404="Not an employee of the organization.",
+        ),
+        "/skills/gaps": _op(
+            "listSkillGaps",
+            "Demand, supply, pipeline and gap per demanded skill and level of the organization "
+            "(the figures of the HR skills gap page), largest gap first.",
+            _ok("SkillGapPage", "OK"),
+            [
+                _param("skill_id", {"type": "integer"}, "Only this skill."),
+                _param(
+                    "sort",
+                    {
+                        "type": "string",
+                        "enum": ["date", "demand", "gap", "pipeline", "skill", "supply"],
+                    },
+                    "Sort column.",
+                ),
+                _param("order", {"type": "string", "enum": ["asc", "desc"]}, "Sort order."),
+                LIMIT,
+                CURSOR_PARAM,
+            ],
+            e400="Invalid parameter.",
         ),
         "/completions": _op(
             "listCompletions",

@@ -28,6 +28,8 @@ from lms.progress.certificate_models import Certificate
 from lms.progress.ledger import LedgerEntry
 from lms.progress.models import CourseCompletion, Program, ProgramAssignment
 from lms.progress.queries import assignment_status_expr
+from lms.skills.gap import SORTS, GapFilters, gap_rows
+from lms.skills.supply import skill_profile
 from lms.timeutil import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -300,6 +302,7 @@ def transcript(user_id: int):
             for c in certificates
         ],
         skills=skills,
+        skill_profile=[p.as_json() for p in skill_profile(user.id)],
     )
 
 
@@ -368,6 +371,31 @@ def completions():
     last = rows[-1][0].seq if rows else after
     next_cursor = encode_cursor({"seq": last}) if last is not None else None
     return jsonify(data=data, next_cursor=next_cursor, has_more=more)
+
+
+# --- skills gap -------------------------------------------------------------------------------
+@bp.get("/skills/gaps")
+@token_required
+def skill_gaps():
+    """The organization's skills gap: the same figures as the HR page (one query function)."""
+    limit = int_arg("limit", 100, 1, 500)
+    offset = cursor_position(decode_cursor(), "offset") or 0
+    sort = request.args.get("sort", "gap")
+    if sort not in SORTS:
+        raise bad_request(f"sort must be one of: {', '.join(sorted(SORTS))}.", "sort")
+    filters = GapFilters(
+        skill_id=int_arg("skill_id", None, 1, 2**31 - 1),
+        sort=sort,
+        descending=request.args.get("order", "desc") != "asc",
+    )
+    rows = gap_rows(_org_id(), filters)
+    page = rows[offset : offset + limit]
+    more = offset + limit < len(rows)
+    return jsonify(
+        data=[r.as_json() for r in page],
+        total=len(rows),
+        next_cursor=encode_cursor({"offset": offset + limit}) if more else None,
+    )
 
 
 @bp.get("/openapi.json")
