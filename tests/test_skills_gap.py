@@ -353,3 +353,62 @@ def test_api_returns_the_same_figures_as_the_page(demo, client, auth):
     assert shown == from_api  # same rows, same figures, same order (largest gap first)
     bad = client.get("/api/v1/skills/gaps?sort=nope", headers={"Authorization": f"Bearer {secret}"})
     assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+
+
+def _regional_csv(uri: str, **override) -> bytes:
+    row = {
+        "region": "North Valley labour office",
+        "role": "Quality data analyst",
+        "skill_uri": uri,
+        "level": "proficient",
+        "headcount": "12",
+        "needed_by": (date.today() + timedelta(days=300)).isoformat(),
+        **override,
+    }
+    header = "region,role,skill_uri,level,headcount,needed_by\n"
+    return (header + ",".join(row.values()) + "\n").encode()
+
+
+def test_cluster_admin_imports_regional_demand(demo, client, auth):
+    import io
+
+    with demo.app_context():
+        _, outcome = _course_with_outcome()
+        uri = outcome.skill.uri
+    auth.login("admin@cluster.demo")
+    html = client.get("/skills/cluster/").get_data(as_text=True)
+    for override, message in [
+        ({"headcount": "-3"}, "Line 2: headcount must be 1 or more"),
+        ({"needed_by": "2001-02-03"}, "Line 2: needed_by 2001-02-03 is in the past"),
+        ({"level": "wizard"}, "outside the skill"),
+        ({"skill_uri": "http://example.org/nope"}, "unknown skill URI"),
+    ]:
+        response = client.post(
+            "/skills/cluster/",
+            data={
+                "csrf_token": _csrf(html),
+                "file": (io.BytesIO(_regional_csv(uri, **override)), "d.csv"),
+            },
+        )
+        assert message in response.get_data(as_text=True)
+    missing = client.post(
+        "/skills/cluster/",
+        data={"csrf_token": _csrf(html), "file": (io.BytesIO(b"region,role\nx,y\n"), "d.csv")},
+    )
+    assert "no skill_uri, level, headcount, needed_by column" in missing.get_data(as_text=True)
+    with demo.app_context():
+        assert db.session.scalar(select(func.count(JobRole.id))) == 0
+    for _ in range(2):  # idempotent
+        done = client.post(
+            "/skills/cluster/",
+            data={"csrf_token": _csrf(html), "file": (io.BytesIO(_regional_csv(uri)), "d.csv")},
+            follow_redirects=True,
+        )
+        assert "Imported 1 regional role" in done.get_data(as_text=True)
+    with demo.app_context():
+        assert db.session.scalar(select(func.count(JobRole.id))) == 1
+        row = next(r for r in gap_rows(None, GapFilters()) if r.uri == uri)
+        assert row.demand == 12
+    auth.logout()
+    auth.login("hr@acme.demo")
+    assert client.get("/skills/cluster/").status_code == 403

@@ -131,3 +131,104 @@ def org_roles(org_id: int) -> list[JobRole]:
             .order_by(JobRole.needed_by, JobRole.title)
         )
     )
+
+
+# --- regional demand from CSV ----------------------------------------------------------------
+REGIONAL_COLUMNS = ("region", "role", "skill_uri", "level", "headcount", "needed_by")
+MAX_IMPORT_BYTES = 2_000_000
+
+
+def _line_error(line: int, message: str) -> SkillError:
+    return SkillError(f"Line {line}: {message}", "file")
+
+
+def _parse_regional(text: str, today: date) -> dict[tuple[str, str], dict]:
+    """Roles keyed by (region, role title), each with headcount, date and {skill id: level}."""
+    import csv  # local: only the importer reads CSV here
+    import io
+
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in REGIONAL_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise SkillError(
+            f"The file has no {', '.join(missing)} column. Expected columns: "
+            f"{', '.join(REGIONAL_COLUMNS)}.",
+            "file",
+        )
+    uris = {}
+    roles: dict[tuple[str, str], dict] = {}
+    for line, row in enumerate(reader, start=2):
+        region, title = (row["region"] or "").strip(), (row["role"] or "").strip()
+        if not region or not title:
+            raise _line_error(line, "region and role must not be empty.")
+        if len(region) > 200 or len(title) > ROLE_TITLE_MAX:
+            raise _line_error(line, "region or role is too long.")
+        try:
+            headcount = int((row["headcount"] or "").strip())
+        except ValueError:
+            raise _line_error(line, "headcount must be a whole number.") from None
+        if not 1 <= headcount <= MAX_HEADCOUNT:
+            raise _line_error(line, "headcount must be 1 or more.")
+        try:
+            needed_by = date.fromisoformat((row["needed_by"] or "").strip())
+        except ValueError:
+            raise _line_error(line, "needed_by must be a date like 2027-06-30.") from None
+        if needed_by < today:
+            raise _line_error(line, f"needed_by {needed_by.isoformat()} is in the past.")
+        uri = (row["skill_uri"] or "").strip()
+        level_raw = (row["level"] or "").strip().lower()
+        role = roles.setdefault(
+            (region, title), {"headcount": headcount, "needed_by": needed_by, "skills": {}}
+        )
+        if (role["headcount"], role["needed_by"]) != (headcount, needed_by):
+            raise _line_error(line, f"“{title}” in {region} has another headcount or date above.")
+        uris[line] = (uri, level_raw, role)
+    if not roles:
+        raise SkillError("The file has no rows of demand.", "file")
+    from lms.skills.queries import skill_by_uri  # local: keeps the module's imports light
+
+    for line, (uri, level_raw, role) in uris.items():
+        skill = skill_by_uri(uri)
+        if skill is None:
+            raise _line_error(line, f"unknown skill URI {uri[:120]!r}.")
+        scale = {lv.name.lower(): lv.rank for lv in skill.framework.levels}
+        level = int(level_raw) if level_raw.isdigit() else scale.get(level_raw)
+        if level not in scale.values():
+            raise _line_error(line, f"level {level_raw!r} is outside the skill's scale.")
+        if skill.id in role["skills"]:
+            raise _line_error(line, f"the skill {uri} appears twice for this role.")
+        role["skills"][skill.id] = level
+    return roles
+
+
+def import_regional_demand(raw: bytes, today: date, by: User | None) -> int:
+    """Load regional demand from CSV (one line per role and skill); all or nothing.
+
+    Idempotent: a role already imported for the same region is replaced by the file's version.
+    Returns the number of roles written.
+    """
+    if not raw:
+        raise SkillError("The file is empty.", "file")
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise SkillError("The file is larger than 2 MB.", "file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SkillError("The file is not UTF-8 text (save it as CSV UTF-8).", "file") from None
+    roles = _parse_regional(text, today)
+    existing = {
+        (r.region, r.title): r
+        for r in db.session.scalars(select(JobRole).where(JobRole.organization_id.is_(None)))
+    }
+    for (region, title), data in roles.items():
+        role = existing.get((region, title))
+        if role is None:
+            role = JobRole(region=region, title=title, created_by_id=by.id if by else None)
+            db.session.add(role)
+        else:  # delete the old skills first: the new rows reuse their primary keys
+            role.skills = []
+            db.session.flush()
+        role.headcount, role.needed_by = data["headcount"], data["needed_by"]
+        role.skills = [RoleSkill(skill_id=s, level=lv) for s, lv in data["skills"].items()]
+    db.session.flush()
+    return len(roles)

@@ -77,12 +77,18 @@ class JobRole(db.Model):
     """A job role an organization needs people for: headcount, date, required skills."""
 
     __tablename__ = "skill_demand_roles"
-    __table_args__ = (CheckConstraint("headcount >= 1", name="headcount_positive"),)
+    __table_args__ = (
+        CheckConstraint("headcount >= 1", name="headcount_positive"),
+        CheckConstraint("organization_id IS NOT NULL OR region <> ''", name="owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
+    # An organization's own role, or (organization None) regional demand a cluster admin imported
+    # from a labour office's figures, named by its region.
+    organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
+    region: Mapped[str] = mapped_column(String(200), default="")
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("departments.id", ondelete="SET NULL")
     )

@@ -319,11 +319,12 @@ def close_gap(org: str, skill_id: int, level: int):
 
 def init_app(app) -> None:
     """Register the HR skills pages and the learner's skill profile; earn skills on completion."""
-    from lms.skills import profile_views  # the learner-facing half lives next to it
+    from lms.skills import cluster_views, profile_views  # the other skills pages
     from lms.skills.supply import connect_signals, skill_profile
 
     app.register_blueprint(bp)
     app.register_blueprint(profile_views.bp)
+    app.register_blueprint(cluster_views.bp)
     connect_signals()
     # My learning and the HR transcript draw the profile with one function (they cannot disagree).
     app.jinja_env.globals["skill_profile"] = skill_profile

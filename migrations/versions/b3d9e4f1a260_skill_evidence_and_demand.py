@@ -22,7 +22,8 @@ def upgrade():
     op.create_table(
         "skill_demand_roles",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=True),
+        sa.Column("region", sa.String(length=200), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("headcount", sa.Integer(), nullable=False),
@@ -31,6 +32,9 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint("headcount >= 1", name=op.f("ck_skill_demand_roles_headcount_positive")),
+        sa.CheckConstraint(
+            "organization_id IS NOT NULL OR region <> ''", name=op.f("ck_skill_demand_roles_owner")
+        ),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["users.id"],
