@@ -70,6 +70,7 @@ class CoursesComponent(Component):
             views_authoring,
             views_catalog,
             views_codesign,
+            views_demand,
             views_enrolment,
             views_files,
             views_learn,

@@ -412,3 +412,54 @@ def test_cluster_admin_imports_regional_demand(demo, client, auth):
     auth.logout()
     auth.login("hr@acme.demo")
     assert client.get("/skills/cluster/").status_code == 403
+
+
+def test_uncovered_demand_starts_a_codesign_request(demo, client, auth):
+    """A skill no published course reaches is listed; a university trainer starts a draft course
+    with it as outcome and the demanding enterprise invited as partner."""
+    from lms.domain.models import CoursePartner
+    from lms.skills.demand import RoleData, save_job_role
+    from lms.skills.models import Skill, SkillKind
+
+    with demo.app_context():
+        covered = select(CourseOutcome.skill_id)
+        skill = db.session.scalar(
+            select(Skill)
+            .where(Skill.kind == SkillKind.SKILL, Skill.id.not_in(covered))
+            .order_by(Skill.id)
+        )
+        acme = _org("acme")
+        save_job_role(
+            acme,
+            RoleData(
+                "Robot cell operator", 2, date.today() + timedelta(days=90), skills=[(skill.id, 3)]
+            ),
+            None,
+            date.today(),
+        )
+        db.session.commit()
+        skill_id, label, acme_id = skill.id, skill.preferred_label, acme.id
+    auth.login("trainer@uni.demo")
+    page = client.get("/courses/uncovered-demand").get_data(as_text=True)
+    assert label in page and "Acme" in page
+    empty = client.post("/courses/uncovered-demand", data={"csrf_token": _csrf(page)})
+    assert "Tick the demanded skills" in empty.get_data(as_text=True)
+    lead = re.search(r'name="lead_org"><option value="(\d+)"', page).group(1)
+    done = client.post(
+        "/courses/uncovered-demand",
+        data={"csrf_token": _csrf(page), "pick": f"{acme_id}-{skill_id}-3", "lead_org": lead},
+    )
+    assert done.status_code == 302
+    with demo.app_context():
+        course = db.session.scalar(select(Course).order_by(Course.id.desc()))
+        assert course.status == CourseStatus.DRAFT
+        assert {(o.skill_id, o.level) for o in course.outcomes} == {(skill_id, 3)}
+        partners = set(
+            db.session.scalars(
+                select(CoursePartner.organization_id).where(CoursePartner.course_id == course.id)
+            )
+        )
+        assert partners == {int(lead), acme_id}
+    auth.logout()
+    auth.login("employee@acme.demo")
+    assert client.get("/courses/uncovered-demand").status_code == 403

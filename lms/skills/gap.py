@@ -252,3 +252,65 @@ def closest_employees(
 def demand_date_end(value: date) -> datetime:
     """The moment a demand date ends (programs are due at the end of that day)."""
     return datetime.combine(value, time.max)
+
+
+def uncovered_demand() -> list[dict]:
+    """Demanded (skill, level) per organization or region that no published course reaches
+    (one query): the signal for the cluster's universities to co-design a course."""
+    from lms.models import Organization  # local: only this listing names organizations
+
+    covered = (
+        select(CourseOutcome.course_id)
+        .join(Course, Course.id == CourseOutcome.course_id)
+        .where(
+            CourseOutcome.skill_id == RoleSkill.skill_id,
+            CourseOutcome.level >= RoleSkill.level,
+            Course.status == CourseStatus.PUBLISHED,
+        )
+    )
+    rows = db.session.execute(
+        select(
+            JobRole.organization_id,
+            func.coalesce(Organization.name, JobRole.region).label("demanded_by"),
+            RoleSkill.skill_id,
+            Skill.preferred_label,
+            RoleSkill.level,
+            ProficiencyLevel.name,
+            func.sum(JobRole.headcount).label("headcount"),
+            func.min(JobRole.needed_by).label("needed_by"),
+        )
+        .join(JobRole, JobRole.id == RoleSkill.role_id)
+        .join(Skill, Skill.id == RoleSkill.skill_id)
+        .outerjoin(Organization, Organization.id == JobRole.organization_id)
+        .outerjoin(
+            ProficiencyLevel,
+            and_(
+                ProficiencyLevel.framework_id == Skill.framework_id,
+                ProficiencyLevel.rank == RoleSkill.level,
+            ),
+        )
+        .where(~exists(covered))
+        .group_by(
+            JobRole.organization_id,
+            Organization.name,
+            JobRole.region,
+            RoleSkill.skill_id,
+            Skill.preferred_label,
+            RoleSkill.level,
+            ProficiencyLevel.name,
+        )
+        .order_by(func.min(JobRole.needed_by), Skill.preferred_label)
+    ).all()
+    return [
+        {
+            "organization_id": r[0],
+            "demanded_by": r[1],
+            "skill_id": r[2],
+            "label": r[3],
+            "level": r[4],
+            "level_name": r[5] or str(r[4]),
+            "headcount": int(r[6]),
+            "needed_by": _as_date(r[7]),
+        }
+        for r in rows
+    ]
