@@ -98,18 +98,24 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
         demand_q = demand_q.where(RoleSkill.skill_id == filters.skill_id)
     if filters.before is not None:
         demand_q = demand_q.where(JobRole.needed_by <= filters.before)
-    d = demand_q.group_by(RoleSkill.skill_id, RoleSkill.level).subquery("d")
+    d = demand_q.group_by(RoleSkill.skill_id, RoleSkill.level).cte("d")
 
     people = _people(org_id)
-    held = held_levels(now).subquery("held")
-    holders = select(held.c.user_id).where(
-        held.c.skill_id == d.c.skill_id, held.c.level >= d.c.level, held.c.user_id.in_(people)
+    # Computed once (a CTE), only for the demanded skills and the people who count.
+    held = held_levels(now, users=people, skills=select(d.c.skill_id)).cte("held")
+    supply = (
+        select(
+            d.c.skill_id,
+            d.c.level,
+            func.count(distinct(held.c.user_id)).label("n"),
+        )
+        .select_from(d)
+        .join(held, and_(held.c.skill_id == d.c.skill_id, held.c.level >= d.c.level))
+        .group_by(d.c.skill_id, d.c.level)
+        .subquery("supply")
     )
-    supply = select(func.count(distinct(held.c.user_id))).where(
-        held.c.skill_id == d.c.skill_id, held.c.level >= d.c.level, held.c.user_id.in_(people)
-    )
-    # Programs with a due date that assign the course to the person: their earliest due date
-    # must fall on or before the demand date (end of that day).
+    # Programs with a due date that assign the course to the person: their due date must fall
+    # on or before the demand date.
     dated = (
         select(ProgramAssignment.id)
         .join(ProgramCourse, ProgramCourse.program_id == ProgramAssignment.program_id)
@@ -120,10 +126,28 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
             ProgramAssignment.due_at.is_not(None),
         )
     )
+    holds = (
+        select(held.c.user_id)
+        .where(
+            held.c.user_id == Enrolment.user_id,
+            held.c.skill_id == d.c.skill_id,
+            held.c.level >= d.c.level,
+        )
+        .exists()
+    )
     pipeline = (
-        select(func.count(distinct(Enrolment.user_id)))
-        .join(Course, Course.id == Enrolment.course_id)
-        .join(CourseOutcome, CourseOutcome.course_id == Course.id)
+        select(
+            d.c.skill_id,
+            d.c.level,
+            func.count(distinct(Enrolment.user_id)).label("n"),
+        )
+        .select_from(d)
+        .join(
+            CourseOutcome,
+            and_(CourseOutcome.skill_id == d.c.skill_id, CourseOutcome.level >= d.c.level),
+        )
+        .join(Course, Course.id == CourseOutcome.course_id)
+        .join(Enrolment, Enrolment.course_id == Course.id)
         .outerjoin(
             CourseCompletion,
             and_(
@@ -132,18 +156,18 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
             ),
         )
         .where(
-            CourseOutcome.skill_id == d.c.skill_id,
-            CourseOutcome.level >= d.c.level,
             Course.status == CourseStatus.PUBLISHED,
             Enrolment.status == EnrolmentStatus.ACTIVE,
             Enrolment.user_id.in_(people),
-            Enrolment.user_id.not_in(holders),
+            ~holds,
             or_(CourseCompletion.id.is_(None), CourseCompletion.state != "completed"),
             or_(
                 ~exists(dated),
                 exists(dated.where(func.date(ProgramAssignment.due_at) <= d.c.needed_by)),
             ),
         )
+        .group_by(d.c.skill_id, d.c.level)
+        .subquery("pipeline")
     )
     stmt = (
         select(
@@ -154,14 +178,19 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
             ProficiencyLevel.name,
             d.c.needed_by,
             d.c.demand,
-            supply.scalar_subquery().label("supply"),
-            pipeline.scalar_subquery().label("pipeline"),
+            supply.c.n,
+            pipeline.c.n,
         )
+        .select_from(d)
         .join(Skill, Skill.id == d.c.skill_id)
         .join(Framework, Framework.id == Skill.framework_id)
         .outerjoin(
             ProficiencyLevel,
             and_(ProficiencyLevel.framework_id == Framework.id, ProficiencyLevel.rank == d.c.level),
+        )
+        .outerjoin(supply, and_(supply.c.skill_id == d.c.skill_id, supply.c.level == d.c.level))
+        .outerjoin(
+            pipeline, and_(pipeline.c.skill_id == d.c.skill_id, pipeline.c.level == d.c.level)
         )
     )
     rows = [

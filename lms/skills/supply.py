@@ -33,12 +33,18 @@ def _current(now: datetime):
     return or_(SkillEvidence.expires_at.is_(None), SkillEvidence.expires_at > now)
 
 
-def held_levels(now: datetime) -> Select:
+def held_levels(now: datetime, users: Select | None = None, skills: Select | None = None) -> Select:
     """(user_id, skill_id, level, basis) of every skill held now, one row per person and skill.
 
-    Set-based (a window function and a grouped union): callers add their own filters by joining
-    it as a subquery, so the number of queries never grows with the number of people.
+    Set-based (a window function and a grouped union): callers join it as a subquery or CTE, so
+    the number of queries never grows with the number of people. ``users`` and ``skills``
+    (subqueries of ids) narrow the evidence read.
     """
+    scope = []
+    if users is not None:
+        scope.append(SkillEvidence.user_id.in_(users))
+    if skills is not None:
+        scope.append(SkillEvidence.skill_id.in_(skills))
     ranked = (
         select(
             SkillEvidence.user_id,
@@ -51,7 +57,7 @@ def held_levels(now: datetime) -> Select:
             )
             .label("rn"),
         )
-        .where(SkillEvidence.kind == EvidenceKind.VALIDATION, _current(now))
+        .where(SkillEvidence.kind == EvidenceKind.VALIDATION, _current(now), *scope)
         .subquery()
     )
     validated = select(
@@ -68,6 +74,7 @@ def held_levels(now: datetime) -> Select:
         .where(
             SkillEvidence.kind.in_(EARNED_KINDS),
             _current(now),
+            *scope,
             ~exists().where(
                 other.user_id == SkillEvidence.user_id,
                 other.skill_id == SkillEvidence.skill_id,
