@@ -163,8 +163,11 @@ def _parse_regional(text: str, today: date) -> dict[tuple[str, str], dict]:
             raise _line_error(line, "region and role must not be empty.")
         if len(region) > 200 or len(title) > ROLE_TITLE_MAX:
             raise _line_error(line, "region or role is too long.")
+        raw_count = (row["headcount"] or "").strip()
         try:
-            headcount = int((row["headcount"] or "").strip())
+            headcount = int(raw_count) if raw_count.isascii() and len(raw_count) < 10 else None
+            if headcount is None:
+                raise ValueError
         except ValueError:
             raise _line_error(line, "headcount must be a whole number.") from None
         if not 1 <= headcount <= MAX_HEADCOUNT:
@@ -192,7 +195,9 @@ def _parse_regional(text: str, today: date) -> dict[tuple[str, str], dict]:
         if skill is None:
             raise _line_error(line, f"unknown skill URI {uri[:120]!r}.")
         scale = {lv.name.lower(): lv.rank for lv in skill.framework.levels}
-        level = int(level_raw) if level_raw.isdigit() else scale.get(level_raw)
+        level = (
+            int(level_raw) if level_raw.isascii() and level_raw.isdigit() else scale.get(level_raw)
+        )
         if level not in scale.values():
             raise _line_error(line, f"level {level_raw!r} is outside the skill's scale.")
         if skill.id in role["skills"]:
@@ -215,7 +220,12 @@ def import_regional_demand(raw: bytes, today: date, by: User | None) -> int:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SkillError("The file is not UTF-8 text (save it as CSV UTF-8).", "file") from None
-    roles = _parse_regional(text, today)
+    import csv  # local: only the importer reads CSV here
+
+    try:
+        roles = _parse_regional(text, today)
+    except csv.Error as exc:
+        raise SkillError(f"The file is not valid CSV: {exc}.", "file") from None
     existing = {
         (r.region, r.title): r
         for r in db.session.scalars(select(JobRole).where(JobRole.organization_id.is_(None)))
