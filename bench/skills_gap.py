@@ -142,7 +142,7 @@ def measure(employees: int, repeat: int, workdir: str) -> dict[str, tuple[int, f
     results = {}
     for name, (path, headers) in targets.items():
         counted = []
-        listener = lambda *a, **k: counted.append(1)  # noqa: E731
+        listener = lambda *a, counted=counted, **k: counted.append(1)  # noqa: E731
         times = []
         for i in range(repeat):
             if i == repeat - 1:
