@@ -90,4 +90,6 @@ def uncovered():
         except DomainError as exc:
             db.session.rollback()
             error = exc.message
-    return render_template("courses/uncovered_demand.html", rows=rows, orgs=orgs, error=error)
+    return render_template("courses/uncovered_demand.html", rows=rows, orgs=orgs, error=error), (
+        400 if error else 200
+    )

@@ -22,6 +22,7 @@ OUTSIDERS = ["hr@globex.demo", "employee@globex.demo", "student@uni.demo"]
 SHARED = [
     r"/dashboard",
     r"/learning",
+    r"/skills/me(\?.*)?",
     r"/notifications",
     r"/auth/account",
     r"/certificates/",

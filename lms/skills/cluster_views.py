@@ -46,7 +46,7 @@ def cluster_gap():
         totals={
             k: sum(getattr(r, k) for r in rows) for k in ("demand", "supply", "pipeline", "gap")
         },
-    )
+    ), (400 if error else 200)
 
 
 @bp.get("/gap.csv")

@@ -158,6 +158,8 @@ def new_role(org: str):
         )
     }
     candidates = [c for c in candidates if c["id"] in skills]
+    # A refused save (or a suggestion that found nothing) answers 400, like every form here.
+    status = 400 if errors else 200
     return render_template(
         "skills/role_form.html",
         org=organization,
@@ -169,7 +171,7 @@ def new_role(org: str):
         form=request.form,
         attribution=ESCO_ATTRIBUTION,
         today=utcnow().date(),
-    )
+    ), status
 
 
 @bp.post("/demand/<int:role_id>/delete")
@@ -314,7 +316,7 @@ def close_gap(org: str, skill_id: int, level: int):
         people=people,
         error=error,
         can_assign=can(current_user, "org.manage_programs", organization),
-    )
+    ), (400 if error else 200)
 
 
 def init_app(app) -> None:

@@ -88,7 +88,7 @@ def my_skills():
         hits=hits,
         scales=scales,
         error=error,
-    )
+    ), (400 if error else 200)
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
@@ -126,4 +126,4 @@ def person(user_id: int):
         scales=scales,
         error=error,
         form=request.form,
-    )
+    ), (400 if error else 200)
