@@ -1,4 +1,4 @@
-"""Security headers on every response."""
+"""Security headers on every response, and what may be cached."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    # Pages are made for one person (names, grades, exports, CSRF tokens), so no cache, shared or
+    # not, may keep them (Moodle does the same for logged-in pages). Responses that are safe to
+    # cache say so themselves: static files, the public signing keys, a course's own files.
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         _mark_cookies_secure(response)

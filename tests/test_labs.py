@@ -146,8 +146,8 @@ def test_one_run_in_flight_and_a_per_minute_limit(app, client, auth, world):
 
 def test_enrolment_is_required_to_submit(client, auth, world):
     auth.login(world.visitor)
-    page = client.get(f"/labs/{world.lab_id}").get_data(as_text=True)
-    assert "Enrol in this course to run and submit code." in page
+    # Not even the instructions: the page sends them to the course to enrol (issue 8, item 7).
+    assert client.get(f"/labs/{world.lab_id}").status_code == 302
     resp = submit(client, world.lab_id, RIGHT)
     assert resp.status_code == 403 and "Enrol" in resp.get_json()["detail"]
 

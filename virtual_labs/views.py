@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from lms.domain.services import ENROL_FIRST, activity_access
 from lms.errors import DomainError, problem
 from lms.extensions import db
 from lms.markup import render_markdown
@@ -82,6 +83,14 @@ def lab_page_url(lab: Lab) -> str:
         except BuildError:
             pass
     return url_for("labs.show", lab_id=lab.id)
+
+
+def course_overview_url(lab: Lab) -> str:
+    """The course's overview page (where one enrols), else the dashboard."""
+    try:
+        return url_for("courses.overview", slug=lab.course.slug)
+    except BuildError:
+        return url_for("main.dashboard")
 
 
 def diff_rows(expected: str | None, actual: str | None) -> list[dict[str, Any]]:
@@ -228,11 +237,16 @@ def _can_see_submission(sub: LabSubmission) -> bool:
 def show(lab_id: int):
     """The lab on its own page (the course's activity page shows the same column)."""
     lab = get_lab_or_404(lab_id)
-    return render_template(
-        "labs/show.html",
-        lab=lab,
-        body=Markup(render_template("labs/_lab.html", **lab_context(lab, current_user))),
-    )
+    # The same rule as the course's activity page: instructions and starter code are for the
+    # course team and for enrolled learners whose restrict-access locks are all met.
+    access = activity_access(current_user, lab)
+    if not access.staff and not access.enrolled:
+        flash(ENROL_FIRST, "info")
+        return redirect(course_overview_url(lab))
+    body = None
+    if access.refusal is None:
+        body = Markup(render_template("labs/_lab.html", **lab_context(lab, current_user)))
+    return render_template("labs/show.html", lab=lab, body=body, reasons=access.reasons)
 
 
 @bp.route("/<int:lab_id>/submissions", methods=["POST"])

@@ -33,8 +33,12 @@ BAD_LOGIN = "The email address or password is not right."
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: an open redirect would help phishing."""
-    if not target:
+    """Only same-site relative paths: an open redirect would help phishing.
+
+    Control characters (``/%0d%0aX``) and backslashes (``/\\evil.example``, which browsers read
+    as ``//``) are refused too: the first made the redirect itself a 500 after a good login.
+    """
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -28,7 +28,7 @@ from lms.progress.models import (
     ProgramAssignment,
 )
 from lms.timeutil import utcnow
-from lms.urls import parse_id
+from lms.urls import current_url, parse_id, url_with_query
 
 PER_PAGE = 25
 EXPORT_HEADER = [
@@ -119,10 +119,13 @@ def hr_employees(org: str):
     ).all()
 
     def sort_url(key: str, direction: str) -> str:
-        args = {k: v for k, v in request.args.items() if k not in ("sort", "dir", "page")}
-        return url_for(request.endpoint, org=org, sort=key, dir=direction, **args)
+        return current_url(drop=("page",), sort=key, dir=direction)
 
-    export_args = {k: v for k, v in request.args.items() if k != "page"}
+    filters = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    export_urls = {
+        fmt: url_with_query(f"progress.hr_employees_{fmt}", {"org": organization.slug}, filters)
+        for fmt in ("csv", "xlsx")
+    }
     return render_template(
         "progress/hr_employees.html",
         org=organization,
@@ -133,7 +136,7 @@ def hr_employees(org: str):
         programs=programs,
         statuses=queries.DISPLAY_STATUSES,
         sort_url=sort_url,
-        export_args=export_args,
+        export_urls=export_urls,
         now=utcnow(),
     )
 

@@ -188,7 +188,17 @@ def course_override(slug: str, user_id: int, activity_id: int):
     course = _course_or_404(slug)
     require("course.override_completion", course)
     activity = db.session.get(Activity, activity_id)
-    learner = db.session.get(User, user_id)
+    # Only learners of this course (as the report lists them): any other id is "not found", so
+    # the page cannot be used to read the name of whoever has that id on the site.
+    learner = db.session.scalar(
+        select(User)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(
+            User.id == user_id,
+            Enrolment.course_id == course.id,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+    )
     if activity is None or activity.course_id != course.id or learner is None:
         abort(404)
     row = queries.activity_states(learner.id, course.id).get(activity.id)

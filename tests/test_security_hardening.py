@@ -1,0 +1,155 @@
+"""Issue 8, security: crafted query strings, enumeration through ids, activity access, caching."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from courses.enrolment import withdraw
+from lms.domain.models import Activity, Course, Enrolment
+from lms.extensions import db
+from lms.models import Organization, User
+from lms.timeutil import utcnow
+from tests.crawler import login
+
+PYTHON = "python-for-production-data"
+
+
+def _user_id(app, email: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def _lab_id(app, slug: str = PYTHON) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(Activity.id)
+            .join(Course, Course.id == Activity.course_id)
+            .where(Course.slug == slug, Activity.type == "lab")
+            .order_by(Activity.id)
+        )
+
+
+# --- item 5: crafted query strings ----------------------------------------------------------------
+HOSTILE_QUERY = "endpoint=x&org=x&slug=x&_method=x&_external=1&_scheme=https&_anchor=evil&page=1"
+
+
+def test_crafted_query_strings_neither_crash_nor_rewrite_links(client, demo):
+    """Pagination and sort links passed the query string to url_for as keyword arguments."""
+    login(client, "admin@cluster.demo")
+    for path in (
+        "/admin/site/users",
+        "/admin/org/acme/members",
+        "/hr/acme/employees",
+        f"/courses/{PYTHON}/enrolments",
+        f"/courses-report/{PYTHON}",
+    ):
+        response = client.get(f"{path}?{HOSTILE_QUERY}&sort=name&dir=desc")
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        assert "https://localhost" not in html and "#evil" not in html, path
+    html = client.get(f"/admin/org/acme/members?{HOSTILE_QUERY}").get_data(as_text=True)
+    # The filters are kept, as values of the query string, on the same page.
+    assert 'href="/admin/org/acme/members?endpoint=x&amp;org=x&amp;slug=x' in html
+
+
+def test_login_with_a_newline_in_next_logs_in_without_a_server_error(client, demo):
+    response = client.post(
+        "/auth/login?next=/%0d%0aX-Injected:%201",
+        data={"email": "student@uni.demo", "password": "demo-pass-2026"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dashboard")
+    assert "X-Injected" not in response.headers
+    for bad in ("/\\evil.example", "//evil.example", "https://evil.example/"):
+        client.post("/auth/logout")
+        response = client.post(
+            "/auth/login",
+            query_string={"next": bad},
+            data={"email": "student@uni.demo", "password": "demo-pass-2026"},
+        )
+        assert response.headers["Location"].endswith("/dashboard"), bad
+
+
+# --- item 6: the override page names only the course's learners ------------------------------------
+def test_override_page_does_not_reveal_users_outside_the_course(client, demo):
+    outsider = _user_id(demo, "hr@globex.demo")
+    learner = _user_id(demo, "employee@acme.demo")
+    with demo.app_context():
+        activity_id = db.session.scalar(
+            select(Activity.id)
+            .join(Course, Course.id == Activity.course_id)
+            .where(Course.slug == PYTHON)
+            .order_by(Activity.id)
+        )
+    login(client, "trainer@acme.demo")
+    url = f"/courses-report/{PYTHON}/override/{{}}/{activity_id}"
+    for method in (client.get, client.post):
+        response = method(url.format(outsider), data={"state": "completed", "reason": "x"})
+        assert response.status_code == 404
+        assert "Grace Kim" not in response.get_data(as_text=True)
+    assert "Marco Rossi" in client.get(url.format(learner)).get_data(as_text=True)
+
+
+# --- item 7: one access rule for a lab, whatever its address ----------------------------------------
+def test_lab_page_is_closed_to_learners_not_enrolled(client, demo):
+    lab_id = _lab_id(demo)
+    with demo.app_context():  # Acme is a partner; she leaves the course
+        enrolment = db.session.scalar(
+            select(Enrolment).where(
+                Enrolment.user_id == _user_id(demo, "employee2@acme.demo"),
+                Enrolment.course_id == db.session.get(Activity, lab_id).course_id,
+            )
+        )
+        withdraw(enrolment)
+        db.session.commit()
+    login(client, "employee2@acme.demo")
+    response = client.get(f"/labs/{lab_id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/courses/{PYTHON}")
+    assert client.post(f"/labs/{lab_id}/submissions", data={"kind": "run"}).status_code == 302
+
+
+def test_lab_page_applies_restrict_access_locks(client, demo):
+    lab_id = _lab_id(demo)
+    with demo.app_context():
+        lab = db.session.get(Activity, lab_id)
+        lab.available_from = utcnow() + timedelta(days=3)
+        db.session.commit()
+    login(client, "student@uni.demo")
+    response = client.get(f"/labs/{lab_id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Not open yet" in html and "Opens on" in html
+    assert 'name="file:' not in html  # no editor, no starter code
+    client.post("/auth/logout")
+    login(client, "trainer@uni.demo")  # the course team still sees it
+    assert 'name="file:' in client.get(f"/labs/{lab_id}").get_data(as_text=True)
+
+
+# --- item 10: personal data is never cached -----------------------------------------------------------
+def test_personal_pages_and_api_are_not_stored_by_caches(app, client, demo):
+    from lms.api.tokens import create_token
+
+    with demo.app_context():
+        acme = db.session.scalar(select(Organization).where(Organization.slug == "acme"))
+        hr = db.session.scalar(select(User).where(User.email == "hr@acme.demo"))
+        _, secret = create_token(acme, "payroll", hr)
+        db.session.commit()
+    employee = _user_id(demo, "employee@acme.demo")
+    api = client.get("/api/v1/employees", headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 200
+    assert api.headers["Cache-Control"] == "no-store"
+    login(client, "hr@acme.demo")
+    for path in (
+        "/hr/acme/employees.csv",
+        "/hr/acme/employees.xlsx",
+        f"/hr/acme/employees/{employee}",
+        "/dashboard",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+    # Static files keep their own (revalidated) caching.
+    assert "no-store" not in client.get("/static/css/app.css").headers.get("Cache-Control", "")
