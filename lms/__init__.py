@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+    trust_proxies(app)
 
     register_extensions(app)
     register_plugins(app)
@@ -43,6 +44,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     register_hooks(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host/-Prefix only from ``PROXY_COUNT`` proxies.
+
+    Without a proxy (the default) these headers are ignored: anyone can send them. Behind the
+    README's TLS proxy, ``PROXY_COUNT=1`` gives login throttling the client's real address.
+    """
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
+        )
 
 
 def register_extensions(app: Flask) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -43,11 +45,34 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def trusted_hosts(value: str | None, site_url: str) -> list[str] | None:
+    """Host names the site answers to (Flask's ``TRUSTED_HOSTS``); ``*`` accepts any.
+
+    By default: the host of ``SITE_URL``, plus the loopback names used by health checks and by
+    ``make run``. Links never come from the ``Host`` header (they come from ``SITE_URL``); refusing
+    unknown hosts is a second wall, and keeps the site from answering under someone else's name.
+    """
+    if value and value.strip() == "*":
+        return None
+    if value and value.strip():
+        return [h.strip() for h in value.split(",") if h.strip()]
+    own = urlsplit(site_url).hostname
+    return list(dict.fromkeys([h for h in (own, "localhost", "127.0.0.1") if h]))
+
+
 def config_from_env(instance_path: str) -> dict:
     """Build the configuration mapping from the environment."""
     env = os.environ
     default_db = "sqlite:///" + str(Path(instance_path) / "educluster.sqlite3")
+    # The public address of every link in mails, certificates, credentials and statements. Unset,
+    # it follows PORT, so `PORT=5101 make run` prints addresses that work on that port.
+    site_url = (env.get("SITE_URL") or f"http://127.0.0.1:{env.get('PORT') or 5000}").rstrip("/")
     return {
+        "SITE_URL": site_url,
+        "TRUSTED_HOSTS": trusted_hosts(env.get("TRUSTED_HOSTS"), site_url),
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
+        "PROXY_COUNT": int(env.get("PROXY_COUNT") or 0),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(env.get("REMEMBER_DAYS") or 30)),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL") or default_db),
         "LAB_EXECUTOR": env.get("LAB_EXECUTOR", "local"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.exceptions import SecurityError
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -45,7 +46,21 @@ def _mark_cookies_secure(response: Response) -> None:
         response.headers.add("Set-Cookie", cookie)
 
 
+def refuse_untrusted_host(exc: SecurityError) -> Response:
+    """400 for a ``Host`` outside ``TRUSTED_HOSTS``, as plain text.
+
+    No page template: nothing can build links for a host the site does not answer to.
+    """
+    return Response(
+        "Bad request: this site does not answer to that host name. Use the address in SITE_URL, "
+        "or ask the administrator to add the name to TRUSTED_HOSTS.\n",
+        400,
+        mimetype="text/plain",
+    )
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(SecurityError, refuse_untrusted_host)
     # after_request functions run in reverse order of registration: put ours first in the list so
     # it runs last and also sees the remember-me cookie Flask-Login sets in its own hook.
     app.after_request_funcs.setdefault(None, []).insert(0, set_security_headers)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, abort, request, url_for
+from flask import Flask, abort, current_app, request, url_for
 from werkzeug.routing import IntegerConverter
 
 # Ids are SQL INTEGER columns: a larger number in a URL names no row. Without this bound,
@@ -97,3 +97,22 @@ def current_url(drop: Iterable[str] = (), **changes: Any) -> str:
     query = [(k, v) for k, v in request.args.items(multi=True) if k not in skip]
     query += [(k, str(v)) for k, v in changes.items() if v is not None]
     return url_with_query(request.endpoint or "main.index", request.view_args or {}, query)
+
+
+# --- addresses outside the site: mails, certificates, credentials, statements ---------------------
+def site_url() -> str:
+    """The configured public address (``SITE_URL``), without a trailing slash."""
+    return current_app.config["SITE_URL"].rstrip("/")
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A full link to ``endpoint`` under ``SITE_URL``, with or without a request.
+
+    Never from the request's ``Host`` header: a POST with ``Host: evil.example`` used to mail a
+    password-reset link to that host. Works in CLI runs (reminders from cron) too.
+    """
+    parts = urlsplit(site_url())
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)

@@ -26,6 +26,7 @@ from lms.extensions import db
 from lms.mail import send_mail
 from lms.models import ROLE_LABELS, Role, User
 from lms.timeutil import utcnow
+from lms.urls import absolute_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -121,7 +122,7 @@ def forgot_password():
         user = db.session.scalar(select(User).where(User.email == email))
         if user is not None and user.active:
             token = tokens.make_reset_token(user)
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = absolute_url("auth.reset_password", token=token)
             send_mail(
                 user.email,
                 "Reset your EduCluster password",
