@@ -72,7 +72,9 @@ def config_from_env(instance_path: str) -> dict:
         "TRUSTED_HOSTS": trusted_hosts(env.get("TRUSTED_HOSTS"), site_url),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
         "PROXY_COUNT": int(env.get("PROXY_COUNT") or 0),
+        # How long a login lasts: with "Remember me", else until the browser closes or this cap.
         "REMEMBER_COOKIE_DURATION": timedelta(days=int(env.get("REMEMBER_DAYS") or 30)),
+        "SESSION_HOURS": int(env.get("SESSION_HOURS") or 24),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL") or default_db),
         "LAB_EXECUTOR": env.get("LAB_EXECUTOR", "local"),

@@ -153,3 +153,44 @@ def test_personal_pages_and_api_are_not_stored_by_caches(app, client, demo):
         assert response.headers["Cache-Control"] == "no-store", path
     # Static files keep their own (revalidated) caching.
     assert "no-store" not in client.get("/static/css/app.css").headers.get("Cache-Control", "")
+
+
+# --- item 2: logout ends the session on the server --------------------------------------------------
+def _login_remembered(client):
+    response = client.post(
+        "/auth/login",
+        data={"email": "student@uni.demo", "password": "demo-pass-2026", "remember": "y"},
+    )
+    assert response.status_code == 302
+    return client.get_cookie("session").value, client.get_cookie("remember_token").value
+
+
+def test_copied_cookies_stop_working_after_logout(app, demo):
+    client = app.test_client()
+    session_cookie, remember_cookie = _login_remembered(client)
+    assert client.get("/dashboard").status_code == 200
+    client.post("/auth/logout")
+    for name, value in (("session", session_cookie), ("remember_token", remember_cookie)):
+        replay = app.test_client()
+        replay.set_cookie(name, value)
+        response = replay.get("/dashboard")
+        assert response.status_code == 302, name
+        assert "/auth/login" in response.headers["Location"], name
+
+
+def test_remember_me_lasts_thirty_days_and_ends_on_the_server_then(app, demo):
+    from lms.models import LoginSession
+
+    client = app.test_client()
+    _, remember_cookie = _login_remembered(client)
+    expires = client.get_cookie("remember_token").expires
+    days = (expires.replace(tzinfo=None) - utcnow()).total_seconds() / 86400
+    assert 29.9 < days <= 30.01
+    with demo.app_context():
+        row = db.session.scalars(select(LoginSession).order_by(LoginSession.id.desc())).first()
+        assert row.remember and (row.expires_at - utcnow()).days in (29, 30)
+        row.expires_at = utcnow() - timedelta(seconds=1)  # a month later
+        db.session.commit()
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remember_cookie)
+    assert replay.get("/dashboard").status_code == 302

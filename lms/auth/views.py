@@ -21,6 +21,7 @@ from lms.auth.forms import (
     RequestResetForm,
     ResetPasswordForm,
 )
+from lms.auth.sessions import end_session, start_session
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.mail import send_mail
@@ -72,8 +73,8 @@ def login():
             else:
                 throttle.record_success(keys[0])
                 user.last_login_at = utcnow()
+                start_session(user, remember=bool(form.remember.data))
                 db.session.commit()
-                login_user(user, remember=form.remember.data)
                 flash(f"Welcome back, {user.name}.", "success")
                 return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
     elif request.method == "POST":
@@ -85,7 +86,12 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    """End this login on the server too: copies of its cookies stop working."""
+    if current_user.is_authenticated:
+        end_session(current_user._get_current_object())
+        db.session.commit()
+    else:
+        logout_user()
     flash("You have logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -107,7 +113,7 @@ def account():
             current_user.set_password(password.new_password.data)
             db.session.commit()
             # Other sessions end with the old password; this one continues under the new one.
-            login_user(current_user._get_current_object())
+            login_user(current_user._get_current_object())  # same server-side session
             flash("Your password was changed.", "success")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
@@ -213,8 +219,8 @@ def invitation(token: str):
             status = 400
         else:
             user.last_login_at = utcnow()
+            start_session(user)
             db.session.commit()
-            login_user(user)
             flash(f"Welcome, {user.name}. You joined {invite.organization.name}.", "success")
             return redirect(url_for("main.dashboard"))
     elif request.method == "POST":
@@ -254,8 +260,8 @@ def register():
                 status = 400
             else:
                 user.last_login_at = utcnow()
+                start_session(user)
                 db.session.commit()
-                login_user(user)
                 flash(f"Welcome to EduCluster, {user.name}.", "success")
                 return redirect(url_for("main.dashboard"))
     elif request.method == "POST":
