@@ -106,9 +106,14 @@ DEFAULTS = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
-    # Login throttling: after this many failures, refuse for a delay that doubles each time.
+    # Login throttling per account and address: after this many failures, refuse for a delay
+    # that doubles each time up to the cap (see lms/auth/throttle.py and the README).
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_BASE_LOCK_SECONDS": 30,
+    "LOGIN_MAX_LOCK_SECONDS": 15 * 60,
+    # Password-reset and self-registration mails per hour, per client address and per address.
+    "MAILS_PER_HOUR": 5,
+    "REGISTRATION_SECONDS": 2 * 24 * 3600,
     "INVITATION_DAYS": 14,
     "PASSWORD_RESET_SECONDS": 3600,
     "PAGE_SIZE": 25,
