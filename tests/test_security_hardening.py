@@ -194,3 +194,93 @@ def test_remember_me_lasts_thirty_days_and_ends_on_the_server_then(app, demo):
     replay = app.test_client()
     replay.set_cookie("remember_token", remember_cookie)
     assert replay.get("/dashboard").status_code == 302
+
+
+# --- item 9: a site administrator signs for a partner only as a recorded override ----------------------
+def test_site_admin_signs_for_a_partner_only_as_an_override_with_a_reason(client, demo):
+    from lms.domain.models import CourseSignoff
+
+    slug = "lean-manufacturing-shop-floor"  # in review, waiting for Acme's sign-off
+    with demo.app_context():
+        acme_id = db.session.scalar(select(Organization.id).where(Organization.slug == "acme"))
+    login(client, "admin@cluster.demo")
+    review = client.get(f"/courses/{slug}/review").get_data(as_text=True)
+    assert "override as site administrator" in review
+    response = client.post(f"/courses/{slug}/signoff", data={"organization_id": acme_id})
+    assert response.status_code == 400
+    assert "signing for it is an override" in response.get_data(as_text=True)
+    reason = "The Acme training lead approved by phone; she is on leave."
+    response = client.post(
+        f"/courses/{slug}/signoff", data={"organization_id": acme_id, "comment": reason}
+    )
+    assert response.status_code == 302
+    with demo.app_context():
+        signoff = db.session.scalar(
+            select(CourseSignoff)
+            .where(CourseSignoff.organization_id == acme_id)
+            .order_by(CourseSignoff.id.desc())
+        )
+        assert signoff.is_override and signoff.comment == reason
+    review = client.get(f"/courses/{slug}/review").get_data(as_text=True)
+    assert "Override" in review and reason in review
+    overview = client.get(f"/courses/{slug}").get_data(as_text=True)
+    assert "Signed off by a site-administrator override" in overview
+
+
+# --- item 8: people of non-partner organizations join only with their consent ---------------------------
+def test_trainer_invites_learners_of_other_organizations_who_must_accept(app, client, demo):
+    from lms.domain.models import CourseInvitation
+    from lms.domain.services import active_enrolment
+
+    cluster_course = (
+        "warehouse-automation-basics"  # open to the cluster; partners Northfield, Globex
+    )
+    outsider = "anna.becker@acme.demo"  # an Acme learner: not a partner of this course
+    login(client, "trainer@uni.demo")
+    answers = []
+    for email in (outsider, "nobody-here@example.org"):
+        response = client.post(
+            f"/courses/{cluster_course}/enrolments", data={"email": email}, follow_redirects=True
+        )
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        answers.append("they are invited" in html)
+    assert answers == [True, True]  # the same answer whether the address has an account
+    with demo.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == cluster_course))
+        anna = db.session.scalar(select(User).where(User.email == outsider))
+        assert active_enrolment(anna.id, course.id) is None
+        assert db.session.scalar(
+            select(CourseInvitation).where(CourseInvitation.user_id == anna.id)
+        )
+        course_id, anna_id = course.id, anna.id
+    report = client.get(f"/courses-report/{cluster_course}").get_data(as_text=True)
+    assert anna_name(demo, anna_id) not in report
+
+    learner = app.test_client()
+    login(learner, outsider)
+    overview = learner.get(f"/courses/{cluster_course}").get_data(as_text=True)
+    assert "You are invited" in overview
+    response = learner.post(f"/courses/{cluster_course}/invitation", data={"answer": "accept"})
+    assert response.status_code == 302
+    with demo.app_context():
+        enrolment = active_enrolment(anna_id, course_id)
+        assert enrolment is not None and enrolment.method == "trainer"
+        assert db.session.scalar(select(CourseInvitation)) is None
+
+
+def anna_name(app, user_id: int) -> str:
+    with app.app_context():
+        return db.session.get(User, user_id).name
+
+
+def test_partner_only_course_refuses_outsiders_without_revealing_accounts(client, demo):
+    login(client, "trainer@acme.demo")
+    messages = []
+    for email in ("employee@globex.demo", "nobody-here@example.org"):
+        response = client.post(f"/courses/{PYTHON}/enrolments", data={"email": email})
+        assert response.status_code == 400
+        html = response.get_data(as_text=True).replace(email, "X")
+        assert "No learner of the partner organizations uses X" in html
+        messages.append("Omar Haddad" in html)
+    assert messages == [False, False]
