@@ -131,10 +131,10 @@ def activity_access(user: User, activity: Activity, now: datetime | None = None)
     # Imported here: progress builds on domain (its models import these ones).
     from lms.progress.models import ActivityCompletion
 
-    if can(user, "course.manage", activity.course):
-        return ActivityAccess(staff=True, enrolled=False, reasons=())
-    if active_enrolment(user.id, activity.course_id) is None:
-        return ActivityAccess(staff=False, enrolled=False, reasons=())
+    staff = can(user, "course.manage", activity.course)
+    enrolled = active_enrolment(user.id, activity.course_id) is not None
+    if staff or not enrolled:
+        return ActivityAccess(staff=staff, enrolled=enrolled, reasons=())
     conditions = [
         Condition(c.kind, c.required_activity_id, c.min_grade) for c in activity.conditions
     ]
@@ -150,7 +150,9 @@ def activity_access(user: User, activity: Activity, now: datetime | None = None)
             )
         }
         titles = dict(
-            db.session.execute(select(Activity.id, Activity.title).where(Activity.id.in_(ids)))
+            db.session.execute(
+                select(Activity.id, Activity.title).where(Activity.id.in_(ids))
+            ).all()
         )
     reasons = lock_reasons(activity.available_from, conditions, states, titles, now or utcnow())
     return ActivityAccess(staff=False, enrolled=True, reasons=tuple(reasons))
