@@ -58,6 +58,7 @@ def test_new_quiz_form_lists_the_bank_with_links_to_write_a_question(demo, clien
     assert "Machine M7 logs a cycle time" in html  # the question, not just its key
     assert f"/quiz/course/{ids['course']}/questions/new/numeric?for_module={ids['module']}" in html
     assert "separated by commas" not in html
+    assert "a category of the question bank (cleaning, loading, summaries)" in html
 
 
 def test_ticked_questions_make_the_quiz_in_the_order_given(demo, client, auth):

@@ -8,7 +8,7 @@ from flask import render_template, url_for
 from markupsafe import Markup
 
 from courses.quiz.attempts import attempts_left, best_attempt, close_overdue, user_attempts
-from courses.quiz.bank import course_questions, export_bank, import_bank
+from courses.quiz.bank import course_categories, course_questions, export_bank, import_bank
 from courses.quiz.forms import QuizSettingsForm, settings_content
 from courses.quiz.models import FEEDBACK_MODES, QUESTION_TYPES, Quiz, QuizAttempt, QuizQuestion
 from courses.quiz.settings import apply_settings, check_against_bank, clean_settings
@@ -75,6 +75,13 @@ class QuizType(ActivityType):
             (label, url_for("quiz.new_question", course_id=course.id, qtype=qtype, **back))
             for qtype, label in QUESTION_TYPES.items()
         ]
+        categories = [c for c in course_categories(course.id) if c]
+        if categories:
+            form.random_category.description = (
+                "For a random draw: a category of the question bank ("
+                + ", ".join(categories)
+                + ")."
+            )
         # The course is the page's, never what the posted hidden field claims.
         form.course_id.data = str(course.id)
 
