@@ -26,7 +26,7 @@ from lms.urls import parse_id
 TYPE_FORM_PREFIX = "type"
 
 
-def _type_form(atype: ActivityType, activity=None):
+def _type_form(atype: ActivityType, course, module, activity=None):
     """The type's own FlaskForm (or None), prefixed so its names never clash with ours. The
     outer form carries the CSRF token, so the inner one does not need its own."""
     if atype.form is None:
@@ -34,7 +34,9 @@ def _type_form(atype: ActivityType, activity=None):
     kwargs = {"prefix": TYPE_FORM_PREFIX, "meta": {"csrf": False}}
     if request.method == "GET" and activity is not None:
         kwargs["data"] = atype.form_data(activity)
-    return atype.form(**kwargs)
+    type_form = atype.form(**kwargs)
+    atype.prepare_form(type_form, course, activity, module)
+    return type_form
 
 
 def _common_form(atype: ActivityType, activity=None) -> ActivityForm:
@@ -79,7 +81,7 @@ def new_activity(slug: str, module_id: int):
             module=module,
             types=list(activity_registry()),
         )
-    form, type_form = _common_form(atype), _type_form(atype)
+    form, type_form = _common_form(atype), _type_form(atype, course, module)
     if form.validate_on_submit() and (type_form is None or type_form.validate()):
         try:
             activity = structure.add_activity(
@@ -109,7 +111,8 @@ def edit_activity(slug: str, activity_id: int):
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     atype = structure.get_type(activity.type)
-    form, type_form = _common_form(atype, activity), _type_form(atype, activity)
+    form = _common_form(atype, activity)
+    type_form = _type_form(atype, course, activity.module, activity)
     if form.validate_on_submit() and (type_form is None or type_form.validate()):
         try:
             structure.update_activity(

@@ -74,6 +74,13 @@ class ActivityType:
         """Values to pre-fill the type's authoring form from ``activity``."""
         return {}
 
+    def prepare_form(
+        self, form: Any, course: Any, activity: Activity | None, module: Any = None
+    ) -> None:
+        """Fit the authoring ``form`` to ``course`` before it is validated or shown (choices
+        from the course's data, links to its pages); ``activity`` is ``None`` for a new one,
+        which will go into ``module``."""
+
     def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
         """Store validated authoring ``data`` on ``activity``."""
 

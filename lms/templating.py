@@ -112,6 +112,18 @@ STATUS_TAGS = {
 }
 
 
+def format_grade(value, digits: int = 1) -> str:
+    """A grade (0-100) as people read it: "87.5%", or "—" when there is none."""
+    if value is None:
+        return "—"
+    return f"{format_number(value, digits)}%"
+
+
+def status_label(status: str | None) -> str:
+    """A status in words ("In progress"), the same words the status tags show."""
+    return status_tag(status)["label"]
+
+
 def status_tag(status: str | None) -> dict:
     label, tone = STATUS_TAGS.get(
         status or "", ((status or "").replace("_", " ").capitalize(), "neutral")
@@ -129,6 +141,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["grade"] = format_grade
     app.jinja_env.filters["option_pairs"] = option_pairs
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["status_tag"] = status_tag

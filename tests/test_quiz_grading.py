@@ -12,10 +12,10 @@ from courses.quiz.grading import (
     grade_attempt,
     grade_question,
     normalise_text,
-    parse_number,
     parse_responses,
     response_text,
 )
+from courses.quiz.numbers import parse_number
 from courses.quiz.selection import SelectionError, pick_questions
 from courses.quiz.settings import clean_settings
 

@@ -223,7 +223,7 @@ MANIFEST = {
               "completion_rule": "passed", "pass_mark": 60.0, "weight": 2.0,
               "conditions": [{"kind": "completed", "activity": "a3"}],
               "content": {"question_keys": [q["key"] for q in QUESTIONS], "pass_mark": 60.0,
-                          "attempts_allowed": 3, "time_limit_minutes": None, "shuffle": True,
+                          "attempts_allowed": 3, "time_limit_minutes": 15, "shuffle": True,
                           "feedback_mode": "immediate"}},
          ]},
     ],

@@ -8,9 +8,9 @@ from flask import render_template, url_for
 from markupsafe import Markup
 
 from courses.quiz.attempts import attempts_left, best_attempt, close_overdue, user_attempts
-from courses.quiz.bank import export_bank, import_bank
+from courses.quiz.bank import course_categories, course_questions, export_bank, import_bank
 from courses.quiz.forms import QuizSettingsForm, settings_content
-from courses.quiz.models import FEEDBACK_MODES, Quiz, QuizAttempt, QuizQuestion
+from courses.quiz.models import FEEDBACK_MODES, QUESTION_TYPES, Quiz, QuizAttempt, QuizQuestion
 from courses.quiz.settings import apply_settings, check_against_bank, clean_settings
 from courses.quiz.settings import settings_content as archive_content
 from courses.quiz.views import bp
@@ -48,7 +48,7 @@ class QuizType(ActivityType):
         return {
             "course_id": activity.course_id,
             "selection": activity.selection or "fixed",
-            "question_keys": ", ".join(activity.question_keys or []),
+            "question_keys": list(activity.question_keys or []),
             "random_category": activity.random_category or "",
             "random_count": activity.random_count,
             "attempts_allowed": activity.attempts_allowed,
@@ -56,6 +56,34 @@ class QuizType(ActivityType):
             "shuffle": bool(activity.shuffle),
             "feedback_mode": activity.feedback_mode or "immediate",
         }
+
+    def prepare_form(
+        self, form: Any, course: Any, activity: Activity | None, module: Any = None
+    ) -> None:
+        """The bank's questions to pick from, and links to write a new one and come back."""
+        picker = form.question_keys
+        picker.bank = course_questions(course.id)
+        picker.bank_url = url_for("quiz.questions", course_id=course.id)
+        back = (
+            {"for_quiz": activity.id}
+            if activity is not None and activity.id is not None
+            else {"for_module": module.id}
+            if module is not None
+            else {}
+        )
+        picker.create_links = [
+            (label, url_for("quiz.new_question", course_id=course.id, qtype=qtype, **back))
+            for qtype, label in QUESTION_TYPES.items()
+        ]
+        categories = [c for c in course_categories(course.id) if c]
+        if categories:
+            form.random_category.description = (
+                "For a random draw: a category of the question bank ("
+                + ", ".join(categories)
+                + ")."
+            )
+        # The course is the page's, never what the posted hidden field claims.
+        form.course_id.data = str(course.id)
 
     def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
         """Store validated settings; questions are checked against the course's bank. The pass
