@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lms.extensions import db
-from virtual_labs import submission_queue
+from virtual_labs import submission_queue, uidpool
 from virtual_labs.models import LabSubmission, SubmissionStatus
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,23 @@ def grade_submission_task(self: Task, submission_id: int) -> str:
             stale = float(current_app.config.get("LAB_STALE_SECONDS", 60.0))
             raise self.retry(countdown=stale)
     return outcome
+
+
+def recover_abandoned_work() -> tuple[int, int]:
+    """Requeue (or fail) runs whose worker died, and delete their sandbox work directories.
+
+    Commits. Returns (requeued, failed). Every executor runs it at start and periodically.
+    """
+    requeued, failed = submission_queue.recover_stale()
+    db.session.commit()
+    try:
+        removed = uidpool.remove_abandoned_work()
+    except OSError:  # the sandbox directory is checked (and reported) where runs need it
+        log.exception("could not sweep the sandbox directory")
+    else:
+        if removed:
+            log.warning("removed %d sandbox directories left by killed runs", removed)
+    return requeued, failed
 
 
 def sweep_stale_runs(app: Flask) -> int:
