@@ -31,14 +31,20 @@ def worker_command(workers: int | None) -> None:
 
 
 @click.command("requeue")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Celery: send every queued submission, not only those the broker holds no message for.",
+)
 @with_appcontext
-def requeue_command() -> None:
-    """Requeue stale runs; with LAB_EXECUTOR=celery, send every queued submission to Celery."""
+def requeue_command(everything: bool) -> None:
+    """Requeue stale runs; with LAB_EXECUTOR=celery, send orphaned submissions to Celery."""
     from virtual_labs.tasks import recover_abandoned_work, requeue_pending
 
     app = current_app._get_current_object()
     if app.config.get("LAB_EXECUTOR") == "celery":
-        sent = requeue_pending(app)
+        sent = requeue_pending(app, everything=everything)
         click.echo(f"Sent {sent} queued submissions to Celery.")
         return
     requeued, failed = recover_abandoned_work()

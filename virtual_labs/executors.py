@@ -43,10 +43,9 @@ class CeleryExecutor:
         self.app = app
 
     def dispatch(self, submission_id: int) -> None:
-        celery_app = self.app.extensions.get("celery") or tasks.celery_init_app(self.app)
         try:
-            celery_app.send_task(tasks.TASK_NAME, args=[submission_id])
-        except Exception:  # broker unreachable: `flask labs requeue` or a worker start re-sends
+            tasks.send_submission(self.app, submission_id)
+        except Exception:  # broker unreachable: the workers' sweep finds the orphan and sends it
             log.exception("could not send lab submission %s to Celery", submission_id)
 
 

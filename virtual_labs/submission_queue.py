@@ -202,14 +202,12 @@ def stale_running_ids() -> list[int]:
     )
 
 
-def pending_submission_ids() -> list[int]:
-    return list(
-        db.session.scalars(
-            select(LabSubmission.id)
-            .where(LabSubmission.status == SubmissionStatus.QUEUED)
-            .order_by(LabSubmission.id)
-        )
-    )
+def pending_submission_ids(older_than: float = 0.0) -> list[int]:
+    """Queued submissions, oldest first; with ``older_than``, only rows at least that old."""
+    query = select(LabSubmission.id).where(LabSubmission.status == SubmissionStatus.QUEUED)
+    if older_than:
+        query = query.where(LabSubmission.created_at <= utcnow() - timedelta(seconds=older_than))
+    return list(db.session.scalars(query.order_by(LabSubmission.id)))
 
 
 # --- grading a claimed submission -------------------------------------------------------------
