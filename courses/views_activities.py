@@ -57,6 +57,14 @@ def _data(form: ActivityForm) -> structure.ActivityData:
     )
 
 
+def _validate_both(form: ActivityForm, type_form) -> bool:
+    """Validate the common and the type's fields together, so every error shows at once."""
+    ok = form.validate_on_submit()
+    if request.method == "POST" and type_form is not None:
+        ok = type_form.validate() and ok
+    return ok
+
+
 def _show_error(form, type_form, exc: DomainError) -> None:
     if type_form is not None and exc.field and exc.field in type_form:
         type_form[exc.field].errors = [*type_form[exc.field].errors, exc.message]
@@ -80,7 +88,7 @@ def new_activity(slug: str, module_id: int):
             types=list(activity_registry()),
         )
     form, type_form = _common_form(atype), _type_form(atype)
-    if form.validate_on_submit() and (type_form is None or type_form.validate()):
+    if _validate_both(form, type_form):
         try:
             activity = structure.add_activity(
                 module, atype.key, _data(form), user(), type_form.data if type_form else None
@@ -110,7 +118,7 @@ def edit_activity(slug: str, activity_id: int):
     activity = activity_or_404(course, activity_id)
     atype = structure.get_type(activity.type)
     form, type_form = _common_form(atype, activity), _type_form(atype, activity)
-    if form.validate_on_submit() and (type_form is None or type_form.validate()):
+    if _validate_both(form, type_form):
         try:
             structure.update_activity(
                 activity, _data(form), user(), type_form.data if type_form else None

@@ -104,3 +104,77 @@ def test_limit_errors_name_their_field(client, auth, world):
     assert "This field is required" not in page
     # Each message links to its field.
     assert 'href="#type-cpu_s"' in summary and 'href="#type-procs"' in summary
+
+
+def lab_test_data(**changes: str) -> dict[str, str]:
+    form = {
+        "name": "Adds",
+        "kind": "io",
+        "stdin": "2 3\n",
+        "args": "",
+        "expected": "6\n",
+        "compare": "trailing_ws",
+        "tolerance": "0.000001",
+        "code": "",
+        "weight": "1",
+    }
+    form.update(changes)
+    return form
+
+
+@pytest.mark.sandbox
+def test_a_failing_reference_solution_is_reported_once_and_labelled_as_the_reference(
+    client, auth, world
+):
+    auth.login(world.trainer)
+    resp = client.post(f"/labs/{world.lab_id}/tests/new", data=lab_test_data())
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert page.count("the reference solution fails") == 1, page
+    diff = page[page.index('class="lab-diff"') :]
+    assert '<th scope="row">Reference output</th>' in diff and "Your output" not in page
+    assert "<mark>6</mark>" in diff and "<mark>5</mark>" in diff
+
+
+def test_the_test_form_shows_only_the_section_of_its_kind(client, auth, world):
+    auth.login(world.trainer)
+    page = client.get(f"/labs/{world.lab_id}/tests/new").get_data(as_text=True)
+    assert '<fieldset data-when-field="kind" data-when-value="io">' in page
+    assert '<fieldset data-when-field="kind" data-when-value="python_unit" hidden>' in page
+    assert '<div data-when-field="compare" data-when-value="numeric" hidden>' in page
+    unit = client.post(
+        f"/labs/{world.lab_id}/tests/new", data=lab_test_data(kind="python_unit", code="")
+    ).get_data(as_text=True)
+    assert '<fieldset data-when-field="kind" data-when-value="io" hidden>' in unit
+    assert '<fieldset data-when-field="kind" data-when-value="python_unit">' in unit
+
+
+@pytest.mark.browser
+def test_switching_the_test_kind_switches_the_section(page, world):
+    from playwright.sync_api import expect
+
+    from tests.conftest import browser_login
+
+    browser_login(page, world.trainer)
+    page.goto(f"/labs/{world.lab_id}/tests/new")
+    io, unit = (
+        page.get_by_label("Standard input"),
+        page.get_by_label("Test code (Python unit tests)"),
+    )
+    expect(io).to_be_visible()
+    expect(unit).to_be_hidden()
+    expect(page.get_by_label("Numeric tolerance")).to_be_hidden()
+    page.get_by_label("Comparison").select_option("numeric")
+    expect(page.get_by_label("Numeric tolerance")).to_be_visible()
+    page.get_by_label("Kind").select_option("python_unit")
+    expect(unit).to_be_visible()
+    expect(io).to_be_hidden()
+
+
+def test_the_new_lab_form_reports_every_error_at_once(client, auth, world):
+    auth.login(world.trainer)
+    url = f"/courses/{world.slug}/modules/{world.module_id}/activities/new"
+    resp = client.post(url, data=new_lab_form(title="", **{"type-reference_code": ""}))
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert 'href="#title"' in page and 'href="#type-reference_code"' in page
