@@ -59,6 +59,14 @@ def _data(form: ActivityForm) -> structure.ActivityData:
     )
 
 
+def _validate_both(form: ActivityForm, type_form) -> bool:
+    """Validate the common and the type's fields together, so every error shows at once."""
+    ok = form.validate_on_submit()
+    if request.method == "POST" and type_form is not None:
+        ok = type_form.validate() and ok
+    return ok
+
+
 def _show_error(form, type_form, exc: DomainError) -> None:
     if type_form is not None and exc.field and exc.field in type_form:
         type_form[exc.field].errors = [*type_form[exc.field].errors, exc.message]
@@ -82,7 +90,7 @@ def new_activity(slug: str, module_id: int):
             types=list(activity_registry()),
         )
     form, type_form = _common_form(atype), _type_form(atype, course, module)
-    if form.validate_on_submit() and (type_form is None or type_form.validate()):
+    if _validate_both(form, type_form):
         try:
             activity = structure.add_activity(
                 module, atype.key, _data(form), user(), type_form.data if type_form else None
@@ -113,7 +121,7 @@ def edit_activity(slug: str, activity_id: int):
     atype = structure.get_type(activity.type)
     form = _common_form(atype, activity)
     type_form = _type_form(atype, course, activity.module, activity)
-    if form.validate_on_submit() and (type_form is None or type_form.validate()):
+    if _validate_both(form, type_form):
         try:
             structure.update_activity(
                 activity, _data(form), user(), type_form.data if type_form else None

@@ -31,20 +31,23 @@ def worker_command(workers: int | None) -> None:
 
 
 @click.command("requeue")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Celery: send every queued submission, not only those the broker holds no message for.",
+)
 @with_appcontext
-def requeue_command() -> None:
-    """Requeue stale runs; with LAB_EXECUTOR=celery, send every queued submission to Celery."""
-    from lms.extensions import db
-    from virtual_labs import submission_queue
-    from virtual_labs.tasks import requeue_pending
+def requeue_command(everything: bool) -> None:
+    """Requeue stale runs; with LAB_EXECUTOR=celery, send orphaned submissions to Celery."""
+    from virtual_labs.tasks import recover_abandoned_work, requeue_pending
 
     app = current_app._get_current_object()
     if app.config.get("LAB_EXECUTOR") == "celery":
-        sent = requeue_pending(app)
+        sent = requeue_pending(app, everything=everything)
         click.echo(f"Sent {sent} queued submissions to Celery.")
         return
-    requeued, failed = submission_queue.recover_stale()
-    db.session.commit()
+    requeued, failed = recover_abandoned_work()
     click.echo(f"Requeued {requeued} stale submissions; {failed} failed after too many attempts.")
 
 
@@ -113,6 +116,10 @@ class LabsComponent(Component):
             from virtual_labs.tasks import celery_init_app
 
             celery_init_app(app)
+        from virtual_labs.executors import start_pool_on_first_request
+
+        # Checked per request (cheap) so tests may switch LAB_EXECUTOR on a built app.
+        app.before_request(lambda: start_pool_on_first_request(app))
 
     def seed_demo(self) -> None:
         from virtual_labs.seed import seed_labs

@@ -42,6 +42,12 @@ DEFAULTS = {
     "LAB_HEARTBEAT_SECONDS": 5.0,
     "LAB_STALE_SECONDS": 60.0,  # a running submission without heartbeat this long is requeued
     "LAB_MAX_ATTEMPTS": 3,
+    # The sandbox limits a new lab starts with (the author may change them per lab).
+    "LAB_DEFAULT_CPU_S": 2.0,
+    "LAB_DEFAULT_WALL_S": 5.0,
+    "LAB_DEFAULT_MEMORY_MB": 256,
+    "LAB_DEFAULT_PROCS": 16,
+    "LAB_DEFAULT_OUTPUT_KB": 64,
 }
 
 
@@ -372,6 +378,15 @@ def clean_test(data: dict[str, Any]) -> dict[str, Any]:
         "hidden": bool(data.get("hidden", False)),
         "weight": weight,
     }
+
+
+def default_limits() -> dict[str, float]:
+    """The limits a new lab starts with: the site's ``LAB_DEFAULT_*`` settings, within bounds."""
+    out: dict[str, float] = {}
+    for key, (low, high) in LIMIT_BOUNDS.items():
+        value = min(max(float(setting(f"LAB_DEFAULT_{key.upper()}")), low), high)
+        out[key] = value if key in ("cpu_s", "wall_s") else int(value)
+    return out
 
 
 def clean_limits(data: dict[str, Any]) -> dict[str, float]:

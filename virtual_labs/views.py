@@ -5,7 +5,6 @@ Authoring pages live in ``views_authoring`` on the same blueprint.
 
 from __future__ import annotations
 
-import difflib
 import threading
 import time
 from typing import Any
@@ -32,6 +31,7 @@ from lms.models import User
 from lms.permissions import can, require
 from virtual_labs import services
 from virtual_labs.models import Lab, LabSubmission, SubmissionKind
+from virtual_labs.output_diff import diff_output
 
 bp = Blueprint(
     "labs",
@@ -93,21 +93,6 @@ def course_overview_url(lab: Lab) -> str:
         return url_for("main.dashboard")
 
 
-def diff_rows(expected: str | None, actual: str | None) -> list[dict[str, Any]]:
-    """Line-by-line comparison for the results table: which lines differ, on each side."""
-    exp = (expected or "").splitlines()
-    act = (actual or "").splitlines()
-    rows: list[dict[str, Any]] = []
-    matcher = difflib.SequenceMatcher(a=exp, b=act, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        span = max(i2 - i1, j2 - j1)
-        for k in range(span):
-            e = exp[i1 + k] if i1 + k < i2 else None
-            a = act[j1 + k] if j1 + k < j2 else None
-            rows.append({"expected": e, "actual": a, "same": tag == "equal"})
-    return rows[:400]
-
-
 def editor_mode(language: str) -> str:
     try:
         return services.language_entry(language).editor_mode
@@ -139,13 +124,16 @@ def submission_view(sub: LabSubmission, viewer: User | None = None) -> dict[str,
                 expected=t.get("expected"),
                 actual=t.get("actual"),
                 message=t.get("message") or "",
-                rows=diff_rows(t.get("expected"), t.get("actual")) if not t.get("passed") else [],
+                diff=diff_output(t.get("expected"), t.get("actual"))
+                if not t.get("passed")
+                else None,
             )
         tests.append(item)
     what = "Run" if sub.kind == SubmissionKind.RUN else "Submission"
     return {
         "sub": sub,
         "title": f"{what} #{sub.id}",
+        "actual_label": "Your output",
         "kind": sub.kind,
         "tag": sub.display_status,
         "score": sub.score,
