@@ -73,6 +73,11 @@ class LocalPool:
         self._last_recovery = 0.0
 
     @property
+    def slots(self) -> threading.BoundedSemaphore:
+        """The sandbox slots: held by a grading thread, or by a Jobe API run, while it runs."""
+        return self._slots
+
+    @property
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
