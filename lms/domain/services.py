@@ -20,7 +20,7 @@ from lms.extensions import db
 from lms.models import User
 from lms.timeutil import utcnow
 
-ENROLMENT_METHODS = ("self", "trainer", "program", "import")
+ENROLMENT_METHODS = ("self", "trainer", "program", "import", "lti")
 
 
 def mark_course_edited(course: Course) -> int:
