@@ -97,7 +97,11 @@ def test_compile_errors_are_outcome_11_with_cmpinfo(api):
 def test_runtime_time_and_memory_outcomes(api):
     runtime = outcome(api.run({"language_id": "python3", "sourcecode": "print(1 // 0)"}))
     assert runtime["outcome"] == 12 and "ZeroDivisionError" in runtime["stderr"]
-    loop = {"language_id": "python3", "sourcecode": "while True: pass", "parameters": {"cputime": 1}}
+    loop = {
+        "language_id": "python3",
+        "sourcecode": "while True: pass",
+        "parameters": {"cputime": 1},
+    }
     assert outcome(api.run(loop))["outcome"] == 13
     hog = {
         "language_id": "python3",

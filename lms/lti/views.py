@@ -42,6 +42,7 @@ EXPLANATIONS = (
     ("Unable to find public key", "The launch was not signed by a key of the registered platform."),
     ("deployment ID", "This deployment of EduCluster is not registered for the platform."),
     ("Registration not found", "The platform or its client ID is not registered here."),
+    ("registration details", "The platform or its client ID is not registered here."),
     ("Client id not registered", "The launch was meant for another tool (wrong audience)."),
     ("Could not find issuer", "The request did not say which platform sent it."),
     ("login hint", "The request did not say who is logging in."),
