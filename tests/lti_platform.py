@@ -68,6 +68,7 @@ class Platform:
         self.scores: list[dict] = []
         self.down = False
         self.members: list[dict] = []
+        self.tool_registration: dict | None = None
         self.registration = (
             Registration()
             .set_iss(self.issuer)
@@ -116,6 +117,39 @@ class Platform:
                 return "forbidden", 403
             return jsonify(
                 {"id": "roster", "context": {"id": "course-1"}, "members": platform.members}
+            )
+
+        @app.get("/.well-known/openid-configuration")
+        def openid_configuration():
+            return jsonify(
+                {
+                    "issuer": platform.issuer,
+                    "authorization_endpoint": f"{platform.issuer}/auth",
+                    "token_endpoint": f"{platform.issuer}/token",
+                    "jwks_uri": f"{platform.issuer}/jwks",
+                    "registration_endpoint": f"{platform.issuer}/register",
+                    "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                        "product_family_code": "moodle",
+                        "version": "4.3",
+                    },
+                }
+            )
+
+        @app.post("/register")
+        def register():
+            if request.headers.get("Authorization") != "Bearer reg-token-1":
+                return "forbidden", 403
+            platform.tool_registration = request.get_json(force=True)
+            tool_conf = dict(
+                platform.tool_registration["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+            )
+            tool_conf["deployment_id"] = platform.deployment_id
+            return jsonify(
+                {
+                    **platform.tool_registration,
+                    "client_id": platform.client_id,
+                    "https://purl.imsglobal.org/spec/lti-tool-configuration": tool_conf,
+                }
             )
 
         return app

@@ -296,3 +296,44 @@ def test_admins_register_platforms_by_hand(app, client, auth):
         "/lti/platforms/", data={"action": "token", "t-organization_id": str(org_id)}
     )
     assert "/lti/register/" in token_page.get_data(as_text=True)
+
+
+def test_dynamic_registration_with_a_one_time_url(app, client, auth):
+    with app.app_context():
+        org = make_org("dynamic-uni")
+        make_user("root@dynamic.test", org=org, role="org_admin")
+        course = make_course(org, title="Data structures")
+        db.session.commit()
+        org_id, course_id = org.id, course.id
+    auth.login("root@dynamic.test")
+    page = client.post(
+        "/lti/platforms/", data={"action": "token", "t-organization_id": str(org_id)}
+    )
+    url = re.search(r"http://localhost(/lti/register/[^<\s]+)", page.get_data(as_text=True)).group(
+        1
+    )
+    auth.logout()
+    platform = Platform(client_id="dyn-client", deployment_id="dyn-dep")
+    platform.start(client.get("/lti/jwks").get_json())
+    try:
+        query = {
+            "openid_configuration": f"{platform.issuer}/.well-known/openid-configuration",
+            "registration_token": "reg-token-1",
+        }
+        done = client.get(url, query_string=query)
+        assert done.status_code == 200 and "data-lti-registered" in done.get_data(as_text=True)
+        sent = platform.tool_registration
+        assert sent["jwks_uri"] == "http://localhost/lti/jwks"
+        assert sent["initiate_login_uri"] == "http://localhost/lti/login"
+        assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in sent["scope"]
+        with app.app_context():
+            registered = db.session.scalar(select(LtiPlatform))
+            assert (registered.client_id, registered.deployment_ids) == ("dyn-client", ["dyn-dep"])
+            assert registered.organization_id == org_id and registered.registered_by == "dynamic"
+        again = client.get(url, query_string=query)
+        assert again.status_code == 404 and "used or expired" in again.get_data(as_text=True)
+        custom = {"educluster_course": str(course_id)}
+        response, _ = launch(client, platform, sub="dyn-learner", roles=[LEARNER], custom=custom)
+        assert response.status_code == 302 and "/lti/" not in response.headers["Location"]
+    finally:
+        platform.stop()
