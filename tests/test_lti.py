@@ -293,9 +293,12 @@ def test_admins_register_platforms_by_hand(app, client, auth):
         platform = db.session.scalar(select(LtiPlatform))
         assert platform.deployment_ids == ["1:abc", "2:def"] and platform.organization_id == org_id
     token_page = client.post(
-        "/lti/platforms/", data={"action": "token", "t-organization_id": str(org_id)}
+        "/lti/platforms/",
+        data={"action": "token", "t-organization_id": str(org_id)},
+        follow_redirects=True,
     )
     assert "/lti/register/" in token_page.get_data(as_text=True)
+    assert "/lti/register/" not in client.get("/lti/platforms/").get_data(as_text=True)  # once
 
 
 def test_dynamic_registration_with_a_one_time_url(app, client, auth):
@@ -307,7 +310,9 @@ def test_dynamic_registration_with_a_one_time_url(app, client, auth):
         org_id, course_id = org.id, course.id
     auth.login("root@dynamic.test")
     page = client.post(
-        "/lti/platforms/", data={"action": "token", "t-organization_id": str(org_id)}
+        "/lti/platforms/",
+        data={"action": "token", "t-organization_id": str(org_id)},
+        follow_redirects=True,
     )
     url = re.search(r"http://localhost(/lti/register/[^<\s]+)", page.get_data(as_text=True)).group(
         1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from .models import LtiPlatform
 from .registration import issue_registration_token, register_platform
 
 bp = Blueprint("lti_admin", __name__, url_prefix="/lti/platforms")
+URL_SESSION = "lti_registration_url"
 
 
 class PlatformForm(FlaskForm):
@@ -139,11 +140,13 @@ def index():
         org = db.session.get(Organization, token_form.organization_id.data)
         token = issue_registration_token(org, current_user)
         db.session.commit()
-        url = url_for("lti.dynamic_registration", token=token, _external=True)
-        return _render(form, token_form, registration_url=url)
+        # Shown once, on the page the redirect leads to (the session is signed and private).
+        session[URL_SESSION] = url_for("lti.dynamic_registration", token=token, _external=True)
+        flash(f"Registration URL created for {org.name}: paste it into your platform.", "success")
+        return redirect(url_for(".index"))
     if request.method == "POST":
         abort(400)
-    return _render(form, token_form)
+    return _render(form, token_form, registration_url=session.pop(URL_SESSION, None))
 
 
 @bp.post("/<int:platform_id>/deactivate")
