@@ -10,7 +10,7 @@ learners only, their state in each linked EduCluster course.
 from __future__ import annotations
 
 from pylti1p3.names_roles import NamesRolesProvisioningService
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select, true, update
 
 from lms.domain.models import Course
 from lms.extensions import db
@@ -50,7 +50,7 @@ def sync_roster(context: LtiContext) -> int:
         update(LtiContextRole)
         .where(
             LtiContextRole.context_pk == context.id,
-            LtiContextRole.user_id.not_in(seen) if seen else True,
+            LtiContextRole.user_id.not_in(seen) if seen else true(),
         )
         .values(active=False)
         .execution_options(synchronize_session=False)
