@@ -137,9 +137,11 @@ def test_c_cpp_nodejs_and_java_run(api):
         }
         """
     )
-    # No sourcefilename: the class name comes from the source, as in Jobe.
-    data = outcome(api.run({"language_id": "java", "sourcecode": java, "input": "2 40"}))
-    assert (data["outcome"], data["stdout"]) == (15, "42\n"), data
+    # No sourcefilename (or CodeRunner's generic one): the class name comes from the source.
+    for name in (None, "__tester__.java"):
+        spec = {"language_id": "java", "sourcecode": java, "input": "2 40", "sourcefilename": name}
+        data = outcome(api.run(spec))
+        assert (data["outcome"], data["stdout"]) == (15, "42\n"), data
 
 
 def test_support_files_put_head_and_use(api, app):

@@ -125,6 +125,21 @@ def test_learner_launch_lands_on_the_lab_and_the_grade_goes_back_once(app, clien
     assert (score["userId"], score["scoreGiven"], score["scoreMaximum"]) == ("learner-7", 100, 100)
 
 
+def test_a_placed_course_gets_the_course_grade_when_completed(app, client, world):
+    platform, ids = world
+    launch(
+        client,
+        platform,
+        sub="learner-8",
+        roles=[LEARNER],
+        custom={"educluster_course": str(ids["course"])},
+    )
+    client.post(f"/labs/{ids['lab']}/submissions", data={"kind": "submit", "file:main.py": ANSWER})
+    with app.app_context():
+        assert flush_scores().sent == 1
+    assert [(s["userId"], s["scoreGiven"]) for s in platform.scores] == [("learner-8", 100)]
+
+
 def test_deep_linking_places_a_lab_and_the_platform_launches_it(app, client, world):
     platform, ids = world
     response, _ = launch(

@@ -124,6 +124,7 @@ def _on_course_completed(sender, user, course, completion, **_) -> None:
 
 # --- sending ------------------------------------------------------------------------------------
 def pending_count() -> int:
+    """Scores not yet accepted by their platform."""
     return db.session.scalar(
         select(func.count(LtiScore.id)).where(
             LtiScore.status.in_((ScoreStatus.PENDING, ScoreStatus.SENDING))

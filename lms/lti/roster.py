@@ -77,10 +77,12 @@ def instructor_contexts(user: User) -> list[LtiContext]:
 
 
 def is_instructor(user: User, context: LtiContext) -> bool:
+    """Whether ``user`` is an active instructor of the platform course."""
     return context in instructor_contexts(user)
 
 
 def linked_courses(context: LtiContext) -> list[Course]:
+    """The EduCluster courses placed (whole or in part) in the platform course."""
     return list(
         db.session.scalars(
             select(Course)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.domain.models import Activity, Course, CourseStatus, Visibility
@@ -65,6 +65,7 @@ def _text(value: Any, limit: int = 255) -> str:
 
 def consume_nonce(issuer: str, nonce: str, expires: datetime) -> None:
     """Record a launch's nonce; a second launch with it (a replay) is refused."""
+    db.session.execute(delete(LtiUsedNonce).where(LtiUsedNonce.expires_at < utcnow()))
     try:
         with db.session.begin_nested():
             db.session.add(LtiUsedNonce(issuer=issuer, nonce=nonce[:255], expires_at=expires))
@@ -185,6 +186,7 @@ def record_context(platform: LtiPlatform, claims: dict) -> LtiContext | None:
 
 
 def set_context_role(context: LtiContext, user: User, role: LtiRole, source: str) -> None:
+    """Record what the platform says ``user`` is in its course (the latest word counts)."""
     row = db.session.scalar(
         select(LtiContextRole).where(
             LtiContextRole.context_pk == context.id, LtiContextRole.user_id == user.id
@@ -204,6 +206,7 @@ def record_link(
     course: Course,
     activity: Activity | None,
 ) -> LtiResourceLink:
+    """The placement the launch came through, pointing at the item it names."""
     resource = claims.get(RESOURCE_LINK) or {}
     link_id = _text(resource.get("id"))
     if not link_id:
@@ -244,6 +247,8 @@ def accept_launch(platform: LtiPlatform, claims: dict) -> LaunchResult:
     roles = claims.get(ROLES)
     role = map_roles(roles if isinstance(roles, list) else [])
     message_type = claims.get(MESSAGE_TYPE)
+    if message_type not in ("LtiResourceLinkRequest", "LtiDeepLinkingRequest"):
+        raise LaunchRefused("EduCluster does not support this kind of launch.")
     if role == LtiRole.NONE:
         raise LaunchRefused(
             "Your role in this course does not give access to EduCluster content. "

@@ -48,4 +48,5 @@ class CachingConnector(ServiceConnector):
 
 
 def connector(platform: LtiPlatform) -> ServiceConnector:
+    """The library's service connector for calls to ``platform``."""
     return CachingConnector(registration_for(platform), _TimeoutSession())

@@ -123,6 +123,7 @@ class DbToolConf(ToolConfAbstract):
 
 
 def flask_request() -> FlaskRequest:
+    """The library's wrapper of the current request."""
     return FlaskRequest(request_is_secure=request.is_secure)
 
 
@@ -133,10 +134,12 @@ def _storage(req: FlaskRequest) -> DbLaunchDataStorage:
 
 
 def oidc_login() -> FlaskOIDCLogin:
+    """The library's OIDC login for this request, on EduCluster's registrations and store."""
     req = flask_request()
     return FlaskOIDCLogin(req, DbToolConf(), launch_data_storage=_storage(req))
 
 
 def message_launch() -> FlaskMessageLaunch:
+    """The library's launch for this request, on EduCluster's registrations and store."""
     req = flask_request()
     return FlaskMessageLaunch(req, DbToolConf(), launch_data_storage=_storage(req))

@@ -50,6 +50,7 @@ EXPLANATIONS = (
 
 
 def explain(exc: Exception) -> str:
+    """The library's refusal in words a person can act on."""
     text = str(exc)
     for marker, message in EXPLANATIONS:
         if marker.lower() in text.lower():

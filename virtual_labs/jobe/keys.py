@@ -23,6 +23,7 @@ MAX_HOURLY_LIMIT = 1_000_000
 
 
 def hash_key(secret: str) -> str:
+    """The SHA-256 kept in place of a key."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
@@ -69,6 +70,7 @@ def find_key(secret: str | None) -> JobeApiKey | None:
 
 
 def current_hour() -> int:
+    """Hours since the epoch: the window a key's budget counts in."""
     return int(time.time() // 3600)
 
 
@@ -98,4 +100,5 @@ def spend_run(key_id: int, hour: int | None = None) -> bool:
 
 
 def seconds_to_next_hour() -> int:
+    """For Retry-After when a key's budget is spent."""
     return 3600 - int(time.time() % 3600)

@@ -61,6 +61,7 @@ def result(outcome: int, cmpinfo: str = "", stdout: str = "", stderr: str = "") 
 
 
 def overload() -> dict:
+    """The answer when no sandbox slot can be had: outcome 21, at once."""
     return result(SERVER_OVERLOAD, stderr="All sandbox slots are busy; try again shortly.")
 
 

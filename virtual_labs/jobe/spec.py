@@ -57,6 +57,7 @@ class JobeError(Exception):
 
 
 def bad(message: str) -> JobeError:
+    """A 400 refusal with ``message``."""
     return JobeError(400, message)
 
 
@@ -193,7 +194,8 @@ def parse_run_spec(
     sourcecode = _text(run_spec, "sourcecode", max_source_bytes, required=True)
     stdin = _text(run_spec, "input", max_source_bytes)
     filename = run_spec.get("sourcefilename")
-    if filename in (None, ""):
+    if filename in (None, "") or (language_id == "java" and JAVA_CLASS.search(sourcecode)):
+        # javac insists that a public class lives in a file of its name, whatever was sent.
         filename = default_file_name(language_id, sourcecode, default_files[language_id])
     filename = check_file_name(filename, "sourcefilename")
     debug = run_spec.get("debug", False)
