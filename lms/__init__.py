@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_components(app)
     register_progress(app)
+    register_lti(app)
     register_cli(app)
     register_hooks(app)
     return app
@@ -73,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     # Import every core model so metadata (and Alembic) sees all tables.
     import lms.domain.models  # noqa: F401
+    import lms.lti.models  # noqa: F401
     import lms.models  # noqa: F401
     import lms.progress.models  # noqa: F401
 
@@ -109,6 +111,12 @@ def register_progress(app: Flask) -> None:
     from lms import progress
 
     progress.init_app(app)
+
+
+def register_lti(app: Flask) -> None:
+    from lms import lti
+
+    lti.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -204,6 +204,7 @@ def test_worker_killed_mid_run_leaves_the_submission_to_the_next_worker(
     assert sub.attempts == 2 and sub.worker_id != killed_worker
 
 
+<<<<<<< HEAD
 def test_a_worker_start_sends_only_orphaned_submissions(app, client, auth, world, workers):
     """Three submissions wait in the broker, one never reached it (its web process died
     between commit and send): a starting worker sends that one only, and no task is skipped."""
@@ -230,3 +231,21 @@ def test_a_worker_start_sends_only_orphaned_submissions(app, client, auth, world
     log = workers.logs(tail=10**6)
     assert log.count("] received") == 5, log
     assert "'skipped'" not in log, log
+=======
+def test_jobe_api_runs_on_the_celery_workers(app, client, world, workers):
+    """A Jobe run goes to the labs' Celery workers and the request waits only for its result."""
+    from virtual_labs.jobe import keys
+
+    with app.app_context():
+        _, secret = keys.issue_key("CodeRunner", 10, make_user(is_site_admin=True))
+        db.session.commit()
+    workers.start()
+    spec = {"language_id": "python3", "sourcecode": "import os\nprint(input(), os.getpid() > 0)"}
+    spec["input"] = "from a worker"
+    response = client.post(
+        "/jobe/index.php/restapi/runs", json={"run_spec": spec}, headers={"X-API-KEY": secret}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    data = response.get_json()
+    assert (data["outcome"], data["stdout"]) == (15, "from a worker True\n"), workers.logs()
+>>>>>>> h12-interop

@@ -101,6 +101,11 @@ class LabsComponent(Component):
         # Precedence: the app's config (tests) > the environment (workers, deployments) > defaults.
         for key, value in {**DEFAULTS, **EXTRA_DEFAULTS}.items():
             app.config.setdefault(key, _from_env(key, value))
+        from virtual_labs.jobe.views import DEFAULTS as JOBE_DEFAULTS
+
+        for key, value in JOBE_DEFAULTS.items():
+            app.config.setdefault(key, _from_env(key, value))
+        self._register_jobe(app)
         from virtual_labs.cli import labs_cli
 
         labs_cli.add_command(worker_command)
@@ -120,6 +125,19 @@ class LabsComponent(Component):
 
         # Checked per request (cheap) so tests may switch LAB_EXECUTOR on a built app.
         app.before_request(lambda: start_pool_on_first_request(app))
+
+    def _register_jobe(self, app: Flask) -> None:
+        """The Jobe-compatible runner API (key auth, no cookies: CSRF-exempt) and its keys page."""
+        from lms.extensions import csrf
+        from lms.templating import register_site_admin_tab
+        from virtual_labs.jobe import runner  # noqa: F401  (registers the Celery task)
+        from virtual_labs.jobe.admin_views import bp as jobe_admin_bp
+        from virtual_labs.jobe.views import bp as jobe_bp
+
+        app.register_blueprint(jobe_bp)
+        csrf.exempt(jobe_bp)
+        app.register_blueprint(jobe_admin_bp)
+        register_site_admin_tab(app, "jobe_admin.index", "Jobe API keys")
 
     def seed_demo(self) -> None:
         from virtual_labs.seed import seed_labs

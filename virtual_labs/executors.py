@@ -75,6 +75,11 @@ class LocalPool:
         self.started = False
 
     @property
+    def slots(self) -> threading.BoundedSemaphore:
+        """The sandbox slots: held by a grading thread, or by a Jobe API run, while it runs."""
+        return self._slots
+
+    @property
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 

@@ -222,11 +222,12 @@ class Prepared:
 
     def __init__(
         self,
-        language: str,
+        language: str | Language,
         files: Mapping[str, str | bytes],
         limits: Limits | None = None,
     ) -> None:
-        self.language = get_language(language)
+        # A Language itself: a caller's variant of an entry (the Jobe API's file names, flags).
+        self.language = language if isinstance(language, Language) else get_language(language)
         self.limits = language_limits(self.language, limits)
         self.compile_result: RunResult | None = None
         # Locked while this process lives: a killed run's directory is swept at recovery.
@@ -383,7 +384,7 @@ def _with_lease(fn) -> BoxOutcome:
 
 
 def prepare(
-    language: str, files: Mapping[str, str | bytes], limits: Limits | None = None
+    language: str | Language, files: Mapping[str, str | bytes], limits: Limits | None = None
 ) -> Prepared:
     """Write the submission out and compile it once (use as a context manager)."""
     return Prepared(language, files, limits)

@@ -136,7 +136,10 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(
         {
             "broker_url": app.config["CELERY_BROKER_URL"],
-            "result_backend": app.config.get("CELERY_RESULT_BACKEND"),
+            # Lab tasks ignore results; Jobe API runs wait for theirs (the broker by default).
+            "result_backend": app.config.get("CELERY_RESULT_BACKEND")
+            or app.config["CELERY_BROKER_URL"],
+            "result_expires": 3600,
             "task_ignore_result": True,
             # A worker killed mid-run must not have acknowledged the message: it is redelivered.
             "task_acks_late": True,

@@ -26,7 +26,7 @@ from lms.models import User
 from lms.permissions import can
 from lms.timeutil import utcnow
 
-ENROLMENT_METHODS = ("self", "trainer", "program", "import")
+ENROLMENT_METHODS = ("self", "trainer", "program", "import", "lti")
 
 
 def mark_course_edited(course: Course) -> int:
