@@ -174,6 +174,7 @@ class CompletionRule(enum.StrEnum):
     NONE = "none"
     VIEWED = "viewed"
     SUBMITTED = "submitted"
+    GRADED = "graded"
     PASSED = "passed"
 
 

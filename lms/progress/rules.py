@@ -4,6 +4,7 @@ Activity rule (``Activity.completion_rule``):
   ``none``      the activity does not count for completion;
   ``viewed``    complete once opened;
   ``submitted`` complete once something was submitted;
+  ``graded``    complete once a grade was given (whatever it is);
   ``passed``    complete once the best grade reaches the pass mark (default 50). Graded below the
                 mark, the activity is *failed* until a better attempt passes it.
 
@@ -47,6 +48,8 @@ def evaluate_activity(
         return ActivityOutcome(viewed or submitted, False)
     if rule == "submitted":
         return ActivityOutcome(submitted, False)
+    if rule == "graded":
+        return ActivityOutcome(grade is not None, False)
     if rule == "passed":
         mark = DEFAULT_PASS_MARK if pass_mark is None else pass_mark
         if grade is None:

@@ -56,11 +56,14 @@ def record_activity_event(
     event: str,
     grade: float | None = None,
     details: dict[str, Any] | None = None,
+    replace_grade: bool = False,
 ) -> ActivityCompletion:
     """Record ``event`` ("viewed", "submitted" or "graded" with ``grade`` 0..100) and recompute.
 
     Plugins call this after a learner views, submits or is graded; completion of the activity, of
-    the course and of the learner's programs is updated in the same transaction.
+    the course and of the learner's programs is updated in the same transaction. The best grade
+    is kept, except with ``replace_grade`` (a person's regrade of the one piece of work, which
+    may go down).
     """
     if grade is not None and not 0 <= grade <= 100:
         raise ValueError(f"grade {grade!r} is outside 0..100")
@@ -72,7 +75,7 @@ def record_activity_event(
         row.viewed_at = row.viewed_at or now
         row.submitted_at = now
         row.attempts = (row.attempts or 0) + 1
-        if grade is not None and (row.grade is None or grade > row.grade):
+        if grade is not None and (replace_grade or row.grade is None or grade > row.grade):
             row.grade = grade
     else:
         raise ValueError(f"unknown learning event {event!r}")
