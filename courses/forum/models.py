@@ -83,7 +83,7 @@ class ForumPost(db.Model):
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     moderation_reason: Mapped[str] = mapped_column(Text, default="")
 
-    thread: Mapped[ForumThread] = relationship()
+    thread: Mapped[ForumThread] = relationship(foreign_keys=[thread_id])
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
 
     @property

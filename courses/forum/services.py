@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import and_, func, or_, select
 
 from courses.forum.models import (
@@ -289,6 +289,10 @@ def _audience(forum: Forum) -> set[int]:
 
 
 def _post_url(post: ForumPost) -> str:
+    """A link for mail: absolute inside a request or with SERVER_NAME set (cron), else a path."""
+    external = has_request_context() or bool(current_app.config.get("SERVER_NAME"))
+    if not external:
+        return f"/forum/threads/{post.thread_id}#post-{post.id}"
     return url_for("forum.thread", thread_id=post.thread_id, _external=True) + f"#post-{post.id}"
 
 
