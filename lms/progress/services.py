@@ -135,6 +135,18 @@ def _last_activity(rows) -> datetime | None:
     return max(times) if times else None
 
 
+def _course_totals(course_id: int, user_ids: list[int] | None) -> dict[int, Any] | None:
+    """Course totals from the gradebook when it is installed (``None``: compute them here)."""
+    provider = current_app.extensions.get("lms.course_totals")
+    return provider(course_id, user_ids) if provider is not None else None
+
+
+def _evaluate(rule, facts, totals: dict[int, Any] | None, user_id: int) -> rules.CourseOutcome:
+    if totals is None or user_id not in totals:  # e.g. a withdrawn learner: not in the gradebook
+        return rules.evaluate_course(rule, facts)
+    return rules.evaluate_course(rule, facts, course_grade=totals.get(user_id))
+
+
 def _course_rule(course: Course) -> rules.CourseRule:
     return rules.CourseRule(
         course.completion_mode or "all", course.completion_count, course.completion_min_grade
@@ -197,7 +209,8 @@ def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
             user_id=user_id, course_id=course_id, state="not_started", progress=0.0
         )
         db.session.add(cc)
-    outcome = rules.evaluate_course(_course_rule(course), _facts(activities, rows))
+    totals = _course_totals(course_id, [user_id])
+    outcome = _evaluate(_course_rule(course), _facts(activities, rows), totals, user_id)
     now = utcnow()
     change = _apply_outcome(cc, outcome, _last_activity(rows.values()), now)
     db.session.flush()
@@ -303,10 +316,11 @@ def _recompute_course(course: Course) -> dict[str, int]:
         )
     }
     rule = _course_rule(course)
+    totals = _course_totals(course.id, None)
     inserts, updates, transitions = [], [], []
     for user_id in enrolled | set(rows_by_user) | set(existing):
         rows = rows_by_user.get(user_id, {})
-        outcome = rules.evaluate_course(rule, _facts(activities, rows))
+        outcome = _evaluate(rule, _facts(activities, rows), totals, user_id)
         last = _last_activity(rows.values())
         cc = existing.get(user_id)
         if cc is None:
