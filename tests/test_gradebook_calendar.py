@@ -192,3 +192,25 @@ def test_extension_moves_the_learners_due_date_in_the_feed(demo, client, auth):
     assert f"DTSTART:{later:%Y%m%dT%H%M%S}Z" in client.get(f"/calendar/feed/{token}.ics").get_data(
         as_text=True
     )
+
+
+def test_a_quiz_that_closes_is_in_the_calendar_and_refuses_late_attempts(demo, client, auth):
+    from courses.quiz.models import Quiz
+
+    with demo.app_context():
+        quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == _course(demo).id))
+        closes = (utcnow() + timedelta(days=5)).replace(second=0, microsecond=0)
+        quiz.close_at = closes
+        db.session.commit()
+        qid, slug = quiz.id, quiz.course.slug
+    auth.login(SARA)
+    agenda = client.get("/calendar?view=agenda").data
+    assert b"Closes: " in agenda and b"Check: production data basics" in agenda
+    with demo.app_context():
+        closed = db.session.get(Quiz, qid)
+        closed.close_at = utcnow() - timedelta(minutes=1)
+        closed.conditions.clear()  # open to Sara but for the close date
+        db.session.commit()
+    late = client.post(f"/quiz/{qid}/start", follow_redirects=True)
+    assert b"This quiz closed on" in late.data
+    assert client.get(f"/courses/{slug}/activities/{qid}").status_code == 200

@@ -19,7 +19,7 @@ from lms.domain.services import active_enrolment, mark_course_edited
 from lms.errors import DomainError
 from lms.models import User
 from lms.permissions import can
-from lms.plugins import ActivityType
+from lms.plugins import ActivityType, DueDate
 
 __all__ = ["Quiz", "QuizAttempt", "QuizQuestion", "QuizType"]
 
@@ -55,6 +55,7 @@ class QuizType(ActivityType):
             "time_limit_minutes": activity.time_limit_minutes,
             "shuffle": bool(activity.shuffle),
             "feedback_mode": activity.feedback_mode or "immediate",
+            "close_at": activity.close_at,
         }
 
     def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
@@ -114,6 +115,10 @@ class QuizType(ActivityType):
             "attempts_allowed": activity.attempts_allowed,
             "passed": bool(best and best.passed) if activity.score_visible else None,
         }
+
+    def due_dates(self, activities, user_id):
+        """A quiz that closes is a date to meet."""
+        return [DueDate(a.id, a.title, a.close_at, "closes") for a in activities if a.close_at]
 
     # --- archive -----------------------------------------------------------------------------
     def export_course_data(self, course: Any, files: dict[str, bytes]) -> dict[str, Any] | None:
