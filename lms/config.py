@@ -69,6 +69,8 @@ def config_from_env(instance_path: str) -> dict:
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME", "http"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024,
+        "FORUM_RATE_LIMIT_POSTS": int(env.get("FORUM_RATE_LIMIT_POSTS") or 5),
+        "FORUM_RATE_LIMIT_SECONDS": int(env.get("FORUM_RATE_LIMIT_SECONDS") or 60),
     }
 
 

@@ -161,7 +161,7 @@ def test_peer_review_grading_release_and_feedback_visibility(demo, client, auth)
                 "[x](javascript:alert(2))", "action": "submit"}, follow_redirects=True)  # fmt: skip
     auth.logout()
     auth.login(MARCO)  # submitted in the demo: reviews Sara's work, without her name
-    review_page = client.post(f"/assignment/{aid}/reviews/start", follow_redirects=True)
+    review_page = client.post(f"/assignment/{aid}/reviews/allocate", follow_redirects=True)
     assert b"Scrap 2.4 %" in review_page.data and b"Sara" not in review_page.data
     assert b"<script>alert" not in review_page.data and b"javascript:alert" not in review_page.data
     with demo.app_context():
@@ -201,7 +201,7 @@ def test_peer_review_grading_release_and_feedback_visibility(demo, client, auth)
                                 ActivityCompletion.grade.is_not(None)))  # fmt: skip
         assert row.grade == pytest.approx(0.8 * trainer + 0.2 * peer)
         assert row.completed  # the "graded" rule
-    client.post(f"/assignment/{aid}/reviews/start")
+    client.post(f"/assignment/{aid}/reviews/allocate")
     with demo.app_context():
         mine = db.session.scalar(select(PeerReview).where(PeerReview.id != rid))
     client.post(f"/assignment/{aid}/reviews/{mine.id}", data={"comment": "Good.", "criterion-0": "1",

@@ -154,7 +154,7 @@ def feedback_file(activity_id: int):
 
 
 # --- peer review ---------------------------------------------------------------------------------
-@bp.post("/<int:activity_id>/reviews/start")
+@bp.post("/<int:activity_id>/reviews/allocate")
 @login_required
 def start_reviews(activity_id: int):
     assignment = load_assignment(activity_id)

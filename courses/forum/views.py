@@ -49,8 +49,9 @@ def _thread_page(thread: ForumThread, reply_form: ReplyForm | None = None, statu
     forum = thread.forum
     posts = services.thread_posts(thread)
     moderator = services.is_moderator(current_user, forum)
-    services.mark_read(thread, current_user)
-    db.session.commit()
+    if status == 200:  # a refused reply changes nothing, not even the read marker
+        services.mark_read(thread, current_user)
+        db.session.commit()
     return render_template(
         "forum/thread.html", forum=forum, thread=thread, posts=posts, moderator=moderator,
         first=posts[0] if posts else None, form=reply_form or ReplyForm(), reason=ReasonForm(),
@@ -111,6 +112,8 @@ def post_reply(thread_id: int):
 def edit(post_id: int):
     """Edit one's own post within 30 minutes of posting."""
     post = _post(post_id)
+    if post.author_id != current_user.id:
+        abort(404)  # only one's own posts have an edit page
     form = EditForm(body=post.body) if request.method == "GET" else EditForm()
     refusal = services.edit_refusal(post, current_user, services.utcnow())
     if request.method == "GET" and refusal:
@@ -162,6 +165,8 @@ def report(post_id: int):
 def moderate(post_id: int):
     """Hide, show again or delete a post, with a reason (trainers)."""
     post = _post(post_id)
+    if not services.is_moderator(current_user, post.thread.forum):
+        abort(403)
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
@@ -178,9 +183,13 @@ def moderate(post_id: int):
 def answer(post_id: int):
     """Mark (or unmark) a reply as the answer of a Q&A question."""
     post = _post(post_id)
+    thread = post.thread
+    if not (
+        services.is_moderator(current_user, thread.forum) or thread.author_id == current_user.id
+    ):
+        abort(403)
     if not ReasonForm().validate_on_submit():
         abort(400)
-    thread = post.thread
     target = None if thread.answer_post_id == post.id else post
     return _act(
         post,
@@ -194,6 +203,8 @@ def answer(post_id: int):
 def flags(thread_id: int):
     """Pin or unpin, lock or unlock a discussion (trainers)."""
     thread = _thread(thread_id)
+    if not services.is_moderator(current_user, thread.forum):
+        abort(403)
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectin_polymorphic
 
 from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus, Module
 from lms.extensions import db
@@ -75,11 +76,15 @@ def graded_activities(course_id: int) -> list[Activity]:
     installed keeps counting with the grades it reported to progress."""
     registry = activity_registry()
     ungraded = [t.key for t in registry if not t.graded]
+    # Each type's own columns in one query per type, not one per activity (the types' hooks
+    # read them, e.g. whether a quiz's results are released).
+    models = [t.model for t in registry if t.graded and t.model is not Activity]
     return list(
         db.session.scalars(
             select(Activity)
             .join(Module, Module.id == Activity.module_id)
             .where(Activity.course_id == course_id, Activity.type.not_in(ungraded))
+            .options(selectin_polymorphic(Activity, models))
             .order_by(Module.position, Activity.position)
         )
     )
