@@ -242,7 +242,38 @@ def test_score_outside_the_scale_is_refused(demo, client, auth):
         db.session.commit()
         aid, sid = a.id, _submission(demo, MARCO).id
     auth.login(TRAINER)
+    inline = client.get(f"/assignment/{aid}/grading/{sid}?inline=1").data
+    assert b"&gt; ## Scrap on line 3, March" in inline  # comment inline: the text, quoted
     page = client.post(f"/assignment/{aid}/grading/{sid}", data={"score": "25", "feedback": ""})
     assert page.status_code == 400 and b"from 0 to 20" in page.data
     with demo.app_context():
         assert _submission(demo, MARCO).grade is None
+
+
+def test_authoring_refuses_bad_rubrics_and_graders_outside_the_partners(demo, client, auth):
+    with demo.app_context():
+        a = _assignment(demo)
+        url = f"/courses/{a.course.slug}/activities/{a.id}/edit"
+    auth.login(TRAINER)
+    base = {"title": "Scrap report for line 3", "completion_rule": "graded", "pass_mark": "50",
+            "weight": "3", "required": "y", "type-instructions": "Write it.",
+            "type-submit_text": "y", "type-submit_files": "y", "type-file_types": "csv, py",
+            "type-max_file_mb": "2", "type-max_files": "3", "type-resubmission": "until_graded",
+            "type-grading": "rubric", "type-max_score": "100",
+            "type-rubric": "Cleaning: scripted\n- By hand | 0\n- Scripted | 4",
+            "type-peer_review": "y", "type-peer_count": "1", "type-peer_weight": "20",
+            "type-graders": ""}  # fmt: skip
+    for changes, message in [
+        ({"type-rubric": "Cleaning\n- By hand | -3"}, b"cannot be negative"),
+        ({"type-rubric": "Cleaning"}, b"has no levels"),
+        ({"type-file_types": "csv, exe"}, b"cannot be accepted"),
+        ({"type-graders": "hr@globex.demo"}, b"not in a partner organization"),
+    ]:
+        page = client.post(url, data={**base, **changes})
+        assert page.status_code == 400 and message in page.data, message
+    with demo.app_context():
+        assert len(_assignment(demo).rubric) == 3  # nothing of the refused edits was stored
+    assert client.post(url, data={**base, "type-graders": "hr@acme.demo"}).status_code == 302
+    with demo.app_context():
+        a = _assignment(demo)
+        assert [g.user.email for g in a.graders] == ["hr@acme.demo"] and len(a.rubric) == 1

@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from courses.assignment.rubric import FINAL_RULE
@@ -25,9 +26,9 @@ RUBRIC_HINT = (
     "“- By hand | 0”, “- Partly scripted | 2”, “- Fully scripted | 4”."
 )
 RESUBMISSION_CHOICES = [
-    ("until_graded", "Learners may revert to a draft until their work is graded"),
-    ("on_request", "Only when a trainer reopens the submission"),
-    ("never", "One submission only"),
+    SelectChoice("until_graded", "Learners may revert to a draft until their work is graded"),
+    SelectChoice("on_request", "Only when a trainer reopens the submission"),
+    SelectChoice("never", "One submission only"),
 ]
 
 
@@ -66,7 +67,11 @@ class AssignmentForm(FlaskForm):
     )  # fmt: skip
     resubmission = SelectField("Resubmission", choices=RESUBMISSION_CHOICES)
     grading = SelectField(
-        "Grading", choices=[("score", "A score"), ("rubric", "A rubric (criteria × levels)")]
+        "Grading",
+        choices=[
+            SelectChoice("score", "A score"),
+            SelectChoice("rubric", "A rubric (criteria × levels)"),
+        ],  # fmt: skip
     )
     max_score = DecimalField(
         "Maximum score", places=1, default=100,

@@ -109,7 +109,7 @@ class AssignmentType(ActivityType):
         except ValueError as exc:
             message = str(exc)
             raise DomainError(message[:1].upper() + message[1:] + ".", _field_of(message)) from None
-        graders = self._graders(data.get("graders") or "")
+        graders = self._graders(data.get("graders") or "", activity.course)
         before = settings_content(activity) if activity.id is not None else None
         apply_settings(activity, clean)
         if activity.id is None:
@@ -120,7 +120,7 @@ class AssignmentType(ActivityType):
             mark_course_edited(activity.course)
 
     @staticmethod
-    def _graders(text: str) -> list[User]:
+    def _graders(text: str, course) -> list[User]:
         emails = sorted({e.strip().lower() for e in text.split(",") if e.strip()})
         if len(emails) > 20:
             raise DomainError("Name at most 20 additional graders.", "graders")
@@ -131,6 +131,15 @@ class AssignmentType(ActivityType):
         if unknown:
             raise DomainError(
                 f"No account uses {', '.join(sorted(unknown))}: graders need an account.",
+                "graders",
+            )
+        # Graders read learners' work: only people of the course's partner organizations.
+        partners = course.partner_org_ids if course is not None else set()
+        outside = sorted(u.email for u in users if not (u.organization_ids() & partners))
+        if outside:
+            raise DomainError(
+                f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in a partner "
+                "organization of this course; graders must be.",
                 "graders",
             )
         return users

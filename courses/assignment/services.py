@@ -513,6 +513,11 @@ def received_reviews(sub: AssignmentSubmission) -> list[PeerReview]:
     )
 
 
+def quoted(text: str) -> str:
+    """``text`` as a Markdown quote, so a grader can comment between its lines."""
+    return "\n".join("> " + line if line.strip() else ">" for line in (text or "").splitlines())
+
+
 def submission_by_id(submission_id: int) -> AssignmentSubmission | None:
     return db.session.get(AssignmentSubmission, submission_id)
 

@@ -85,6 +85,9 @@ def grade(activity_id: int, submission_id: int):
         form.feedback.data = sub.grade.feedback
         if not rubric:
             form.score.data = round(sub.grade.points, 1)
+    elif request.method == "GET" and request.args.get("inline") == "1":
+        # Moodle's "comment inline": the learner's text, quoted, to annotate in the feedback.
+        form.feedback.data = services.quoted(sub.text)
     chosen = (
         {f"criterion-{i}": str(v) for i, v in enumerate(sub.grade.levels or [])}
         if sub.grade is not None and not posted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from courses.forum.services import MAX_BODY, MAX_REASON, MAX_TITLE
@@ -16,8 +17,8 @@ class ForumForm(FlaskForm):
 
     kind = SelectField(
         "Kind of forum",
-        choices=[("general", "General discussion"),
-                 ("qa", "Questions and answers (a reply can be marked as the answer)")],
+        choices=[SelectChoice("general", "General discussion"),
+                 SelectChoice("qa", "Questions and answers (a reply can be marked as the answer)")],
     )  # fmt: skip
     intro = TextAreaField(
         "Introduction", description="Markdown. What to discuss here and how.",
