@@ -277,3 +277,35 @@ def test_authoring_refuses_bad_rubrics_and_graders_outside_the_partners(demo, cl
     with demo.app_context():
         a = _assignment(demo)
         assert [g.user.email for g in a.graders] == ["hr@acme.demo"] and len(a.rubric) == 1
+
+
+def test_archive_carries_assignments_and_refuses_bad_rubrics(demo):
+    import io
+    import json
+    import zipfile
+
+    from courses.archive import ArchiveError, export_course, import_course
+    from lms.domain.models import Course
+
+    with demo.app_context():
+        course = db.session.scalar(
+            select(Course).where(Course.slug == "python-for-production-data")
+        )
+        data = export_course(course)
+        members = dict((n, zipfile.ZipFile(io.BytesIO(data)).read(n))
+                       for n in zipfile.ZipFile(io.BytesIO(data)).namelist())  # fmt: skip
+        manifest = json.loads(members["manifest.json"])
+        acts = [a for m in manifest["modules"] for a in m["activities"]]
+        content = next(a for a in acts if a["type"] == "assignment")["content"]
+        assert content["peer_review"] and len(content["rubric"]) == 3
+        assert "submissions" not in json.dumps(content)  # learners' work never leaves
+        content["rubric"][0]["levels"][1]["points"] = -2
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as z:
+            for name, blob in members.items():
+                z.writestr(name, json.dumps(manifest) if name == "manifest.json" else blob)
+        before = db.session.scalar(select(db.func.count(Assignment.id)))
+        with pytest.raises(ArchiveError, match="cannot be negative"):
+            import_course(out.getvalue(), course.partners[0].organization)
+        db.session.rollback()
+        assert db.session.scalar(select(db.func.count(Assignment.id))) == before

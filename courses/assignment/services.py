@@ -379,7 +379,6 @@ def _report_grade(sub: AssignmentSubmission) -> None:
 
 def release_grades(assignment: Assignment) -> int:
     """Show every grade to its learner at once (and to progress); returns how many."""
-    first = assignment.grades_released_at is None
     assignment.grades_released_at = assignment.grades_released_at or utcnow()
     graded = db.session.scalars(
         select(AssignmentSubmission)
@@ -389,7 +388,7 @@ def release_grades(assignment: Assignment) -> int:
     for sub in graded:
         _report_grade(sub)
     db.session.flush()
-    return len(graded) if first or graded else 0
+    return len(graded)
 
 
 def withhold_grades(assignment: Assignment) -> None:

@@ -11,7 +11,13 @@ from courses.assignment import services
 from courses.assignment.access import load_assignment, may_grade, require_learner
 from courses.assignment.blueprint import bp
 from courses.assignment.forms import ReviewForm, SubmissionForm
-from courses.assignment.models import Assignment, PeerReview, SubmissionFile
+from courses.assignment.models import (
+    Assignment,
+    GradingMethod,
+    PeerReview,
+    ReviewStatus,
+    SubmissionFile,
+)
 from courses.assignment.rubric import FINAL_RULE
 from lms.errors import DomainError
 from lms.extensions import db
@@ -41,7 +47,7 @@ def learner_context(assignment: Assignment, user) -> dict[str, Any]:
         "reviews_required": services.reviews_required(assignment, user.id)
         if assignment.peer_review
         else 0,
-        "reviews_done": sum(1 for r in reviews if r.status == "done"),
+        "reviews_done": sum(1 for r in reviews if r.status == ReviewStatus.DONE),
         "peer_visible": peer_visible,
         "received": services.received_reviews(sub) if sub is not None and peer_visible else [],
     }
@@ -168,7 +174,7 @@ def start_reviews(activity_id: int):
         flash(exc.message, "error")
         return redirect(_back(assignment))
     db.session.commit()
-    todo = next((r for r in reviews if r.status != "done"), None)
+    todo = next((r for r in reviews if r.status != ReviewStatus.DONE), None)
     if todo is None:
         flash("No submission is waiting for your review right now. Come back later.", "info")
         return redirect(_back(assignment))
@@ -189,7 +195,8 @@ def review(activity_id: int, review_id: int):
         levels = [request.form.get(f"criterion-{i}") for i in range(len(assignment.rubric))]
         try:
             services.submit_review(
-                row, current_user, levels=levels if assignment.grading == "rubric" else None,
+                row, current_user,
+                levels=levels if assignment.grading == GradingMethod.RUBRIC else None,
                 points=float(form.score.data) if form.score.data is not None else None,
                 comment=form.comment.data or "",
             )  # fmt: skip
@@ -200,12 +207,11 @@ def review(activity_id: int, review_id: int):
             db.session.commit()
             flash("Thank you: your review was recorded.", "success")
             return redirect(_back(assignment))
-    elif request.method == "GET" and row.status == "done":
+    elif request.method == "GET" and row.status == ReviewStatus.DONE:
         form.comment.data = row.comment
     number = [r.id for r in services.my_reviews(assignment, current_user.id)].index(row.id) + 1
     return render_template(
         "assignment/review.html", assignment=assignment, review=row, sub=row.submission,
         form=form, number=number, final_rule=FINAL_RULE,
-        chosen=[str(v) for v in request.form.getlist("_")] or row.levels,
         posted={k: v for k, v in request.form.items() if k.startswith("criterion-")},
     ), (400 if form.errors else 200)  # fmt: skip
