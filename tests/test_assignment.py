@@ -232,6 +232,8 @@ def test_own_work_cannot_be_reviewed_and_graders_are_assignable(demo, client, au
         )
         db.session.commit()
     assert b"Grading:" in client.get(f"/assignment/{aid}/grading").data
+    dashboard = client.get("/dashboard").data  # where the enterprise grader starts
+    assert b"Work to grade" in dashboard and b"Scrap report for line 3" in dashboard
 
 
 def test_score_outside_the_scale_is_refused(demo, client, auth):

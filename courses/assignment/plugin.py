@@ -18,6 +18,7 @@ from courses.assignment.models import (
     AssignmentSubmission,
     GradingMethod,
 )
+from courses.assignment.queries import grading_overview
 from courses.assignment.rubric import FINAL_RULE, RubricError, max_points, parse_rubric_text
 from courses.assignment.rubric import rubric_text as format_rubric
 from courses.assignment.settings import apply_settings, clean_settings, settings_content
@@ -26,6 +27,7 @@ from lms.domain.models import Activity
 from lms.domain.services import active_enrolment, mark_course_edited
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.main import register_dashboard_panel
 from lms.models import User
 from lms.permissions import can
 from lms.plugins import ActivityType, DueDate, GradebookEntry
@@ -59,6 +61,11 @@ class AssignmentType(ActivityType):
     completion_rules = ("none", "viewed", "submitted", "graded", "passed")
     rule_labels = {"graded": "The work is graded (and grades released)"}
     graded = True
+
+    def init_app(self, app) -> None:
+        """Register the blueprint and the "Work to grade" dashboard panel."""
+        super().init_app(app)
+        register_dashboard_panel(app, "assignment.to_grade", _grading_panel, order=35)
 
     # --- authoring ---------------------------------------------------------------------------
     def new_activity(self, **common: Any) -> Activity:
@@ -225,6 +232,14 @@ class AssignmentType(ActivityType):
         self, activity: Assignment, content: dict[str, Any], files: dict[str, bytes]
     ) -> None:
         apply_settings(activity, clean_settings(content))
+
+
+def _grading_panel(user) -> Markup | None:
+    """Assignments the user grades, with the work waiting (enterprise graders start here)."""
+    rows = grading_overview(user)
+    if not rows:
+        return None
+    return Markup(render_template("assignment/_dashboard_panel.html", rows=rows))
 
 
 def grading_method_label(assignment: Assignment) -> str:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from courses.assignment.models import (
+    Assignment,
     AssignmentGrade,
+    AssignmentGrader,
     AssignmentSubmission,
     SubmissionStatus,
 )
-from lms.models import Membership, User
+from lms.domain.models import Course, CoursePartner
+from lms.extensions import db
+from lms.models import Membership, Role, User
 
 QUEUE_FILTERS = {
     "": "All submissions",
@@ -58,3 +62,32 @@ def queue_statement(assignment_id: int, status: str = "", organization_id: int |
     return stmt.order_by(
         AssignmentSubmission.submitted_at.desc().nulls_last(), AssignmentSubmission.id
     )
+
+
+def grading_overview(user: User) -> list[tuple[int, str, str, int]]:
+    """(assignment id, title, course title, submissions waiting for a grade) for the assignments
+    ``user`` grades: as a trainer of a partner organization or as an assigned grader. One query."""
+    trainer_orgs = list(user.organization_ids(Role.TRAINER))
+    waiting = func.count(AssignmentSubmission.id).filter(
+        AssignmentSubmission.status == SubmissionStatus.SUBMITTED, AssignmentGrade.id.is_(None)
+    )
+    mine = or_(
+        Assignment.id.in_(
+            select(AssignmentGrader.assignment_id).where(AssignmentGrader.user_id == user.id)
+        ),
+        Assignment.course_id.in_(
+            select(CoursePartner.course_id).where(
+                CoursePartner.organization_id.in_(trainer_orgs or [0])
+            )
+        ),
+    )
+    stmt = (
+        select(Assignment.id, Assignment.title, Course.title, waiting)
+        .join(Course, Course.id == Assignment.course_id)
+        .outerjoin(AssignmentSubmission, AssignmentSubmission.assignment_id == Assignment.id)
+        .outerjoin(AssignmentGrade, AssignmentGrade.submission_id == AssignmentSubmission.id)
+        .where(mine)
+        .group_by(Assignment.id, Assignment.title, Course.title)
+        .order_by(Course.title, Assignment.title)
+    )
+    return [tuple(row) for row in db.session.execute(stmt)]
