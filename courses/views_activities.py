@@ -41,7 +41,8 @@ def _type_form(atype: ActivityType, course, module, activity=None):
 
 def _common_form(atype: ActivityType, activity=None) -> ActivityForm:
     form = ActivityForm(obj=activity) if request.method == "GET" else ActivityForm()
-    form.completion_rule.choices = [(r, RULE_LABELS.get(r, r)) for r in atype.completion_rules]
+    labels = {**RULE_LABELS, **atype.rule_labels}
+    form.completion_rule.choices = [(r, labels.get(r, r)) for r in atype.completion_rules]
     if request.method == "GET" and activity is None:
         default = "passed" if "passed" in atype.completion_rules else atype.completion_rules[-1]
         form.completion_rule.data = default

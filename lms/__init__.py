@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_components(app)
     register_progress(app)
     register_lti(app)
+    register_grades_and_calendar(app)
     register_cli(app)
     register_hooks(app)
     return app
@@ -73,7 +74,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     # Import every core model so metadata (and Alembic) sees all tables.
+    import lms.calendar.models  # noqa: F401
     import lms.domain.models  # noqa: F401
+    import lms.gradebook.models  # noqa: F401
     import lms.lti.models  # noqa: F401
     import lms.models  # noqa: F401
     import lms.progress.models  # noqa: F401
@@ -117,6 +120,13 @@ def register_lti(app: Flask) -> None:
     from lms import lti
 
     lti.init_app(app)
+
+
+def register_grades_and_calendar(app: Flask) -> None:
+    from lms import calendar, gradebook
+
+    gradebook.init_app(app)
+    calendar.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -98,6 +98,8 @@ def config_from_env(instance_path: str) -> dict:
         # `PORT=5101 make run` serves on 5101: links printed on certificates must say so too.
         "SITE_URL": env.get("SITE_URL") or f"http://127.0.0.1:{env.get('PORT') or 5000}",
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024,
+        "FORUM_RATE_LIMIT_POSTS": int(env.get("FORUM_RATE_LIMIT_POSTS") or 5),
+        "FORUM_RATE_LIMIT_SECONDS": int(env.get("FORUM_RATE_LIMIT_SECONDS") or 60),
     }
 
 

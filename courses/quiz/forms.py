@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     Field,
     FieldList,
     Form,
@@ -106,6 +107,7 @@ def settings_content(data: dict[str, Any]) -> dict[str, Any]:
         "time_limit_minutes": data.get("time_limit_minutes"),
         "shuffle": bool(data.get("shuffle")),
         "feedback_mode": data.get("feedback_mode") or "immediate",
+        "close_at": data.get("close_at"),
     }
     if data.get("selection") == "random":
         content["random"] = {
@@ -161,6 +163,13 @@ class QuizSettingsForm(FlaskForm):
     shuffle = BooleanField(
         "Shuffle questions and answer options for each attempt",
         description="The order is kept for the whole attempt, also after a reload.",
+    )
+    close_at = DateTimeLocalField(
+        "Closes (UTC)",
+        format="%Y-%m-%dT%H:%M",
+        description="Optional. No attempt can be started after this; learners see the date in "
+        "their calendar.",
+        validators=[Optional()],
     )
     feedback_mode = RadioField(
         "What learners see after submitting",

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import render_template, url_for
 from markupsafe import Markup
+from sqlalchemy import select
 
 from courses.quiz.attempts import attempts_left, best_attempt, close_overdue, user_attempts
 from courses.quiz.bank import course_categories, course_questions, export_bank, import_bank
@@ -17,9 +18,11 @@ from courses.quiz.views import bp
 from lms.domain.models import Activity
 from lms.domain.services import active_enrolment, mark_course_edited
 from lms.errors import DomainError
+from lms.extensions import db
 from lms.models import User
 from lms.permissions import can
-from lms.plugins import ActivityType
+from lms.plugins import ActivityType, DueDate, GradebookEntry
+from lms.progress.models import ActivityCompletion
 
 __all__ = ["Quiz", "QuizAttempt", "QuizQuestion", "QuizType"]
 
@@ -55,6 +58,7 @@ class QuizType(ActivityType):
             "time_limit_minutes": activity.time_limit_minutes,
             "shuffle": bool(activity.shuffle),
             "feedback_mode": activity.feedback_mode or "immediate",
+            "close_at": activity.close_at,
         }
 
     def prepare_form(
@@ -142,6 +146,26 @@ class QuizType(ActivityType):
             "attempts_allowed": activity.attempts_allowed,
             "passed": bool(best and best.passed) if activity.score_visible else None,
         }
+
+    def gradebook_entries(self, activities, user_ids):
+        """Best grades as reported to progress; a quiz whose results wait for release shows
+        them to learners (and counts them in their total) only once released."""
+        visible = {a.id: a.score_visible for a in activities}
+        stmt = select(
+            ActivityCompletion.activity_id, ActivityCompletion.user_id, ActivityCompletion.grade
+        ).where(
+            ActivityCompletion.activity_id.in_(list(visible)), ActivityCompletion.grade.is_not(None)
+        )
+        if user_ids is not None:
+            stmt = stmt.where(ActivityCompletion.user_id.in_(user_ids))
+        return {
+            (aid, uid): GradebookEntry(grade, "", visible[aid])
+            for aid, uid, grade in db.session.execute(stmt)
+        }
+
+    def due_dates(self, activities, user_id):
+        """A quiz that closes is a date to meet."""
+        return [DueDate(a.id, a.title, a.close_at, "closes") for a in activities if a.close_at]
 
     # --- archive -----------------------------------------------------------------------------
     def export_course_data(self, course: Any, files: dict[str, bytes]) -> dict[str, Any] | None:

@@ -177,6 +177,7 @@ class CompletionRule(enum.StrEnum):
     NONE = "none"
     VIEWED = "viewed"
     SUBMITTED = "submitted"
+    GRADED = "graded"
     PASSED = "passed"
 
 
