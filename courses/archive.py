@@ -30,7 +30,7 @@ from courses.archive_validate import (
     read_archive,
 )
 from courses.attachments import check_upload
-from courses.services import get_or_create_skills, unique_slug
+from courses.services import tag_outcomes, unique_slug
 from lms.domain.models import (
     Activity,
     ActivityCondition,
@@ -43,6 +43,12 @@ from lms.domain.models import (
 from lms.extensions import db
 from lms.models import Organization, User
 from lms.plugins import activity_registry
+from lms.skills.services import (
+    outcomes_from_json,
+    outcomes_to_json,
+    set_activity_outcomes,
+    set_course_outcomes,
+)
 from lms.timeutil import utcnow
 
 FILE_REF = "educluster-file:"
@@ -164,6 +170,7 @@ def build_manifest(course: Course, files: dict[str, bytes]) -> dict[str, Any]:
                         if c.required_activity_id in keys
                     ],
                     "content": _deep(atype.export_content(a, files), out),
+                    "outcomes": outcomes_to_json(a.outcomes),
                 }
             )
         modules.append(
@@ -192,7 +199,8 @@ def build_manifest(course: Course, files: dict[str, bytes]) -> dict[str, Any]:
             {"organization": p.organization.slug, "name": p.organization.name, "role": p.role}
             for p in course.partners
         ],
-        "skills": [s.name for s in course.skills],
+        "skills": [s.preferred_label for s in course.skills],  # read by older versions
+        "outcomes": outcomes_to_json(course.outcomes),
         "attachments": [
             {
                 "path": f"attachments/{a.filename}",
@@ -299,8 +307,11 @@ def build_course(
     db.session.add(course)
     for org, role in partners:
         course.partners.append(CoursePartner(organization_id=org.id, role=role))
-    course.skills = get_or_create_skills(list(dict.fromkeys(manifest.get("skills", []))))
     db.session.flush()
+    if "outcomes" in manifest:
+        set_course_outcomes(course, outcomes_from_json(manifest["outcomes"]))
+    else:  # an archive from before outcomes: its skill tags become cluster skills
+        tag_outcomes(course, manifest.get("skills", []))
     ids: dict[str, tuple[int, str]] = {}
     for att in manifest.get("attachments", []):
         content = files[att["path"]]
@@ -343,6 +354,8 @@ def build_course(
             module.activities.append(activity)
             db.session.flush()
             atype.import_content(activity, _deep(act.get("content", {}), inc), files)
+            if act.get("outcomes") and atype.develops_skills:
+                set_activity_outcomes(activity, outcomes_from_json(act["outcomes"]))
             by_key[act["key"]] = activity
     for mod in manifest.get("modules", []):
         for act in mod.get("activities", []):

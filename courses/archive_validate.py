@@ -182,6 +182,25 @@ def _check_activity(act: dict, where: str, keys: set[str]) -> None:
             _fail(f"{cw}.kind", "must be “completed” or “grade”")
         _str(cond.get("activity"), f"{cw}.activity", 40, empty=False)
         _num(cond.get("min_grade"), f"{cw}.min_grade", 0, 100, optional=True)
+    _check_outcomes(act.get("outcomes", []), f"{where}.outcomes")
+
+
+def _check_outcomes(value: Any, where: str) -> None:
+    """Outcomes: a skill URI with its label, the framework URI, a level rank (and name)."""
+    seen: set[str] = set()
+    for i, item in enumerate(_list(value, where)):
+        ow = f"{where}[{i}]"
+        _obj(item, ow)
+        uri = _str(item.get("skill"), f"{ow}.skill", 255, empty=False)
+        if uri in seen:
+            _fail(f"{ow}.skill", f"“{uri}” is listed twice")
+        seen.add(uri)
+        _str(item.get("label"), f"{ow}.label", 255, empty=False)
+        _str(item.get("framework", ""), f"{ow}.framework", 255)
+        _str(item.get("level_name", ""), f"{ow}.level_name", 60)
+        level = item.get("level")
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 20:
+            _fail(f"{ow}.level", "must be a whole number from 1 to 20")
 
 
 def check_manifest(manifest: Any, files: dict[str, bytes]) -> None:
@@ -204,6 +223,7 @@ def check_manifest(manifest: Any, files: dict[str, bytes]) -> None:
             _fail(f"partners[{i}].role", f"must be one of {', '.join(PARTNER_ROLES)}")
     for i, skill in enumerate(_list(manifest.get("skills", []), "skills")):
         _str(skill, f"skills[{i}]", 80, empty=False)
+    _check_outcomes(manifest.get("outcomes", []), "outcomes")
     for i, att in enumerate(_list(manifest.get("attachments", []), "attachments")):
         _obj(att, f"attachments[{i}]")
         path = _str(att.get("path"), f"attachments[{i}].path", 300, empty=False)

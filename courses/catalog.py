@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.domain.models import (
     Course,
+    CourseOutcome,
     CoursePartner,
     CourseSignoff,
     CourseStatus,
@@ -17,10 +19,10 @@ from lms.domain.models import (
     Module,
     Skill,
     Visibility,
-    course_skills,
 )
 from lms.extensions import db
 from lms.models import Organization, Role, User
+from lms.skills.queries import course_skill_choices
 
 
 @dataclass
@@ -59,6 +61,10 @@ def visible_courses(user: User) -> Select:
     return stmt.where(or_(open_to_user, authoring))
 
 
+#: A skill filter that is a skill id (else it is a label); ASCII digits only: "²".isdigit().
+SKILL_ID_RE = re.compile(r"[0-9]{1,9}")
+
+
 def catalog_query(user: User, filters: CatalogFilters) -> Select:
     stmt = visible_courses(user)
     if filters.q:
@@ -69,9 +75,13 @@ def catalog_query(user: User, filters: CatalogFilters) -> Select:
     if filters.skill:
         stmt = stmt.where(
             exists()
-            .where(course_skills.c.course_id == Course.id)
-            .where(course_skills.c.skill_id == Skill.id)
-            .where(func.lower(Skill.name) == filters.skill.lower())
+            .where(CourseOutcome.course_id == Course.id)
+            .where(CourseOutcome.skill_id == Skill.id)
+            .where(
+                Skill.id == int(filters.skill)
+                if SKILL_ID_RE.fullmatch(filters.skill)
+                else func.lower(Skill.preferred_label) == filters.skill.lower()
+            )
         )
     if filters.org:
         stmt = stmt.where(
@@ -92,7 +102,7 @@ def catalog_query(user: User, filters: CatalogFilters) -> Select:
 
 def filter_choices() -> dict[str, list]:
     """Skills, organizations and languages that occur, for the filter selects."""
-    skills = list(db.session.scalars(select(Skill.name).order_by(Skill.name)))
+    skills = course_skill_choices()
     orgs = list(
         db.session.execute(select(Organization.slug, Organization.name).order_by(Organization.name))
     )

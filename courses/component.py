@@ -73,6 +73,7 @@ class CoursesComponent(Component):
             views_enrolment,
             views_files,
             views_learn,
+            views_outcomes,
         )
         from courses.blueprint import bp
         from courses.cli import courses_cli

@@ -47,11 +47,6 @@ class CourseForm(FlaskForm):
         validators=[InputRequired("Enter the estimated hours."), NumberRange(0.5, 1000)],
     )
     language = SelectField("Language", choices=list(LANGUAGES.items()))
-    skills = StringField(
-        "Skills taught",
-        description="Comma-separated, e.g. Python, Statistical process control.",
-        validators=[Length(max=1000)],
-    )
     visibility = SelectField(
         "Who may take it",
         choices=[

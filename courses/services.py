@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.domain.models import (
@@ -20,13 +20,13 @@ from lms.domain.models import (
     CoursePartner,
     CourseSignoff,
     CourseStatus,
-    Skill,
     Visibility,
 )
 from lms.domain.services import mark_course_edited
 from lms.errors import Conflict, DomainError, NotAllowed
 from lms.extensions import db
 from lms.models import Organization, Role, User
+from lms.skills.services import COURSE_LEVEL_RANKS, cluster_skills_for_labels, set_course_outcomes
 from lms.timeutil import utcnow
 
 PARTNER_ROLES = {
@@ -83,25 +83,13 @@ def parse_skills(text: str) -> list[str]:
     return list(seen.values())
 
 
-def get_or_create_skills(names: list[str]) -> list[Skill]:
-    """Skill rows for ``names`` (matched case-insensitively), creating the missing ones."""
-    if not names:
-        return []
-    lowered = [n.lower() for n in names]
-    existing = {
-        s.name.lower(): s
-        for s in db.session.scalars(select(Skill).where(func.lower(Skill.name).in_(lowered)))
-    }
-    skills = []
-    for name in names:
-        skill = existing.get(name.lower())
-        if skill is None:
-            skill = Skill(name=name)
-            db.session.add(skill)
-            existing[name.lower()] = skill
-        skills.append(skill)
-    db.session.flush()
-    return skills
+def tag_outcomes(course: Course, names: list[str]) -> bool:
+    """Make the skills named ``names`` (skills of the cluster framework, created when new) the
+    course's outcomes, at the level its declared level implies; whether anything changed."""
+    level = COURSE_LEVEL_RANKS.get(course.level, 1)
+    keep = {o.skill_id: o.level for o in course.outcomes}
+    outcomes = [(s, keep.get(s.id, level)) for s in cluster_skills_for_labels(names)]
+    return set_course_outcomes(course, outcomes)
 
 
 @dataclass
@@ -115,7 +103,9 @@ class CourseData:
     estimated_hours: float = 1.0
     language: str = "en"
     visibility: str = Visibility.PARTNERS
-    skills: list[str] = field(default_factory=list)
+    # Skill tags (labels of cluster skills) as outcomes at the course's level, for scripts and
+    # old archives; None leaves the outcomes alone (authors set them on the Outcomes page).
+    skills: list[str] | None = None
     partners: list[tuple[int, str]] = field(default_factory=list)  # (organization id, role)
     enrolment_key: str | None = None  # None: keep; "": remove; text: set
     completion_mode: str = "all"
@@ -204,8 +194,9 @@ def create_course(data: CourseData, author: User) -> Course:
         course.enrolment_key_hash = generate_password_hash(data.enrolment_key)
     db.session.add(course)
     _apply_partners(course, data.partners)
-    course.skills = get_or_create_skills(data.skills)
     db.session.flush()
+    if data.skills is not None:
+        tag_outcomes(course, data.skills)
     return course
 
 
@@ -235,13 +226,12 @@ def update_course(course: Course, data: CourseData, editor: User) -> bool:
         course.enrolment_key_hash = None
     elif data.enrolment_key:
         course.enrolment_key_hash = generate_password_hash(data.enrolment_key)
-    old_skills = [s.name for s in course.skills]
-    course.skills = get_or_create_skills(data.skills)
+    outcomes_changed = data.skills is not None and tag_outcomes(course, data.skills)
     partners_changed = _apply_partners(course, data.partners)
     changed = (
         partners_changed
         or any(getattr(course, name) != value for name, value in before.items())
-        or sorted(old_skills) != sorted(s.name for s in course.skills)
+        or outcomes_changed
     )
     if changed:
         mark_course_edited(course)
@@ -401,7 +391,6 @@ def course_data_from(course: Course) -> dict[str, Any]:
         "estimated_hours": course.estimated_hours,
         "language": course.language,
         "visibility": course.visibility,
-        "skills": ", ".join(s.name for s in course.skills),
         "completion_mode": course.completion_mode,
         "completion_count": course.completion_count,
         "completion_min_grade": course.completion_min_grade,

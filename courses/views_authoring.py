@@ -23,8 +23,6 @@ def _organizations() -> list[Organization]:
 
 
 def _data_from_form(form, creating: bool) -> CourseData:
-    from courses.services import parse_skills
-
     partners = [
         (int(f.name.removeprefix("partner_")), f.data)
         for f in form.partner_fields()
@@ -41,7 +39,6 @@ def _data_from_form(form, creating: bool) -> CourseData:
         estimated_hours=float(form.estimated_hours.data),
         language=form.language.data,
         visibility=form.visibility.data,
-        skills=parse_skills(form.skills.data),
         partners=partners,
         enrolment_key=key,
         completion_mode=form.completion_mode.data or "all",

@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_progress(app)
     register_lti(app)
     register_grades_and_calendar(app)
+    register_skills(app)
     register_cli(app)
     register_hooks(app)
     return app
@@ -80,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     import lms.lti.models  # noqa: F401
     import lms.models  # noqa: F401
     import lms.progress.models  # noqa: F401
+    import lms.skills.models  # noqa: F401
 
 
 def register_plugins(app: Flask) -> None:
@@ -129,10 +131,18 @@ def register_grades_and_calendar(app: Flask) -> None:
     calendar.init_app(app)
 
 
+def register_skills(app: Flask) -> None:
+    from lms.skills import views
+
+    views.init_app(app)
+
+
 def register_cli(app: Flask) -> None:
     from lms.cli import lms_cli
+    from lms.skills.cli import skills_cli
 
     app.cli.add_command(lms_cli)
+    app.cli.add_command(skills_cli)
 
 
 def register_hooks(app: Flask) -> None:

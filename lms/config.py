@@ -93,10 +93,10 @@ def config_from_env(instance_path: str) -> dict:
         "LRS_USERNAME": env.get("LRS_USERNAME", ""),
         "LRS_PASSWORD": env.get("LRS_PASSWORD", ""),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
+        # Fuse semantic similarity into skill suggestions when the [semantic] extra is installed.
+        "SKILLS_SEMANTIC": _bool(env.get("SKILLS_SEMANTIC"), True),
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME", "http"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
-        # `PORT=5101 make run` serves on 5101: links printed on certificates must say so too.
-        "SITE_URL": env.get("SITE_URL") or f"http://127.0.0.1:{env.get('PORT') or 5000}",
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024,
         "FORUM_RATE_LIMIT_POSTS": int(env.get("FORUM_RATE_LIMIT_POSTS") or 5),
         "FORUM_RATE_LIMIT_SECONDS": int(env.get("FORUM_RATE_LIMIT_SECONDS") or 60),

@@ -81,6 +81,9 @@ class ActivityType:
     graded: ClassVar[bool] = False
     #: wording of completion rules on the authoring form where the type means something special
     rule_labels: ClassVar[dict[str, str]] = {}
+    #: whether passing an activity of this type shows skills, so authors may declare its
+    #: outcomes (skill + level); the outcomes themselves are core data (lms.skills)
+    develops_skills: ClassVar[bool] = False
 
     def init_app(self, app: Flask) -> None:
         """Register the blueprint and anything else the type needs on ``app``."""

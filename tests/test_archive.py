@@ -59,7 +59,7 @@ def course_demo(app):
 
     with app.app_context():
         for _order, name, step in seed_steps():
-            if name in ("organizations and accounts", "courses", "virtual labs"):
+            if name in ("organizations and accounts", "skill framework", "courses", "virtual labs"):
                 step()
         db.session.commit()
     return app
@@ -78,6 +78,7 @@ def test_demo_courses_round_trip_losslessly(course_demo):
             second = export_course(imported)
             m1, m2 = _manifest(first), _manifest(second)
             assert _comparable(m1) == _comparable(m2)
+            assert m1["outcomes"] and imported.outcomes  # skills and levels carried across
             assert _files(first) == _files(second)
             types_seen |= {a["type"] for m in m1["modules"] for a in m["activities"]}
         db.session.rollback()
@@ -88,6 +89,12 @@ def test_demo_courses_round_trip_losslessly(course_demo):
         assert quality["format"] == "educluster-course" and quality["format_version"] == 1
         assert quality["course_data"]["quiz"]["questions"]
         assert quality["course"]["cover"] == "control-chart.png"
+        spc = "http://data.europa.eu/esco/skill/0c77bcd5-b94a-475d-98e9-5a4327e4d726"
+        assert {"skill": spc, "label": "statistical process control", "level": 3,
+                "level_name": "proficient", "framework": "urn:educluster:framework:cluster"} in (
+            quality["outcomes"]
+        )  # fmt: skip
+        assert any(a.get("outcomes") for m in quality["modules"] for a in m["activities"])
         lesson_bodies = json.dumps(quality["modules"])
         assert "educluster-file:control-chart.png" in lesson_bodies
 

@@ -31,7 +31,6 @@ def test_two_partners_co_author_and_publish(app, cluster, page, browser, live_se
     page.get_by_role("link", name="New course").first.click()
     page.fill("#title", "Maintenance Analytics")
     page.fill("#summary", "Predict failures from **vibration** data.")
-    page.fill("#skills", "Maintenance, Vibration analysis")
     page.select_option(f"#partner_{cluster.acme.id}", "industry_partner")
     page.get_by_role("button", name="Create course").click()
     page.wait_for_url("**/courses/maintenance-analytics/structure")

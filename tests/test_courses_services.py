@@ -40,7 +40,7 @@ def test_create_course_generates_slug_and_reuses_skills(c):
     first = make_course(c, title="Lean Basics", skills=["Lean", "5S"])
     second = make_course(c, title="Lean Basics Advanced", skills=["lean", "Kaizen"])
     assert first.slug == "lean-basics" and first.status == "draft"
-    assert {s.name for s in second.skills} == {"Lean", "Kaizen"}
+    assert {s.preferred_label for s in second.skills} == {"Lean", "Kaizen"}
     assert db.session.scalar(select(func.count(Skill.id))) == 3
     assert first.partner_org_ids == {c.northfield.id, c.acme.id}
 
@@ -117,7 +117,7 @@ def test_update_course_bumps_version_only_on_change(c):
     services.sign_off(course, c.acme, c.acme_trainer)
     data = services.CourseData(**{
         **{k: v for k, v in services.course_data_from(course).items() if k != "skills"},
-        "skills": [s.name for s in course.skills],
+        "skills": [s.preferred_label for s in course.skills],
         "partners": [(p.organization_id, p.role) for p in course.partners],
     })  # fmt: skip
     version = course.content_version

@@ -29,7 +29,6 @@ def _course_form(c, **overrides):
         "level": "beginner",
         "estimated_hours": "6",
         "language": "en",
-        "skills": "Lean, 5S",
         "visibility": "partners",
         "completion_mode": "all",
         f"partner_{c.northfield.id}": "academic_lead",
@@ -49,7 +48,7 @@ def test_create_course_through_the_form(client, auth, c):
     course = db.session.scalar(select(Course).where(Course.slug == "lean-basics"))
     assert course.status == "draft" and course.created_by_id == c.uni_trainer.id
     assert {p.role for p in course.partners} == {"academic_lead", "industry_partner"}
-    assert [s.name for s in course.skills] == ["5S", "Lean"]
+    assert course.outcomes == []  # declared on the Outcomes page (tests/test_skills_authoring.py)
     assert course.enrolment_key_hash and "secret-key" not in course.enrolment_key_hash
 
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.domain.models import Skill
 from lms.domain.services import enrol_user
 from lms.extensions import db
 from lms.progress.models import ActivityCompletion, CourseCompletion
 from lms.progress.programs import ProgramData, assign_program, create_program
 from lms.progress.services import record_activity_event
+from lms.skills.services import cluster_skills_for_labels, set_course_outcomes
 from lms.timeutil import utcnow
 from tests.progress_factories import activities_of, make_course, make_org, make_user
 
@@ -27,7 +27,9 @@ def setup(app):
         emp = make_user("emp@acme.test", "Marco Rossi", acme, "learner", "Production")
         other = make_user("other@acme.test", "Lena Vogel", acme, "learner", "Quality")
         done = make_course("done-course", partner=uni)
-        done.skills.append(Skill(name="Statistical process control"))
+        set_course_outcomes(
+            done, [(cluster_skills_for_labels(["Statistical process control"])[0], 2)]
+        )
         late = make_course("late-course", [("viewed", None, 1, True), ("submitted", None, 1, True)],
                            partner=uni)  # fmt: skip
         program = create_program(acme, ProgramData("Industry 4.0", "upskilling", "",

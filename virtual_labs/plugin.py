@@ -37,6 +37,7 @@ class LabType(ActivityType):
     icon = "code"
     completion_rules = ("none", "viewed", "submitted", "passed")
     graded = True
+    develops_skills = True
 
     # --- authoring -------------------------------------------------------------------------
     def form_data(self, activity: Lab) -> dict[str, Any]:

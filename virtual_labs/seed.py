@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 
 from lms.domain.models import Activity, Course, Module
 from lms.extensions import db
+from lms.skills.queries import skill_by_uri
+from lms.skills.services import set_activity_outcomes
 from virtual_labs.models import Lab, LabTest
 
 PYTHON_COURSE = "python-for-production-data"
@@ -334,6 +336,8 @@ STATS_TESTS = [
     },
 ]
 
+ESCO = "http://data.europa.eu/esco/skill/"
+
 DEMO_LABS: list[dict[str, Any]] = [
     {
         "courses": (PYTHON_COURSE,),
@@ -344,6 +348,11 @@ DEMO_LABS: list[dict[str, Any]] = [
         "reference_files": {"main.py": SENSOR_REFERENCE},
         "tests": SENSOR_TESTS,
         "pass_mark": 80.0,
+        # (ESCO skill of the cluster framework, level): what passing the lab shows
+        "outcomes": [
+            (ESCO + "ccd0a1d9-afda-43d9-b901-96344886e14d", 2),
+            (ESCO + "f2d57f41-43b4-4f5b-8100-3df5c21eda50", 2),
+        ],
     },
     {
         "courses": (PYTHON_COURSE,),
@@ -354,6 +363,10 @@ DEMO_LABS: list[dict[str, Any]] = [
         "reference_files": {"main.py": OEE_REFERENCE},
         "tests": OEE_TESTS,
         "pass_mark": 80.0,
+        "outcomes": [
+            (ESCO + "ccd0a1d9-afda-43d9-b901-96344886e14d", 2),
+            (ESCO + "8dcbcabe-09f7-4d11-940d-125af57bbc40", 2),
+        ],
     },
     {
         "courses": STATS_COURSES,
@@ -363,6 +376,10 @@ DEMO_LABS: list[dict[str, Any]] = [
         "starter_files": {"main.c": STATS_STARTER},
         "reference_files": {"main.c": STATS_REFERENCE},
         "tests": STATS_TESTS,
+        "outcomes": [
+            (ESCO + "21d2f96d-35f7-4e3f-9745-c533d2dd6e97", 2),
+            (ESCO + "7ee4c2ea-b349-4bd2-81a3-ec31475d4833", 1),
+        ],
         "pass_mark": 75.0,
     },
 ]
@@ -450,5 +467,7 @@ def seed_labs() -> list[Lab]:
         lab.tests = [_test_row(i, t) for i, t in enumerate(spec["tests"])]
         db.session.add(lab)
         db.session.flush()
+        outcomes = [(skill_by_uri(uri), level) for uri, level in spec.get("outcomes", ())]
+        set_activity_outcomes(lab, [(skill, level) for skill, level in outcomes if skill])
         created.append(lab)
     return created

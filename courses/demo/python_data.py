@@ -1,5 +1,7 @@
 """“Python for Production Data” (Northfield University + Acme Manufacturing)."""
 
+from courses.demo import outcome
+
 SUMMARY = """\
 Production lines already produce the data that explains their scrap, downtime and delays; what
 is missing is the skill to read it. This course was **co-designed by Northfield University's
@@ -202,7 +204,13 @@ MANIFEST = {
         {"organization": "northfield", "role": "academic_lead"},
         {"organization": "acme", "role": "industry_partner"},
     ],
-    "skills": ["Python", "pandas", "Data cleaning", "Production data"],
+    "outcomes": [
+        outcome("ccd0a1d9-afda-43d9-b901-96344886e14d", "Python (computer programming)", 2),
+        outcome("50b100ea-74fd-4706-99db-3e4ca55e51b8", "perform data cleansing", 2),
+        outcome("f2d57f41-43b4-4f5b-8100-3df5c21eda50", "process data", 2),
+        outcome("2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f", "perform data analysis", 1),
+        outcome("c09dce1b-e198-487e-b63f-934e10a4c181", "monitor plant production", 1),
+    ],
     "attachments": [],
     "course_data": {"quiz": {"questions": QUESTIONS}},
     "modules": [
@@ -222,6 +230,7 @@ MANIFEST = {
              {"key": "a5", "type": "quiz", "title": "Check: production data basics",
               "completion_rule": "passed", "pass_mark": 60.0, "weight": 2.0,
               "conditions": [{"kind": "completed", "activity": "a3"}],
+              "outcomes": [outcome("f2d57f41-43b4-4f5b-8100-3df5c21eda50", "process data", 1)],
               "content": {"question_keys": [q["key"] for q in QUESTIONS], "pass_mark": 60.0,
                           "attempts_allowed": 3, "time_limit_minutes": 15, "shuffle": True,
                           "feedback_mode": "immediate"}},

@@ -1,5 +1,7 @@
 """“Quality Management with Statistics” (Northfield University + Acme Manufacturing)."""
 
+from courses.demo import outcome
+
 SUMMARY = """\
 Acme's quality lab measures thousands of parts a day. This course, **co-designed by
 Northfield University and Acme Manufacturing**, turns those measurements into decisions: is the
@@ -142,6 +144,7 @@ MODULES = [
          {"key": "a5", "type": "quiz", "title": "Final check: reading the charts",
           "completion_rule": "passed", "pass_mark": 60.0, "weight": 2.0,
           "conditions": [{"kind": "grade", "activity": "a4", "min_grade": 50.0}],
+          "outcomes": [outcome("0c77bcd5-b94a-475d-98e9-5a4327e4d726", "statistical process control", 2)],
           "content": {"question_keys": ["qm-special", "qm-tamper", "qm-rules", "qm-limits"],
                       "pass_mark": 60.0, "attempts_allowed": 2, "time_limit_minutes": None,
                       "shuffle": False, "feedback_mode": "score"}},
@@ -161,7 +164,12 @@ MANIFEST = {
         {"organization": "northfield", "role": "academic_lead"},
         {"organization": "acme", "role": "industry_partner"},
     ],
-    "skills": ["Statistical process control", "Quality management", "Process capability"],
+    "outcomes": [
+        outcome("0c77bcd5-b94a-475d-98e9-5a4327e4d726", "statistical process control", 3),
+        outcome("382c11ed-20d5-4ae7-b60e-15fec527fa6c", "apply statistical analysis techniques", 2),
+        outcome("35ebe444-9ece-4fbc-a55d-e99ea37267ae", "manage quality", 2),
+        outcome("8d4271ca-c9fd-40b3-875f-15f78332a49e", "quality standards", 1),
+    ],
     "attachments": [{"path": "attachments/control-chart.png", "filename": "control-chart.png"}],
     "course_data": {"quiz": {"questions": QUESTIONS}},
     "modules": MODULES,

@@ -1,6 +1,8 @@
 """“Warehouse Automation Basics” (Northfield University + Globex Logistics) and the course still
 in review, “Lean Manufacturing for Shop-Floor Teams” (Northfield + Acme)."""
 
+from courses.demo import outcome
+
 SUMMARY = """\
 Globex Logistics runs three automated warehouses; Northfield University teaches logistics
 engineering. Together they wrote this introduction for **everyone in the cluster** who works
@@ -96,7 +98,12 @@ MANIFEST = {
         {"organization": "northfield", "role": "academic_lead"},
         {"organization": "globex", "role": "industry_partner"},
     ],
-    "skills": ["Warehouse automation", "Logistics", "KPIs"],
+    "outcomes": [
+        outcome("fa7be6bf-f906-4b8e-857d-48a9a7da901c", "manage warehouse operations", 1),
+        outcome("e843973c-23dd-416a-8a9c-9e89512542fb", "logistics", 2),
+        outcome("8dcbcabe-09f7-4d11-940d-125af57bbc40", "track key performance indicators", 2),
+        outcome("f4a6e9f7-5cff-46c0-894c-59c20bb78694", "automation technology", 1),
+    ],
     "attachments": [],
     "course_data": {"quiz": {"questions": QUESTIONS}},
     "modules": [
@@ -111,6 +118,7 @@ MANIFEST = {
              "completion_rule": "viewed", "content": {"body": LESSON_KPI}},
             {"key": "a4", "type": "quiz", "title": "Quiz: warehouse automation",
              "completion_rule": "passed", "pass_mark": 75.0, "weight": 1.0,
+             "outcomes": [outcome("f4a6e9f7-5cff-46c0-894c-59c20bb78694", "automation technology", 1)],
              "content": {"question_keys": ["wh-g2p", "wh-amr", "wh-avail", "wh-accuracy"],
                          "pass_mark": 75.0, "attempts_allowed": None, "time_limit_minutes": None,
                          "shuffle": False, "feedback_mode": "immediate"}},
@@ -164,7 +172,11 @@ LEAN_MANIFEST = {
         {"organization": "northfield", "role": "academic_lead"},
         {"organization": "acme", "role": "industry_partner"},
     ],
-    "skills": ["Lean manufacturing", "5S"],
+    "outcomes": [
+        outcome("82fea746-853f-4f1b-8ab7-55de8619cccd", "lean manufacturing", 2),
+        outcome("a276b1ad-c0b7-4b33-899c-0fbfcdbe0eee", "5S methodology", 2),
+        outcome("0550431f-9c8b-4204-9c45-59bc5feacf06", "continuous improvement philosophies", 1),
+    ],
     "attachments": [],
     "course_data": {},
     "modules": [

@@ -40,6 +40,7 @@ class QuizType(ActivityType):
     icon = "quiz"
     completion_rules = ("none", "viewed", "submitted", "passed")
     graded = True
+    develops_skills = True
 
     # --- authoring ---------------------------------------------------------------------------
     def new_activity(self, **common: Any) -> Activity:

@@ -251,7 +251,7 @@ def transcript(user_id: int):
     ).all()
     skills = sorted(
         {
-            s.name
+            s.preferred_label
             for course, _, cc in courses
             if cc and cc.state == "completed"
             for s in course.skills

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -20,7 +19,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Table,
     Text,
     UniqueConstraint,
     false,
@@ -29,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
 from lms.models import Organization, User
+from lms.skills.models import ActivityOutcome, CourseOutcome, Skill
 from lms.timeutil import utcnow
 
 
@@ -52,21 +51,6 @@ LEVELS = ("beginner", "intermediate", "advanced")
 class Visibility(enum.StrEnum):
     PARTNERS = "partners"  # learners of the partner organizations
     CLUSTER = "cluster"  # every learner of the cluster
-
-
-course_skills = Table(
-    "course_skills",
-    db.metadata,
-    Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
-    Column("skill_id", ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
-)
-
-
-class Skill(db.Model):
-    __tablename__ = "skills"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
 
 
 class Course(db.Model):
@@ -102,7 +86,13 @@ class Course(db.Model):
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", cascade="all, delete-orphan", order_by="Module.position"
     )
-    skills: Mapped[list[Skill]] = relationship(secondary=course_skills, order_by=Skill.name)
+    # What the course develops (skill + level); ``skills`` is the read-only list of those skills.
+    outcomes: Mapped[list[CourseOutcome]] = relationship(
+        cascade="all, delete-orphan", order_by=CourseOutcome.skill_id
+    )
+    skills: Mapped[list[Skill]] = relationship(
+        secondary="course_outcomes", order_by=Skill.preferred_label, viewonly=True
+    )
     signoffs: Mapped[list[CourseSignoff]] = relationship(
         back_populates="course", cascade="all, delete-orphan", order_by="CourseSignoff.signed_at"
     )
@@ -207,6 +197,9 @@ class Activity(db.Model):
         back_populates="activity",
         cascade="all, delete-orphan",
         foreign_keys="ActivityCondition.activity_id",
+    )
+    outcomes: Mapped[list[ActivityOutcome]] = relationship(
+        cascade="all, delete-orphan", order_by=ActivityOutcome.skill_id
     )
 
     __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "activity"}

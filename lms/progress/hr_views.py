@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms.domain.models import Activity, Course, Enrolment, Module, Skill, course_skills
+from lms.domain.models import Activity, Course, CourseOutcome, Enrolment, Module, Skill
 from lms.extensions import db
 from lms.models import Membership, Organization, Role
 from lms.pagination import page_number
@@ -266,12 +266,12 @@ def transcript(employee, organization: Organization) -> dict:
         )
     skills = list(
         db.session.scalars(
-            select(Skill.name)
-            .join(course_skills, course_skills.c.skill_id == Skill.id)
-            .join(CourseCompletion, CourseCompletion.course_id == course_skills.c.course_id)
+            select(Skill.preferred_label)
+            .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
+            .join(CourseCompletion, CourseCompletion.course_id == CourseOutcome.course_id)
             .where(CourseCompletion.user_id == employee.id, CourseCompletion.state == "completed")
             .distinct()
-            .order_by(Skill.name)
+            .order_by(Skill.preferred_label)
         )
     )
     history = db.session.execute(

@@ -16,11 +16,11 @@ from lms.domain.access import course_locks
 from lms.domain.models import (
     Activity,
     Course,
+    CourseOutcome,
     Enrolment,
     EnrolmentStatus,
     Module,
     Skill,
-    course_skills,
 )
 from lms.extensions import db
 from lms.progress.models import (
@@ -142,12 +142,12 @@ def learner_overview(user_id: int, now: datetime) -> Overview:
     overview.in_progress.sort(key=lambda c: (c.due_at is None, c.due_at or now))
     overview.skills = list(
         db.session.scalars(
-            select(Skill.name)
-            .join(course_skills, course_skills.c.skill_id == Skill.id)
-            .join(CourseCompletion, CourseCompletion.course_id == course_skills.c.course_id)
+            select(Skill.preferred_label)
+            .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
+            .join(CourseCompletion, CourseCompletion.course_id == CourseOutcome.course_id)
             .where(CourseCompletion.user_id == user_id, CourseCompletion.state == "completed")
             .distinct()
-            .order_by(Skill.name)
+            .order_by(Skill.preferred_label)
         )
     )
     return overview

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement
 
-from lms.domain.models import Course, Skill, course_skills
+from lms.domain.models import Course, CourseOutcome, Skill
 from lms.extensions import db
 from lms.models import Department, Membership, Role, User
 from lms.pagination import Page
@@ -185,12 +185,12 @@ def org_skills(org_id: int, limit: int = 12) -> list[tuple[str, int]]:
     return [
         (r[0], int(r[1]))
         for r in db.session.execute(
-            select(Skill.name, people)
-            .join(course_skills, course_skills.c.skill_id == Skill.id)
-            .join(CourseCompletion, CourseCompletion.course_id == course_skills.c.course_id)
+            select(Skill.preferred_label, people)
+            .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
+            .join(CourseCompletion, CourseCompletion.course_id == CourseOutcome.course_id)
             .where(CourseCompletion.state == "completed", CourseCompletion.user_id.in_(learners))
-            .group_by(Skill.name)
-            .order_by(people.desc(), Skill.name)
+            .group_by(Skill.preferred_label)
+            .order_by(people.desc(), Skill.preferred_label)
             .limit(limit)
         )
     ]

@@ -101,3 +101,77 @@
     });
   });
 })();
+// Outcomes page: live skill search. The page works without it (the Search button renders the
+// same results on the server); this refreshes them as the author types.
+(function () {
+  "use strict";
+  var input = document.querySelector("input[data-skill-search]");
+  var results = document.getElementById("skill-results");
+  if (!input || !results) { return; }
+  var levels = null;
+  var timer = null;
+  var token = document.querySelector("input[name=csrf_token]");
+  function levelOptions() {
+    if (levels) { return levels; }
+    var select = document.querySelector("#skill-results select, table select");
+    levels = select ? Array.prototype.map.call(select.options, function (o) { return [o.value, o.textContent]; }) : [["1", "1 · Aware"], ["2", "2 · Practitioner"], ["3", "3 · Proficient"], ["4", "4 · Expert"]];
+    return levels;
+  }
+  function render(hits, query) {
+    results.textContent = "";
+    if (!hits.length) {
+      var none = document.createElement("p");
+      none.className = "muted";
+      none.textContent = "No skill matches “" + query + "”. Try a shorter word or another spelling.";
+      results.appendChild(none);
+      return;
+    }
+    var list = document.createElement("ul");
+    list.className = "result-list";
+    hits.forEach(function (hit) {
+      var li = document.createElement("li");
+      var form = document.createElement("form");
+      form.method = "post";
+      form.className = "inline-form";
+      [["csrf_token", token ? token.value : ""], ["action", "add"], ["skill_id", hit.id], ["q", query]].forEach(function (pair) {
+        var hidden = document.createElement("input");
+        hidden.type = "hidden"; hidden.name = pair[0]; hidden.value = pair[1];
+        form.appendChild(hidden);
+      });
+      var label = document.createElement("strong");
+      label.textContent = hit.label;
+      var source = document.createElement("span");
+      source.className = "muted";
+      source.textContent = " " + hit.framework_name + (hit.esco ? " · ESCO" : "") + " ";
+      var select = document.createElement("select");
+      select.name = "level";
+      select.setAttribute("aria-label", "Level of " + hit.label);
+      levelOptions().forEach(function (opt) {
+        var option = document.createElement("option");
+        option.value = opt[0]; option.textContent = opt[1];
+        if (opt[0] === "2") { option.selected = true; }
+        select.appendChild(option);
+      });
+      var button = document.createElement("button");
+      button.type = "submit";
+      button.className = "btn btn--primary btn--small";
+      button.textContent = "Add outcome";
+      form.append(label, source, select, button);
+      li.appendChild(form);
+      list.appendChild(li);
+    });
+    results.appendChild(list);
+  }
+  input.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    var query = input.value.trim();
+    if (query.length < 2) { return; }
+    timer = window.setTimeout(function () {
+      var url = input.getAttribute("data-skill-search") + "?limit=15&q=" + encodeURIComponent(query);
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+        .then(function (data) { if (input.value.trim() === query) { render(data.results, query); } })
+        .catch(function () { /* keep the server-rendered results */ });
+    }, 200);
+  });
+})();
