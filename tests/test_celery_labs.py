@@ -204,7 +204,6 @@ def test_worker_killed_mid_run_leaves_the_submission_to_the_next_worker(
     assert sub.attempts == 2 and sub.worker_id != killed_worker
 
 
-<<<<<<< HEAD
 def test_a_worker_start_sends_only_orphaned_submissions(app, client, auth, world, workers):
     """Three submissions wait in the broker, one never reached it (its web process died
     between commit and send): a starting worker sends that one only, and no task is skipped."""
@@ -231,7 +230,8 @@ def test_a_worker_start_sends_only_orphaned_submissions(app, client, auth, world
     log = workers.logs(tail=10**6)
     assert log.count("] received") == 5, log
     assert "'skipped'" not in log, log
-=======
+
+
 def test_jobe_api_runs_on_the_celery_workers(app, client, world, workers):
     """A Jobe run goes to the labs' Celery workers and the request waits only for its result."""
     from virtual_labs.jobe import keys
@@ -248,4 +248,3 @@ def test_jobe_api_runs_on_the_celery_workers(app, client, world, workers):
     assert response.status_code == 200, response.get_data(as_text=True)
     data = response.get_json()
     assert (data["outcome"], data["stdout"]) == (15, "from a worker True\n"), workers.logs()
->>>>>>> h12-interop

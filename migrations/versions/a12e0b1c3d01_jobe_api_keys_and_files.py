@@ -1,7 +1,7 @@
 """jobe api keys and files
 
 Revision ID: a12e0b1c3d01
-Revises: 524037c26a77
+Revises: 7c1e5a2b9d40
 Create Date: 2026-12-04 16:42:40.978303
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a12e0b1c3d01'
-down_revision = '524037c26a77'
+down_revision = "7c1e5a2b9d40"
 branch_labels = None
 depends_on = None
 

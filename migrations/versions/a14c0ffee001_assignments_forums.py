@@ -2,7 +2,7 @@
 (threads, posts, reports, subscriptions, read markers): issue 14.
 
 Revision ID: a14c0ffee001
-Revises: 524037c26a77
+Revises: a12e0b1c3d02
 Create Date: 2026-12-04 16:42:57.006142
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a14c0ffee001'
-down_revision = '524037c26a77'
+down_revision = "a12e0b1c3d02"
 branch_labels = None
 depends_on = None
 
