@@ -124,6 +124,10 @@ def test_edit_window_rate_limit_report_and_visibility(demo, client, auth):
         db.session.commit()
     late = client.post(f"/forum/posts/{pid}/edit", data={"body": "changed"})
     assert late.status_code == 400 and b"30 minutes" in late.data
+    with demo.app_context():
+        # Back inside the rate window, so the question and two replies make three recent posts.
+        db.session.get(ForumPost, pid).created_at += timedelta(minutes=31)
+        db.session.commit()
     client.post(f"/forum/threads/{tid}/reply", data={"body": "Also: same timestamp twice?"})
     client.post(f"/forum/threads/{tid}/reply", data={"body": "Or the same part id?"})
     too_many = client.post(f"/forum/threads/{tid}/reply", data={"body": "And a third?"})

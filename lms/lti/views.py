@@ -16,9 +16,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from pylti1p3.exception import LtiException, OIDCException
 
+from lms.auth.sessions import start_session
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.progress.learner_views import activity_url, course_url
@@ -94,8 +95,8 @@ def launch():
         result = accept_launch(platform, claims)
     except DomainError as exc:
         return refused(exc.message, exc.status)
+    start_session(result.user)  # a server-side login session, like a password login
     db.session.commit()
-    login_user(result.user)
     if claims.get("https://purl.imsglobal.org/spec/lti/claim/message_type") == (
         "LtiDeepLinkingRequest"
     ):
