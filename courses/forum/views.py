@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from courses.forum import services
+from courses.forum import mail, services
 from courses.forum.forms import EditForm, ReasonForm, ReplyForm, ThreadForm
 from courses.forum.models import Forum, ForumPost, ForumThread
 from lms.domain.models import Course
@@ -234,7 +234,7 @@ def subscription(forum_id: int):
         abort(400)
     mode = form.action.data or None
     try:
-        services.subscribe(forum, current_user, mode)
+        mail.subscribe(forum, current_user, mode)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
