@@ -31,6 +31,7 @@ from lms.timeutil import utcnow
 
 # --- grading -------------------------------------------------------------------------------------
 def peer_scores(submission_id: int) -> list[float]:
+    """The scores of the finished peer reviews of a submission."""
     return [
         s
         for s in db.session.scalars(
@@ -136,6 +137,7 @@ def withhold_grades(assignment: Assignment) -> None:
 
 # --- peer review ---------------------------------------------------------------------------------
 def my_reviews(assignment: Assignment, user_id: int) -> list[PeerReview]:
+    """The reviews allocated to ``user_id``, oldest first."""
     return list(
         db.session.scalars(
             select(PeerReview)
@@ -231,6 +233,7 @@ def reviews_required(assignment: Assignment, user_id: int) -> int:
 
 
 def reviews_done(assignment: Assignment, user_id: int) -> int:
+    """How many of their reviews the learner has finished."""
     return sum(1 for r in my_reviews(assignment, user_id) if r.status == ReviewStatus.DONE)
 
 
@@ -240,6 +243,7 @@ def peer_feedback_visible(assignment: Assignment, user_id: int) -> bool:
 
 
 def received_reviews(sub: AssignmentSubmission) -> list[PeerReview]:
+    """The finished peer reviews of a submission, oldest first."""
     return list(
         db.session.scalars(
             select(PeerReview)

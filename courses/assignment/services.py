@@ -55,6 +55,7 @@ ALLOWED_FILE_TYPES = {
 
 # --- dates ---------------------------------------------------------------------------------------
 def extension_for(assignment: Assignment, user_id: int) -> AssignmentExtension | None:
+    """The learner's extension of this assignment, if any."""
     return db.session.scalar(
         select(AssignmentExtension).where(
             AssignmentExtension.assignment_id == assignment.id,
@@ -88,6 +89,7 @@ def _check_open(assignment: Assignment, user_id: int, now: datetime) -> None:
 
 # --- the learner's submission ------------------------------------------------------------------
 def submission_of(assignment: Assignment, user_id: int) -> AssignmentSubmission | None:
+    """The learner's submission (draft or submitted), if any."""
     return db.session.scalar(
         select(AssignmentSubmission).where(
             AssignmentSubmission.assignment_id == assignment.id,
@@ -227,6 +229,7 @@ def can_revert(assignment: Assignment, sub: AssignmentSubmission) -> bool:
 
 
 def revert_to_draft(assignment: Assignment, user: User) -> AssignmentSubmission:
+    """The learner turns their submission back into a draft (until it is graded)."""
     sub = submission_of(assignment, user.id)
     if sub is None or not can_revert(assignment, sub):
         raise DomainError("This submission can no longer be changed: it was graded or is final.")
@@ -277,6 +280,7 @@ def is_grader(assignment: Assignment, user: User) -> bool:
 
 
 def set_graders(assignment: Assignment, users: list[User]) -> None:
+    """Make exactly ``users`` the assignment's additional graders."""
     wanted = {u.id for u in users}
     for g in list(assignment.graders):
         if g.user_id not in wanted:
@@ -288,4 +292,5 @@ def set_graders(assignment: Assignment, users: list[User]) -> None:
 
 
 def submission_by_id(submission_id: int) -> AssignmentSubmission | None:
+    """A submission by id (the caller checks that it belongs to the assignment)."""
     return db.session.get(AssignmentSubmission, submission_id)

@@ -92,6 +92,7 @@ def save(activity_id: int):
 @bp.post("/<int:activity_id>/revert")
 @login_required
 def revert(activity_id: int):
+    """Turn the learner's submission back into a draft."""
     assignment = load_assignment(activity_id)
     require_learner(assignment)
     if not SubmissionForm().validate_on_submit():
@@ -105,6 +106,7 @@ def revert(activity_id: int):
 @bp.post("/<int:activity_id>/files/<int:file_id>/delete")
 @login_required
 def delete_file(activity_id: int, file_id: int):
+    """Remove a file from the learner's draft."""
     assignment = load_assignment(activity_id)
     require_learner(assignment)
     if not SubmissionForm().validate_on_submit():
@@ -163,6 +165,7 @@ def feedback_file(activity_id: int):
 @bp.post("/<int:activity_id>/reviews/allocate")
 @login_required
 def start_reviews(activity_id: int):
+    """Allocate peers' work to review and open the first one to do."""
     assignment = load_assignment(activity_id)
     require_learner(assignment)
     if not SubmissionForm().validate_on_submit():

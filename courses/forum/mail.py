@@ -18,6 +18,7 @@ from lms.timeutil import utcnow
 
 
 def subscription(forum: Forum, user_id: int) -> ForumSubscription | None:
+    """The user's subscription to the forum, if any."""
     return db.session.scalar(
         select(ForumSubscription).where(
             ForumSubscription.forum_id == forum.id, ForumSubscription.user_id == user_id

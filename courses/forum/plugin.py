@@ -48,6 +48,8 @@ def clean_content(content: dict[str, Any]) -> dict[str, Any]:
 
 
 class ForumType(ActivityType):
+    """The forum activity type (Moodle's mod_forum)."""
+
     key = "forum"
     label = "Forum"
     model = Forum

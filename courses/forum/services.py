@@ -114,6 +114,7 @@ def reply(thread: ForumThread, user: User, body: str, parent: ForumPost | None =
 
 
 def first_post(thread: ForumThread) -> ForumPost:
+    """The post that opened the thread."""
     return db.session.scalar(
         select(ForumPost)
         .where(ForumPost.thread_id == thread.id, ForumPost.parent_id.is_(None))
@@ -161,6 +162,7 @@ def mark_answer(thread: ForumThread, post: ForumPost | None, user: User) -> None
 
 def set_flags(thread: ForumThread, user: User, pinned: bool | None = None,
               locked: bool | None = None) -> None:  # fmt: skip
+    """Pin or lock a thread (trainers)."""
     if not is_moderator(user, thread.forum):
         raise DomainError("Only the course's trainers can pin or lock discussions.")
     if pinned is not None:
@@ -172,6 +174,7 @@ def set_flags(thread: ForumThread, user: User, pinned: bool | None = None,
 
 # --- moderation ----------------------------------------------------------------------------------
 def report_post(post: ForumPost, user: User, reason: str) -> ForumReport:
+    """A learner reports a post to the trainers, with a reason."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why you report this post.", "reason")
@@ -223,6 +226,7 @@ def moderate_post(post: ForumPost, user: User, action: str, reason: str) -> None
 
 
 def open_reports(forum: Forum) -> list[ForumReport]:
+    """Reports of the forum's posts not handled yet, oldest first."""
     return list(
         db.session.scalars(
             select(ForumReport)
@@ -235,6 +239,7 @@ def open_reports(forum: Forum) -> list[ForumReport]:
 
 # --- read markers --------------------------------------------------------------------------------
 def mark_read(thread: ForumThread, user: User, now: datetime | None = None) -> None:
+    """Everything in the thread up to now is read by ``user``."""
     now = now or utcnow()
     row = db.session.scalar(
         select(ForumRead).where(ForumRead.thread_id == thread.id, ForumRead.user_id == user.id)
@@ -273,6 +278,7 @@ def thread_rows(forum: Forum, user_id: int) -> list[tuple[ForumThread, int, int]
 
 
 def thread_posts(thread: ForumThread) -> list[ForumPost]:
+    """The thread's posts in the order they were written."""
     return list(
         db.session.scalars(
             select(ForumPost)

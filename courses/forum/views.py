@@ -90,6 +90,7 @@ def thread(thread_id: int):
 @bp.post("/threads/<int:thread_id>/reply")
 @login_required
 def post_reply(thread_id: int):
+    """Reply in a thread (not in a locked one, not to a hidden post)."""
     thread = _thread(thread_id)
     form = ReplyForm()
     if form.validate_on_submit():
@@ -149,6 +150,7 @@ def _act(post: ForumPost, fn, message: str):
 @bp.post("/posts/<int:post_id>/report")
 @login_required
 def report(post_id: int):
+    """Report a post to the trainers."""
     post = _post(post_id)
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -228,6 +230,7 @@ def flags(thread_id: int):
 @bp.post("/<int:forum_id>/subscription")
 @login_required
 def subscription(forum_id: int):
+    """Subscribe (each post or digest) or unsubscribe."""
     forum = _forum(forum_id)
     form = ReasonForm()
     if not form.validate_on_submit():
