@@ -210,7 +210,8 @@ def test_peer_review_grading_release_and_feedback_visibility(demo, client, auth)
 
 
 def test_own_work_cannot_be_reviewed_and_graders_are_assignable(demo, client, auth):
-    from courses.assignment.services import set_graders, submit_review
+    from courses.assignment.grading import submit_review
+    from courses.assignment.services import set_graders
     from lms.errors import DomainError
 
     with demo.app_context():

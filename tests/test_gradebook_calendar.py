@@ -47,7 +47,8 @@ def _course(app) -> Course:
 
 
 def _grade_and_release(app, client, auth):
-    from courses.assignment.services import grade_submission, release_grades, submission_of
+    from courses.assignment.grading import grade_submission, release_grades
+    from courses.assignment.services import submission_of
 
     with app.app_context():
         a = db.session.scalar(select(Assignment))

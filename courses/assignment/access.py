@@ -17,6 +17,7 @@ from lms.timeutil import utcnow
 
 
 def load_assignment(activity_id: int) -> Assignment:
+    """The assignment, or 404."""
     return db.get_or_404(Assignment, activity_id)
 
 
@@ -28,6 +29,7 @@ def may_grade(user, assignment: Assignment) -> bool:
 
 
 def require_grader(assignment: Assignment) -> None:
+    """404 unless the current user may grade the assignment."""
     if not may_grade(current_user, assignment):
         abort(404)
 
@@ -44,4 +46,5 @@ def require_learner(assignment: Assignment) -> None:
 
 
 def submission_or_404(assignment: Assignment, submission_id: int) -> AssignmentSubmission:
+    """A submission of this assignment, or 404."""
     return owned_or_404(AssignmentSubmission, submission_id, assignment_id=assignment.id)

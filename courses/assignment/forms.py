@@ -99,6 +99,8 @@ class AssignmentForm(FlaskForm):
 
 
 class SubmissionForm(FlaskForm):
+    """The learner's text and files."""
+
     text = TextAreaField(
         "Your answer",
         description="Markdown: **bold**, lists, tables, ```code```.",
@@ -109,6 +111,8 @@ class SubmissionForm(FlaskForm):
 
 
 class GradeForm(FlaskForm):
+    """A score (the rubric's levels are read from the request), feedback and a file."""
+
     score = DecimalField("Score", places=1, validators=[Optional()])
     feedback = TextAreaField(
         "Feedback to the learner",
@@ -120,6 +124,8 @@ class GradeForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
+    """A peer's score (or rubric levels) and comment."""
+
     score = DecimalField("Score", places=1, validators=[Optional()])
     comment = TextAreaField(
         "Your review",
@@ -130,6 +136,8 @@ class ReviewForm(FlaskForm):
 
 
 class ExtensionForm(FlaskForm):
+    """A later due date for one learner."""
+
     email = EmailField(
         "Learner's email address",
         validators=[DataRequired("Enter an email address."), Email("Enter a valid email address.")],

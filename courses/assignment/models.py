@@ -28,22 +28,30 @@ from lms.timeutil import utcnow
 
 
 class GradingMethod(enum.StrEnum):
+    """How an assignment is graded."""
+
     SCORE = "score"  # a simple score out of ``max_score`` points
     RUBRIC = "rubric"  # criteria x levels with points (Moodle's advanced grading)
 
 
 class Resubmission(enum.StrEnum):
+    """When a learner may hand in again."""
+
     UNTIL_GRADED = "until_graded"  # a submitted learner may reopen until a grade exists
     ON_REQUEST = "on_request"  # only when the trainer reopens the submission
     NEVER = "never"  # one submission
 
 
 class SubmissionStatus(enum.StrEnum):
+    """A submission is a draft until the learner submits it."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
 
 
 class ReviewStatus(enum.StrEnum):
+    """A peer review is assigned, then done."""
+
     ASSIGNED = "assigned"
     DONE = "done"
 
@@ -82,6 +90,7 @@ class Assignment(Activity):
 
     @property
     def released(self) -> bool:
+        """Whether learners see their grades."""
         return self.grades_released_at is not None
 
 
@@ -146,6 +155,7 @@ class AssignmentSubmission(db.Model):
 
     @property
     def submitted(self) -> bool:
+        """Whether the work was handed in (not a draft)."""
         return self.status == SubmissionStatus.SUBMITTED
 
 

@@ -48,6 +48,8 @@ def _field_of(message: str) -> str:
 
 
 class AssignmentType(ActivityType):
+    """The assignment activity type (Moodle's mod_assign)."""
+
     key = "assignment"
     label = "Assignment"
     model = Assignment
@@ -243,4 +245,5 @@ def _grading_panel(user) -> Markup | None:
 
 
 def grading_method_label(assignment: Assignment) -> str:
+    """How the assignment is graded, in words."""
     return "Rubric" if assignment.grading == GradingMethod.RUBRIC else "Score"

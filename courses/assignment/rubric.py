@@ -143,6 +143,7 @@ def score_percent(points: float, out_of: float) -> float:
 
 
 def median(values: Sequence[float]) -> float | None:
+    """The median of ``values`` (``None`` when empty)."""
     ordered = sorted(values)
     n = len(ordered)
     if not n:

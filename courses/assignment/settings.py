@@ -107,6 +107,7 @@ def clean_settings(content: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_settings(assignment: Assignment, clean: dict[str, Any]) -> None:
+    """Store cleaned settings on the assignment."""
     for key, value in clean.items():
         setattr(assignment, key, value)
 

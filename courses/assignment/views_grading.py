@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from courses.assignment import services
+from courses.assignment import grading, services
 from courses.assignment.access import (
     load_assignment,
     require_grader,
@@ -42,7 +42,7 @@ def queue(activity_id: int):
     return render_template(
         "assignment/queue.html", assignment=assignment, page=page, status=status,
         filters=QUEUE_FILTERS, organizations=organizations, organization_id=org_id, q=search,
-        confirm=SubmissionForm(), counts=services.queue_counts(assignment),
+        confirm=SubmissionForm(), counts=grading.queue_counts(assignment),
         manage=can(current_user, "course.manage", assignment.course),
     )  # fmt: skip
 
@@ -63,7 +63,7 @@ def grade(activity_id: int, submission_id: int):
         upload = request.files.get("feedback_file")
         feedback_file = (upload.filename, upload.read()) if upload and upload.filename else None
         try:
-            services.grade_submission(
+            grading.grade_submission(
                 sub, current_user, levels=levels if rubric else None,
                 points=float(form.score.data) if form.score.data is not None else None,
                 feedback=form.feedback.data or "", feedback_file=feedback_file,
@@ -76,7 +76,7 @@ def grade(activity_id: int, submission_id: int):
             db.session.commit()
             when = "" if assignment.released else " Learners see it when you release grades."
             flash(f"Grade saved for {sub.user.name}.{when}", "success")
-            nxt = services.next_ungraded(assignment, sub.id)
+            nxt = grading.next_ungraded(assignment, sub.id)
             if nxt is not None and request.form.get("next") == "1":
                 return redirect(url_for("assignment.grade", activity_id=assignment.id,
                                         submission_id=nxt))  # fmt: skip
@@ -87,7 +87,7 @@ def grade(activity_id: int, submission_id: int):
             form.score.data = round(sub.grade.points, 1)
     elif request.method == "GET" and request.args.get("inline") == "1":
         # Moodle's "comment inline": the learner's text, quoted, to annotate in the feedback.
-        form.feedback.data = services.quoted(sub.text)
+        form.feedback.data = grading.quoted(sub.text)
     chosen = (
         {f"criterion-{i}": str(v) for i, v in enumerate(sub.grade.levels or [])}
         if sub.grade is not None and not posted
@@ -96,7 +96,7 @@ def grade(activity_id: int, submission_id: int):
     return render_template(
         "assignment/grade.html", assignment=assignment, sub=sub, form=form, chosen=chosen,
         rubric_max=max_points(assignment.rubric) if rubric else None, final_rule=FINAL_RULE,
-        peer=services.received_reviews(sub) if assignment.peer_review else [],
+        peer=grading.received_reviews(sub) if assignment.peer_review else [],
         confirm=SubmissionForm(),
     ), (400 if form.errors else 200)  # fmt: skip
 
@@ -125,10 +125,10 @@ def release(activity_id: int):
     if not SubmissionForm().validate_on_submit():
         abort(400)
     if request.form.get("action") == "withhold":
-        services.withhold_grades(assignment)
+        grading.withhold_grades(assignment)
         flash("Grades are hidden from learners again.", "success")
     else:
-        count = services.release_grades(assignment)
+        count = grading.release_grades(assignment)
         flash(f"Grades released: {count} learner{'s' if count != 1 else ''} can see theirs.",
               "success")  # fmt: skip
     db.session.commit()

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from courses.assignment import services
+from courses.assignment import grading, services
 from courses.assignment.access import load_assignment, may_grade, require_learner
 from courses.assignment.blueprint import bp
 from courses.assignment.forms import ReviewForm, SubmissionForm
@@ -32,8 +32,8 @@ def learner_context(assignment: Assignment, user) -> dict[str, Any]:
     cutoff = services.cutoff_for(assignment, user.id)
     closed = cutoff is not None and now > cutoff
     released = assignment.released and sub is not None and sub.grade is not None
-    reviews = services.my_reviews(assignment, user.id) if assignment.peer_review else []
-    peer_visible = assignment.peer_review and services.peer_feedback_visible(assignment, user.id)
+    reviews = grading.my_reviews(assignment, user.id) if assignment.peer_review else []
+    peer_visible = assignment.peer_review and grading.peer_feedback_visible(assignment, user.id)
     return {
         "submission": sub,
         "due": services.due_for(assignment, user.id),
@@ -44,12 +44,12 @@ def learner_context(assignment: Assignment, user) -> dict[str, Any]:
         "can_revert": sub is not None and not closed and services.can_revert(assignment, sub),
         "grade": sub.grade if released else None,
         "reviews": reviews,
-        "reviews_required": services.reviews_required(assignment, user.id)
+        "reviews_required": grading.reviews_required(assignment, user.id)
         if assignment.peer_review
         else 0,
         "reviews_done": sum(1 for r in reviews if r.status == ReviewStatus.DONE),
         "peer_visible": peer_visible,
-        "received": services.received_reviews(sub) if sub is not None and peer_visible else [],
+        "received": grading.received_reviews(sub) if sub is not None and peer_visible else [],
     }
 
 
@@ -92,6 +92,7 @@ def save(activity_id: int):
 @bp.post("/<int:activity_id>/revert")
 @login_required
 def revert(activity_id: int):
+    """Turn the learner's submission back into a draft."""
     assignment = load_assignment(activity_id)
     require_learner(assignment)
     if not SubmissionForm().validate_on_submit():
@@ -105,6 +106,7 @@ def revert(activity_id: int):
 @bp.post("/<int:activity_id>/files/<int:file_id>/delete")
 @login_required
 def delete_file(activity_id: int, file_id: int):
+    """Remove a file from the learner's draft."""
     assignment = load_assignment(activity_id)
     require_learner(assignment)
     if not SubmissionForm().validate_on_submit():
@@ -140,7 +142,7 @@ def file(activity_id: int, file_id: int):
     allowed = sub.user_id == current_user.id or may_grade(current_user, assignment)
     if not allowed and assignment.peer_review:
         allowed = any(
-            r.submission_id == sub.id for r in services.my_reviews(assignment, current_user.id)
+            r.submission_id == sub.id for r in grading.my_reviews(assignment, current_user.id)
         )
     if not allowed:
         abort(404)
@@ -163,12 +165,13 @@ def feedback_file(activity_id: int):
 @bp.post("/<int:activity_id>/reviews/allocate")
 @login_required
 def start_reviews(activity_id: int):
+    """Allocate peers' work to review and open the first one to do."""
     assignment = load_assignment(activity_id)
     require_learner(assignment)
     if not SubmissionForm().validate_on_submit():
         abort(400)
     try:
-        reviews = services.allocate_reviews(assignment, current_user)
+        reviews = grading.allocate_reviews(assignment, current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -194,7 +197,7 @@ def review(activity_id: int, review_id: int):
     if form.validate_on_submit():
         levels = [request.form.get(f"criterion-{i}") for i in range(len(assignment.rubric))]
         try:
-            services.submit_review(
+            grading.submit_review(
                 row, current_user,
                 levels=levels if assignment.grading == GradingMethod.RUBRIC else None,
                 points=float(form.score.data) if form.score.data is not None else None,
@@ -209,7 +212,7 @@ def review(activity_id: int, review_id: int):
             return redirect(_back(assignment))
     elif request.method == "GET" and row.status == ReviewStatus.DONE:
         form.comment.data = row.comment
-    number = [r.id for r in services.my_reviews(assignment, current_user.id)].index(row.id) + 1
+    number = [r.id for r in grading.my_reviews(assignment, current_user.id)].index(row.id) + 1
     return render_template(
         "assignment/review.html", assignment=assignment, review=row, sub=row.submission,
         form=form, number=number, final_rule=FINAL_RULE,

@@ -13,7 +13,7 @@ forum_cli = AppGroup("forum", help="Forum mail.")
 @forum_cli.command("digest")
 def digest_command() -> None:
     """Send each digest subscriber the posts since their last digest."""
-    from courses.forum.services import send_digests
+    from courses.forum.mail import send_digests
 
     count = send_digests()
     db.session.commit()

@@ -36,6 +36,8 @@ class ForumForm(FlaskForm):
 
 
 class ThreadForm(FlaskForm):
+    """A new discussion."""
+
     title = StringField(
         "Title", validators=[DataRequired("Give the discussion a title."), Length(max=MAX_TITLE)]
     )
@@ -47,6 +49,8 @@ class ThreadForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
+    """A reply."""
+
     parent_id = HiddenField()
     body = TextAreaField(
         "Your reply", description=BODY_HINT,
@@ -56,6 +60,8 @@ class ReplyForm(FlaskForm):
 
 
 class EditForm(FlaskForm):
+    """An edit of one's own post."""
+
     body = TextAreaField(
         "Message", description=BODY_HINT,
         validators=[DataRequired("Write something."), Length(max=MAX_BODY)],
@@ -64,5 +70,7 @@ class EditForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
+    """An action with a reason (report, hide, delete) or just the CSRF token."""
+
     action = HiddenField()
     reason = StringField("Reason", validators=[Length(max=MAX_REASON)])

@@ -15,16 +15,22 @@ from lms.timeutil import utcnow
 
 
 class ForumKind(enum.StrEnum):
+    """A general discussion forum or a Q&A forum."""
+
     GENERAL = "general"  # open discussion
     QA = "qa"  # questions; a trainer (or the asker) marks one reply as the answer
 
 
 class SubscriptionMode(enum.StrEnum):
+    """Mail for each post, or one digest a day."""
+
     EACH_POST = "each_post"
     DIGEST = "digest"  # one mail a day (``flask forum digest`` from cron)
 
 
 class Forum(Activity):
+    """A forum activity: its kind, introduction and completion requirement."""
+
     __tablename__ = "forums"
 
     id: Mapped[int] = mapped_column(
@@ -40,6 +46,8 @@ class Forum(Activity):
 
 
 class ForumThread(db.Model):
+    """A discussion (a question, in a Q&A forum), pinned or locked by trainers."""
+
     __tablename__ = "forum_threads"
     __table_args__ = (Index("ix_forum_threads_forum_last", "forum_id", "last_post_at"),)
 
@@ -88,6 +96,7 @@ class ForumPost(db.Model):
 
     @property
     def visible(self) -> bool:
+        """Neither hidden nor deleted."""
         return self.hidden_at is None and self.deleted_at is None
 
 
@@ -111,6 +120,8 @@ class ForumReport(db.Model):
 
 
 class ForumSubscription(db.Model):
+    """A user's subscription to a forum's mail."""
+
     __tablename__ = "forum_subscriptions"
     __table_args__ = (UniqueConstraint("forum_id", "user_id"),)
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import render_template, url_for
 from markupsafe import Markup
 
-from courses.forum import services
+from courses.forum import mail, services
 from courses.forum.forms import ForumForm, ThreadForm
 from courses.forum.models import Forum, ForumKind
 from courses.forum.views import bp
@@ -48,6 +48,8 @@ def clean_content(content: dict[str, Any]) -> dict[str, Any]:
 
 
 class ForumType(ActivityType):
+    """The forum activity type (Moodle's mod_forum)."""
+
     key = "forum"
     label = "Forum"
     model = Forum
@@ -96,7 +98,7 @@ class ForumType(ActivityType):
 
     def render(self, activity: Forum, user: User) -> Markup:
         rows = services.thread_rows(activity, user.id) if services.may_view(user, activity) else []
-        sub = services.subscription(activity, user.id)
+        sub = mail.subscription(activity, user.id)
         return Markup(
             render_template(
                 "forum/_activity.html",

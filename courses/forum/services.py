@@ -6,26 +6,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
+from courses.forum.access import is_moderator, may_view
+from courses.forum.mail import notify_subscribers
 from courses.forum.models import (
     Forum,
     ForumKind,
     ForumPost,
     ForumRead,
     ForumReport,
-    ForumSubscription,
     ForumThread,
-    SubscriptionMode,
 )
-from lms.domain.models import Enrolment, EnrolmentStatus
 from lms.domain.services import active_enrolment
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.mail import send_mail
 from lms.models import User
-from lms.permissions import can
 from lms.progress.services import record_activity_event
 from lms.timeutil import utcnow
 
@@ -33,19 +30,6 @@ EDIT_WINDOW = timedelta(minutes=30)
 MAX_BODY = 20_000
 MAX_TITLE = 200
 MAX_REASON = 500
-
-
-# --- who may do what -----------------------------------------------------------------------------
-def is_moderator(user: User, forum: Forum) -> bool:
-    """The course's authors moderate its forums."""
-    return can(user, "course.manage", forum.course)
-
-
-def may_view(user: User, forum: Forum) -> bool:
-    """Only the course's enrolled learners and its staff see a forum's posts."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return is_moderator(user, forum) or active_enrolment(user.id, forum.course_id) is not None
 
 
 def _check_body(body: str) -> str:
@@ -130,6 +114,7 @@ def reply(thread: ForumThread, user: User, body: str, parent: ForumPost | None =
 
 
 def first_post(thread: ForumThread) -> ForumPost:
+    """The post that opened the thread."""
     return db.session.scalar(
         select(ForumPost)
         .where(ForumPost.thread_id == thread.id, ForumPost.parent_id.is_(None))
@@ -177,6 +162,7 @@ def mark_answer(thread: ForumThread, post: ForumPost | None, user: User) -> None
 
 def set_flags(thread: ForumThread, user: User, pinned: bool | None = None,
               locked: bool | None = None) -> None:  # fmt: skip
+    """Pin or lock a thread (trainers)."""
     if not is_moderator(user, thread.forum):
         raise DomainError("Only the course's trainers can pin or lock discussions.")
     if pinned is not None:
@@ -188,6 +174,7 @@ def set_flags(thread: ForumThread, user: User, pinned: bool | None = None,
 
 # --- moderation ----------------------------------------------------------------------------------
 def report_post(post: ForumPost, user: User, reason: str) -> ForumReport:
+    """A learner reports a post to the trainers, with a reason."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why you report this post.", "reason")
@@ -239,6 +226,7 @@ def moderate_post(post: ForumPost, user: User, action: str, reason: str) -> None
 
 
 def open_reports(forum: Forum) -> list[ForumReport]:
+    """Reports of the forum's posts not handled yet, oldest first."""
     return list(
         db.session.scalars(
             select(ForumReport)
@@ -249,124 +237,9 @@ def open_reports(forum: Forum) -> list[ForumReport]:
     )
 
 
-# --- subscriptions and mail ----------------------------------------------------------------------
-def subscription(forum: Forum, user_id: int) -> ForumSubscription | None:
-    return db.session.scalar(
-        select(ForumSubscription).where(
-            ForumSubscription.forum_id == forum.id, ForumSubscription.user_id == user_id
-        )
-    )
-
-
-def subscribe(forum: Forum, user: User, mode: str | None) -> None:
-    """Subscribe with ``mode`` (each post or daily digest), or unsubscribe with ``None``."""
-    row = subscription(forum, user.id)
-    if mode is None:
-        if row is not None:
-            db.session.delete(row)
-        db.session.flush()
-        return
-    if mode not in set(SubscriptionMode):
-        raise DomainError("Choose mail for each post or a daily digest.")
-    if not may_view(user, forum):
-        raise DomainError("Only the course's learners and trainers can subscribe.")
-    if row is None:
-        row = ForumSubscription(forum_id=forum.id, user_id=user.id, last_digest_at=utcnow())
-        db.session.add(row)
-    row.mode = mode
-    db.session.flush()
-
-
-def _audience(forum: Forum) -> set[int]:
-    """Users who may still read the forum: active learners (staff are checked one by one)."""
-    return set(
-        db.session.scalars(
-            select(Enrolment.user_id).where(
-                Enrolment.course_id == forum.course_id, Enrolment.status == EnrolmentStatus.ACTIVE
-            )
-        )
-    )
-
-
-def _post_url(post: ForumPost) -> str:
-    """A link for mail: absolute inside a request or with SERVER_NAME set (cron), else a path."""
-    external = has_request_context() or bool(current_app.config.get("SERVER_NAME"))
-    if not external:
-        return f"/forum/threads/{post.thread_id}#post-{post.id}"
-    return url_for("forum.thread", thread_id=post.thread_id, _external=True) + f"#post-{post.id}"
-
-
-def _mail_subscribers(forum: Forum, author: User, post: ForumPost) -> int:
-    subs = db.session.scalars(
-        select(ForumSubscription).where(
-            ForumSubscription.forum_id == forum.id,
-            ForumSubscription.mode == SubscriptionMode.EACH_POST,
-            ForumSubscription.user_id != author.id,
-        )
-    ).all()
-    learners = _audience(forum)
-    sent = 0
-    for sub in subs:
-        if sub.user_id not in learners and not is_moderator(sub.user, forum):
-            continue  # left the course: no more mail from it
-        send_mail(
-            sub.user.email,
-            f"[{forum.course.title}] {post.thread.title}",
-            f"{author.name} wrote in “{forum.title}”:\n\n{post.body}\n\n"
-            f"Read and reply: {_post_url(post)}\n"
-            "You receive this because you subscribed to this forum; unsubscribe on its page.",
-        )
-        sent += 1
-    post.mailed = True
-    return sent
-
-
-def send_digests(now: datetime | None = None) -> int:
-    """One mail per digest subscription with the visible posts since the last digest (for cron,
-    ``flask forum digest``). Returns how many mails were queued."""
-    now = now or utcnow()
-    sent = 0
-    subs = db.session.scalars(
-        select(ForumSubscription).where(ForumSubscription.mode == SubscriptionMode.DIGEST)
-    ).all()
-    for sub in subs:
-        forum = db.session.get(Forum, sub.forum_id)
-        since = sub.last_digest_at or now - timedelta(days=1)
-        if forum is None or not may_view(sub.user, forum):
-            continue
-        posts = db.session.scalars(
-            select(ForumPost)
-            .where(
-                ForumPost.forum_id == forum.id,
-                ForumPost.created_at > since,
-                ForumPost.created_at <= now,
-                ForumPost.hidden_at.is_(None),
-                ForumPost.deleted_at.is_(None),
-                or_(ForumPost.author_id.is_(None), ForumPost.author_id != sub.user_id),
-            )
-            .order_by(ForumPost.created_at)
-        ).all()
-        sub.last_digest_at = now
-        if not posts:
-            continue
-        parts = [
-            f"— {p.thread.title} · {p.author.name if p.author else 'Former member'}, "
-            f"{p.created_at:%d %b %H:%M} UTC\n{p.body}\n{_post_url(p)}"
-            for p in posts
-        ]
-        send_mail(
-            sub.user.email,
-            f"[{forum.course.title}] Daily digest of “{forum.title}”: {len(posts)} new post"
-            f"{'s' if len(posts) != 1 else ''}",
-            "\n\n".join(parts) + "\n\nYou receive this daily digest because you subscribed.",
-        )
-        sent += 1
-    db.session.flush()
-    return sent
-
-
 # --- read markers --------------------------------------------------------------------------------
 def mark_read(thread: ForumThread, user: User, now: datetime | None = None) -> None:
+    """Everything in the thread up to now is read by ``user``."""
     now = now or utcnow()
     row = db.session.scalar(
         select(ForumRead).where(ForumRead.thread_id == thread.id, ForumRead.user_id == user.id)
@@ -405,6 +278,7 @@ def thread_rows(forum: Forum, user_id: int) -> list[tuple[ForumThread, int, int]
 
 
 def thread_posts(thread: ForumThread) -> list[ForumPost]:
+    """The thread's posts in the order they were written."""
     return list(
         db.session.scalars(
             select(ForumPost)
@@ -464,7 +338,7 @@ def requirement_met(forum: Forum, threads: int, replies: int) -> bool:
 
 
 def _after_post(forum: Forum, user: User, post: ForumPost, reply: bool) -> None:
-    _mail_subscribers(forum, user, post)
+    notify_subscribers(forum, user, post)
     if active_enrolment(user.id, forum.course_id) is None:
         return  # trainers' posts are not learning progress
     threads, replies = _counts(forum, user.id)

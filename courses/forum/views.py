@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from courses.forum import services
+from courses.forum import mail, services
 from courses.forum.forms import EditForm, ReasonForm, ReplyForm, ThreadForm
 from courses.forum.models import Forum, ForumPost, ForumThread
 from lms.domain.models import Course
@@ -90,6 +90,7 @@ def thread(thread_id: int):
 @bp.post("/threads/<int:thread_id>/reply")
 @login_required
 def post_reply(thread_id: int):
+    """Reply in a thread (not in a locked one, not to a hidden post)."""
     thread = _thread(thread_id)
     form = ReplyForm()
     if form.validate_on_submit():
@@ -149,6 +150,7 @@ def _act(post: ForumPost, fn, message: str):
 @bp.post("/posts/<int:post_id>/report")
 @login_required
 def report(post_id: int):
+    """Report a post to the trainers."""
     post = _post(post_id)
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -228,13 +230,14 @@ def flags(thread_id: int):
 @bp.post("/<int:forum_id>/subscription")
 @login_required
 def subscription(forum_id: int):
+    """Subscribe (each post or digest) or unsubscribe."""
     forum = _forum(forum_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
     mode = form.action.data or None
     try:
-        services.subscribe(forum, current_user, mode)
+        mail.subscribe(forum, current_user, mode)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

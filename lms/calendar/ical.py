@@ -20,6 +20,7 @@ class Event:
 
     @property
     def label(self) -> str:
+        """The kind of date, in words."""
         return {"due": "Due", "cutoff": "Last chance (cut-off)", "closes": "Closes",
                 "program": "Program deadline"}.get(self.kind, self.kind.capitalize())  # fmt: skip
 

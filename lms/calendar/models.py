@@ -12,6 +12,8 @@ from lms.timeutil import utcnow
 
 
 class CalendarFeed(db.Model):
+    """A user's private feed: the hash of its secret and when it was last read."""
+
     __tablename__ = "calendar_feeds"
 
     id: Mapped[int] = mapped_column(primary_key=True)

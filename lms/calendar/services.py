@@ -116,6 +116,7 @@ def new_feed_token(user: User) -> str:
 
 
 def revoke_feed(user: User) -> bool:
+    """The feed URL stops working; returns whether there was one."""
     row = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
     if row is None:
         return False
@@ -125,6 +126,7 @@ def revoke_feed(user: User) -> bool:
 
 
 def feed_of(user: User) -> CalendarFeed | None:
+    """The user's feed (without its secret), if any."""
     return db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
 
 

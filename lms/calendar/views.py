@@ -83,6 +83,7 @@ def new_feed():
 @bp.post("/feed/revoke")
 @login_required
 def revoke_feed():
+    """Stop the private feed."""
     if not FeedForm().validate_on_submit():
         abort(400)
     services.revoke_feed(current_user)

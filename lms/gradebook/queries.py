@@ -25,6 +25,8 @@ from lms.progress.models import ActivityCompletion
 
 @dataclass(frozen=True)
 class Column:
+    """A graded activity as a gradebook column."""
+
     activity_id: int
     title: str
     type_label: str
@@ -34,6 +36,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Cell:
+    """One learner's grade in one activity."""
+
     score: float | None = None
     feedback: str = ""
     released: bool = True
@@ -43,6 +47,8 @@ class Cell:
 
 @dataclass
 class Row:
+    """One learner's grades, category grades and course total."""
+
     user_id: int
     name: str
     email: str
@@ -54,6 +60,8 @@ class Row:
 
 @dataclass
 class Gradebook:
+    """The gradebook of a course for a set of learners."""
+
     course: Course
     columns: list[Column]
     categories: list[GradeCategory]

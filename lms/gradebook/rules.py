@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Item:
+    """A graded activity as the total sees it: weight and category."""
+
     activity_id: int
     weight: float
     category_id: int | None

@@ -25,6 +25,7 @@ def _weight(value: float | None) -> float:
 
 
 def add_category(course: Course, name: str, weight: float | None) -> GradeCategory:
+    """A new grade category with its weight."""
     name = (name or "").strip()
     if not name:
         raise DomainError("Name the category.", "name")
@@ -47,6 +48,7 @@ def add_category(course: Course, name: str, weight: float | None) -> GradeCatego
 
 
 def update_category(category: GradeCategory, name: str, weight: float | None) -> None:
+    """Rename or reweigh a category; totals and completion follow."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise DomainError("Name the category (under 100 characters).", "name")
@@ -57,6 +59,7 @@ def update_category(category: GradeCategory, name: str, weight: float | None) ->
 
 
 def delete_category(category: GradeCategory) -> None:
+    """Delete a category; its activities count on their own again."""
     course_id = category.course_id
     for item in db.session.scalars(select(GradeItem).where(GradeItem.category_id == category.id)):
         item.category_id = None

@@ -76,6 +76,7 @@ def _export_rows(course: Course):
 @bp.get("/<int:course_id>/export.csv")
 @login_required
 def export_csv(course_id: int):
+    """The whole gradebook as CSV (formulas defused)."""
     course = _course(course_id)
     header, rows = _export_rows(course)
     return csv_response(f"gradebook-{course.slug}.csv", header, rows)
@@ -84,6 +85,7 @@ def export_csv(course_id: int):
 @bp.get("/<int:course_id>/export.xlsx")
 @login_required
 def export_xlsx(course_id: int):
+    """The whole gradebook as XLSX."""
     course = _course(course_id)
     header, rows = _export_rows(course)
     formats = {i: "0.0" for i in range(2, len(header))}
