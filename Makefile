@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) system-deps assets
 
 # The lab sandbox needs bubblewrap; labs are disabled (never run unsandboxed) without it.
+# Java labs (and the Jobe API's java) need Debian's JDK; without it Java is listed as unavailable.
 system-deps:
 	@if ! command -v bwrap >/dev/null 2>&1; then \
 	  if [ "$(ROOT)" = yes ]; then \
@@ -27,6 +28,14 @@ system-deps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null; \
 	  else \
 	    echo "bubblewrap is missing: labs stay disabled until you run: sudo apt-get install -y bubblewrap"; \
+	  fi; \
+	fi
+	@if ! command -v javac >/dev/null 2>&1; then \
+	  if [ "$(ROOT)" = yes ]; then \
+	    echo "Installing Debian's JDK for Java labs..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless) >/dev/null; \
+	  else \
+	    echo "javac is missing: Java labs stay unavailable until you run: sudo apt-get install -y default-jdk-headless"; \
 	  fi; \
 	fi
 

@@ -8,10 +8,14 @@
 (c) ``bench_pipeline(n)``: N submissions through the whole pipeline (enqueue -> sandbox -> grade
     -> stored result). It is owned by the lab executor's area: when the module
     ``virtual_labs.bench_pipeline`` exists and defines ``bench_pipeline(n) -> dict`` (keys:
-    ``runs``, ``seconds``, optionally ``note``), ``main()`` calls it and adds a row.
+    ``runs``, ``seconds``, optionally ``note``), ``main()`` calls it and adds a row;
+(d) ``bench_jobe(n, clients)``: the same trivial program through the Jobe-compatible API, as
+    CodeRunner sends it: ``clients`` parallel HTTP clients POST ``/runs`` to the app served on a
+    loopback port (key check and hourly budget, slot admission, sandbox, JSON answer).
 
 Targets (issue #4): sandbox overhead <= 1.5x the bare run; pipeline throughput >= 0.6x of N
-parallel sandbox runs; at least 20 Python runs per second per core.
+parallel sandbox runs; at least 20 Python runs per second per core. Issue #12: the Jobe API at
+least 10x Jobe's own figure of about 2.25 Python jobs per second per core.
 
 On a shared machine the wall times include waiting for the CPU: ``chrt -f 10 python
 bench/labs.py`` (as root) measures the intrinsic costs without the other tenants' noise.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import resource
 import statistics
@@ -121,9 +126,81 @@ def _optional_pipeline(n: int) -> dict | None:
     }
 
 
+JOBE_REFERENCE = 2.25  # Python jobs/s/core that Jobe's README reports for Jobe itself
+
+
+def bench_jobe(n: int, clients: int = 2 * CORES) -> dict:
+    """(d) n trivial Python runs POSTed to the Jobe API by ``clients`` parallel HTTP clients."""
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    from lms import create_app
+    from lms.extensions import db
+    from lms.models import User
+    from virtual_labs.executors import stop_local_pool
+    from virtual_labs.jobe.keys import issue_key
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per run
+    scratch = tempfile.mkdtemp(prefix="jobe-bench-")
+    os.environ.setdefault("LMS_INSTANCE_PATH", scratch)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": os.environ.get("BENCH_DATABASE_URL")
+            or f"sqlite:///{Path(scratch) / 'jobe.sqlite3'}",
+            "SECRET_KEY": "bench",
+            "LAB_EXECUTOR": "local",
+            "LAB_WORKERS": CORES,
+            "LAB_JOBE_QUEUE": 4 * clients,  # a benchmark measures throughput, not refusals
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        admin = User(email="bench@example.test", name="Bench", is_site_admin=True)
+        db.session.add(admin)
+        db.session.flush()
+        _, secret = issue_key("bench", 10 * n + 100, admin)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/jobe/index.php/restapi/runs"
+    body = {"run_spec": {"language_id": "python3", "sourcecode": PROGRAM}}
+    local = threading.local()
+
+    def one(_: int) -> float:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        t = time.perf_counter()
+        answer = session.post(url, json=body, headers={"X-API-KEY": secret}, timeout=60).json()
+        if answer["outcome"] != 15 or answer["stdout"] != "hello, world\n":
+            raise RuntimeError(f"Jobe run failed: {answer}")
+        return time.perf_counter() - t
+
+    try:
+        one(0)  # warm-up: the sandbox check, the pool's semaphore, the first connection
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            durations = list(pool.map(one, range(n)))
+        wall = time.perf_counter() - started
+    finally:
+        server.shutdown()
+        stop_local_pool(app)
+        with app.app_context():
+            db.drop_all()
+    figures = _figures(f"(d) Jobe API, {clients} HTTP clients", durations, wall)
+    figures["parallel"] = True
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="runs per row (default 200)")
+    parser.add_argument(
+        "--clients", type=int, default=2 * CORES, help="parallel Jobe API clients (default 2/core)"
+    )
     args = parser.parse_args(argv)
     ok, message = sandbox_status()
     if not ok:
@@ -140,13 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = _optional_pipeline(args.n)
     if pipeline:
         rows.append(pipeline)
+    jobe = bench_jobe(args.n, args.clients)
+    rows.append(jobe)
     load = os.getloadavg()[0]
     print(f"(load average at the end: {load:.1f} on {CORES} cores; wall times include waiting)")
     print(
         f"{'':52} {'median ms':>10} {'mean ms':>8} {'CPU ms':>7} {'runs/s':>8} {'runs/s/core':>12}"
     )
     for row in rows:
-        spread = "parallel" in row["label"] or row is pipeline
+        spread = "parallel" in row["label"] or row is pipeline or row.get("parallel")
         cpu = f"{row['cpu_ms']:7.1f}" if row.get("cpu_ms") is not None else f"{'-':>7}"
         print(
             f"{row['label']:52} {row['ms']:10.1f} {row['mean_ms']:8.1f} {cpu} {row['per_s']:8.1f}"
@@ -166,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print("(c) pipeline: virtual_labs.bench_pipeline not found, row skipped")
+    per_core = jobe["per_s"] / CORES
+    print(
+        f"Jobe API: {per_core:.1f} runs/s/core = {per_core / JOBE_REFERENCE:.1f}x Jobe's own "
+        f"{JOBE_REFERENCE} (target >= 10x)"
+        + (f"; {jobe['per_s'] / pipeline['per_s']:.2f}x the pipeline (c)" if pipeline else "")
+    )
     return 0
 
 

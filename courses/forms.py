@@ -127,6 +127,7 @@ RULE_LABELS = {
     "none": "No completion tracking",
     "viewed": "The learner opens it",
     "submitted": "The learner submits it",
+    "graded": "A grader grades it",
     "passed": "The learner passes it",
 }
 

@@ -11,6 +11,7 @@ from courses.archive import build_course
 from courses.archive_validate import check_manifest
 from courses.demo import python_data, quality, warehouse
 from courses.demo.chart import control_chart_png
+from courses.demo.practice import PYTHON_SLUG, add_practice_module, seed_practice
 from courses.services import publish_course, sign_off, submit_for_review
 from lms.domain.models import Course, CourseStatus, Enrolment
 from lms.domain.services import enrol_user
@@ -76,12 +77,18 @@ def seed_courses() -> None:
     if globex is not None:
         trainer = get_or_create_user(*GLOBEX_TRAINER)
         ensure_membership(trainer, globex, Role.TRAINER)
+    created = []
     for module, manifest_attr, summary_attr, files, publish in COURSES:
         manifest = getattr(module, manifest_attr)
         slug = manifest["course"]["slug"]
         if db.session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
             continue
-        course = _create(manifest, getattr(module, summary_attr), files)
+        created.append((_create(manifest, getattr(module, summary_attr), files), manifest, publish))
+    # Added after every course is built, so the ids of the other demo courses stay as they were.
+    for course, _manifest, _publish in created:
+        if course.slug == PYTHON_SLUG:
+            add_practice_module(course)
+    for course, manifest, publish in created:
         submit_for_review(course)
         for partner in manifest["partners"]:
             org_slug = partner["organization"]
@@ -111,3 +118,4 @@ def seed_courses() -> None:
             if known is None:  # a learner who left on purpose is not enrolled again
                 enrol_user(learner, course, method=method, by=_user(by) if by else None)
     db.session.flush()
+    seed_practice()

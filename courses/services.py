@@ -292,21 +292,41 @@ def missing_signoffs(course: Course) -> list[Organization]:
 def signable_organizations(user: User, course: Course) -> list[Organization]:
     """Partner organizations ``user`` may sign off for (as a trainer or org admin there)."""
     mine = user.organization_ids(Role.TRAINER, Role.ORG_ADMIN)
-    return [
-        p.organization for p in course.partners if p.organization_id in mine or user.is_site_admin
-    ]
+    return [p.organization for p in course.partners if p.organization_id in mine]
+
+
+def override_organizations(user: User, course: Course) -> list[Organization]:
+    """Partners a site administrator could sign for only as a recorded override."""
+    if not user.is_site_admin:
+        return []
+    mine = {o.id for o in signable_organizations(user, course)}
+    return [p.organization for p in course.partners if p.organization_id not in mine]
 
 
 def sign_off(
     course: Course, organization: Organization, user: User, comment: str = ""
 ) -> CourseSignoff:
-    """Approve the current content version for ``organization``."""
+    """Approve the current content version for ``organization``.
+
+    Only its own trainers and administrators sign for a partner. A site administrator may sign
+    for another partner only as an *override*: it needs a reason (the comment), is recorded as
+    such, and the course shows it; every partner signing off stays the rule.
+    """
     if course.status not in (CourseStatus.DRAFT, CourseStatus.IN_REVIEW):
         raise DomainError("Only courses in draft or in review can be signed off.")
     if organization.id not in course.partner_org_ids:
         raise DomainError(f"{organization.name} is not a partner of this course.")
-    if organization not in signable_organizations(user, course):
+    override = organization in override_organizations(user, course)
+    if organization not in signable_organizations(user, course) and not override:
         raise NotAllowed(f"You cannot sign off for {organization.name}.")
+    comment = (comment or "").strip()[:2000]
+    if override and not comment:
+        raise DomainError(
+            f"You are not a member of {organization.name}: signing for it is an override. "
+            "Give the reason (for example who at the partner approved, and how); it is recorded "
+            "and shown on the course.",
+            "comment",
+        )
     for existing in course.signoffs:
         if existing.organization_id == organization.id and is_current(existing, course):
             raise Conflict(f"{organization.name} has already signed off this version.")
@@ -315,7 +335,8 @@ def sign_off(
         user_id=user.id,
         content_version=course.content_version,
         signed_at=utcnow(),
-        comment=(comment or "").strip()[:2000],
+        comment=comment,
+        is_override=override,
     )
     course.signoffs.append(signoff)
     db.session.flush()

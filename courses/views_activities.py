@@ -26,7 +26,7 @@ from lms.urls import parse_id
 TYPE_FORM_PREFIX = "type"
 
 
-def _type_form(atype: ActivityType, activity=None):
+def _type_form(atype: ActivityType, course, module, activity=None):
     """The type's own FlaskForm (or None), prefixed so its names never clash with ours. The
     outer form carries the CSRF token, so the inner one does not need its own."""
     if atype.form is None:
@@ -34,12 +34,15 @@ def _type_form(atype: ActivityType, activity=None):
     kwargs = {"prefix": TYPE_FORM_PREFIX, "meta": {"csrf": False}}
     if request.method == "GET" and activity is not None:
         kwargs["data"] = atype.form_data(activity)
-    return atype.form(**kwargs)
+    type_form = atype.form(**kwargs)
+    atype.prepare_form(type_form, course, activity, module)
+    return type_form
 
 
 def _common_form(atype: ActivityType, activity=None) -> ActivityForm:
     form = ActivityForm(obj=activity) if request.method == "GET" else ActivityForm()
-    form.completion_rule.choices = [(r, RULE_LABELS.get(r, r)) for r in atype.completion_rules]
+    labels = {**RULE_LABELS, **atype.rule_labels}
+    form.completion_rule.choices = [(r, labels.get(r, r)) for r in atype.completion_rules]
     if request.method == "GET" and activity is None:
         default = "passed" if "passed" in atype.completion_rules else atype.completion_rules[-1]
         form.completion_rule.data = default
@@ -55,6 +58,14 @@ def _data(form: ActivityForm) -> structure.ActivityData:
         required=bool(form.required.data),
         available_from=form.available_from.data,
     )
+
+
+def _validate_both(form: ActivityForm, type_form) -> bool:
+    """Validate the common and the type's fields together, so every error shows at once."""
+    ok = form.validate_on_submit()
+    if request.method == "POST" and type_form is not None:
+        ok = type_form.validate() and ok
+    return ok
 
 
 def _show_error(form, type_form, exc: DomainError) -> None:
@@ -79,8 +90,8 @@ def new_activity(slug: str, module_id: int):
             module=module,
             types=list(activity_registry()),
         )
-    form, type_form = _common_form(atype), _type_form(atype)
-    if form.validate_on_submit() and (type_form is None or type_form.validate()):
+    form, type_form = _common_form(atype), _type_form(atype, course, module)
+    if _validate_both(form, type_form):
         try:
             activity = structure.add_activity(
                 module, atype.key, _data(form), user(), type_form.data if type_form else None
@@ -109,8 +120,9 @@ def edit_activity(slug: str, activity_id: int):
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     atype = structure.get_type(activity.type)
-    form, type_form = _common_form(atype, activity), _type_form(atype, activity)
-    if form.validate_on_submit() and (type_form is None or type_form.validate()):
+    form = _common_form(atype, activity)
+    type_form = _type_form(atype, course, activity.module, activity)
+    if _validate_both(form, type_form):
         try:
             structure.update_activity(
                 activity, _data(form), user(), type_form.data if type_form else None

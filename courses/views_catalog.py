@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from courses import catalog
 from courses.blueprint import bp, course_or_404, user
+from courses.enrolment import pending_invitation
 from courses.forms import ConfirmForm, EnrolForm
 from courses.learning import outline
 from courses.services import LANGUAGES, PARTNER_ROLES, review_state
@@ -64,6 +65,7 @@ def overview(slug: str):
         enrol_form=EnrolForm(),
         confirm=ConfirmForm(),
         may_enrol=can(user(), "course.enrol", course),
+        invitation=pending_invitation(user(), course),
         roles=PARTNER_ROLES,
         languages=LANGUAGES,
     )

@@ -18,8 +18,13 @@ from lms.permissions import can, require
 def _signoff_form(course) -> SignoffForm:
     form = SignoffForm()
     orgs = services.signable_organizations(user(), course)
+    overrides = services.override_organizations(user(), course)
     current = {r.partner.organization_id for r in services.review_state(course) if r.current}
-    form.organization_id.choices = [(o.id, o.name) for o in orgs if o.id not in current]
+    form.organization_id.choices = [(o.id, o.name) for o in orgs if o.id not in current] + [
+        (o.id, f"{o.name} (override as site administrator: give the reason)")
+        for o in overrides
+        if o.id not in current
+    ]
     return form
 
 
@@ -53,18 +58,24 @@ def signoff(slug: str):
     if form.validate_on_submit():
         org = db.session.get(Organization, form.organization_id.data)
         try:
-            services.sign_off(course, org, user(), form.comment.data or "")
+            signoff = services.sign_off(course, org, user(), form.comment.data or "")
         except DomainError as exc:
             form_error(form, exc)
         else:
             missing = services.missing_signoffs(course)
             ready = " Every partner has signed: it can be published." if not missing else ""
-            notify_partners(
-                course, user(), "course_signoff", f"{org.name} signed off “{course.title}”.{ready}"
-            )
+            what = f"{org.name} signed off “{course.title}”."
+            if signoff.is_override:
+                what = (
+                    f"{user().name} (site administrator) signed off “{course.title}” on behalf "
+                    f"of {org.name} as an override: “{signoff.comment}”."
+                )
+            notify_partners(course, user(), "course_signoff", what + ready)
             db.session.commit()
+            kind = " as an override" if signoff.is_override else ""
             flash(
-                f"Signed off for {org.name} (content version {course.content_version}).", "success"
+                f"Signed off for {org.name}{kind} (content version {course.content_version}).",
+                "success",
             )
             return redirect(url_for("courses.review", slug=slug))
     elif not form.organization_id.choices:

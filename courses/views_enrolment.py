@@ -8,9 +8,12 @@ from sqlalchemy import select
 
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
 from courses.enrolment import (
+    course_invitations,
     enrol_by_email,
     enrolment_counts,
     enrolment_query,
+    pending_invitation,
+    respond_to_invitation,
     self_enrol,
     withdraw,
 )
@@ -19,6 +22,7 @@ from lms.domain.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.lookup import owned_or_404
+from lms.models import User
 from lms.pagination import paginate
 
 
@@ -73,7 +77,14 @@ def enrolments(slug: str):
             form_error(form, exc)
         else:
             db.session.commit()
-            flash(f"{enrolment.user.name} is enrolled.", "success")
+            if enrolment is not None:
+                flash(f"{enrolment.user.name} is enrolled.", "success")
+            else:
+                flash(
+                    f"If {User.normalise_email(form.email.data)} is a learner of the cluster, "
+                    "they are invited: they are enrolled when they accept.",
+                    "info",
+                )
             return redirect(url_for("courses.enrolments", slug=slug))
     status = request.args.get("status", "")
     q = request.args.get("q", "").strip()[:100]
@@ -83,6 +94,7 @@ def enrolments(slug: str):
         form=form,
         page=paginate(enrolment_query(course.id, status, q), per_page=50),
         counts=enrolment_counts(course.id),
+        invitations=course_invitations(course.id),
         status=status,
         q=q,
         confirm=ConfirmForm(),
@@ -104,3 +116,28 @@ def withdraw_enrolment(slug: str, enrolment_id: int):
         db.session.commit()
         flash(f"{enrolment.user.name} was unenrolled; their history is kept.", "success")
     return redirect(url_for("courses.enrolments", slug=slug))
+
+
+@bp.post("/<slug>/invitation")
+@login_required
+def answer_invitation(slug: str):
+    """The invited learner accepts (and is enrolled) or declines a trainer's invitation."""
+    course = course_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    invitation = pending_invitation(user(), course)
+    answer = request.form.get("answer")
+    if invitation is None or answer not in ("accept", "decline"):
+        flash("There is no open invitation to this course for you.", "info")
+        return redirect(url_for("courses.overview", slug=slug))
+    try:
+        respond_to_invitation(invitation, accept=answer == "accept")
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("courses.overview", slug=slug))
+    db.session.commit()
+    if answer == "accept":
+        flash(f"You are enrolled in “{course.title}”.", "success")
+    else:
+        flash("You declined the invitation.", "info")
+    return redirect(url_for("courses.overview", slug=slug))

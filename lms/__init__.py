@@ -34,16 +34,34 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+    trust_proxies(app)
 
     register_extensions(app)
     register_plugins(app)
     register_blueprints(app)
     register_components(app)
     register_progress(app)
+    register_lti(app)
+    register_grades_and_calendar(app)
     register_skills(app)
     register_cli(app)
     register_hooks(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host/-Prefix only from ``PROXY_COUNT`` proxies.
+
+    Without a proxy (the default) these headers are ignored: anyone can send them. Behind the
+    README's TLS proxy, ``PROXY_COUNT=1`` gives login throttling the client's real address.
+    """
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
+        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -57,7 +75,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     # Import every core model so metadata (and Alembic) sees all tables.
+    import lms.calendar.models  # noqa: F401
     import lms.domain.models  # noqa: F401
+    import lms.gradebook.models  # noqa: F401
+    import lms.lti.models  # noqa: F401
     import lms.models  # noqa: F401
     import lms.progress.models  # noqa: F401
     import lms.skills.gap_models  # noqa: F401
@@ -96,6 +117,19 @@ def register_progress(app: Flask) -> None:
     from lms import progress
 
     progress.init_app(app)
+
+
+def register_lti(app: Flask) -> None:
+    from lms import lti
+
+    lti.init_app(app)
+
+
+def register_grades_and_calendar(app: Flask) -> None:
+    from lms import calendar, gradebook
+
+    gradebook.init_app(app)
+    calendar.init_app(app)
 
 
 def register_skills(app: Flask) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -43,11 +45,36 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def trusted_hosts(value: str | None, site_url: str) -> list[str] | None:
+    """Host names the site answers to (Flask's ``TRUSTED_HOSTS``); ``*`` accepts any.
+
+    By default: the host of ``SITE_URL``, plus the loopback names used by health checks and by
+    ``make run``. Links never come from the ``Host`` header (they come from ``SITE_URL``); refusing
+    unknown hosts is a second wall, and keeps the site from answering under someone else's name.
+    """
+    if value and value.strip() == "*":
+        return None
+    if value and value.strip():
+        return [h.strip() for h in value.split(",") if h.strip()]
+    own = urlsplit(site_url).hostname
+    return list(dict.fromkeys([h for h in (own, "localhost", "127.0.0.1") if h]))
+
+
 def config_from_env(instance_path: str) -> dict:
     """Build the configuration mapping from the environment."""
     env = os.environ
     default_db = "sqlite:///" + str(Path(instance_path) / "educluster.sqlite3")
+    # The public address of every link in mails, certificates, credentials and statements. Unset,
+    # it follows PORT, so `PORT=5101 make run` prints addresses that work on that port.
+    site_url = (env.get("SITE_URL") or f"http://127.0.0.1:{env.get('PORT') or 5000}").rstrip("/")
     return {
+        "SITE_URL": site_url,
+        "TRUSTED_HOSTS": trusted_hosts(env.get("TRUSTED_HOSTS"), site_url),
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
+        "PROXY_COUNT": int(env.get("PROXY_COUNT") or 0),
+        # How long a login lasts: with "Remember me", else until the browser closes or this cap.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(env.get("REMEMBER_DAYS") or 30)),
+        "SESSION_HOURS": int(env.get("SESSION_HOURS") or 24),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL") or default_db),
         "LAB_EXECUTOR": env.get("LAB_EXECUTOR", "local"),
@@ -71,6 +98,8 @@ def config_from_env(instance_path: str) -> dict:
         "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME", "http"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024,
+        "FORUM_RATE_LIMIT_POSTS": int(env.get("FORUM_RATE_LIMIT_POSTS") or 5),
+        "FORUM_RATE_LIMIT_SECONDS": int(env.get("FORUM_RATE_LIMIT_SECONDS") or 60),
     }
 
 
@@ -81,9 +110,14 @@ DEFAULTS = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
-    # Login throttling: after this many failures, refuse for a delay that doubles each time.
+    # Login throttling per account and address: after this many failures, refuse for a delay
+    # that doubles each time up to the cap (see lms/auth/throttle.py and the README).
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_BASE_LOCK_SECONDS": 30,
+    "LOGIN_MAX_LOCK_SECONDS": 15 * 60,
+    # Password-reset and self-registration mails per hour, per client address and per address.
+    "MAILS_PER_HOUR": 5,
+    "REGISTRATION_SECONDS": 2 * 24 * 3600,
     "INVITATION_DAYS": 14,
     "PASSWORD_RESET_SECONDS": 3600,
     "PAGE_SIZE": 25,

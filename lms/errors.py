@@ -21,6 +21,15 @@ class DomainError(Exception):
         self.field = field
 
 
+class InvalidFields(DomainError):
+    """Several fields are wrong at once: ``errors`` holds one :class:`DomainError` per problem,
+    so a form can show them all in one go (the first is also this error's message)."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = errors
+
+
 class NotAllowed(DomainError):
     status = 403
 

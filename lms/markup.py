@@ -5,17 +5,20 @@ that repairs broken and unclosed markup) then keeps only an allowlist of tags, a
 schemes. Nothing executable survives: no ``<script>``/``<style>``/``<svg>``/``<iframe>``/forms,
 no event handlers, no ``style`` attributes, no ``javascript:``/``vbscript:``/``data:`` URLs
 however they are obfuscated (entities, whitespace, mixed case), and images load only from this
-site (relative paths) or over https.
+site (relative paths). An image from another site becomes a link to it: the page's CSP loads
+nothing from elsewhere (no tracking pixels, nothing that breaks when that site moves), and a
+course archive stays complete only with its images uploaded to the course.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from pygments.token import STANDARD_TYPES
 
 ALLOWED_TAGS = {
@@ -35,7 +38,8 @@ ALLOWED_ATTRIBUTES = {
     "td": {"align"},
     "abbr": {"title"},
 }
-# Links may point to the web or mail; images only to this site (relative URLs) or https.
+# Links may point to the web or mail; images only to this site (relative URLs) or https, and
+# https images are then turned into links (see _link_external_images).
 URL_SCHEMES = {"http", "https", "mailto"}
 # Elements whose text is dropped together with the tag (the rest keep their text, escaped).
 CLEAN_CONTENT_TAGS = {"script", "style", "svg", "math", "iframe", "object", "embed", "noscript",
@@ -105,6 +109,43 @@ def _defuse_text(html: str) -> str:
     return _TEXT_STYLE.sub(r"\1\2&#61;", html)
 
 
+_TAG = re.compile(r"<(/?)(a|img)\b([^>]*)>", re.IGNORECASE)
+_ATTR = re.compile(r'([a-z]+)="([^"]*)"')
+
+
+def _external_image(attrs: dict[str, str], inside_link: bool) -> str:
+    """What an image from another site becomes: its alt text, as a link to it when possible."""
+    src = html_lib.unescape(attrs["src"])
+    label = html_lib.unescape(attrs.get("alt") or "") or "image"
+    text = escape(f"{label} (image on {urlsplit(src).hostname or 'another site'}, not shown)")
+    if inside_link:
+        return str(text)
+    return f'<a href="{escape(src)}" rel="noopener noreferrer nofollow">{text}</a>'
+
+
+def _link_external_images(clean: str) -> str:
+    """Replace ``<img src="https://...">`` in sanitized HTML by a link to the image.
+
+    Runs on ammonia's serialisation (attributes always double-quoted and escaped), so the small
+    scanner below sees well-formed tags only. Inside a link the image becomes plain text (links
+    cannot nest)."""
+    out: list[str] = []
+    depth = 0
+    position = 0
+    for match in _TAG.finditer(clean):
+        closing, tag, rest = match[1], match[2].lower(), match[3]
+        if tag == "a":
+            depth = max(0, depth - 1) if closing else depth + 1
+            continue
+        attrs = dict(_ATTR.findall(rest))
+        if _probe(html_lib.unescape(attrs.get("src", ""))).startswith("https://"):
+            out.append(clean[position : match.start()])
+            out.append(_external_image(attrs, inside_link=depth > 0))
+            position = match.end()
+    out.append(clean[position:])
+    return "".join(out)
+
+
 def render_markdown(text: str | None) -> Markup:
     """Render untrusted Markdown to sanitized HTML (no scripts, handlers or unsafe URLs)."""
     source = (text or "")[:MAX_LENGTH]
@@ -121,4 +162,4 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-    return Markup(_defuse_text(clean))
+    return Markup(_defuse_text(_link_external_images(clean)))

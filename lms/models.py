@@ -104,10 +104,15 @@ class User(UserMixin, db.Model):
         """Changes whenever the password does: ends old sessions and old reset links."""
         return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
 
+    # The server-side login session this object was loaded under (set by lms.auth.sessions);
+    # not a column: one account has one row per browser where it is logged in.
+    session_key = ""
+
     def get_id(self) -> str:
         # The session (and remember-me cookie) name the password too, so changing or resetting
-        # a password logs out every other browser where the account was open.
-        return f"{self.id}:{self.credentials_fingerprint}"
+        # a password logs out every other browser where the account was open; and they name a
+        # server-side login session, so logging out ends every copy of the cookies.
+        return f"{self.id}:{self.credentials_fingerprint}:{self.session_key}"
 
     def roles_in(self, organization_id: int) -> set[str]:
         return {m.role for m in self.memberships if m.organization_id == organization_id}
@@ -218,6 +223,20 @@ class LoginThrottle(db.Model):
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginSession(db.Model):
+    """One browser's login, so that logging out ends it on the server (cookies copied or not)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class OutboundMail(db.Model):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request, url_for
+from flask import request
 from sqlalchemy import Select, func, select
 
 from lms.extensions import db
+from lms.urls import current_url
 
 
 @dataclass
@@ -39,9 +40,8 @@ class Page:
         return min(self.total, self.number * self.per_page)
 
     def url(self, number: int) -> str:
-        args = dict(request.args)
-        args["page"] = str(number)
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        """This list's page ``number``, keeping the filters and sort in use."""
+        return current_url(page=number)
 
 
 def page_number() -> int:

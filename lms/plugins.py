@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,6 +40,25 @@ class GradeResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class GradebookEntry:
+    """One learner's grade in one activity as the gradebook shows it."""
+
+    score: float | None  # 0..100
+    feedback: str = ""  # Markdown, shown to the learner with the grade
+    released: bool = True  # False: graded, but learners do not see it yet
+
+
+@dataclass(frozen=True)
+class DueDate:
+    """A date a learner must meet in an activity (for calendars and the iCalendar feed)."""
+
+    activity_id: int
+    title: str
+    at: datetime
+    kind: str = "due"  # "due", "cutoff" or "closes"
+
+
 class ActivityType:
     """Base class for an activity type.
 
@@ -59,6 +79,8 @@ class ActivityType:
     completion_rules: ClassVar[tuple[str, ...]] = ("none", "viewed")
     #: whether the type produces a grade (0-100) that counts towards the course grade
     graded: ClassVar[bool] = False
+    #: wording of completion rules on the authoring form where the type means something special
+    rule_labels: ClassVar[dict[str, str]] = {}
     #: whether passing an activity of this type shows skills, so authors may declare its
     #: outcomes (skill + level); the outcomes themselves are core data (lms.skills)
     develops_skills: ClassVar[bool] = False
@@ -77,6 +99,13 @@ class ActivityType:
         """Values to pre-fill the type's authoring form from ``activity``."""
         return {}
 
+    def prepare_form(
+        self, form: Any, course: Any, activity: Activity | None, module: Any = None
+    ) -> None:
+        """Fit the authoring ``form`` to ``course`` before it is validated or shown (choices
+        from the course's data, links to its pages); ``activity`` is ``None`` for a new one,
+        which will go into ``module``."""
+
     def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
         """Store validated authoring ``data`` on ``activity``."""
 
@@ -92,6 +121,19 @@ class ActivityType:
     def learner_summary(self, activity: Activity, user: User) -> dict[str, Any]:
         """Small facts for lists and transcripts (best grade, attempts) for ``user``."""
         return {}
+
+    # --- grades and dates ---------------------------------------------------------------------
+    def gradebook_entries(
+        self, activities: list[Activity], user_ids: list[int] | None
+    ) -> dict[tuple[int, int], GradebookEntry] | None:
+        """Grades of ``activities`` (all of this type) keyed by (activity id, user id), in a
+        constant number of queries; ``user_ids=None`` means every learner. ``None`` (the
+        default) lets the gradebook use the grades the type reported to progress."""
+        return None
+
+    def due_dates(self, activities: list[Activity], user_id: int) -> list[DueDate]:
+        """Dates ``user_id`` must meet in ``activities`` (all of this type), set-based."""
+        return []
 
     # --- archive -----------------------------------------------------------------------------
     def export_course_data(self, course: Any, files: dict[str, bytes]) -> dict[str, Any] | None:

@@ -44,6 +44,17 @@ def mark_nav_current(app: Flask, label: str, endpoints: set[str]) -> None:
     app.extensions.setdefault("lms.nav_endpoints", {}).setdefault(label, set()).update(endpoints)
 
 
+def register_site_admin_tab(app: Flask, endpoint: str, label: str) -> None:
+    """Add a tab to the site administration pages (the Jobe keys, LTI platforms)."""
+    app.extensions.setdefault("lms.site_admin_tabs", []).append((endpoint, label))
+
+
+def site_admin_tabs() -> list[tuple[str, str]]:
+    from flask import current_app
+
+    return list(current_app.extensions.get("lms.site_admin_tabs", []))
+
+
 def nav_items() -> list[dict]:
     from flask import current_app
 
@@ -112,6 +123,18 @@ STATUS_TAGS = {
 }
 
 
+def format_grade(value, digits: int = 1) -> str:
+    """A grade (0-100) as people read it: "87.5%", or "—" when there is none."""
+    if value is None:
+        return "—"
+    return f"{format_number(value, digits)}%"
+
+
+def status_label(status: str | None) -> str:
+    """A status in words ("In progress"), the same words the status tags show."""
+    return status_tag(status)["label"]
+
+
 def status_tag(status: str | None) -> dict:
     label, tone = STATUS_TAGS.get(
         status or "", ((status or "").replace("_", " ").capitalize(), "neutral")
@@ -129,8 +152,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["grade"] = format_grade
     app.jinja_env.filters["option_pairs"] = option_pairs
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["site_admin_tabs"] = site_admin_tabs
     app.jinja_env.globals["status_tag"] = status_tag
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

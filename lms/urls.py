@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request, url_for
 from werkzeug.routing import IntegerConverter
 
 # Ids are SQL INTEGER columns: a larger number in a URL names no row. Without this bound,
@@ -69,3 +71,48 @@ def reject_nul_characters() -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(reject_nul_characters)
+
+
+# --- links that carry the current query string ---------------------------------------------------
+def url_with_query(
+    endpoint: str, view_args: Mapping[str, Any], query: Iterable[tuple[str, str]]
+) -> str:
+    """``url_for(endpoint, **view_args)`` followed by ``query`` as the query string.
+
+    Query values never reach ``url_for`` as keyword arguments: there ``?endpoint=``, ``?_external=``,
+    ``?_anchor=``, ``?_method=`` or a key named like a path segment (``?org=``, ``?slug=``) would
+    clash with its own parameters (a 500) or rewrite the link (another host, a fragment).
+    """
+    path = url_for(endpoint, **view_args)
+    pairs = [(key, value) for key, value in query if value is not None]
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def current_url(drop: Iterable[str] = (), **changes: Any) -> str:
+    """The current page with its query string, ``drop``-ed keys removed and ``changes`` applied.
+
+    The one way list pages build pagination, sort and export links from the filters in use.
+    """
+    skip = set(drop) | set(changes)
+    query = [(k, v) for k, v in request.args.items(multi=True) if k not in skip]
+    query += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return url_with_query(request.endpoint or "main.index", request.view_args or {}, query)
+
+
+# --- addresses outside the site: mails, certificates, credentials, statements ---------------------
+def site_url() -> str:
+    """The configured public address (``SITE_URL``), without a trailing slash."""
+    return current_app.config["SITE_URL"].rstrip("/")
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A full link to ``endpoint`` under ``SITE_URL``, with or without a request.
+
+    Never from the request's ``Host`` header: a POST with ``Host: evil.example`` used to mail a
+    password-reset link to that host. Works in CLI runs (reminders from cron) too.
+    """
+    parts = urlsplit(site_url())
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)

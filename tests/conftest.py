@@ -211,6 +211,8 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     port = free_port()
+    # Links in mails and certificates come from SITE_URL: here, the server the browser uses.
+    app.config["SITE_URL"] = f"http://127.0.0.1:{port}"
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

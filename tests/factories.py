@@ -138,7 +138,13 @@ def make_lab(
     """A lab (completion rule "passed") with I/O tests: by default one visible, one hidden."""
     from virtual_labs.models import Lab, LabTest
 
-    source = {"python": "main.py", "c": "main.c", "cpp": "main.cpp", "javascript": "main.js"}
+    source = {
+        "python": "main.py",
+        "c": "main.c",
+        "cpp": "main.cpp",
+        "javascript": "main.js",
+        "java": "Main.java",
+    }
     name = source[language]
     lab = Lab(
         course_id=module.course_id,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lms.admin.settings import set_self_registration
 from lms.extensions import db
-from lms.models import Invitation, Membership, User
+from lms.models import Invitation, Membership, OutboundMail, User
 from lms.timeutil import utcnow
 from tests.foundation_factories import (
     PASSWORD,
@@ -211,6 +211,14 @@ def test_self_registration_closed_by_default(client):
     assert post.status_code == 404
 
 
+def _finish_registration(app, client, email: str, password: str = "a-good-password-1"):
+    """Open the mailed link and choose the password (the second step)."""
+    with app.app_context():
+        link = link_in(last_mail_to(email).body, "/auth/register/")
+    assert client.get(link).status_code == 200
+    return client.post(link, data={"password": password, "confirm": password})
+
+
 def test_self_registration_as_learner(app, client):
     with app.app_context():
         make_org("northfield", "Northfield University", "university")
@@ -222,14 +230,13 @@ def test_self_registration_as_learner(app, client):
     assert b"Northfield University" in form.data and b"Closed Corp" not in form.data
     response = client.post(
         "/auth/register",
-        data={
-            "name": "Lea Learner",
-            "email": "Lea@Example.org",
-            "organization": "northfield",
-            "password": "a-good-password-1",
-            "confirm": "a-good-password-1",
-        },
+        data={"name": "Lea Learner", "email": "Lea@Example.org", "organization": "northfield"},
     )
+    assert response.status_code == 200
+    assert b"Check your mail" in response.data
+    with app.app_context():
+        assert user_by_email("lea@example.org") is None  # not before the address is proven
+    response = _finish_registration(app, client, "lea@example.org")
     assert response.status_code == 302
     assert b"Lea Learner" in client.get("/dashboard").data
     with app.app_context():
@@ -243,17 +250,58 @@ def test_self_registration_as_learner(app, client):
 def test_self_registration_without_organizations(app, client):
     _open_registration(app)
     response = client.post(
-        "/auth/register",
-        data={
-            "name": "Indie Learner",
-            "email": "indie@example.org",
-            "password": "a-good-password-1",
-            "confirm": "a-good-password-1",
-        },
+        "/auth/register", data={"name": "Indie Learner", "email": "indie@example.org"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert _finish_registration(app, client, "indie@example.org").status_code == 302
     with app.app_context():
         assert user_by_email("indie@example.org").memberships == []
+
+
+def test_self_registration_does_not_reveal_existing_accounts(app, client):
+    """Issue 8, item 4: the answer was "An account with this email address already exists"."""
+    _open_registration(app)
+    with app.app_context():
+        make_user("taken@example.org", "Tess Taken")
+        db.session.commit()
+    answers = []
+    for email in ("taken@example.org", "free@example.org"):
+        response = client.post("/auth/register", data={"name": "Someone", "email": email})
+        answers.append((response.status_code, response.data.replace(email.encode(), b"X")))
+    assert answers[0] == answers[1]
+    with app.app_context():
+        assert "already has one" in last_mail_to("taken@example.org").body
+        assert "/auth/register/" in last_mail_to("free@example.org").body
+        assert user_by_email("taken@example.org").name == "Tess Taken"
+
+
+def test_self_registration_mails_are_rate_limited(app, client):
+    _open_registration(app)
+    for i in range(5):
+        response = client.post(
+            "/auth/register", data={"name": "Flood", "email": "victim@example.org"}
+        )
+        assert response.status_code == 200, i
+    response = client.post("/auth/register", data={"name": "Flood", "email": "victim@example.org"})
+    assert response.status_code == 429
+    assert b"Too many requests" in response.data
+    with app.app_context():
+        assert count(OutboundMail) == 5
+
+
+def test_registration_link_cannot_be_forged_or_reused(app, client):
+    _open_registration(app)
+    assert client.get("/auth/register/forged-token").status_code == 302
+    client.post("/auth/register", data={"name": "Once Only", "email": "once@example.org"})
+    assert _finish_registration(app, client, "once@example.org").status_code == 302
+    client.post("/auth/logout")
+    with app.app_context():
+        link = link_in(last_mail_to("once@example.org").body, "/auth/register/")
+    response = client.post(
+        link, data={"password": "other-password-9", "confirm": "other-password-9"}
+    )
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    assert login(client, "once@example.org", "other-password-9").status_code == 401
 
 
 def test_self_registration_cannot_join_a_closed_organization(app, client):
@@ -269,8 +317,6 @@ def test_self_registration_cannot_join_a_closed_organization(app, client):
                 "name": "Sneaky",
                 "email": "sneaky@example.org",
                 "organization": slug,
-                "password": "a-good-password-1",
-                "confirm": "a-good-password-1",
             },
         )
         assert response.status_code == 400

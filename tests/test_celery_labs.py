@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,13 +22,13 @@ import pytest
 from sqlalchemy import select
 
 from lms.extensions import db
+from lms.timeutil import utcnow
 from tests.factories import enrol, make_course, make_lab, make_module, make_org, make_user
 from virtual_labs.models import LabSubmission
 
 pytestmark = [pytest.mark.celery, pytest.mark.sandbox]
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
-QUEUE = f"labs-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).with_name("celery"))
 TIMING = {
@@ -49,11 +50,28 @@ def _redis_or_skip() -> None:
 
 
 @pytest.fixture
-def app_config():
+def queue():
+    """A queue of this test's own: a message a killed worker of another test left unacknowledged
+    is restored to that test's queue, never delivered here."""
+    name = f"labs-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    yield name
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(name)
+    for tag, value in client.hgetall("unacked").items():
+        if json.loads(value)[-1] == name:
+            client.hdel("unacked", tag)
+
+
+@pytest.fixture
+def app_config(queue):
     return {
         "LAB_EXECUTOR": "celery",
         "CELERY_BROKER_URL": REDIS_URL,
-        "LAB_CELERY_QUEUE": QUEUE,
+        "LAB_CELERY_QUEUE": queue,
         **TIMING,
     }
 
@@ -74,14 +92,15 @@ def world(app):
 class Workers:
     """Start and kill real Celery worker processes against the test database."""
 
-    def __init__(self, database_url: str, instance_path: str, tmp_path: Path) -> None:
+    def __init__(self, database_url: str, instance_path: str, tmp_path: Path, queue: str) -> None:
+        self.queue = queue
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "LMS_INSTANCE_PATH": instance_path,
             "LAB_EXECUTOR": "celery",
             "CELERY_BROKER_URL": REDIS_URL,
-            "LAB_CELERY_QUEUE": QUEUE,
+            "LAB_CELERY_QUEUE": queue,
             **{k: str(v) for k, v in TIMING.items()},
         }
         self.tmp_path = tmp_path
@@ -90,7 +109,7 @@ class Workers:
     def start(self) -> subprocess.Popen:
         log = open(self.tmp_path / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
-            [CELERY, "-A", "virtual_labs.worker", "worker", "--pool=solo", "-Q", QUEUE,
+            [CELERY, "-A", "virtual_labs.worker", "worker", "--pool=solo", "-Q", self.queue,
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
              "-n", f"labs-test-{len(self.procs)}@%h"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -113,18 +132,15 @@ class Workers:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(timeout=5)
 
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.tmp_path.glob("*.log"))
+    def logs(self, tail: int = 3000) -> str:
+        return "\n".join(p.read_text(errors="replace")[-tail:] for p in self.tmp_path.glob("*.log"))
 
 
 @pytest.fixture
-def workers(app, database_url, instance_path, tmp_path):
-    pool = Workers(database_url, instance_path, tmp_path)
+def workers(app, database_url, instance_path, tmp_path, queue):
+    pool = Workers(database_url, instance_path, tmp_path, queue)
     yield pool
     pool.stop_all()
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).delete(QUEUE)
 
 
 def rows(app) -> list[LabSubmission]:
@@ -186,3 +202,49 @@ def test_worker_killed_mid_run_leaves_the_submission_to_the_next_worker(
     sub = rows(app)[0]
     assert sub.verdict == "accepted" and sub.score == 100
     assert sub.attempts == 2 and sub.worker_id != killed_worker
+
+
+def test_a_worker_start_sends_only_orphaned_submissions(app, client, auth, world, workers):
+    """Three submissions wait in the broker, one never reached it (its web process died
+    between commit and send): a starting worker sends that one only, and no task is skipped."""
+    app.config["LAB_MAX_IN_FLIGHT"] = 5
+    auth.login(world.email)
+    assert all(post(client, world.lab_id, RIGHT).status_code == 202 for _ in range(3))
+    with app.app_context():
+        lost = LabSubmission(
+            lab_id=world.lab_id,
+            user_id=world.learner_id,
+            files={"main.py": RIGHT},
+            created_at=utcnow() - timedelta(minutes=5),
+        )
+        db.session.add(lost)
+        db.session.commit()
+    workers.start()
+    wait_until(lambda: all(s.status == "done" for s in rows(app)), 90, "four graded", workers)
+    # One more through the web: the queue is first in, first out and the worker takes one task
+    # at a time, so once this one is graded every task sent before it has been handled.
+    assert post(client, world.lab_id, RIGHT).status_code == 202
+    wait_until(lambda: all(s.status == "done" for s in rows(app)), 90, "the last one", workers)
+    done = rows(app)
+    assert len(done) == 5 and all(s.verdict == "accepted" and s.attempts == 1 for s in done)
+    log = workers.logs(tail=10**6)
+    assert log.count("] received") == 5, log
+    assert "'skipped'" not in log, log
+
+
+def test_jobe_api_runs_on_the_celery_workers(app, client, world, workers):
+    """A Jobe run goes to the labs' Celery workers and the request waits only for its result."""
+    from virtual_labs.jobe import keys
+
+    with app.app_context():
+        _, secret = keys.issue_key("CodeRunner", 10, make_user(is_site_admin=True))
+        db.session.commit()
+    workers.start()
+    spec = {"language_id": "python3", "sourcecode": "import os\nprint(input(), os.getpid() > 0)"}
+    spec["input"] = "from a worker"
+    response = client.post(
+        "/jobe/index.php/restapi/runs", json={"run_spec": spec}, headers={"X-API-KEY": secret}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    data = response.get_json()
+    assert (data["outcome"], data["stdout"]) == (15, "from a worker True\n"), workers.logs()

@@ -5,6 +5,7 @@ Includes the privacy matrix: HR of one organization never sees another's employe
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -126,12 +127,20 @@ def test_csv_and_xlsx_exports(client, auth, cluster):
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:5] == ["Employee", "Email", "Department", "Program", "Status"]
-    assert len(rows) == 4 and {r[4] for r in rows[1:]} == {"completed"}
+    assert len(rows) == 4 and {r[4] for r in rows[1:]} == {"Completed"}
+    # The due date is a day (the end of it), not a moment.
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[8]) for r in rows[1:])
     xlsx = client.get("/hr/acme/employees.xlsx")
     assert xlsx.status_code == 200
-    sheet = load_workbook(io.BytesIO(xlsx.data), read_only=True).active
+    book = load_workbook(io.BytesIO(xlsx.data))
+    sheet = book.active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["A"].width >= 20 and sheet.column_dimensions["K"].width < 10
     values = list(sheet.values)
     assert values[0][0] == "Employee" and len(values) == 13
+    assert {v[4] for v in values[1:]} <= {"Not started", "Assigned", "In progress", "Completed",
+                                          "Overdue"}  # fmt: skip
+    assert sheet["I2"].number_format == "yyyy-mm-dd" and sheet["I2"].value.hour == 0
     assert all("globex" not in str(v[1]) for v in values)
 
 

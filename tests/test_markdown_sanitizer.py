@@ -288,7 +288,12 @@ def test_safe_links_and_images_survive():
     assert 'href="https://docs.python.org/3/"' in html
     assert 'href="mailto:team@example.org"' in html
     assert 'href="/courses/x"' in html
-    assert 'src="https://cdn.example/chart.png"' in html
+    # The CSP loads images from this site only: another site's image becomes a link to it.
+    assert 'src="https://cdn.example/chart.png"' not in html
+    assert (
+        '<a href="https://cdn.example/chart.png" rel="noopener noreferrer nofollow">'
+        "chart (image on cdn.example, not shown)</a>" in html
+    )
     assert 'src="/courses/x/files/3/plot.png"' in html
     assert 'src="images/a.png"' in html
     assert 'rel="noopener noreferrer nofollow"' in html

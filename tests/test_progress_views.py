@@ -70,7 +70,7 @@ def test_notifications_page_and_mark_read(client, auth, setup):
     assert "You have been assigned “Industry 4.0”" in html
     response = client.post("/notifications/read")
     assert response.status_code == 302
-    assert "Marked 1 notification as read." in client.get("/notifications").get_data(as_text=True)
+    assert "Marked 2 notifications as read." in client.get("/notifications").get_data(as_text=True)
 
 
 def test_trainer_report_matrix_and_csv(client, auth, setup):
@@ -82,8 +82,10 @@ def test_trainer_report_matrix_and_csv(client, auth, setup):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:3] == ["Learner", "Email", "Course state"]
     by_name = {r[0]: r for r in rows[1:]}
-    assert by_name["Marco Rossi"][2] == "in_progress" and by_name["Marco Rossi"][5] == "completed"
-    assert by_name["Lena Vogel"][2] == "not_started"
+    # Statuses in words, as the pages show them; grades under a "%" header.
+    assert rows[0][4] == "Course grade %" and rows[0][6].endswith(": grade %")
+    assert by_name["Marco Rossi"][2] == "In progress" and by_name["Marco Rossi"][5] == "Completed"
+    assert by_name["Lena Vogel"][2] == "Not started"
 
 
 def test_trainer_report_hidden_from_others(client, auth, setup):
@@ -142,7 +144,8 @@ def test_remind_command_is_idempotent(runner, setup):
 def test_notification_badge_in_top_bar(client, auth, setup):
     auth.login("emp@acme.test")
     html = client.get("/learning").get_data(as_text=True)
-    assert 'class="badge">1<span class="visually-hidden"> unread' in html
+    # The assignment, and the certificate of the course the employee completed.
+    assert 'class="badge">2<span class="visually-hidden"> unread' in html
 
 
 def test_trainer_dashboard_panel_links_reports(client, auth, setup):

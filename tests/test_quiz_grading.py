@@ -12,10 +12,10 @@ from courses.quiz.grading import (
     grade_attempt,
     grade_question,
     normalise_text,
-    parse_number,
     parse_responses,
     response_text,
 )
+from courses.quiz.numbers import parse_number
 from courses.quiz.selection import SelectionError, pick_questions
 from courses.quiz.settings import clean_settings
 
@@ -327,6 +327,7 @@ def test_clean_settings_defaults_and_random():
         "selection": "fixed", "question_keys": ["q1"], "random_category": None,
         "random_count": None, "pass_mark": None, "attempts_allowed": None,
         "time_limit_minutes": None, "shuffle": False, "feedback_mode": "immediate",
+        "close_at": None,
     }  # fmt: skip
     clean = clean_settings({"random": {"category": "stats", "count": 5}, "pass_mark": 70,
                             "attempts_allowed": 2, "time_limit_minutes": 15, "shuffle": True,

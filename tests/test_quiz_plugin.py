@@ -155,7 +155,7 @@ def test_settings_form_validates_against_bank(app, world):
         assert quiz.feedback_mode == "on_release"
         assert quiz.course.content_version == version + 1
         data = activity_type("quiz").form_data(quiz)
-        assert data["question_keys"] == "q3, q1" and "pass_mark" not in data
+        assert data["question_keys"] == ["q3", "q1"] and "pass_mark" not in data
         with pytest.raises(DomainError, match="unknown question key"):
             activity_type("quiz").apply_form(quiz, {**data, "question_keys": "zz"}, author)
 

@@ -47,10 +47,21 @@ HELLO = {
         console.log(["hello, " + input, ...process.argv.slice(2)].join(" "));
         """
     ),
+    "java": textwrap.dedent(
+        """
+        public class Main {
+            public static void main(String[] args) {
+                String name = new java.util.Scanner(System.in).next();
+                System.out.println("hello, " + name + " " + String.join(" ", args));
+            }
+        }
+        """
+    ),
 }
 COMPILE_ERRORS = {
     "c": "int main(void) { return 1 }\n",
     "cpp": "int main() { undefined_function(); }\n",
+    "java": 'public class Main { public static void main(String[] a) { int x = "s"; } }\n',
 }
 SYNTAX_ERRORS = {
     "python": ("def broken(:\n    pass\n", "SyntaxError"),
@@ -61,6 +72,10 @@ RUNTIME_ERRORS = {
     "c": ('#include <stdio.h>\nint main(void) { fputs("bad input", stderr); return 3; }\n', ""),
     "cpp": ('#include <stdexcept>\nint main() { throw std::runtime_error("boom"); }\n', "boom"),
     "javascript": ('throw new Error("boom");\n', "Error: boom"),
+    "java": (
+        'public class Main { public static void main(String[] a) { throw new RuntimeException("boom"); } }',
+        "RuntimeException: boom",
+    ),
 }
 
 
@@ -80,10 +95,10 @@ def run(language: str, source: str, **kwargs) -> RunResult:
 
 
 def test_language_table_is_declarative_and_complete():
-    assert set(LANGUAGES) >= {"python", "c", "cpp", "javascript"}
+    assert set(LANGUAGES) >= {"python", "c", "cpp", "javascript", "java"}
     for lang in LANGUAGES.values():
         assert lang.run and lang.source_file and lang.editor_mode
-        assert lang.compiled == (lang.key in ("c", "cpp"))
+        assert lang.compiled == (lang.key in ("c", "cpp", "java"))
         tool = lang.compile[0] if lang.compiled else lang.run[0]
         assert tool.startswith("/usr/"), tool  # resolved, never a venv or a shim
     assert ("python", "Python 3") in language_choices()
@@ -107,7 +122,7 @@ def test_compile_errors_report_the_compiler_output(language):
     result = run(language, COMPILE_ERRORS[language])
     assert result.verdict == "compile_error"
     assert "error" in result.compile_output
-    assert "main." in result.compile_output
+    assert get_language(language).source_file in result.compile_output
     assert result.stdout == ""
 
 

@@ -20,7 +20,10 @@ from virtual_labs.sandbox import Limits, prepare, run_program, sandbox_status
 pytestmark = pytest.mark.sandbox
 
 LIMITS = Limits(cpu_s=1, wall_s=2, memory_mb=128, procs=8, output_kb=64, file_kb=512)
-MARGIN = 2.0  # seconds allowed on top of the wall limit on a loaded machine
+# Every bounded program below would run forever (or for a minute): ending within this many
+# seconds past the wall limit proves a limit stopped it. How soon after the limit is a
+# benchmark's business: a loaded machine delays the start and the reaping of a box.
+MARGIN = 15.0
 
 
 @pytest.fixture(autouse=True)
@@ -133,9 +136,9 @@ def test_background_process_does_not_outlive_the_run():
         print("parent done")
         """
     )
+    # "ok", not "time_limit": the run did not wait (until the wall limit) for the daemon.
     assert result.verdict == "ok"
     assert result.stdout == "parent done\n"
-    assert result.wall_s < LIMITS.wall_s  # the run did not wait for the daemon
     time.sleep(0.1)
     assert processes_with(marker) == []
 
@@ -240,7 +243,7 @@ def test_sleeping_past_the_wall_limit_is_killed():
     result = py("import time\ntime.sleep(60)\n")
     assert result.verdict == "time_limit"
     assert LIMITS.wall_s <= result.wall_s < LIMITS.wall_s + MARGIN
-    assert time.monotonic() - started < LIMITS.wall_s + MARGIN + 1
+    assert time.monotonic() - started < LIMITS.wall_s + MARGIN + 15  # not the full minute
     assert result.cpu_s < 0.5
 
 
@@ -347,7 +350,9 @@ def test_kernel_memory_of_countless_empty_files_is_bounded():
     """Empty files cost the host inodes, not address space: the memory cgroup stops them."""
     from virtual_labs import cgroups
 
-    limits = LIMITS.with_overrides(memory_mb=32, wall_s=4, cpu_s=4)
+    # Time limits far away: on a loaded machine the program gets little CPU, and it must still
+    # be the memory limit, not the clock, that stops it (issue 8 item 28).
+    limits = LIMITS.with_overrides(memory_mb=32, wall_s=120, cpu_s=60)
     result = py(
         """
         import os

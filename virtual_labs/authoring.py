@@ -223,9 +223,8 @@ def apply_lab_content(lab: Lab, content: dict[str, Any]) -> None:
     limits_in = content.get("limits") or {}
     if not isinstance(limits_in, dict):
         raise DomainError("The lab limits must be an object.")
-    defaults = {"cpu_s": 2.0, "wall_s": 5.0, "memory_mb": 256, "procs": 16, "output_kb": 64}
     try:
-        limits = services.clean_limits({**defaults, **limits_in})
+        limits = services.clean_limits({**services.default_limits(), **limits_in})
     except ValueError as exc:
         raise DomainError(str(exc)) from exc
     pass_mark = content.get("pass_mark")

@@ -31,20 +31,23 @@ def worker_command(workers: int | None) -> None:
 
 
 @click.command("requeue")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Celery: send every queued submission, not only those the broker holds no message for.",
+)
 @with_appcontext
-def requeue_command() -> None:
-    """Requeue stale runs; with LAB_EXECUTOR=celery, send every queued submission to Celery."""
-    from lms.extensions import db
-    from virtual_labs import submission_queue
-    from virtual_labs.tasks import requeue_pending
+def requeue_command(everything: bool) -> None:
+    """Requeue stale runs; with LAB_EXECUTOR=celery, send orphaned submissions to Celery."""
+    from virtual_labs.tasks import recover_abandoned_work, requeue_pending
 
     app = current_app._get_current_object()
     if app.config.get("LAB_EXECUTOR") == "celery":
-        sent = requeue_pending(app)
+        sent = requeue_pending(app, everything=everything)
         click.echo(f"Sent {sent} queued submissions to Celery.")
         return
-    requeued, failed = submission_queue.recover_stale()
-    db.session.commit()
+    requeued, failed = recover_abandoned_work()
     click.echo(f"Requeued {requeued} stale submissions; {failed} failed after too many attempts.")
 
 
@@ -98,6 +101,11 @@ class LabsComponent(Component):
         # Precedence: the app's config (tests) > the environment (workers, deployments) > defaults.
         for key, value in {**DEFAULTS, **EXTRA_DEFAULTS}.items():
             app.config.setdefault(key, _from_env(key, value))
+        from virtual_labs.jobe.views import DEFAULTS as JOBE_DEFAULTS
+
+        for key, value in JOBE_DEFAULTS.items():
+            app.config.setdefault(key, _from_env(key, value))
+        self._register_jobe(app)
         from virtual_labs.cli import labs_cli
 
         labs_cli.add_command(worker_command)
@@ -113,6 +121,23 @@ class LabsComponent(Component):
             from virtual_labs.tasks import celery_init_app
 
             celery_init_app(app)
+        from virtual_labs.executors import start_pool_on_first_request
+
+        # Checked per request (cheap) so tests may switch LAB_EXECUTOR on a built app.
+        app.before_request(lambda: start_pool_on_first_request(app))
+
+    def _register_jobe(self, app: Flask) -> None:
+        """The Jobe-compatible runner API (key auth, no cookies: CSRF-exempt) and its keys page."""
+        from lms.extensions import csrf
+        from lms.templating import register_site_admin_tab
+        from virtual_labs.jobe import runner  # noqa: F401  (registers the Celery task)
+        from virtual_labs.jobe.admin_views import bp as jobe_admin_bp
+        from virtual_labs.jobe.views import bp as jobe_bp
+
+        app.register_blueprint(jobe_bp)
+        csrf.exempt(jobe_bp)
+        app.register_blueprint(jobe_admin_bp)
+        register_site_admin_tab(app, "jobe_admin.index", "Jobe API keys")
 
     def seed_demo(self) -> None:
         from virtual_labs.seed import seed_labs

@@ -1,8 +1,9 @@
 """Where submissions are graded, chosen by ``LAB_EXECUTOR``.
 
 - ``local`` (default): a bounded pool of worker threads in this process (``LAB_WORKERS``, one per
-  core by default), fed from the database queue. It starts lazily on the first submission in a
-  web process (never in the app factory), or as a dedicated process: ``flask labs worker``.
+  core by default), fed from the database queue. It starts with the first request a web process
+  serves (never in the app factory), or as a dedicated process: ``flask labs worker``. On start
+  and every ``LAB_STALE_SECONDS / 2`` it takes back the work of dead workers.
 - ``celery``: the same task on Celery workers (``celery -A virtual_labs.worker worker``).
 - ``inline``: grades inside the request; for the test suite only, never for production.
 
@@ -19,7 +20,7 @@ import time
 from flask import Flask
 
 from lms.extensions import db
-from virtual_labs import submission_queue, tasks
+from virtual_labs import tasks
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "celery", "inline")
@@ -42,10 +43,9 @@ class CeleryExecutor:
         self.app = app
 
     def dispatch(self, submission_id: int) -> None:
-        celery_app = self.app.extensions.get("celery") or tasks.celery_init_app(self.app)
         try:
-            celery_app.send_task(tasks.TASK_NAME, args=[submission_id])
-        except Exception:  # broker unreachable: `flask labs requeue` or a worker start re-sends
+            tasks.send_submission(self.app, submission_id)
+        except Exception:  # broker unreachable: the workers' sweep finds the orphan and sends it
             log.exception("could not send lab submission %s to Celery", submission_id)
 
 
@@ -70,21 +70,26 @@ class LocalPool:
         self._generation = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._last_recovery = 0.0
+        self._recovery_lock = threading.Lock()
+        self._last_recovery = float("-inf")  # the first thread to run recovers at once
+        self.started = False
+
+    @property
+    def slots(self) -> threading.BoundedSemaphore:
+        """The sandbox slots: held by a grading thread, or by a Jobe API run, while it runs."""
+        return self._slots
 
     @property
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
     def start(self) -> None:
-        """Recover stale work left by a crash, then start the threads."""
-        with self.app.app_context():
-            requeued, failed = submission_queue.recover_stale()
-            db.session.commit()
-            db.session.remove()
-        if requeued or failed:
-            log.warning("lab pool: requeued %s stale submissions, failed %s", requeued, failed)
-        self._last_recovery = time.monotonic()
+        """Start the threads; the first one recovers the work a crash left, then all claim.
+
+        Recovery runs in a pool thread, not in the caller (a web request): it may wait for the
+        database, and it needs no answer.
+        """
+        self.started = True
         for n in range(self.workers * self.THREADS_PER_SLOT):
             thread = threading.Thread(target=self._loop, name=f"lab-worker-{n}", daemon=True)
             thread.start()
@@ -97,6 +102,7 @@ class LocalPool:
             self._cv.notify()
 
     def stop(self, timeout: float = 30.0) -> None:
+        self.started = False
         self._stopping.set()
         with self._cv:
             self._cv.notify_all()
@@ -105,12 +111,19 @@ class LocalPool:
         self._threads = []
 
     def _maybe_recover(self) -> None:
+        """At start and every LAB_STALE_SECONDS / 2: take back what dead workers left."""
         interval = float(self.app.config.get("LAB_STALE_SECONDS", 60.0)) / 2
         if time.monotonic() - self._last_recovery < interval:
             return
-        self._last_recovery = time.monotonic()
-        submission_queue.recover_stale()
-        db.session.commit()
+        if not self._recovery_lock.acquire(blocking=False):
+            return  # another thread is at it
+        try:
+            self._last_recovery = time.monotonic()
+            requeued, failed = tasks.recover_abandoned_work()
+            if requeued or failed:
+                log.warning("lab pool: requeued %s stale submissions, failed %s", requeued, failed)
+        finally:
+            self._recovery_lock.release()
 
     def _loop(self) -> None:
         worker_id = tasks.worker_name("local")
@@ -151,6 +164,20 @@ def local_pool(app: Flask, start: bool = True) -> LocalPool:
         if start and not pool.running:
             pool.start()
     return pool
+
+
+def start_pool_on_first_request(app: Flask) -> None:
+    """Start the local pool when a web process serves its first request (any page).
+
+    Not in the app factory (CLI commands and tests build apps that must not grade), and not
+    only on the next submission: after a restart the work left ``queued`` or ``running`` is
+    taken up at once, and the learners waiting for it (whose pages poll) see it graded.
+    """
+    if app.config.get("LAB_EXECUTOR") != "local":
+        return
+    pool = app.extensions.get("virtual_labs.pool")
+    if pool is None or not pool.started:
+        local_pool(app)
 
 
 def stop_local_pool(app: Flask) -> None:

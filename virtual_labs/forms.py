@@ -15,7 +15,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 from virtual_labs.models import COMPARE_MODES, LIMIT_BOUNDS, TEST_KINDS
 
@@ -33,12 +40,60 @@ class FileEntryForm(Form):
     content = TextAreaField("Content")
 
 
+class _NamedNumber:
+    """A number field whose "not a number" error names the field (the error summary lists it
+    apart from the field, so "Not a valid float value" alone would not say which one)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not str(valuelist[0]).strip():
+            self.data = None  # empty: InputRequired says "Enter the ..."
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            kind = "a whole number" if isinstance(self, IntegerField) else "a number"
+            raise ValueError(f"{self.label.text} must be {kind}.") from exc
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors:  # one message: not "must be a number" and "between" too
+            raise StopValidation()
+
+
+class LimitFloatField(_NamedNumber, FloatField):
+    pass
+
+
+class LimitIntegerField(_NamedNumber, IntegerField):
+    pass
+
+
+def _lower_first(label: str) -> str:
+    """ "Memory limit" -> "memory limit", but "CPU time" stays "CPU time"."""
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
+def _default_limit(key: str):
+    def default():
+        from virtual_labs.services import default_limits
+
+        return default_limits()[key]
+
+    return default
+
+
 def _limit(label: str, key: str, description: str, integer: bool = False):
     low, high = LIMIT_BOUNDS[key]
-    field = IntegerField if integer else FloatField
+    field = LimitIntegerField if integer else LimitFloatField
     return field(
         label,
-        validators=[InputRequired(), NumberRange(min=low, max=high)],
+        # A new lab starts from the site's defaults (LAB_DEFAULT_*), never from empty boxes.
+        default=_default_limit(key),
+        validators=[
+            InputRequired(message=f"Enter the {_lower_first(label)}."),
+            NumberRange(
+                min=low, max=high, message=f"{label} must be between {low:g} and {high:g}."
+            ),
+        ],
         description=f"{description} Between {low:g} and {high:g}.",
     )
 

@@ -78,6 +78,35 @@ class Language:
         return self.compile is not None
 
 
+def _jdk_config_paths(binary: str) -> tuple[str, ...]:
+    """Host directories a JDK reads its configuration from outside ``/usr`` (Debian keeps
+    ``lib/jvm.cfg`` and ``conf/`` as symlinks into ``/etc/java-<n>-openjdk``)."""
+    real = _resolve(binary)
+    if real is None:
+        return ()
+    home = os.path.dirname(os.path.dirname(real))
+    targets = set()
+    for link in (os.path.join(home, "lib", "jvm.cfg"), os.path.join(home, "conf")):
+        target = os.path.realpath(link)
+        if target.startswith("/etc/"):
+            targets.add(target if os.path.isdir(target) else os.path.dirname(target))
+    return tuple(sorted(targets))
+
+
+# A JVM for short programs in a small box: one GC thread, the client compiler only, no perf
+# data file in /tmp, and small fixed reservations so its address space fits the limit's headroom.
+_JVM_FLAGS = (
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:CICompilerCount=1",
+    "-XX:-UsePerfData",
+    "-XX:ReservedCodeCacheSize=48m",
+    "-XX:CompressedClassSpaceSize=64m",
+    "-XX:MaxMetaspaceSize=128m",
+    "-Xss8m",
+)
+
+
 def _language(key: str, label: str, binary: tuple[str, ...], **fields) -> Language:
     """Build an entry, marking it unavailable (with a reason) when its tool is missing."""
     path = _resolve(*binary)
@@ -150,6 +179,38 @@ LANGUAGES: dict[str, Language] = {
             env=(("UV_THREADPOOL_SIZE", "1"), ("NODE_OPTIONS", "")),
             runtime_tasks=8,
             editor_mode="javascript",
+        ),
+        _language(
+            "java",
+            "Java (OpenJDK)",
+            ("/usr/bin/javac", "javac"),
+            source_file="Main.java",
+            source_exts=(".java",),
+            compile=(
+                "@BIN",
+                *(f"-J{flag}" for flag in _JVM_FLAGS),
+                "-J-Xmx{heap_mb}m",
+                "-encoding",
+                "UTF-8",
+                "-nowarn",
+                "{sources}",
+            ),
+            run=(
+                os.path.join(os.path.dirname(_resolve("/usr/bin/javac") or "/"), "java"),
+                *_JVM_FLAGS,
+                "-Xmx{heap_mb}m",
+                "-Xrs",
+                "Main",
+            ),
+            # The JVM reserves code cache, class space and metaspace up front; its heap is
+            # capped by -Xmx. Its own threads (GC, compiler, signal, cleaner...) are not the
+            # learner's processes.
+            limits=DefaultLimits(cpu_s=4, wall_s=10, memory_mb=512),
+            compile_limits=DefaultLimits(cpu_s=20, wall_s=30, memory_mb=1024, procs=16),
+            address_space_extra_mb=1024,
+            runtime_tasks=32,
+            readonly_paths=("/etc/ld.so.cache", *_jdk_config_paths("/usr/bin/javac")),
+            editor_mode="text/x-java",
         ),
     )
 }

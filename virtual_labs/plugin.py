@@ -12,6 +12,7 @@ from lms.models import User
 from lms.plugins import ActivityType
 from virtual_labs import services
 from virtual_labs.forms import LabActivityForm
+from virtual_labs.jobe import models as jobe_models  # noqa: F401  (its tables, for Alembic)
 from virtual_labs.models import LIMIT_BOUNDS, Lab, LabSubmission, LabTest  # noqa: F401
 from virtual_labs.views import bp
 

@@ -20,10 +20,8 @@ output), ``sandbox_error`` (bwrap could not set the box up).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import stat
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -224,14 +222,17 @@ class Prepared:
 
     def __init__(
         self,
-        language: str,
+        language: str | Language,
         files: Mapping[str, str | bytes],
         limits: Limits | None = None,
     ) -> None:
-        self.language = get_language(language)
+        # A Language itself: a caller's variant of an entry (the Jobe API's file names, flags).
+        self.language = language if isinstance(language, Language) else get_language(language)
         self.limits = language_limits(self.language, limits)
         self.compile_result: RunResult | None = None
-        self._dir = tempfile.mkdtemp(prefix="prep-", dir=uidpool.ensure_base_dir())
+        # Locked while this process lives: a killed run's directory is swept at recovery.
+        self._work = uidpool.make_work_dir("prep-")
+        self._dir = self._work.path
         try:
             written = _write_files(self._dir, files)
             if not self.language.available:
@@ -303,12 +304,11 @@ class Prepared:
             return self.compile_result
         limits = limits or self.limits
         files = dict((rel, host) for host, rel in self._files)
-        extra_dir = None
+        extra = None
         try:
             if extra_files:
-                extra_dir = tempfile.mkdtemp(prefix="extra-", dir=uidpool.ensure_base_dir())
-                os.chmod(extra_dir, 0o755)
-                for host, rel in _write_files(extra_dir, extra_files):
+                extra = uidpool.make_work_dir("extra-", 0o755)
+                for host, rel in _write_files(extra.path, extra_files):
                     files[rel] = host
             argv = _expand(command or self.language.run, sources=[], memory_mb=limits.memory_mb) + [
                 str(a) for a in args
@@ -325,12 +325,12 @@ class Prepared:
                 )
             )
         finally:
-            if extra_dir:
-                shutil.rmtree(extra_dir, ignore_errors=True)
+            if extra is not None:
+                extra.remove()
         return _result(outcome, limits)
 
     def close(self) -> None:
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._work.remove()
 
     def __enter__(self) -> Prepared:
         return self
@@ -384,7 +384,7 @@ def _with_lease(fn) -> BoxOutcome:
 
 
 def prepare(
-    language: str, files: Mapping[str, str | bytes], limits: Limits | None = None
+    language: str | Language, files: Mapping[str, str | bytes], limits: Limits | None = None
 ) -> Prepared:
     """Write the submission out and compile it once (use as a context manager)."""
     return Prepared(language, files, limits)

@@ -14,13 +14,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from lms.domain.access import Condition, lock_reasons
-from lms.domain.models import Activity, Enrolment, EnrolmentStatus
+from lms.domain.models import Enrolment, EnrolmentStatus
+from lms.domain.services import ENROL_FIRST, activity_access
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import User
 from lms.permissions import can
-from lms.progress.models import ActivityCompletion
 from lms.timeutil import utcnow
 from virtual_labs.models import (
     COMPARE_MODES,
@@ -43,6 +42,12 @@ DEFAULTS = {
     "LAB_HEARTBEAT_SECONDS": 5.0,
     "LAB_STALE_SECONDS": 60.0,  # a running submission without heartbeat this long is requeued
     "LAB_MAX_ATTEMPTS": 3,
+    # The sandbox limits a new lab starts with (the author may change them per lab).
+    "LAB_DEFAULT_CPU_S": 2.0,
+    "LAB_DEFAULT_WALL_S": 5.0,
+    "LAB_DEFAULT_MEMORY_MB": 256,
+    "LAB_DEFAULT_PROCS": 16,
+    "LAB_DEFAULT_OUTPUT_KB": 64,
 }
 
 
@@ -153,34 +158,15 @@ def is_lab_author(user: User, lab: Lab) -> bool:
     return can(user, "course.manage", lab.course)
 
 
-def lab_lock_reasons(user: User, lab: Lab) -> list[str]:
-    """Why ``user`` may not work on ``lab`` yet (restrict-access conditions, opening date)."""
-    conditions = [Condition(c.kind, c.required_activity_id, c.min_grade) for c in lab.conditions]
-    if lab.available_from is None and not conditions:
-        return []
-    ids = [c.required_activity_id for c in conditions]
-    states = {
-        r.activity_id: r
-        for r in db.session.scalars(
-            select(ActivityCompletion).where(
-                ActivityCompletion.user_id == user.id, ActivityCompletion.activity_id.in_(ids)
-            )
-        )
-    }
-    titles = dict(
-        db.session.execute(select(Activity.id, Activity.title).where(Activity.id.in_(ids))).all()
-    )
-    return lock_reasons(lab.available_from, conditions, states, titles, utcnow())
-
-
 def submission_refusal(user: User, lab: Lab) -> str | None:
-    """Why ``user`` may not run code in ``lab`` (None: allowed). Authors may always preview."""
-    if is_lab_author(user, lab):
-        return None
-    if not is_enrolled(user, lab):
+    """Why ``user`` may not run code in ``lab`` (None: allowed). Authors may always preview.
+
+    The same rule as opening the lab anywhere (:func:`lms.domain.services.activity_access`).
+    """
+    refusal = activity_access(user, lab).refusal
+    if refusal == ENROL_FIRST:
         return "Enrol in this course to run and submit code."
-    reasons = lab_lock_reasons(user, lab)
-    return " ".join(reasons) if reasons else None
+    return refusal
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -392,6 +378,15 @@ def clean_test(data: dict[str, Any]) -> dict[str, Any]:
         "hidden": bool(data.get("hidden", False)),
         "weight": weight,
     }
+
+
+def default_limits() -> dict[str, float]:
+    """The limits a new lab starts with: the site's ``LAB_DEFAULT_*`` settings, within bounds."""
+    out: dict[str, float] = {}
+    for key, (low, high) in LIMIT_BOUNDS.items():
+        value = min(max(float(setting(f"LAB_DEFAULT_{key.upper()}")), low), high)
+        out[key] = value if key in ("cpu_s", "wall_s") else int(value)
+    return out
 
 
 def clean_limits(data: dict[str, Any]) -> dict[str, float]:

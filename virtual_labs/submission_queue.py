@@ -9,6 +9,8 @@ flush and never commit: the task commits.
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -111,13 +113,57 @@ def touch_heartbeat(submission_id: int, worker_id: str) -> bool:
     return result.rowcount == 1
 
 
+def _process_is_dead(worker_id: str, host: str) -> bool:
+    """Whether ``worker_id`` (see ``tasks.worker_name``) names a process of this host that is gone.
+
+    Only a definite "no such process" counts: a live pid (even a reused one) or another host's
+    worker keeps its lease until the heartbeat goes stale.
+    """
+    parts = worker_id.split(":")
+    if len(parts) != 4 or parts[1] != host or not parts[2].isdigit():
+        return False
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: alive, someone else's
+        return False
+    return False
+
+
+def expire_dead_leases() -> int:
+    """End at once the leases of this host's processes that died (a restarted web process).
+
+    A restart would otherwise leave its runs ``running`` until the heartbeat goes stale
+    (``LAB_STALE_SECONDS``); the learners waiting for them could not even submit again.
+    """
+    host = socket.gethostname()
+    rows = db.session.execute(
+        select(LabSubmission.id, LabSubmission.worker_id).where(
+            LabSubmission.status == SubmissionStatus.RUNNING,
+            LabSubmission.worker_id.like(f"%:{host}:%"),
+        )
+    ).all()
+    dead = [sub_id for sub_id, worker in rows if worker and _process_is_dead(worker, host)]
+    if not dead:
+        return 0
+    return db.session.execute(
+        update(LabSubmission)
+        .where(LabSubmission.id.in_(dead), LabSubmission.status == SubmissionStatus.RUNNING)
+        .values(heartbeat_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def recover_stale() -> tuple[int, int]:
     """Put stale running submissions back in the queue (or fail them after too many attempts).
 
     Run when a worker pool starts and periodically: a worker that crashed or was killed stops
-    its heartbeat, so its submission is picked up again instead of being lost.
+    its heartbeat, so its submission is picked up again instead of being lost. Leases held by
+    dead processes of this host end at once (see ``expire_dead_leases``).
     Returns (requeued, failed).
     """
+    expire_dead_leases()
     max_attempts = int(setting("LAB_MAX_ATTEMPTS"))
     stale = and_(LabSubmission.status == SubmissionStatus.RUNNING, _is_stale())
     failed = db.session.execute(
@@ -156,14 +202,12 @@ def stale_running_ids() -> list[int]:
     )
 
 
-def pending_submission_ids() -> list[int]:
-    return list(
-        db.session.scalars(
-            select(LabSubmission.id)
-            .where(LabSubmission.status == SubmissionStatus.QUEUED)
-            .order_by(LabSubmission.id)
-        )
-    )
+def pending_submission_ids(older_than: float = 0.0) -> list[int]:
+    """Queued submissions, oldest first; with ``older_than``, only rows at least that old."""
+    query = select(LabSubmission.id).where(LabSubmission.status == SubmissionStatus.QUEUED)
+    if older_than:
+        query = query.where(LabSubmission.created_at <= utcnow() - timedelta(seconds=older_than))
+    return list(db.session.scalars(query.order_by(LabSubmission.id)))
 
 
 # --- grading a claimed submission -------------------------------------------------------------

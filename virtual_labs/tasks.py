@@ -21,12 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lms.extensions import db
-from virtual_labs import submission_queue
+from virtual_labs import broker, submission_queue, uidpool
 from virtual_labs.models import LabSubmission, SubmissionStatus
 
 log = logging.getLogger(__name__)
 TASK_NAME = "virtual_labs.grade_submission"
 STORE_ATTEMPTS = 3
+# A queued row younger than this may still be on its way to the broker (see requeue_pending).
+ORPHAN_GRACE_SECONDS = 10.0
+ORPHAN_RECHECK_SECONDS = 1.0
 
 
 def worker_name(kind: str) -> str:
@@ -133,7 +136,10 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(
         {
             "broker_url": app.config["CELERY_BROKER_URL"],
-            "result_backend": app.config.get("CELERY_RESULT_BACKEND"),
+            # Lab tasks ignore results; Jobe API runs wait for theirs (the broker by default).
+            "result_backend": app.config.get("CELERY_RESULT_BACKEND")
+            or app.config["CELERY_BROKER_URL"],
+            "result_expires": 3600,
             "task_ignore_result": True,
             # A worker killed mid-run must not have acknowledged the message: it is redelivered.
             "task_acks_late": True,
@@ -168,6 +174,29 @@ def grade_submission_task(self: Task, submission_id: int) -> str:
     return outcome
 
 
+def recover_abandoned_work() -> tuple[int, int]:
+    """Requeue (or fail) runs whose worker died, and delete their sandbox work directories.
+
+    Commits. Returns (requeued, failed). Every executor runs it at start and periodically.
+    """
+    requeued, failed = submission_queue.recover_stale()
+    db.session.commit()
+    try:
+        removed = uidpool.remove_abandoned_work()
+    except OSError:  # the sandbox directory is checked (and reported) where runs need it
+        log.exception("could not sweep the sandbox directory")
+    else:
+        if removed:
+            log.warning("removed %d sandbox directories left by killed runs", removed)
+    return requeued, failed
+
+
+def send_submission(app: Flask, submission_id: int) -> None:
+    """Send one grading task to Celery (its task id names the submission, see ``broker``)."""
+    celery_app = app.extensions.get("celery") or celery_init_app(app)
+    celery_app.send_task(TASK_NAME, args=[submission_id], task_id=broker.task_id(submission_id))
+
+
 def sweep_stale_runs(app: Flask) -> int:
     """Requeue runs whose worker died and send them to Celery again; return how many.
 
@@ -175,28 +204,57 @@ def sweep_stale_runs(app: Flask) -> int:
     depends on the broker (a worker killed while holding Redis' restore lock delays it for
     minutes); the database lease does not, so live workers sweep for dead ones' work.
     """
+    submission_queue.expire_dead_leases()
     ids = submission_queue.stale_running_ids()
+    recover_abandoned_work()
     if not ids:
         return 0
-    submission_queue.recover_stale()
-    db.session.commit()
     requeued = db.session.scalars(
         select(LabSubmission.id).where(
             LabSubmission.id.in_(ids), LabSubmission.status == SubmissionStatus.QUEUED
         )
     ).all()
-    celery_app = app.extensions.get("celery") or celery_init_app(app)
     for submission_id in requeued:
-        celery_app.send_task(TASK_NAME, args=[submission_id])
+        send_submission(app, submission_id)
     return len(requeued)
 
 
-def requeue_pending(app: Flask) -> int:
-    """Recover stale runs and send every queued submission to Celery (worker start, CLI)."""
-    submission_queue.recover_stale()
-    db.session.commit()
-    ids = submission_queue.pending_submission_ids()
+def orphaned_submission_ids(app: Flask) -> list[int]:
+    """Queued submissions that no message in the broker will ever grade.
+
+    Only rows older than ``ORPHAN_GRACE_SECONDS`` count (a web process may be between its
+    commit and its send). A row whose message is in flight between the broker and a worker
+    shows in neither place for a moment, so a suspect must still be orphaned a second later.
+    """
+    candidates = submission_queue.pending_submission_ids(older_than=ORPHAN_GRACE_SECONDS)
+    if not candidates:
+        return []
     celery_app = app.extensions.get("celery") or celery_init_app(app)
+    queue = app.config.get("LAB_CELERY_QUEUE", "labs")
+    held = broker.held_submission_ids(celery_app, queue, TASK_NAME)
+    if held is None:  # the broker cannot be browsed: send all (duplicates are skipped)
+        return candidates
+    suspects = set(candidates) - held
+    if not suspects:
+        return []
+    time.sleep(ORPHAN_RECHECK_SECONDS)
+    db.session.rollback()  # a fresh snapshot of the rows
+    still = set(submission_queue.pending_submission_ids(older_than=ORPHAN_GRACE_SECONDS))
+    held = broker.held_submission_ids(celery_app, queue, TASK_NAME) or set()
+    return sorted((suspects & still) - held)
+
+
+def requeue_pending(app: Flask, everything: bool = False) -> int:
+    """Take back dead workers' runs and send orphaned queued submissions to Celery.
+
+    Run at worker start and by every sweep, and by ``flask labs requeue`` (``everything``: send
+    every queued submission, for an operator who knows the broker lost its messages).
+    Returns how many tasks were sent.
+    """
+    sent = sweep_stale_runs(app)
+    ids = submission_queue.pending_submission_ids() if everything else orphaned_submission_ids(app)
     for submission_id in ids:
-        celery_app.send_task(TASK_NAME, args=[submission_id])
-    return len(ids)
+        send_submission(app, submission_id)
+    if ids:
+        log.warning("Sent %d orphaned lab submissions to Celery: %s", len(ids), ids[:20])
+    return sent + len(ids)

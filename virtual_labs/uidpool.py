@@ -23,6 +23,7 @@ import errno
 import fcntl
 import os
 import random
+import secrets
 import shutil
 import stat
 import threading
@@ -72,22 +73,138 @@ def ensure_base_dir() -> str:
                 )
             if stat.S_IMODE(info.st_mode) != mode:
                 os.chmod(directory, mode)
-        _remove_stale(path)
+        _sweep(path)
         _base_ready = path
     return path
 
 
 STALE_AFTER_S = 3600
+WORK_PREFIXES = ("prep-", "extra-")
+ORPHAN_LOCK_AFTER_S = 60
 
 
-def _remove_stale(path: str) -> None:
-    """Remove work directories left by a process that died mid-run (runs last seconds)."""
+def _lock_path(base: str, name: str) -> str:
+    return os.path.join(base, "locks", f"{name}.lock")
+
+
+@dataclass
+class WorkDir:
+    """A box's work directory, owned through an exclusive ``flock`` on ``locks/<name>.lock``.
+
+    Like a uid lease, the lock dies with its process: a run killed with SIGKILL (a web process
+    restarted mid-run, an OOM-killed worker) leaves a directory nobody holds, and
+    :func:`remove_abandoned_work` removes exactly those, at once, whoever runs it.
+    """
+
+    path: str
+    _fd: int | None = None
+
+    def remove(self) -> None:
+        """Delete the directory, then its lock file, then drop the lock."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        if self._fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(_lock_path(os.path.dirname(self.path), os.path.basename(self.path)))
+            os.close(self._fd)
+            self._fd = None
+
+
+def make_work_dir(prefix: str, mode: int = 0o700) -> WorkDir:
+    """Create ``<base>/<prefix><random>`` (mode ``mode``), locked by this process until removed.
+
+    The lock file exists (and is locked) before the directory does, so a concurrent sweep never
+    sees an unlocked directory of a live run.
+    """
+    assert prefix in WORK_PREFIXES, prefix
+    base = ensure_base_dir()
+    while True:
+        name = prefix + secrets.token_hex(8)
+        try:
+            fd = os.open(
+                _lock_path(base, name),
+                os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                0o600,
+            )
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            path = os.path.join(base, name)
+            os.mkdir(path, mode)
+            os.chmod(path, mode)  # mkdir's mode is filtered by the umask
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(_lock_path(base, name))
+            os.close(fd)
+            raise
+        return WorkDir(path, fd)
+
+
+def remove_abandoned_work() -> int:
+    """Remove the work directories of runs whose process died; how many were removed.
+
+    A directory whose lock nobody holds belongs to a dead process; one without a lock file
+    (made by an older version) is removed once it is an hour old. Run when a worker recovers
+    stale submissions (start-up and periodically) and when this process first uses the base.
+    """
+    if not os.path.isdir(base_dir()):
+        return 0
+    return _sweep(ensure_base_dir())  # checks who owns the base before deleting anything in it
+
+
+def _sweep(path: str) -> int:
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return 0
+    removed = 0
     cutoff = time.time() - STALE_AFTER_S
-    for entry in os.scandir(path):
-        if entry.name.startswith(("prep-", "extra-")) and entry.is_dir(follow_symlinks=False):
+    for entry in entries:
+        if not entry.name.startswith(WORK_PREFIXES) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            fd = os.open(_lock_path(path, entry.name), os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
             with contextlib.suppress(OSError):
                 if entry.stat(follow_symlinks=False).st_mtime < cutoff:
                     shutil.rmtree(entry.path, ignore_errors=True)
+                    removed += 1
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)  # its run is alive
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(_lock_path(path, entry.name))
+        os.close(fd)
+        removed += 1
+    _remove_orphan_locks(path)
+    return removed
+
+
+def _remove_orphan_locks(path: str) -> None:
+    """Lock files left without their directory (a process killed between the two removals)."""
+    cutoff = time.time() - ORPHAN_LOCK_AFTER_S
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(os.path.join(path, "locks")):
+            name = entry.name.removesuffix(".lock")
+            if not name.startswith(WORK_PREFIXES) or os.path.lexists(os.path.join(path, name)):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                    continue  # perhaps a run about to create its directory
+                fd = os.open(entry.path, os.O_RDWR | os.O_CLOEXEC)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    os.unlink(entry.path)
+                except BlockingIOError:
+                    pass
+                finally:
+                    os.close(fd)
 
 
 @dataclass

@@ -5,7 +5,6 @@ Authoring pages live in ``views_authoring`` on the same blueprint.
 
 from __future__ import annotations
 
-import difflib
 import threading
 import time
 from typing import Any
@@ -24,6 +23,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from lms.domain.services import ENROL_FIRST, activity_access
 from lms.errors import DomainError, problem
 from lms.extensions import db
 from lms.markup import render_markdown
@@ -31,6 +31,7 @@ from lms.models import User
 from lms.permissions import can, require
 from virtual_labs import services
 from virtual_labs.models import Lab, LabSubmission, SubmissionKind
+from virtual_labs.output_diff import diff_output
 
 bp = Blueprint(
     "labs",
@@ -84,19 +85,12 @@ def lab_page_url(lab: Lab) -> str:
     return url_for("labs.show", lab_id=lab.id)
 
 
-def diff_rows(expected: str | None, actual: str | None) -> list[dict[str, Any]]:
-    """Line-by-line comparison for the results table: which lines differ, on each side."""
-    exp = (expected or "").splitlines()
-    act = (actual or "").splitlines()
-    rows: list[dict[str, Any]] = []
-    matcher = difflib.SequenceMatcher(a=exp, b=act, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        span = max(i2 - i1, j2 - j1)
-        for k in range(span):
-            e = exp[i1 + k] if i1 + k < i2 else None
-            a = act[j1 + k] if j1 + k < j2 else None
-            rows.append({"expected": e, "actual": a, "same": tag == "equal"})
-    return rows[:400]
+def course_overview_url(lab: Lab) -> str:
+    """The course's overview page (where one enrols), else the dashboard."""
+    try:
+        return url_for("courses.overview", slug=lab.course.slug)
+    except BuildError:
+        return url_for("main.dashboard")
 
 
 def editor_mode(language: str) -> str:
@@ -130,13 +124,16 @@ def submission_view(sub: LabSubmission, viewer: User | None = None) -> dict[str,
                 expected=t.get("expected"),
                 actual=t.get("actual"),
                 message=t.get("message") or "",
-                rows=diff_rows(t.get("expected"), t.get("actual")) if not t.get("passed") else [],
+                diff=diff_output(t.get("expected"), t.get("actual"))
+                if not t.get("passed")
+                else None,
             )
         tests.append(item)
     what = "Run" if sub.kind == SubmissionKind.RUN else "Submission"
     return {
         "sub": sub,
         "title": f"{what} #{sub.id}",
+        "actual_label": "Your output",
         "kind": sub.kind,
         "tag": sub.display_status,
         "score": sub.score,
@@ -228,11 +225,16 @@ def _can_see_submission(sub: LabSubmission) -> bool:
 def show(lab_id: int):
     """The lab on its own page (the course's activity page shows the same column)."""
     lab = get_lab_or_404(lab_id)
-    return render_template(
-        "labs/show.html",
-        lab=lab,
-        body=Markup(render_template("labs/_lab.html", **lab_context(lab, current_user))),
-    )
+    # The same rule as the course's activity page: instructions and starter code are for the
+    # course team and for enrolled learners whose restrict-access locks are all met.
+    access = activity_access(current_user, lab)
+    if not access.staff and not access.enrolled:
+        flash(ENROL_FIRST, "info")
+        return redirect(course_overview_url(lab))
+    body = None
+    if access.refusal is None:
+        body = Markup(render_template("labs/_lab.html", **lab_context(lab, current_user)))
+    return render_template("labs/show.html", lab=lab, body=body, reasons=access.reasons)
 
 
 @bp.route("/<int:lab_id>/submissions", methods=["POST"])

@@ -14,7 +14,8 @@ from lms.permissions import require
 from virtual_labs import authoring, services
 from virtual_labs.forms import LabForm, LabTestForm
 from virtual_labs.models import COMPARE_MODES, Lab, LabTest
-from virtual_labs.views import bp, diff_rows, lab_page_url, sandbox_state
+from virtual_labs.output_diff import diff_output
+from virtual_labs.views import bp, lab_page_url, sandbox_state
 
 
 def _editable_lab(lab_id: int) -> Lab:
@@ -45,14 +46,14 @@ def _report_view(report: dict | None) -> dict | None:
                 "expected": t.get("expected"),
                 "actual": t.get("actual"),
                 "message": t.get("message") or "",
-                "rows": [],
+                "diff": None
+                if t.get("passed")
+                else diff_output(t.get("expected"), t.get("actual")),
             }
         )
-    for t in tests:
-        if not t["passed"]:
-            t["rows"] = diff_rows(t["expected"], t["actual"])
     return {
         "title": "Reference solution",
+        "actual_label": "Reference output",
         "kind": "validate",
         "tag": report.get("verdict"),
         "pending": False,

@@ -2,9 +2,10 @@
 
 As in the Flask docs' Celery pattern, the worker builds the Flask app (configured from the same
 environment as the web app: ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``LMS_INSTANCE_PATH``...)
-and every task runs inside its app context. When a worker starts it puts stale runs back in the
-queue and re-sends queued submissions, and from then on it sweeps every ``LAB_STALE_SECONDS`` for
-runs whose worker stopped its heartbeat, so work left by a crashed worker is never lost.
+and every task runs inside its app context. When a worker starts, and then every
+``LAB_STALE_SECONDS``, it takes back the runs whose worker stopped its heartbeat and sends again
+the queued submissions the broker holds no message for (see ``virtual_labs.broker``), so work
+left by a crashed worker or a lost message is never lost, and nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from celery.signals import worker_ready
 
 from lms import create_app
 from lms.extensions import db
-from virtual_labs.tasks import celery_init_app, requeue_pending, sweep_stale_runs
+from virtual_labs.tasks import celery_init_app, requeue_pending
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,9 @@ def _sweep_forever(interval: float) -> None:
         time.sleep(interval)
         try:
             with flask_app.app_context():
-                swept = sweep_stale_runs(flask_app)
-                if swept:
-                    log.warning("Requeued %d lab submissions left by a dead worker.", swept)
+                sent = requeue_pending(flask_app)
+                if sent:
+                    log.warning("Sent %d lab submissions left by a dead worker or lost.", sent)
         except Exception:  # a database or broker hiccup must not end the sweeper
             log.exception("Sweeping stale lab submissions failed; trying again later.")
             with flask_app.app_context():

@@ -232,8 +232,95 @@ MANIFEST = {
               "conditions": [{"kind": "completed", "activity": "a3"}],
               "outcomes": [outcome("f2d57f41-43b4-4f5b-8100-3df5c21eda50", "process data", 1)],
               "content": {"question_keys": [q["key"] for q in QUESTIONS], "pass_mark": 60.0,
-                          "attempts_allowed": 3, "time_limit_minutes": None, "shuffle": True,
+                          "attempts_allowed": 3, "time_limit_minutes": 15, "shuffle": True,
                           "feedback_mode": "immediate"}},
          ]},
     ],
 }  # fmt: skip
+
+# --- practice at the plant: an assignment with a rubric and peer review, and a Q&A forum -------
+ASSIGNMENT_INSTRUCTIONS = """\
+Acme's quality engineers reported a **scrap rate of 2.4 %** for line 3 in March; the export you
+cleaned in the labs gives a different figure. Write a short report (one page is enough) that the
+shift supervisor could act on:
+
+1. **Your number**: the scrap rate per shift and per machine, with the code that computes it.
+2. **The difference**: which rows you removed or corrected (duplicates, unit mix-ups, free-text
+   codes) and how much each step changed the result.
+3. **One recommendation** for the plant: a change to how the data is logged, or where to look
+   first on the line.
+
+Hand in your text here (Markdown, tables welcome) and attach your notebook or script (`.py`) and
+the summary table (`.csv`). A mentor from Acme grades the reports with the rubric below; you also
+review one classmate's report, anonymously.
+"""
+
+ASSIGNMENT_RUBRIC = [
+    {"title": "Reproducible cleaning",
+     "description": "Every correction is code that re-runs on the raw export",
+     "levels": [{"title": "Changes made by hand", "points": 0.0},
+                {"title": "Partly scripted", "points": 2.0},
+                {"title": "Fully scripted and explained", "points": 4.0}]},
+    {"title": "Correct figures",
+     "description": "Scrap rate per shift and machine matches the cleaned data",
+     "levels": [{"title": "Wrong or missing", "points": 0.0},
+                {"title": "Minor slips", "points": 2.0},
+                {"title": "Correct, with the difference to the ERP explained", "points": 4.0}]},
+    {"title": "Recommendation",
+     "description": "Something a shift supervisor can act on next week",
+     "levels": [{"title": "None", "points": 0.0},
+                {"title": "Vague", "points": 1.0},
+                {"title": "Concrete and justified by the data", "points": 2.0}]},
+]  # fmt: skip
+
+FORUM_INTRO = """\
+Ask anything about the lessons, the labs or the scrap report here. Check whether your question
+was already asked (use the search), and mark the reply that solved your problem as the answer so
+the next learner finds it. Trainers from Northfield and Acme read this forum every working day.
+"""
+
+PRACTICE_MODULE = {
+    "title": "Practice at the plant",
+    "summary": "Apply what you learned to line 3's real export, with feedback from Acme.",
+    "activities": [
+        {"type": "assignment", "title": "Scrap report for line 3", "completion_rule": "graded",
+         "pass_mark": 50.0, "weight": 3.0, "required": False,
+         "content": {"instructions": ASSIGNMENT_INSTRUCTIONS, "submit_text": True,
+                     "submit_files": True, "file_types": ["csv", "md", "pdf", "py", "txt"],
+                     "max_file_bytes": 2 * 1024 * 1024, "max_files": 3,
+                     "resubmission": "until_graded", "grading": "rubric", "max_score": 100.0,
+                     "rubric": ASSIGNMENT_RUBRIC, "peer_review": True, "peer_count": 1,
+                     "peer_weight": 20.0}},
+        {"type": "forum", "title": "Questions and answers", "completion_rule": "submitted",
+         "required": False,
+         "content": {"kind": "qa", "intro": FORUM_INTRO, "completion_posts": None,
+                     "completion_replies": 1}},
+    ],
+}  # fmt: skip
+
+# (author email, thread title, body, [(author email, reply body)], answer index or None, pinned)
+FORUM_THREADS = [
+    ("trainer@uni.demo", "How to ask a good question here",
+     "Tell us **what you ran**, **what you expected** and **what you got** (paste the error "
+     "message as a code block). Most answers come within a working day; Acme's engineers answer "
+     "questions about the line itself.", [], None, True),
+    ("employee@acme.demo", "Why does groupby drop rows with a missing machine id?",
+     "My per-machine summary has 212 fewer parts than the raw export:\n\n```python\n"
+     "log.groupby(\"machine\")[\"cycle_s\"].count().sum()  # 48 788, raw has 49 000\n```\n\n"
+     "Where did they go?",
+     [("student@uni.demo", "`groupby` leaves out rows whose key is `NaN` by default. Pass "
+       "`dropna=False` to keep them as their own group, then decide whether they are real "
+       "parts:\n\n```python\nlog.groupby(\"machine\", dropna=False)[\"cycle_s\"].count()\n```"),
+      ("trainer@acme.demo", "Those are the records written while the PLC on M-07 restarted. "
+       "They are real parts: count them, and report the gap to maintenance.")], 0, False),
+]  # fmt: skip
+
+# (learner email, text) of work already handed in, so a peer has something to review.
+DEMO_SUBMISSIONS = [
+    ("employee@acme.demo",
+     "## Scrap on line 3, March\n\n| Shift | Parts | Scrap | Rate |\n|---|---:|---:|---:|\n"
+     "| Early | 16 402 | 361 | 2.2 % |\n| Late | 16 118 | 403 | 2.5 % |\n| Night | 16 480 | 428 "
+     "| 2.6 % |\n\nAfter removing 212 duplicate retries and converting M-04's milliseconds, the "
+     "rate is **2.4 %**, the ERP's figure. Before cleaning it looked like 2.1 %.\n\n"
+     "**Recommendation:** make the quality flag a pick list on the HMI instead of free text."),
+]  # fmt: skip

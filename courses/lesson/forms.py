@@ -10,15 +10,16 @@ from courses.lesson.services import MAX_BODY
 
 BODY_HINT = (
     "Markdown: # headings, **bold**, lists, | tables |, ``` fenced code ``` with a language "
-    "for highlighting (```python), ![alt text](image URL) for images uploaded to the course or "
-    "served over https. Scripts, styles and embedded frames are removed. Every save keeps a "
-    "revision you can compare and restore."
+    "for highlighting (```python), ![alt text](address) for images: upload them on the course's "
+    "Files page and copy the Markdown it shows (an image from another site appears as a link to "
+    "it: pages load nothing from other sites). Scripts, styles and embedded frames are removed. "
+    "Every save keeps a revision you can compare and restore."
 )
 
 
 class LessonForm(FlaskForm):
     body = TextAreaField(
-        "Lesson content",
+        "Text of the lesson (Markdown)",
         description=BODY_HINT,
         validators=[
             Length(max=MAX_BODY, message=f"Keep the lesson under {MAX_BODY:,} characters.")

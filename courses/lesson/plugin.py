@@ -33,6 +33,15 @@ class LessonType(ActivityType):
     def form_data(self, activity: Activity) -> dict[str, Any]:
         return {"body": getattr(activity, "body", "") or ""}
 
+    def prepare_form(
+        self, form: Any, course: Any, activity: Activity | None, module: Any = None
+    ) -> None:
+        """Point the editor's Preview at the server's renderer (the one sanitizer)."""
+        form.body.render_kw = {
+            **(form.body.render_kw or {}),
+            "data-preview-url": url_for("lesson.preview", course_id=course.id),
+        }
+
     def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
         """Save the body; every change is kept as a revision (an unchanged body adds none)."""
         save_lesson_body(activity, data.get("body") or "", author)

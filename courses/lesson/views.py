@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from courses.lesson.diff import diff_lines
 from courses.lesson.models import Lesson, LessonRevision
-from courses.lesson.services import get_revision, restore_revision
+from courses.lesson.services import MAX_BODY, get_revision, restore_revision
+from lms.domain.models import Course
 from lms.extensions import db
+from lms.markup import render_markdown
 from lms.permissions import require
 from lms.urls import parse_id
 
@@ -22,6 +24,17 @@ def _lesson_for_author(activity_id: int) -> Lesson:
     # Revisions are authoring material: people without authoring access must not learn they exist.
     require("course.manage", lesson.course, hide=True)
     return lesson
+
+
+@bp.post("/preview/<int:course_id>")
+@login_required
+def preview(course_id: int):
+    """The lesson editor's preview: Markdown rendered through the one sanitizer, as learners
+    will see it (an HTML fragment for the editor's script)."""
+    course = db.get_or_404(Course, course_id)
+    require("course.edit", course, hide=True)
+    body = request.form.get("body", "")[:MAX_BODY]
+    return Response(str(render_markdown(body)), mimetype="text/html")
 
 
 @bp.get("/<int:activity_id>/revisions")

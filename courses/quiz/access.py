@@ -9,15 +9,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from courses.quiz.models import Quiz, QuizAttempt
-from lms.domain.access import Condition, lock_reasons
-from lms.domain.models import Activity
-from lms.domain.services import active_enrolment
+from lms.domain.services import activity_access
 from lms.errors import NotAllowed
 from lms.extensions import db
 from lms.models import User
-from lms.permissions import can, require
-from lms.progress.queries import activity_states
-from lms.timeutil import utcnow
+from lms.permissions import require
 
 
 @dataclass(frozen=True)
@@ -34,31 +30,16 @@ class QuizAccess:
 
 def quiz_access(user: User, quiz: Quiz, check_locks: bool = True) -> QuizAccess:
     """Refuse unless ``user`` may take ``quiz``: enrolled learners (activity unlocked) and
-    course authors (preview). Hidden courses 404 before this is called."""
-    course = quiz.course
-    author = can(user, "course.manage", course)
-    enrolled = active_enrolment(user.id, course.id) is not None
-    if not enrolled and not author:
-        raise NotAllowed(f"Enrol in “{course.title}” to take this quiz.")
-    if enrolled and not author and check_locks:
-        reasons = _lock_reasons(user, quiz)
-        if reasons:
-            raise NotAllowed("This quiz is not open to you yet. " + " ".join(reasons))
-    return QuizAccess(quiz, enrolled, author)
+    course authors (preview). Hidden courses 404 before this is called.
 
-
-def _lock_reasons(user: User, quiz: Quiz) -> list[str]:
-    """Why the quiz is still locked for ``user`` (Moodle's restrict access), if it is."""
-    if quiz.available_from is None and not quiz.conditions:
-        return []
-    titles = dict(
-        db.session.execute(
-            select(Activity.id, Activity.title).where(Activity.course_id == quiz.course_id)
-        ).all()
-    )
-    conditions = [Condition(c.kind, c.required_activity_id, c.min_grade) for c in quiz.conditions]
-    states = activity_states(user.id, quiz.course_id)
-    return lock_reasons(quiz.available_from, conditions, states, titles, utcnow())
+    The rule is the one every activity follows (:func:`lms.domain.services.activity_access`).
+    """
+    access = activity_access(user, quiz)
+    if not access.enrolled and not access.staff:
+        raise NotAllowed(f"Enrol in “{quiz.course.title}” to take this quiz.")
+    if check_locks and access.refusal:
+        raise NotAllowed("This quiz is not open to you yet. " + access.refusal)
+    return QuizAccess(quiz, access.enrolled, access.staff)
 
 
 def load_quiz(activity_id: int) -> Quiz:

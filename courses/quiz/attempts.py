@@ -129,6 +129,8 @@ def start_attempt(
     for attempt in attempts:
         if attempt.state == "in_progress":
             return attempt
+    if not preview and quiz.close_at is not None and now > quiz.close_at:
+        raise Conflict(f"This quiz closed on {quiz.close_at:%d %b %Y, %H:%M} UTC.")
     if not preview:
         left = attempts_left(quiz, attempts)
         if left == 0:

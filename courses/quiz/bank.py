@@ -257,6 +257,18 @@ def create_question(
     return question
 
 
+def add_to_quiz(quiz: Quiz, key: str) -> bool:
+    """Append ``key`` to a fixed quiz's questions (the "write a question" link of the quiz
+    form); ``False`` when the quiz draws at random, so a list of keys does not apply."""
+    if quiz.selection != "fixed":
+        return False
+    if key not in (quiz.question_keys or []):
+        quiz.question_keys = [*(quiz.question_keys or []), key]
+        mark_course_edited(quiz.course)
+        db.session.flush()
+    return True
+
+
 def quizzes_using(course_id: int, key: str) -> list[Quiz]:
     """Quizzes of the course whose fixed selection names ``key``."""
     quizzes = db.session.scalars(select(Quiz).where(Quiz.course_id == course_id))

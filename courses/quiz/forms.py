@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import render_template
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
+    Field,
     FieldList,
     Form,
     FormField,
@@ -46,9 +49,54 @@ class RadioList(ListWidget):
         return super().__call__(field, class_="quiz-radios", **kwargs)
 
 
-def split_keys(text: str | None) -> list[str]:
-    """Question keys typed as "q1, q2 q3" (commas, spaces or new lines), in order."""
-    return [k for k in (text or "").replace(",", " ").split() if k]
+def split_keys(text: str | list[str] | None) -> list[str]:
+    """Question keys, in order and once each, from ticked boxes (a list) or typed text
+    ("q1, q2 q3": commas, spaces or new lines; the archive and older clients send that)."""
+    parts = text if isinstance(text, list) else [text or ""]
+    keys = [k for part in parts for k in str(part or "").replace(",", " ").split() if k]
+    return list(dict.fromkeys(keys))
+
+
+class QuestionPickerWidget:
+    """The course's bank as a list of questions to tick, the chosen ones first, in quiz order
+    (a small script adds "move up/down"; without it the order is the order shown)."""
+
+    def __call__(self, field: QuestionPickerField, **kwargs: Any) -> Markup:
+        return Markup(render_template("quiz/_question_picker.html", field=field))
+
+
+class QuestionPickerField(Field):
+    """Questions of a fixed quiz, picked from the bank; ``data`` is the list of keys in order.
+
+    The plugin's ``prepare_form`` fills ``bank`` (the course's questions) and ``create_links``
+    (where to write a new one and come back)."""
+
+    widget = QuestionPickerWidget()
+    render_whole = True  # the widget draws its own legend, hint and errors
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bank: list[Any] = []
+        self.create_links: list[tuple[str, str]] = []
+        self.bank_url = ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = split_keys(list(valuelist))
+
+    def process_data(self, value: Any) -> None:
+        self.data = split_keys(value if isinstance(value, list | str) else None)
+
+    def rows(self) -> list[tuple[Any, bool]]:
+        """(question, picked) for every bank question: picked ones first, in the quiz's order."""
+        by_key = {q.key: q for q in self.bank}
+        picked = [by_key[k] for k in self.data or [] if k in by_key]
+        rest = [q for q in self.bank if q.key not in set(self.data or [])]
+        return [(q, True) for q in picked] + [(q, False) for q in rest]
+
+    def missing(self) -> list[str]:
+        """Chosen keys no longer in the bank (shown, so saving does not drop them silently)."""
+        keys = {q.key for q in self.bank}
+        return [k for k in self.data or [] if k not in keys]
 
 
 def settings_content(data: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +107,7 @@ def settings_content(data: dict[str, Any]) -> dict[str, Any]:
         "time_limit_minutes": data.get("time_limit_minutes"),
         "shuffle": bool(data.get("shuffle")),
         "feedback_mode": data.get("feedback_mode") or "immediate",
+        "close_at": data.get("close_at"),
     }
     if data.get("selection") == "random":
         content["random"] = {
@@ -85,10 +134,10 @@ class QuizSettingsForm(FlaskForm):
         default="fixed",
         widget=RadioList(),
     )
-    question_keys = StringField(
+    question_keys = QuestionPickerField(
         "Questions, in order",
-        description="For a fixed list: the keys of questions from the course's question bank, "
-        "separated by commas, e.g. q1, q2, q5.",
+        description="For a fixed list: tick the questions of the course's question bank this "
+        "quiz asks, and put them in order.",
     )
     random_category = StringField(
         "Category to draw from", description="For a random draw: a category of the question bank."
@@ -114,6 +163,13 @@ class QuizSettingsForm(FlaskForm):
     shuffle = BooleanField(
         "Shuffle questions and answer options for each attempt",
         description="The order is kept for the whole attempt, also after a reload.",
+    )
+    close_at = DateTimeLocalField(
+        "Closes (UTC)",
+        format="%Y-%m-%dT%H:%M",
+        description="Optional. No attempt can be started after this; learners see the date in "
+        "their calendar.",
+        validators=[Optional()],
     )
     feedback_mode = RadioField(
         "What learners see after submitting",

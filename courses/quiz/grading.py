@@ -18,7 +18,8 @@ Scoring rules (each question yields a fraction 0..1 of its points):
 - multiple choice, partial credit: with ``k`` correct options, each correct option selected adds
   ``1/k`` and each wrong option selected subtracts ``1/k``; the sum is floored at 0 (and capped
   at 1). Selecting everything therefore earns nothing unless every option is correct;
-- numeric: 1 if ``|response - answer| <= tolerance`` (a decimal comma is accepted: ``3,14``);
+- numeric: 1 if ``|response - answer| <= tolerance``, the response read as a person writes a
+  number (``3,14``, ``1 234.5``, ``2 %``, ``9.81 m/s²``: see ``courses.quiz.numbers``);
 - short answer: 1 if the response equals one of the accepted answers after trimming and
   collapsing inner whitespace; case-insensitive unless ``case_sensitive``.
 
@@ -27,16 +28,16 @@ The attempt score is the points earned over the points available, as a percentag
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from courses.quiz.numbers import NumberProblem, number_problem, read_number
+
 MAX_TEXT_RESPONSE = 500
 _SPACES = re.compile(r"\s+")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -70,22 +71,6 @@ class AttemptResult:
 
     def passed(self, pass_mark: float) -> bool:
         return self.score >= pass_mark
-
-
-def parse_number(text: Any) -> float | None:
-    """A finite number from what a learner typed, or ``None`` (``3,14`` reads as 3.14)."""
-    if isinstance(text, bool) or text is None:
-        return None
-    if isinstance(text, int | float):
-        return float(text) if math.isfinite(text) else None
-    s = unicodedata.normalize("NFKC", str(text)).strip()
-    s = s.replace(" ", "").replace("\u2212", "-")  # thin spaces and the typographic minus
-    if s.count(",") == 1 and "." not in s:
-        s = s.replace(",", ".")
-    if not _NUMBER.match(s):
-        return None
-    value = float(s)
-    return value if math.isfinite(value) else None
 
 
 def normalise_text(text: str, case_sensitive: bool = False) -> str:
@@ -167,14 +152,16 @@ def grade_true_false(question: Mapping[str, Any], response: Any) -> tuple[float 
 def grade_numeric(question: Mapping[str, Any], response: Any) -> tuple[float | None, list[str]]:
     if response is None or (isinstance(response, str) and not response.strip()):
         return None, []
-    value = parse_number(response)
-    if value is None:
+    try:
+        reading = read_number(response)
+    except NumberProblem:
         return 0.0, ["Your answer is not a number."]
     answer = float(question["answer"])
     tolerance = abs(float(question.get("tolerance") or 0.0))
     # A hair of slack so that 0.1 + 0.2 style rounding never fails an exact answer.
     slack = 1e-9 * max(1.0, abs(answer))
-    return (1.0 if abs(value - answer) <= tolerance + slack else 0.0), []
+    right = any(abs(v - answer) <= tolerance + slack for v in reading.candidates())
+    return (1.0 if right else 0.0), []
 
 
 def grade_short(question: Mapping[str, Any], response: Any) -> tuple[float | None, list[str]]:
@@ -251,6 +238,19 @@ def parse_responses(
             text = values[0][:MAX_TEXT_RESPONSE].strip() if values else ""
             answers[q["key"]] = text or None
     return answers
+
+
+def unreadable_answers(
+    questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any]
+) -> dict[str, str]:
+    """Numeric answers that cannot be read as a number, by question key, with the reason."""
+    problems = {}
+    for q in questions:
+        if q["type"] == "numeric":
+            message = number_problem(answers.get(q["key"]))
+            if message:
+                problems[q["key"]] = message
+    return problems
 
 
 def correct_answer_text(question: Mapping[str, Any]) -> str:

@@ -90,6 +90,8 @@ class Quiz(Activity):
     shuffle: Mapped[bool] = mapped_column(Boolean, default=False)
     feedback_mode: Mapped[str] = mapped_column(String(20), default="immediate")
     results_released_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # After this moment no new attempt starts (Moodle's "close the quiz"); shown in calendars.
+    close_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __mapper_args__ = {"polymorphic_identity": "quiz"}
 

@@ -6,20 +6,23 @@ from typing import Any
 
 from flask import render_template, url_for
 from markupsafe import Markup
+from sqlalchemy import select
 
 from courses.quiz.attempts import attempts_left, best_attempt, close_overdue, user_attempts
-from courses.quiz.bank import export_bank, import_bank
+from courses.quiz.bank import course_categories, course_questions, export_bank, import_bank
 from courses.quiz.forms import QuizSettingsForm, settings_content
-from courses.quiz.models import FEEDBACK_MODES, Quiz, QuizAttempt, QuizQuestion
+from courses.quiz.models import FEEDBACK_MODES, QUESTION_TYPES, Quiz, QuizAttempt, QuizQuestion
 from courses.quiz.settings import apply_settings, check_against_bank, clean_settings
 from courses.quiz.settings import settings_content as archive_content
 from courses.quiz.views import bp
 from lms.domain.models import Activity
 from lms.domain.services import active_enrolment, mark_course_edited
 from lms.errors import DomainError
+from lms.extensions import db
 from lms.models import User
 from lms.permissions import can
-from lms.plugins import ActivityType
+from lms.plugins import ActivityType, DueDate, GradebookEntry
+from lms.progress.models import ActivityCompletion
 
 __all__ = ["Quiz", "QuizAttempt", "QuizQuestion", "QuizType"]
 
@@ -49,14 +52,43 @@ class QuizType(ActivityType):
         return {
             "course_id": activity.course_id,
             "selection": activity.selection or "fixed",
-            "question_keys": ", ".join(activity.question_keys or []),
+            "question_keys": list(activity.question_keys or []),
             "random_category": activity.random_category or "",
             "random_count": activity.random_count,
             "attempts_allowed": activity.attempts_allowed,
             "time_limit_minutes": activity.time_limit_minutes,
             "shuffle": bool(activity.shuffle),
             "feedback_mode": activity.feedback_mode or "immediate",
+            "close_at": activity.close_at,
         }
+
+    def prepare_form(
+        self, form: Any, course: Any, activity: Activity | None, module: Any = None
+    ) -> None:
+        """The bank's questions to pick from, and links to write a new one and come back."""
+        picker = form.question_keys
+        picker.bank = course_questions(course.id)
+        picker.bank_url = url_for("quiz.questions", course_id=course.id)
+        back = (
+            {"for_quiz": activity.id}
+            if activity is not None and activity.id is not None
+            else {"for_module": module.id}
+            if module is not None
+            else {}
+        )
+        picker.create_links = [
+            (label, url_for("quiz.new_question", course_id=course.id, qtype=qtype, **back))
+            for qtype, label in QUESTION_TYPES.items()
+        ]
+        categories = [c for c in course_categories(course.id) if c]
+        if categories:
+            form.random_category.description = (
+                "For a random draw: a category of the question bank ("
+                + ", ".join(categories)
+                + ")."
+            )
+        # The course is the page's, never what the posted hidden field claims.
+        form.course_id.data = str(course.id)
 
     def apply_form(self, activity: Activity, data: dict[str, Any], author: User) -> None:
         """Store validated settings; questions are checked against the course's bank. The pass
@@ -115,6 +147,26 @@ class QuizType(ActivityType):
             "attempts_allowed": activity.attempts_allowed,
             "passed": bool(best and best.passed) if activity.score_visible else None,
         }
+
+    def gradebook_entries(self, activities, user_ids):
+        """Best grades as reported to progress; a quiz whose results wait for release shows
+        them to learners (and counts them in their total) only once released."""
+        visible = {a.id: a.score_visible for a in activities}
+        stmt = select(
+            ActivityCompletion.activity_id, ActivityCompletion.user_id, ActivityCompletion.grade
+        ).where(
+            ActivityCompletion.activity_id.in_(list(visible)), ActivityCompletion.grade.is_not(None)
+        )
+        if user_ids is not None:
+            stmt = stmt.where(ActivityCompletion.user_id.in_(user_ids))
+        return {
+            (aid, uid): GradebookEntry(grade, "", visible[aid])
+            for aid, uid, grade in db.session.execute(stmt)
+        }
+
+    def due_dates(self, activities, user_id):
+        """A quiz that closes is a date to meet."""
+        return [DueDate(a.id, a.title, a.close_at, "closes") for a in activities if a.close_at]
 
     # --- archive -----------------------------------------------------------------------------
     def export_course_data(self, course: Any, files: dict[str, bytes]) -> dict[str, Any] | None:

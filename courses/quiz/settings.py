@@ -4,6 +4,7 @@ archive format of a quiz activity."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -73,6 +74,15 @@ def clean_settings(content: Mapping[str, Any]) -> dict[str, Any]:
     if mode not in FEEDBACK_MODES:
         raise ValueError(f"'feedback_mode' must be one of {', '.join(FEEDBACK_MODES)}")
     clean["feedback_mode"] = mode
+    close_at = content.get("close_at")
+    if isinstance(close_at, str) and close_at:
+        try:
+            close_at = datetime.fromisoformat(close_at).replace(tzinfo=None)
+        except ValueError:
+            raise ValueError("'close_at' must be a date and time (ISO 8601) or null") from None
+    elif not isinstance(close_at, datetime | None) or close_at == "":
+        raise ValueError("'close_at' must be a date and time (ISO 8601) or null")
+    clean["close_at"] = close_at
     return clean
 
 
@@ -107,7 +117,7 @@ def check_against_bank(course_id: int, clean: Mapping[str, Any]) -> None:
 
 
 SETTINGS = ("selection", "question_keys", "random_category", "random_count", "attempts_allowed",
-            "time_limit_minutes", "shuffle", "feedback_mode")  # fmt: skip
+            "time_limit_minutes", "shuffle", "feedback_mode", "close_at")  # fmt: skip
 
 
 def apply_settings(quiz: Quiz, clean: Mapping[str, Any], pass_mark: bool = True) -> None:
@@ -133,4 +143,6 @@ def settings_content(quiz: Quiz) -> dict[str, Any]:
         shuffle=bool(quiz.shuffle),
         feedback_mode=quiz.feedback_mode or "immediate",
     )
+    if quiz.close_at is not None:  # only when set, so older archives compare equal
+        content["close_at"] = quiz.close_at.isoformat()
     return content

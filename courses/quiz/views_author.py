@@ -11,6 +11,7 @@ from courses.quiz.access import load_quiz
 from courses.quiz.attempts import release_results, withhold_results
 from courses.quiz.bank import (
     QuestionError,
+    add_to_quiz,
     course_categories,
     create_question,
     delete_question,
@@ -22,12 +23,13 @@ from courses.quiz.bank import (
 from courses.quiz.blueprint import bp
 from courses.quiz.forms import QuestionForm
 from courses.quiz.models import QUESTION_TYPES, Quiz, QuizAttempt, QuizQuestion
-from lms.domain.models import Course
+from lms.domain.models import Course, Module
 from lms.errors import Conflict
 from lms.extensions import db
 from lms.lookup import owned_or_404
 from lms.pagination import paginate
 from lms.permissions import require
+from lms.urls import parse_id
 
 
 def _course_for_author(course_id: int, edit: bool = False) -> Course:
@@ -70,7 +72,11 @@ def questions(course_id: int):
 
 
 def _render_form(
-    course: Course, form: QuestionForm, question: QuizQuestion | None, status: int = 200
+    course: Course,
+    form: QuestionForm,
+    question: QuizQuestion | None,
+    status: int = 200,
+    back: tuple[str, str] | None = None,
 ):
     return (
         render_template(
@@ -81,9 +87,52 @@ def _render_form(
             qtype=form.qtype,
             type_label=QUESTION_TYPES[form.qtype],
             categories=course_categories(course.id),
+            back=back,
         ),
         status,
     )
+
+
+def _return_to(course: Course) -> tuple[Quiz | None, Module | None]:
+    """The quiz (or, for a quiz not saved yet, its module) whose form sent the author here to
+    write a question; both must belong to ``course`` (else 404)."""
+    quiz_id = parse_id(request.args.get("for_quiz"))
+    module_id = parse_id(request.args.get("for_module"))
+    quiz = owned_or_404(Quiz, quiz_id, course_id=course.id) if quiz_id is not None else None
+    module = (
+        owned_or_404(Module, module_id, course_id=course.id)
+        if module_id is not None and quiz is None
+        else None
+    )
+    return quiz, module
+
+
+def _back_link(course: Course, quiz: Quiz | None, module: Module | None) -> tuple[str, str]:
+    if quiz is not None:
+        return (
+            f"Back to “{quiz.title}”",
+            url_for("courses.edit_activity", slug=course.slug, activity_id=quiz.id),
+        )
+    if module is not None:
+        return (
+            "Back to the new quiz",
+            url_for("courses.new_activity", slug=course.slug, module_id=module.id, type="quiz"),
+        )
+    return ("Cancel", url_for("quiz.questions", course_id=course.id))
+
+
+def _after_create(course: Course, question: QuizQuestion, quiz: Quiz | None, module):
+    """Where to go once a question is written: back to the quiz form that asked for it."""
+    if quiz is not None and add_to_quiz(quiz, question.key):
+        flash(f"Question {question.key} added to the bank and to “{quiz.title}”.", "success")
+        return _back_link(course, quiz, None)[1]
+    if quiz is not None or module is not None:
+        flash(
+            f"Question {question.key} added to the bank: tick it in the list to use it.", "success"
+        )
+        return _back_link(course, quiz, module)[1]
+    flash(f"Question {question.key} added to the bank.", "success")
+    return url_for("quiz.questions", course_id=course.id)
 
 
 @bp.route("/course/<int:course_id>/questions/new/<qtype>", methods=["GET", "POST"])
@@ -92,10 +141,12 @@ def new_question(course_id: int, qtype: str):
     course = _course_for_author(course_id, edit=True)
     if qtype not in QUESTION_TYPES:
         abort(404)
+    quiz, module = _return_to(course)
+    back = _back_link(course, quiz, module)
     form = QuestionForm(qtype=qtype)
     if request.method == "GET":
         form.category.data = request.args.get("category", "")
-        return _render_form(course, form, None)
+        return _render_form(course, form, None, back=back)
     clean = form.validate_question(next_key(course.id))
     if clean is not None:
         try:
@@ -103,10 +154,10 @@ def new_question(course_id: int, qtype: str):
         except QuestionError as exc:
             form.add_problem(exc.field, exc.message)
         else:
+            target = _after_create(course, question, quiz, module)
             db.session.commit()
-            flash(f"Question {question.key} added to the bank.", "success")
-            return redirect(url_for("quiz.questions", course_id=course.id))
-    return _render_form(course, form, None, 400)
+            return redirect(target)
+    return _render_form(course, form, None, 400, back=back)
 
 
 @bp.route("/course/<int:course_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])

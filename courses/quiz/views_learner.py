@@ -19,7 +19,12 @@ from courses.quiz.attempts import (
     user_attempts,
 )
 from courses.quiz.blueprint import bp
-from courses.quiz.grading import correct_answer_text, parse_responses, response_text
+from courses.quiz.grading import (
+    correct_answer_text,
+    parse_responses,
+    response_text,
+    unreadable_answers,
+)
 from courses.quiz.models import QuizAttempt
 from lms.errors import problem
 from lms.extensions import db
@@ -60,12 +65,18 @@ def attempt(activity_id: int, attempt_id: int):
         flash("The time for this attempt ran out, so it was submitted automatically.", "warning")
     if att.finished:
         return redirect(url_for("quiz.result", activity_id=quiz.id, attempt_id=att.id))
+    return _render_attempt(quiz, att, now)
+
+
+def _render_attempt(quiz, att: QuizAttempt, now, problems: dict[str, str] | None = None):
+    """The attempt page; ``problems`` (question key -> message) are answers that need fixing."""
     return render_template(
         "quiz/attempt.html",
         quiz=quiz,
         attempt=att,
         seconds_left=seconds_left(att, now),
-    )
+        problems=problems or {},
+    ), (400 if problems else 200)
 
 
 @bp.post("/<int:activity_id>/attempt/<int:attempt_id>/save")
@@ -97,6 +108,13 @@ def submit(activity_id: int, attempt_id: int):
     quiz_access(current_user, quiz, check_locks=False)
     att = own_attempt(quiz, attempt_id, lock=True)
     answers = parse_responses(att.questions, request.form.to_dict(flat=False))
+    problems = unreadable_answers(att.questions, answers)
+    if problems and request.form.get("auto_submit") != "1" and not is_overdue(att, utcnow()):
+        # An answer that is not a number would cost the attempt for a typing slip: keep the
+        # answers, say what to fix, and count nothing yet.
+        save_answers(att, answers)
+        db.session.commit()
+        return _render_attempt(quiz, att, utcnow(), problems)
     on_time = submit_attempt(att, answers)
     db.session.commit()
     if on_time and request.form.get("auto_submit") == "1":

@@ -17,7 +17,7 @@ from lms.mail import send_mail
 from lms.models import Department, Invitation, Membership, Organization, Role, User
 from lms.pagination import paginate
 from lms.timeutil import utcnow
-from lms.urls import parse_id
+from lms.urls import absolute_url, parse_id
 
 NEW_LINK_KEY = "lms.new_invitation"
 
@@ -278,7 +278,7 @@ def org_invitations(slug: str):
             invitation, token = account_services.create_invitation(
                 org, form.email.data, form.role.data, department, current_user
             )
-            link = url_for("auth.invitation", token=token, _external=True)
+            link = absolute_url("auth.invitation", token=token)
             send_mail(
                 invitation.email,
                 f"You are invited to join {org.name} on EduCluster",

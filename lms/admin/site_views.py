@@ -138,6 +138,19 @@ def site_users():
     )
 
 
+@bp.route("/site/invite")
+@login_required
+def site_invite():
+    """People → "Invite someone": invitations belong to an organization, so go to its page."""
+    require("site.admin")
+    slug = request.args.get("org", "")
+    org = db.session.scalar(select(Organization).where(Organization.slug == slug)) if slug else None
+    if org is None:
+        flash("Choose the organization the person will join, then invite them.", "error")
+        return redirect(url_for("admin.site_users"))
+    return redirect(url_for("admin.org_invitations", slug=org.slug) + "#invite")
+
+
 @bp.route("/site/users/<int:user_id>/flags", methods=["POST"])
 @login_required
 def site_user_flag(user_id: int):

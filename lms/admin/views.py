@@ -6,13 +6,14 @@ item and dashboard panels are registered when the blueprint is (see :mod:`lms.ad
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from lms.extensions import db
 from lms.models import Organization
 from lms.permissions import can
+from lms.urls import url_with_query
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,8 +43,10 @@ def sort_url_factory(endpoint: str, **view_args):
     """A function for the ``sort_header`` macro: the current filters with a new sort."""
 
     def sort_url(key: str, direction: str) -> str:
-        args = {k: v for k, v in request.args.items() if k not in ("sort", "dir", "page")}
-        return url_for(endpoint, **view_args, **args, sort=key, dir=direction)
+        query = [
+            (k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "dir", "page")
+        ]
+        return url_with_query(endpoint, view_args, [*query, ("sort", key), ("dir", direction)])
 
     return sort_url
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask, flash, redirect, request
 from flask_login import login_url
 
+from lms.auth.sessions import load_session_user
 from lms.errors import problem, wants_json
-from lms.extensions import db, login_manager
+from lms.extensions import login_manager
 from lms.models import User
 
 
@@ -30,13 +31,4 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        raw_id, _, fingerprint = (user_id or "").partition(":")
-        try:
-            user = db.session.get(User, int(raw_id))
-        except (TypeError, ValueError, OverflowError):
-            return None
-        # A deactivated account is logged out at its next request, not at its next login; so
-        # is every session opened before the password last changed.
-        if user is None or not user.active or fingerprint != user.credentials_fingerprint:
-            return None
-        return user
+        return load_session_user(user_id)

@@ -106,7 +106,7 @@ class AcceptInvitationForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    """Open self-registration as a learner."""
+    """Open self-registration as a learner, first step: who and where (a link is mailed)."""
 
     name = StringField("Full name", validators=NAME_VALIDATORS, render_kw={"autocomplete": "name"})
     email = EmailField(
@@ -123,6 +123,11 @@ class RegisterForm(FlaskForm):
         description="The university, company or centre you learn with.",
         validate_choice=False,  # checked against the open organizations in the view
     )
+
+
+class FinishRegistrationForm(FlaskForm):
+    """Second step of self-registration, from the link mailed to the address: the password."""
+
     password = PasswordField(
         "Password",
         description=PASSWORD_HINT,

@@ -5,12 +5,14 @@ Services flush and never commit: the view commits once, so a refused step leaves
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
@@ -31,6 +33,26 @@ def hash_token(token: str) -> str:
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == User.normalise_email(email)))
+
+
+@functools.cache
+def _stand_in_hash() -> str:
+    # Same method and cost as real passwords (User.set_password): checking it takes as long.
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this email and password, else None.
+
+    The password hash is checked whether or not the account exists (against a stand-in hash
+    when it does not), so the answer's timing does not tell which addresses have accounts.
+    """
+    user = find_user(email)
+    stored = user.password_hash if user is not None and user.password_hash else _stand_in_hash()
+    matches = check_password_hash(stored, password or "")
+    if user is None or not user.password_hash or not matches or not user.active:
+        return None
+    return user
 
 
 def ensure_member(

@@ -36,3 +36,27 @@ def load_reset_token(token: str) -> User | None:
     if user is None or not user.active or data.get("f") != _fingerprint(user):
         return None
     return user
+
+
+# --- self-registration: the mailed link carries who registers, signed (no table needed) ---------
+def _registration_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="self-registration")
+
+
+def make_registration_token(email: str, name: str, organization_slug: str) -> str:
+    return _registration_serializer().dumps({"e": email, "n": name, "o": organization_slug})
+
+
+def load_registration_token(token: str) -> dict[str, str] | None:
+    """``{"e": email, "n": name, "o": organization slug}`` from a valid, unexpired link."""
+    if not token or len(token) > 1000:
+        return None
+    try:
+        data = _registration_serializer().loads(
+            token, max_age=current_app.config["REGISTRATION_SECONDS"]
+        )
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in "eno"):
+        return None
+    return data

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from lms.admin.forms import options
 from lms.admin.settings import self_registration_enabled, self_registration_orgs
@@ -14,6 +13,7 @@ from lms.auth import services, throttle, tokens
 from lms.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
+    FinishRegistrationForm,
     InvitationRegisterForm,
     LoginForm,
     ProfileForm,
@@ -21,11 +21,13 @@ from lms.auth.forms import (
     RequestResetForm,
     ResetPasswordForm,
 )
+from lms.auth.sessions import end_session, start_session
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.mail import send_mail
 from lms.models import ROLE_LABELS, Role, User
 from lms.timeutil import utcnow
+from lms.urls import absolute_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -33,8 +35,12 @@ BAD_LOGIN = "The email address or password is not right."
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: an open redirect would help phishing."""
-    if not target:
+    """Only same-site relative paths: an open redirect would help phishing.
+
+    Control characters (``/%0d%0aX``) and backslashes (``/\\evil.example``, which browsers read
+    as ``//``) are refused too: the first made the redirect itself a 500 after a good login.
+    """
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -50,27 +56,42 @@ def login():
     status = 200
     if form.validate_on_submit():
         email = User.normalise_email(form.email.data)
-        keys = [f"account:{email}", f"ip:{request.remote_addr or 'unknown'}"]
-        wait = throttle.seconds_locked(keys)
+        # A browser the owner logged in from before has its own counter: a guesser on the same
+        # address (a campus NAT, the TLS proxy) cannot lock the owner out (see throttle.py).
+        known_device = throttle.device_key(email, request.cookies.get(throttle.DEVICE_COOKIE))
+        key = known_device or throttle.login_key(email, request.remote_addr or "unknown")
+        wait = throttle.seconds_locked(key)
         if wait:
             form.form_errors.append(
                 f"Too many failed attempts. Wait {wait} seconds, then try again, or reset your password."
             )
             status = 429
         else:
-            user = db.session.scalar(select(User).where(User.email == email))
-            if user is None or not user.check_password(form.password.data) or not user.active:
-                throttle.record_failure(keys)
+            user = services.authenticate(email, form.password.data)
+            if user is None:
+                throttle.record_failure(key)
                 db.session.commit()
                 form.form_errors.append(BAD_LOGIN)
                 status = 401
             else:
-                throttle.record_success(keys[0])
+                throttle.record_success(key)
                 user.last_login_at = utcnow()
+                start_session(user, remember=bool(form.remember.data))
                 db.session.commit()
-                login_user(user, remember=form.remember.data)
                 flash(f"Welcome back, {user.name}.", "success")
-                return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+                target = _safe_next(request.args.get("next")) or url_for("main.dashboard")
+                response = redirect(target)
+                if known_device is None:
+                    response.set_cookie(
+                        throttle.DEVICE_COOKIE,
+                        throttle.device_cookie_value(email),
+                        max_age=throttle.DEVICE_DAYS * 86400,
+                        httponly=True,
+                        samesite="Lax",
+                        secure=request.is_secure,
+                        path=url_for("auth.login"),
+                    )
+                return response
     elif request.method == "POST":
         status = 400
     return render_template(
@@ -80,7 +101,12 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    """End this login on the server too: copies of its cookies stop working."""
+    if current_user.is_authenticated:
+        end_session(current_user._get_current_object())
+        db.session.commit()
+    else:
+        logout_user()
     flash("You have logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -102,35 +128,72 @@ def account():
             current_user.set_password(password.new_password.data)
             db.session.commit()
             # Other sessions end with the old password; this one continues under the new one.
-            login_user(current_user._get_current_object())
+            login_user(current_user._get_current_object())  # same server-side session
             flash("Your password was changed.", "success")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/account.html", profile=profile, password=password), status
 
 
+def mail_limit_wait(kind: str, email: str) -> int:
+    """Seconds to wait before ``kind`` mails (reset, registration) may be asked for again.
+
+    Counted per client address and per target address, whether an account exists or not, so
+    the limit neither reveals accounts nor lets anyone flood a mailbox.
+    """
+    per_hour = int(current_app.config["MAILS_PER_HOUR"])
+    keys = [
+        throttle.limit_key(f"{kind}-from", request.remote_addr or "unknown"),
+        throttle.limit_key(f"{kind}-to", email),
+    ]
+    return throttle.rate_limit(keys, per_hour, 3600)
+
+
+def too_many_mails(form, wait: int) -> None:
+    form.form_errors.append(
+        f"Too many requests for this address. Try again in {-(-wait // 60)} minutes."
+    )
+
+
 @bp.route("/forgot-password", methods=["GET", "POST"])
 def forgot_password():
+    """Mail a reset link; the answer and the work are the same whether the account exists."""
     form = RequestResetForm()
+    status = 200
     if form.validate_on_submit():
         email = User.normalise_email(form.email.data)
-        user = db.session.scalar(select(User).where(User.email == email))
+        wait = mail_limit_wait("reset", email)
+        if wait:
+            db.session.commit()
+            too_many_mails(form, wait)
+            return render_template("auth/forgot_password.html", form=form), 429
+        user = services.find_user(email)
         if user is not None and user.active:
-            token = tokens.make_reset_token(user)
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = absolute_url("auth.reset_password", token=tokens.make_reset_token(user))
             send_mail(
                 user.email,
                 "Reset your EduCluster password",
                 f"Hello {user.name},\n\nTo choose a new password, open this link within an hour:\n"
                 f"{link}\n\nIf you did not ask for this, you can ignore this mail.",
             )
-            db.session.commit()
-        # The same answer whether or not the account exists: no account enumeration.
+        else:
+            # A mail either way: the same work and timing, and a useful answer to someone who
+            # mistyped or registered with another address.
+            send_mail(
+                email,
+                "Your EduCluster password reset",
+                "Hello,\n\nSomeone asked to reset the EduCluster password for this address, but no "
+                "active account uses it. If it was you, try the address you registered with, or "
+                "ask your organization's administrator for an invitation.\n\nIf you did not ask "
+                "for this, you can ignore this mail.",
+            )
+        db.session.commit()
         flash(
             "If an account uses that address, we have sent it a link to reset the password.", "info"
         )
         return redirect(url_for("auth.login"))
-    status = 400 if request.method == "POST" else 200
+    if request.method == "POST":
+        status = 400
     return render_template("auth/forgot_password.html", form=form), status
 
 
@@ -143,7 +206,8 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         user.set_password(form.password.data)
-        throttle.record_success(f"account:{user.email}")
+        # This browser's address may be locked out by failed guesses: the owner proved themselves.
+        throttle.record_success(throttle.login_key(user.email, request.remote_addr or "unknown"))
         db.session.commit()
         flash("Your password was changed. You can log in now.", "success")
         return redirect(url_for("auth.login"))
@@ -208,8 +272,8 @@ def invitation(token: str):
             status = 400
         else:
             user.last_login_at = utcnow()
+            start_session(user)
             db.session.commit()
-            login_user(user)
             flash(f"Welcome, {user.name}. You joined {invite.organization.name}.", "success")
             return redirect(url_for("main.dashboard"))
     elif request.method == "POST":
@@ -220,7 +284,12 @@ def invitation(token: str):
 # --- self-registration -------------------------------------------------------------------------
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Open self-registration as a learner, when the site administrator has enabled it."""
+    """Open self-registration as a learner, when the site administrator has enabled it.
+
+    The first step mails a link to the address; the account is created when its owner opens it
+    and chooses a password. The answer is the same whether the address already has an account
+    (that owner gets a mail saying so), so the form does not reveal who has one.
+    """
     if not self_registration_enabled():
         return render_template("auth/register_closed.html"), 404
     if current_user.is_authenticated:
@@ -235,24 +304,82 @@ def register():
     status = 200
     if form.validate_on_submit():
         chosen = next((o for o in orgs if o.slug == form.organization.data), None)
+        email = User.normalise_email(form.email.data)
         if orgs and chosen is None:
             form.organization.errors.append("Choose one of the listed organizations.")
             status = 400
+        elif wait := mail_limit_wait("register", email):
+            db.session.commit()
+            too_many_mails(form, wait)
+            status = 429
         else:
-            try:
-                user = services.register_learner(
-                    form.name.data, form.email.data, form.password.data, chosen
-                )
-            except DomainError as exc:
-                db.session.rollback()
-                getattr(form, exc.field or "email").errors.append(exc.message)
-                status = 400
-            else:
-                user.last_login_at = utcnow()
-                db.session.commit()
-                login_user(user)
-                flash(f"Welcome to EduCluster, {user.name}.", "success")
-                return redirect(url_for("main.dashboard"))
+            _mail_registration_link(email, form.name.data.strip(), chosen.slug if chosen else "")
+            db.session.commit()
+            return render_template("auth/register_sent.html", email=email)
     elif request.method == "POST":
         status = 400
     return render_template("auth/register.html", form=form, orgs=orgs), status
+
+
+def _mail_registration_link(email: str, name: str, org_slug: str) -> None:
+    existing = services.find_user(email)
+    if existing is not None:
+        send_mail(
+            email,
+            "Your EduCluster account",
+            f"Hello {existing.name},\n\nSomeone asked to create an EduCluster account for this "
+            f"address, which already has one. Log in here:\n{absolute_url('auth.login')}\n\n"
+            f"Forgot your password? Choose a new one here:\n"
+            f"{absolute_url('auth.forgot_password')}\n\n"
+            "If you did not ask for this, you can ignore this mail.",
+        )
+        return
+    link = absolute_url(
+        "auth.finish_registration", token=tokens.make_registration_token(email, name, org_slug)
+    )
+    send_mail(
+        email,
+        "Finish creating your EduCluster account",
+        f"Hello {name},\n\nTo finish creating your learner account, open this link and choose "
+        f"a password:\n{link}\n\nThe link works for two days. If you did not ask for an "
+        "account, you can ignore this mail.",
+    )
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+def finish_registration(token: str):
+    """Second step of self-registration: the mailed link proves the address; choose a password."""
+    if not self_registration_enabled():
+        return render_template("auth/register_closed.html"), 404
+    data = tokens.load_registration_token(token)
+    if data is None:
+        flash("That registration link is not valid any more. Ask for a new one.", "error")
+        return redirect(url_for("auth.register"))
+    if services.find_user(data["e"]) is not None:
+        flash("This address already has an account: log in.", "info")
+        return redirect(url_for("auth.login"))
+    orgs = self_registration_orgs()
+    chosen = next((o for o in orgs if o.slug == data["o"]), None)
+    if data["o"] and chosen is None:
+        flash("That organization no longer accepts registrations. Choose another one.", "error")
+        return redirect(url_for("auth.register"))
+    form = FinishRegistrationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.register_learner(data["n"], data["e"], form.password.data, chosen)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+            status = 400
+        else:
+            user.last_login_at = utcnow()
+            start_session(user)
+            db.session.commit()
+            flash(f"Welcome to EduCluster, {user.name}.", "success")
+            return redirect(url_for("main.dashboard"))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "auth/register_finish.html", form=form, name=data["n"], email=data["e"], org=chosen
+    ), status

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -139,6 +140,8 @@ class CourseSignoff(db.Model):
     signed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     comment: Mapped[str] = mapped_column(Text, default="")
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A site administrator signed for a partner they do not belong to; ``comment`` is the reason.
+    is_override: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     course: Mapped[Course] = relationship(back_populates="signoffs")
     organization: Mapped[Organization] = relationship()
@@ -164,6 +167,7 @@ class CompletionRule(enum.StrEnum):
     NONE = "none"
     VIEWED = "viewed"
     SUBMITTED = "submitted"
+    GRADED = "graded"
     PASSED = "passed"
 
 
@@ -245,6 +249,27 @@ class Enrolment(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()
+
+
+class CourseInvitation(db.Model):
+    """A trainer's invitation to a learner of a non-partner organization: enrolled on acceptance.
+
+    People of organizations that are not partners of the course join only with their consent
+    (or through their own HR's program assignment), and appear in its reports only then.
+    """
+
+    __tablename__ = "course_invitations"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    course: Mapped[Course] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
 
 
 class Attachment(db.Model):

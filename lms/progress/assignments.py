@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select, update
 
 from lms.extensions import db
@@ -21,15 +21,14 @@ from lms.progress.models import (
     ProgramCourse,
 )
 from lms.timeutil import utcnow
+from lms.urls import absolute_url
 
 OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
 
 
 def learning_link() -> str:
-    try:
-        return url_for("progress.my_learning", _external=True)
-    except RuntimeError:  # no request and no SERVER_NAME (a CLI run): a path is still useful
-        return "/learning"
+    """The full address of My learning (``SITE_URL``), for mails sent by requests and by cron."""
+    return absolute_url("progress.my_learning")
 
 
 def notify(user: User, kind: str, message: str, link: str = "") -> Notification:

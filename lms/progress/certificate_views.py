@@ -268,10 +268,7 @@ def verify_credential_json():
 
 def init_app(app: Flask) -> None:
     """Register the pages and the top-bar link."""
-    import os
-
     from lms.templating import register_nav
 
-    app.config.setdefault("SITE_URL", os.environ.get("SITE_URL", "http://127.0.0.1:5000"))
     app.register_blueprint(bp)
     register_nav(app, "Certificates", "certificates.mine", lambda user: True, order=70)

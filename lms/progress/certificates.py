@@ -13,7 +13,7 @@ import calendar
 import json
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +22,7 @@ from lms.errors import Conflict, DomainError
 from lms.extensions import db
 from lms.models import User
 from lms.progress import signals
+from lms.progress.assignments import notify
 from lms.progress.certificate_models import Certificate, new_code, normalise_code
 from lms.progress.ledger import append_entry
 from lms.timeutil import utcnow
@@ -196,8 +197,29 @@ def course_certificate_codes(user_id: int, course_ids: list[int]) -> dict[int, s
 
 
 # --- signal handlers --------------------------------------------------------------------------
+def _certificate_link(cert: Certificate) -> str:
+    try:
+        return url_for("certificates.show", code=cert.code)
+    except RuntimeError:  # no request (a CLI recompute): the path is the same
+        return f"/certificates/{cert.code}"
+
+
 def _on_course_completed(sender, user, course, completion, **_) -> None:
-    issue_course_certificate(user, course, completion)
+    """Issue the certificate and tell the learner (once: a repeated signal finds it issued)."""
+    before = db.session.scalar(
+        select(func.count(Certificate.id)).where(Certificate.user_id == user.id)
+    )
+    cert = issue_course_certificate(user, course, completion)
+    after = db.session.scalar(
+        select(func.count(Certificate.id)).where(Certificate.user_id == user.id)
+    )
+    if after > before:
+        notify(
+            user,
+            "certificate_issued",
+            f"Well done: you completed “{course.title}”. Your certificate is ready.",
+            _certificate_link(cert),
+        )
 
 
 def _on_program_completed(sender, user, program, assignment, **_) -> None:

@@ -61,14 +61,23 @@ def xlsx_response(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
     formats: dict[int, str] | None = None,
+    widths: Sequence[float] | None = None,
 ) -> Response:
-    """An XLSX download written with openpyxl's write-only mode (rows are not kept in memory)."""
+    """An XLSX download written with openpyxl's write-only mode (rows are not kept in memory).
+
+    The header row is bold and frozen (it stays while scrolling); columns get ``widths`` (in
+    characters; by default wide enough for the header), since rows are streamed unmeasured."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
+    ws.freeze_panes = "A2"
+    for i, name in enumerate(header):
+        width = widths[i] if widths and i < len(widths) else max(len(str(name)) + 4, 12)
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
     bold = Font(bold=True)
     head = []
     for name in header:

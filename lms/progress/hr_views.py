@@ -6,6 +6,8 @@ Every page is scoped to one organization in the URL; HR of another organization 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -27,14 +29,17 @@ from lms.progress.models import (
     Program,
     ProgramAssignment,
 )
+from lms.templating import status_label
 from lms.timeutil import utcnow
-from lms.urls import parse_id
+from lms.urls import current_url, parse_id, url_with_query
 
 PER_PAGE = 25
 EXPORT_HEADER = [
     "Employee", "Email", "Department", "Program", "Status", "Progress %",
     "Courses completed", "Last activity", "Due", "Completed", "Cycle",
 ]  # fmt: skip
+# Column widths in the XLSX (characters): names and programs are long, figures short.
+EXPORT_WIDTHS = [26, 30, 18, 34, 13, 11, 10, 17, 12, 17, 7]
 
 
 def hr_organizations(user) -> list[Organization]:
@@ -119,10 +124,13 @@ def hr_employees(org: str):
     ).all()
 
     def sort_url(key: str, direction: str) -> str:
-        args = {k: v for k, v in request.args.items() if k not in ("sort", "dir", "page")}
-        return url_for(request.endpoint, org=org, sort=key, dir=direction, **args)
+        return current_url(drop=("page",), sort=key, dir=direction)
 
-    export_args = {k: v for k, v in request.args.items() if k != "page"}
+    filters = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    export_urls = {
+        fmt: url_with_query(f"progress.hr_employees_{fmt}", {"org": organization.slug}, filters)
+        for fmt in ("csv", "xlsx")
+    }
     return render_template(
         "progress/hr_employees.html",
         org=organization,
@@ -133,22 +141,27 @@ def hr_employees(org: str):
         programs=programs,
         statuses=queries.DISPLAY_STATUSES,
         sort_url=sort_url,
-        export_args=export_args,
+        export_urls=export_urls,
         now=utcnow(),
     )
 
 
 def _export_rows(organization: Organization):
+    """Rows as people read them: statuses in words, the due date as a date (it is the end of
+    that day), progress as a number under a "%" header."""
     stmt = queries.employee_rows(organization.id, utcnow(), **_filters(organization))
     for r in stream_rows(stmt):
         yield (
-            r.name, r.email, r.department or "", r.program, r.status, round(r.progress or 0, 1),
-            r.courses_completed, r.last_activity_at, r.due_at, r.completed_at, r.cycle,
+            r.name, r.email, r.department or "", r.program, status_label(r.status),
+            round(r.progress or 0, 1), r.courses_completed, r.last_activity_at,
+            r.due_at.date() if r.due_at else None, r.completed_at, r.cycle,
         )  # fmt: skip
 
 
 def _iso(value):
-    return value.isoformat(" ", "minutes") if value else ""
+    if isinstance(value, datetime):
+        return value.isoformat(" ", "minutes")
+    return value.isoformat() if value else ""
 
 
 @bp.route("/hr/<org>/employees.csv")
@@ -165,13 +178,14 @@ def hr_employees_csv(org: str):
 def hr_employees_xlsx(org: str):
     organization = org_or_404(org)
     stamp = utcnow().strftime("%Y%m%d")
-    date_format = "yyyy-mm-dd hh:mm"
+    moment, day = "yyyy-mm-dd hh:mm", "yyyy-mm-dd"
     return xlsx_response(
         f"{organization.slug}-employees-{stamp}.xlsx",
         "Employees",
         EXPORT_HEADER,
         _export_rows(organization),
-        formats={7: date_format, 8: date_format, 9: date_format},
+        formats={5: "0.0", 7: moment, 8: day, 9: moment},
+        widths=EXPORT_WIDTHS,
     )
 
 

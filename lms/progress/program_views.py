@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from lms.errors import DomainError
+from lms.errors import DomainError, InvalidFields
 from lms.extensions import db
 from lms.lookup import owned_or_404
 from lms.models import Department, Membership, Organization, Role, User
@@ -76,6 +76,11 @@ class AssignForm(FlaskForm):
     department = SelectField(
         "Department", coerce=int, validators=[Optional()], validate_choice=False
     )
+    due_date = DateField(
+        "Due date for these employees (optional)",
+        validators=[Optional()],
+        description="Leave empty to use the program's due date.",
+    )
 
 
 def _program_or_404(org: Organization, program_id: int) -> Program:
@@ -119,13 +124,26 @@ def _data(form: ProgramForm, course_ids: list[int]) -> svc.ProgramData:
 
 
 def _form_error(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if exc.field == "course_ids":
-        form.course_error = exc.message
-    if field is not None:
-        field.errors = list(field.errors or []) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
+    """Show ``exc`` (every one of them for :class:`InvalidFields`) on the form's fields."""
+    for error in exc.errors if isinstance(exc, InvalidFields) else [exc]:
+        field = getattr(form, error.field, None) if error.field else None
+        if error.field == "course_ids":
+            form.course_error = error.message
+        if field is not None:
+            if error.message not in (field.errors or []):
+                field.errors = list(field.errors or []) + [error.message]
+        elif error.message not in form.form_errors:
+            form.form_errors.append(error.message)
+
+
+def _add_service_problems(form: ProgramForm, org: Organization, course_ids, program=None):
+    """After a failed WTForms check, also the service's problems with the other fields, so
+    the author sees every mistake in one go."""
+    kept = program.due_date.date() if program is not None and program.due_date else None
+    problems, _ = svc.program_problems(_data(form, course_ids), org, utcnow().date(), kept)
+    fresh = [p for p in problems if not (p.field and p.field in form and form[p.field].errors)]
+    if fresh:
+        _form_error(form, InvalidFields(fresh))
 
 
 def _render_program_form(org, form, program, selected, positions, status=200):
@@ -180,6 +198,7 @@ def hr_program_new(org: str):
     if request.method == "POST":
         course_ids = _selected_courses()
         positions = {cid: i + 1 for i, cid in enumerate(course_ids)}
+        _add_service_problems(form, organization, course_ids)
         return _render_program_form(organization, form, None, course_ids, positions, 400)
     return _render_program_form(organization, form, None, [], {})
 
@@ -203,6 +222,7 @@ def hr_program_edit(org: str, program_id: int):
     course_ids = _selected_courses()
     positions = {cid: i + 1 for i, cid in enumerate(course_ids)}
     if not form.validate():
+        _add_service_problems(form, organization, course_ids, program)
         return _render_program_form(organization, form, program, course_ids, positions, 400)
     try:
         svc.update_program(program, _data(form, course_ids))
@@ -289,16 +309,19 @@ def _assign(program: Program, form: AssignForm):
     """Run the assignment the form asks for: (result, None) or (None, error message on form)."""
     if not form.validate():
         return None, "invalid"
+    due = form.due_date.data
     try:
         if form.target.data == "department":
             department = db.session.get(Department, form.department.data or 0)
             if department is None:
                 raise DomainError("Choose a department.", field="department")
-            result = svc.assign_department(program, department, current_user)
+            result = svc.assign_department(program, department, current_user, due)
         elif form.target.data == "everyone":
-            result = svc.assign_everyone(program, current_user)
+            result = svc.assign_everyone(program, current_user, due)
         else:
-            result = svc.assign_program(program, form.user_ids.data or [], current_user)
+            result = svc.assign_program(
+                program, form.user_ids.data or [], current_user, due_date=due
+            )
     except DomainError as exc:
         _form_error(form, exc)
         return None, exc.message

@@ -16,7 +16,7 @@ from sqlalchemy import Select, or_, select
 
 from lms.domain.models import Course, CoursePartner, CourseStatus, Visibility
 from lms.domain.services import enrol_user
-from lms.errors import DomainError
+from lms.errors import DomainError, InvalidFields
 from lms.extensions import db
 from lms.mail import send_mail
 from lms.models import Department, Membership, Organization, Role, User
@@ -68,50 +68,67 @@ def assignable_courses(org: Organization) -> Select:
     )
 
 
-def _check(
+def program_problems(
     data: ProgramData, org: Organization, today: date, kept_due: date | None = None
-) -> list[Course]:
+) -> tuple[list[DomainError], list[Course]]:
+    """Every problem of ``data`` at once (each naming its field), and the chosen courses."""
+    problems: list[DomainError] = []
+
+    def fail(message: str, field: str) -> None:
+        problems.append(DomainError(message, field=field))
+
     name = (data.name or "").strip()
     if not name:
-        raise DomainError("Enter a name for the program.", field="name")
-    if len(name) > 200:
-        raise DomainError("Keep the name under 200 characters.", field="name")
+        fail("Enter a name for the program.", "name")
+    elif len(name) > 200:
+        fail("Keep the name under 200 characters.", "name")
     if data.purpose not in set(ProgramPurpose):
-        raise DomainError("Choose the purpose of the program.", field="purpose")
+        fail("Choose the purpose of the program.", "purpose")
     ids = list(dict.fromkeys(int(i) for i in data.course_ids))
+    allowed: dict[int, Course] = {}
     if not ids:
-        raise DomainError("Choose at least one course for the program.", field="course_ids")
-    allowed = {
-        c.id: c for c in db.session.scalars(assignable_courses(org).where(Course.id.in_(ids)))
-    }
-    if set(ids) - set(allowed):
-        raise DomainError(
-            "Some chosen courses are not published or not open to your organization.",
-            field="course_ids",
-        )
+        fail("Choose at least one course for the program.", "course_ids")
+    else:
+        allowed = {
+            c.id: c for c in db.session.scalars(assignable_courses(org).where(Course.id.in_(ids)))
+        }
+        if set(ids) - set(allowed):
+            fail(
+                "Some chosen courses are not published or not open to your organization.",
+                "course_ids",
+            )
     if data.completion_mode not in ("all", "n_of"):
-        raise DomainError("Choose how the program is completed.", field="completion_mode")
-    bad_count = not data.completion_count or not 1 <= data.completion_count <= len(ids)
-    if data.completion_mode == "n_of" and bad_count:
-        raise DomainError(
-            f"Enter how many of the {len(ids)} courses complete the program (1 to {len(ids)}).",
-            field="completion_count",
+        fail("Choose how the program is completed.", "completion_mode")
+    most = max(len(ids), 1)
+    if data.completion_mode == "n_of" and not 1 <= (data.completion_count or 0) <= most:
+        fail(
+            f"Enter how many of the {len(ids)} courses complete the program (1 to {most})."
+            if ids
+            else "Enter how many of the chosen courses complete the program.",
+            "completion_count",
         )
     if data.due_mode == "fixed":
         if data.due_date is None:
-            raise DomainError("Enter the due date.", field="due_date")
-        if data.due_date < today and data.due_date != kept_due:
-            raise DomainError("The due date must be today or later.", field="due_date")
+            fail("Enter the due date.", "due_date")
+        elif data.due_date < today and data.due_date != kept_due:
+            fail("The due date must be today or later.", "due_date")
     elif data.due_mode == "relative":
         if not data.due_days or not 1 <= data.due_days <= 3650:
-            raise DomainError(
-                "Enter the number of days after assignment (1 to 3650).", field="due_days"
-            )
+            fail("Enter the number of days after assignment (1 to 3650).", "due_days")
     else:
-        raise DomainError("Choose how the due date is set.", field="due_mode")
+        fail("Choose how the due date is set.", "due_mode")
     if data.validity_months is not None and not 1 <= data.validity_months <= 120:
-        raise DomainError("Validity is 1 to 120 months, or empty.", field="validity_months")
-    return [allowed[i] for i in ids]
+        fail("Validity is 1 to 120 months, or empty.", "validity_months")
+    return problems, [allowed[i] for i in ids if i in allowed]
+
+
+def _check(
+    data: ProgramData, org: Organization, today: date, kept_due: date | None = None
+) -> list[Course]:
+    problems, courses = program_problems(data, org, today, kept_due)
+    if problems:
+        raise InvalidFields(problems)
+    return courses
 
 
 def _apply(program: Program, data: ProgramData, courses: list[Course]) -> None:
@@ -155,15 +172,19 @@ def update_program(program: Program, data: ProgramData) -> Program:
     before = {pc.course_id for pc in program.courses}
     kept_due = program.due_date.date() if program.due_date else None
     courses = _check(data, org, utcnow().date(), kept_due)
-    _apply(program, data, courses)
-    db.session.flush()
-    # Open assignments follow a changed due date (e.g. HR extends the deadline).
-    for a in db.session.scalars(
+    open_assignments = db.session.scalars(
         select(ProgramAssignment).where(
             ProgramAssignment.program_id == program.id,
             ProgramAssignment.status.in_(OPEN_STATUSES),
         )
-    ):
+    ).all()
+    # Which open assignments have the program's due date (the others got their own when HR
+    # assigned them, and keep it).
+    followers = [a for a in open_assignments if a.due_at == due_for(program, a.assigned_at)]
+    _apply(program, data, courses)
+    db.session.flush()
+    # Those follow a changed due date (e.g. HR extends the deadline).
+    for a in followers:
         a.due_at = due_for(program, a.assigned_at)
     added = [c for c in courses if c.id not in before]
     if added:
@@ -214,15 +235,31 @@ class AssignResult:
     already: int
 
 
+def assignment_due(due_date: date | None, now: datetime) -> datetime | None:
+    """The end of ``due_date`` as an assignment's own due date (``None``: the program's)."""
+    if due_date is None:
+        return None
+    if due_date < now.date():
+        raise DomainError("The due date must be today or later.", field="due_date")
+    return datetime.combine(due_date, time(23, 59, 59))
+
+
 def assign_program(
-    program: Program, user_ids: Iterable[int], by: User | None, now: datetime | None = None
+    program: Program,
+    user_ids: Iterable[int],
+    by: User | None,
+    now: datetime | None = None,
+    due_date: date | None = None,
 ) -> AssignResult:
     """Assign ``program`` to employees of its organization; idempotent, all or nothing.
 
     Everyone must be a learner of the program's organization (else nothing is written). People
     with an open or completed (not yet expired) assignment are skipped. New assignees are
-    enrolled in every course (method "program") and notified in the app and by mail.
+    enrolled in every course (method "program") and notified in the app and by mail. A
+    ``due_date`` gives these assignments their own due date instead of the program's.
     """
+    now = now or utcnow()
+    due = assignment_due(due_date, now)
     if program.archived:
         raise DomainError("This program is archived: restore it before assigning it.")
     if not program.courses:
@@ -251,26 +288,28 @@ def assign_program(
         )
     )
     new_ids = [i for i in ids if i not in current]
-    create_assignments(program, new_ids, by, now or utcnow(), cycle_of={})
+    create_assignments(program, new_ids, by, now, cycle_of={}, due=due)
     return AssignResult(created=len(new_ids), already=len(ids) - len(new_ids))
 
 
-def assign_department(program: Program, department: Department, by: User) -> AssignResult:
+def assign_department(
+    program: Program, department: Department, by: User, due_date: date | None = None
+) -> AssignResult:
     """Assign ``program`` to every learner of ``department`` (of the program's organization)."""
     if department.organization_id != program.organization_id:
         raise DomainError("That department is not part of your organization.", field="department")
     ids = list(db.session.scalars(org_learner_ids(program.organization_id, department.id)))
     if not ids:
         raise DomainError(f"The {department.name} department has no employees yet.")
-    return assign_program(program, ids, by)
+    return assign_program(program, ids, by, due_date=due_date)
 
 
-def assign_everyone(program: Program, by: User) -> AssignResult:
+def assign_everyone(program: Program, by: User, due_date: date | None = None) -> AssignResult:
     """Assign ``program`` to every learner of its organization."""
     ids = list(db.session.scalars(org_learner_ids(program.organization_id)))
     if not ids:
         raise DomainError("Your organization has no employees (learners) yet.")
-    return assign_program(program, ids, by)
+    return assign_program(program, ids, by, due_date=due_date)
 
 
 def create_assignments(
@@ -279,10 +318,11 @@ def create_assignments(
     by: User | None,
     now: datetime,
     cycle_of: dict[int, int],
+    due: datetime | None = None,
 ) -> list[ProgramAssignment]:
     if not user_ids:
         return []
-    due = due_for(program, now, recertification=bool(cycle_of))
+    due = due or due_for(program, now, recertification=bool(cycle_of))
     rows = []
     for user_id in user_ids:
         row = ProgramAssignment(

@@ -19,6 +19,7 @@ from lms.progress.blueprint import bp
 from lms.progress.export import csv_response, stream_rows
 from lms.progress.models import ActivityCompletion, CourseCompletion
 from lms.progress.services import override_activity_completion, recompute_course
+from lms.templating import status_label
 from lms.urls import parse_id
 
 PER_PAGE = 30
@@ -142,9 +143,9 @@ def course_report_csv(slug: str):
         )
         .order_by(learners.c.name, learners.c.id)
     )
-    header = ["Learner", "Email", "Course state", "Progress %", "Course grade"]
+    header = ["Learner", "Email", "Course state", "Progress %", "Course grade %"]
     for a in activities:
-        header += [f"{a.title}: state", f"{a.title}: grade"]
+        header += [f"{a.title}: state", f"{a.title}: grade %"]
 
     def rows():
         current, row = None, None
@@ -153,11 +154,12 @@ def course_report_csv(slug: str):
                 if row is not None:
                     yield row
                 current = r[0]
-                row = [r[1], r[2], r[3] or "not_started", r[4] or 0, r[5]]
-                row += ["not_started", None] * len(activities)
+                row = [r[1], r[2], status_label(r[3] or "not_started"), r[4] or 0, r[5]]
+                row += [status_label("not_started"), None] * len(activities)
             if r[6] in index:
                 i = 5 + 2 * index[r[6]]
-                row[i] = "completed" if r[7] else ("failed" if r[8] else "in_progress")
+                state = "completed" if r[7] else ("failed" if r[8] else "in_progress")
+                row[i] = status_label(state)
                 row[i + 1] = r[9]
         if row is not None:
             yield row
@@ -188,7 +190,17 @@ def course_override(slug: str, user_id: int, activity_id: int):
     course = _course_or_404(slug)
     require("course.override_completion", course)
     activity = db.session.get(Activity, activity_id)
-    learner = db.session.get(User, user_id)
+    # Only learners of this course (as the report lists them): any other id is "not found", so
+    # the page cannot be used to read the name of whoever has that id on the site.
+    learner = db.session.scalar(
+        select(User)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(
+            User.id == user_id,
+            Enrolment.course_id == course.id,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+    )
     if activity is None or activity.course_id != course.id or learner is None:
         abort(404)
     row = queries.activity_states(learner.id, course.id).get(activity.id)

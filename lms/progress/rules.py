@@ -4,6 +4,7 @@ Activity rule (``Activity.completion_rule``):
   ``none``      the activity does not count for completion;
   ``viewed``    complete once opened;
   ``submitted`` complete once something was submitted;
+  ``graded``    complete once a grade was given (whatever it is);
   ``passed``    complete once the best grade reaches the pass mark (default 50). Graded below the
                 mark, the activity is *failed* until a better attempt passes it.
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_PASS_MARK = 50.0
 
@@ -47,6 +49,8 @@ def evaluate_activity(
         return ActivityOutcome(viewed or submitted, False)
     if rule == "submitted":
         return ActivityOutcome(submitted, False)
+    if rule == "graded":
+        return ActivityOutcome(grade is not None, False)
     if rule == "passed":
         mark = DEFAULT_PASS_MARK if pass_mark is None else pass_mark
         if grade is None:
@@ -93,14 +97,25 @@ def weighted_grade(items: Iterable[tuple[float, float | None]]) -> float | None:
     return round(sum(w * g for w, g in pairs) / total, 1)
 
 
-def evaluate_course(rule: CourseRule, activities: Sequence[ActivityFacts]) -> CourseOutcome:
-    """The learner's course state from their activity facts (see the module docstring)."""
+_COMPUTE = object()
+
+
+def evaluate_course(
+    rule: CourseRule, activities: Sequence[ActivityFacts], course_grade: Any = _COMPUTE
+) -> CourseOutcome:
+    """The learner's course state from their activity facts (see the module docstring).
+
+    ``course_grade`` is the course total when the gradebook computes it (categories, overrides);
+    without it, the weighted mean of the activity grades."""
     counted = [a for a in activities if a.required and a.rule != "none"]
     done = sum(1 for a in counted if a.completed)
     needed = len(counted)
     if rule.mode == "n_of" and rule.count:
         needed = min(rule.count, len(counted))
-    grade = weighted_grade((a.weight, a.grade) for a in activities)
+    if course_grade is _COMPUTE:
+        grade = weighted_grade((a.weight, a.grade) for a in activities)
+    else:
+        grade = course_grade
     progress = round(100.0 * min(done, needed) / needed, 1) if needed else 0.0
     grade_ok = rule.min_grade is None or (grade is not None and grade >= rule.min_grade)
     if needed and done >= needed and grade_ok:

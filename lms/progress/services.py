@@ -56,11 +56,14 @@ def record_activity_event(
     event: str,
     grade: float | None = None,
     details: dict[str, Any] | None = None,
+    replace_grade: bool = False,
 ) -> ActivityCompletion:
     """Record ``event`` ("viewed", "submitted" or "graded" with ``grade`` 0..100) and recompute.
 
     Plugins call this after a learner views, submits or is graded; completion of the activity, of
-    the course and of the learner's programs is updated in the same transaction.
+    the course and of the learner's programs is updated in the same transaction. The best grade
+    is kept, except with ``replace_grade`` (a person's regrade of the one piece of work, which
+    may go down).
     """
     if grade is not None and not 0 <= grade <= 100:
         raise ValueError(f"grade {grade!r} is outside 0..100")
@@ -72,7 +75,7 @@ def record_activity_event(
         row.viewed_at = row.viewed_at or now
         row.submitted_at = now
         row.attempts = (row.attempts or 0) + 1
-        if grade is not None and (row.grade is None or grade > row.grade):
+        if grade is not None and (replace_grade or row.grade is None or grade > row.grade):
             row.grade = grade
     else:
         raise ValueError(f"unknown learning event {event!r}")
@@ -130,6 +133,18 @@ def _last_activity(rows) -> datetime | None:
     """When the learner last did something in the course (viewed or submitted)."""
     times = [t for r in rows for t in (r.viewed_at, r.submitted_at) if t is not None]
     return max(times) if times else None
+
+
+def _course_totals(course_id: int, user_ids: list[int] | None) -> dict[int, Any] | None:
+    """Course totals from the gradebook when it is installed (``None``: compute them here)."""
+    provider = current_app.extensions.get("lms.course_totals")
+    return provider(course_id, user_ids) if provider is not None else None
+
+
+def _evaluate(rule, facts, totals: dict[int, Any] | None, user_id: int) -> rules.CourseOutcome:
+    if totals is None or user_id not in totals:  # e.g. a withdrawn learner: not in the gradebook
+        return rules.evaluate_course(rule, facts)
+    return rules.evaluate_course(rule, facts, course_grade=totals.get(user_id))
 
 
 def _course_rule(course: Course) -> rules.CourseRule:
@@ -194,7 +209,8 @@ def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
             user_id=user_id, course_id=course_id, state="not_started", progress=0.0
         )
         db.session.add(cc)
-    outcome = rules.evaluate_course(_course_rule(course), _facts(activities, rows))
+    totals = _course_totals(course_id, [user_id])
+    outcome = _evaluate(_course_rule(course), _facts(activities, rows), totals, user_id)
     now = utcnow()
     change = _apply_outcome(cc, outcome, _last_activity(rows.values()), now)
     db.session.flush()
@@ -300,10 +316,11 @@ def _recompute_course(course: Course) -> dict[str, int]:
         )
     }
     rule = _course_rule(course)
+    totals = _course_totals(course.id, None)
     inserts, updates, transitions = [], [], []
     for user_id in enrolled | set(rows_by_user) | set(existing):
         rows = rows_by_user.get(user_id, {})
-        outcome = rules.evaluate_course(rule, _facts(activities, rows))
+        outcome = _evaluate(rule, _facts(activities, rows), totals, user_id)
         last = _last_activity(rows.values())
         cc = existing.get(user_id)
         if cc is None:

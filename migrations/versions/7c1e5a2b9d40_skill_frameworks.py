@@ -2,7 +2,7 @@
 outcomes, full-text search over labels; the free course skill tags become cluster skills
 
 Revision ID: 7c1e5a2b9d40
-Revises: 524037c26a77
+Revises: a41c7e9d2b55
 Create Date: 2026-12-04 16:40:00
 
 The old ``skills`` table held bare tag names and ``course_skills`` linked them to courses. Each tag
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7c1e5a2b9d40"
-down_revision = "524037c26a77"
+down_revision = "a41c7e9d2b55"
 branch_labels = None
 depends_on = None
 

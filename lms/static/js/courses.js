@@ -22,6 +22,84 @@
       }
     });
   });
+
+  // Rows of a tbody.js-reorder (the quiz's questions) get "Move up/down" buttons: the form
+  // submits its checkboxes in the order shown, so moving a row changes the quiz's order.
+  document.querySelectorAll("tbody.js-reorder").forEach(function (body) {
+    Array.prototype.forEach.call(body.rows, function (row) {
+      var cell = row.cells[0];
+      var box = document.createElement("span");
+      box.className = "reorder";
+      [["up", "Move up"], ["down", "Move down"]].forEach(function (pair) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "btn btn--secondary btn--small reorder__" + pair[0];
+        button.textContent = pair[0] === "up" ? "↑" : "↓";
+        var what = row.querySelector("code");
+        button.setAttribute("aria-label", pair[1] + (what ? " " + what.textContent : ""));
+        button.addEventListener("click", function () {
+          var other = pair[0] === "up" ? row.previousElementSibling : row.nextElementSibling;
+          if (!other) { return; }
+          if (pair[0] === "up") { body.insertBefore(row, other); } else { body.insertBefore(other, row); }
+          button.focus();
+        });
+        box.appendChild(button);
+      });
+      cell.appendChild(box);
+    });
+  });
+
+  // Lesson editor: "Preview" shows the Markdown as learners will see it, rendered by the
+  // server through the one sanitizer (the browser never turns Markdown into HTML itself).
+  document.querySelectorAll("textarea[data-preview-url]").forEach(function (area) {
+    var bar = document.createElement("div");
+    bar.className = "editor-tabs";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Editor view");
+    var write = document.createElement("button");
+    var show = document.createElement("button");
+    write.type = show.type = "button";
+    write.className = show.className = "btn btn--secondary btn--small";
+    write.textContent = "Write";
+    show.textContent = "Preview";
+    write.setAttribute("aria-pressed", "true");
+    show.setAttribute("aria-pressed", "false");
+    bar.appendChild(write);
+    bar.appendChild(show);
+    var panel = document.createElement("div");
+    panel.className = "prose editor-preview";
+    panel.id = area.id + "-preview";
+    panel.hidden = true;
+    panel.setAttribute("aria-live", "polite");
+    area.parentNode.insertBefore(bar, area);
+    area.parentNode.insertBefore(panel, area.nextSibling);
+    var token = document.querySelector("input[name=csrf_token]");
+    function mode(previewing) {
+      area.hidden = previewing;
+      panel.hidden = !previewing;
+      write.setAttribute("aria-pressed", String(!previewing));
+      show.setAttribute("aria-pressed", String(previewing));
+    }
+    write.addEventListener("click", function () { mode(false); area.focus(); });
+    show.addEventListener("click", function () {
+      var body = new FormData();
+      body.append("body", area.value);
+      if (token) { body.append("csrf_token", token.value); }
+      panel.textContent = "Rendering the preview…";
+      mode(true);
+      fetch(area.getAttribute("data-preview-url"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "Accept": "text/html", "X-CSRFToken": token ? token.value : "" }
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      }).then(function (html) {
+        panel.innerHTML = html || "<p class=\"muted\">Nothing to preview yet.</p>";
+      }).catch(function () {
+        panel.textContent = "The preview could not be loaded. Your text is unchanged; try again.";
+      });
+    });
+  });
 })();
 // Outcomes page: live skill search. The page works without it (the Search button renders the
 // same results on the server); this refreshes them as the author types.
