@@ -2,7 +2,7 @@
 skill_demand_skills
 
 Revision ID: b3d9e4f1a260
-Revises: 7c1e5a2b9d40
+Revises: a14c0ffee002
 Create Date: 2026-12-04 18:02:38.746757
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "b3d9e4f1a260"
-down_revision = "7c1e5a2b9d40"
+down_revision = "a14c0ffee002"
 branch_labels = None
 depends_on = None
 
