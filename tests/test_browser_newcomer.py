@@ -4,6 +4,7 @@ quiz timer, HR's "Assign to" and the phone layout."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from courses.quiz.models import Quiz
@@ -94,12 +95,16 @@ def test_assign_to_shows_only_the_field_it_needs(demo, page):
     browser_login(page, "hr@acme.demo")
     page.goto("/hr/acme/programs")
     page.get_by_role("link", name="Digital Quality Retraining 2026").first.click()
+    # Auto-waiting assertions: the program page and its script may still be loading after the click.
     employees, department = page.locator("#user_ids"), page.locator("#department")
-    assert employees.is_visible() and department.is_hidden()
+    expect(employees).to_be_visible()
+    expect(department).to_be_hidden()
     page.get_by_label("A department").check()
-    assert department.is_visible() and employees.is_hidden()
+    expect(department).to_be_visible()
+    expect(employees).to_be_hidden()
     page.get_by_label("Every employee of the organization").check()
-    assert department.is_hidden() and employees.is_hidden()
+    expect(department).to_be_hidden()
+    expect(employees).to_be_hidden()
     assert page.get_by_label("Due date for these employees (optional)").is_visible()
 
 
