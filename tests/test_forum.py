@@ -176,4 +176,7 @@ def test_subscriptions_mail_each_post_and_daily_digest(demo, client, auth, runne
     with demo.app_context():
         digest = db.session.scalar(select(OutboundMail).where(OutboundMail.to == TRAINER))
         assert "Daily digest" in digest.subject and "night shift" in digest.body
+        # From cron there is no request: links still point at SITE_URL, never a bare path.
+        site = demo.config["SITE_URL"].rstrip("/")
+        assert f"{site}/forum/threads/" in digest.body
     assert "Queued 0 digest mails" in runner.invoke(args=["forum", "digest"]).output

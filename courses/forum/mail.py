@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
 from sqlalchemy import or_, select
 
 from courses.forum.access import is_moderator, may_view
@@ -15,6 +14,7 @@ from lms.extensions import db
 from lms.mail import send_mail
 from lms.models import User
 from lms.timeutil import utcnow
+from lms.urls import absolute_url
 
 
 def subscription(forum: Forum, user_id: int) -> ForumSubscription | None:
@@ -57,11 +57,8 @@ def _audience(forum: Forum) -> set[int]:
 
 
 def _post_url(post: ForumPost) -> str:
-    """A link for mail: absolute inside a request or with SERVER_NAME set (cron), else a path."""
-    external = has_request_context() or bool(current_app.config.get("SERVER_NAME"))
-    if not external:
-        return f"/forum/threads/{post.thread_id}#post-{post.id}"
-    return url_for("forum.thread", thread_id=post.thread_id, _external=True) + f"#post-{post.id}"
+    """A full link to the post under SITE_URL, in a request or from cron alike."""
+    return absolute_url("forum.thread", thread_id=post.thread_id) + f"#post-{post.id}"
 
 
 def notify_subscribers(forum: Forum, author: User, post: ForumPost) -> int:
