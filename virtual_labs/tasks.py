@@ -133,9 +133,15 @@ def celery_init_app(app: Flask) -> Celery:
                     db.session.remove()
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
+    broker_url = app.config["CELERY_BROKER_URL"]
     celery_app.config_from_object(
         {
-            "broker_url": app.config["CELERY_BROKER_URL"],
+            "broker_url": broker_url,
+            # Celery lets a CELERY_BROKER_URL in the environment win over ``broker_url``; the
+            # read and write URLs win over both, so the Flask config (which already reads that
+            # variable) is the one truth for the web process and the workers alike.
+            "broker_read_url": broker_url,
+            "broker_write_url": broker_url,
             # Lab tasks ignore results; Jobe API runs wait for theirs (the broker by default).
             "result_backend": app.config.get("CELERY_RESULT_BACKEND")
             or app.config["CELERY_BROKER_URL"],
