@@ -85,7 +85,15 @@ def analyse() -> dict:
                 public += 1
                 documented += ast.get_docstring(node) is not None
         src_pkg = package_of(module)
+        typing_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for inner in ast.walk(node)
+        }
         for node in ast.walk(tree):
+            if id(node) in typing_only:  # not imported at run time
+                continue
             targets = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
