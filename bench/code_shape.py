@@ -157,8 +157,14 @@ def main() -> int:
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
     if "-v" in sys.argv:
-        print("\nfiles over 400 lines:", *(f"  {n:5} {f}" for n, f in figures["long_files"]), sep="\n")
-        print("\nfunctions over 50 lines:", *(f"  {n:5} {f}" for n, f in figures["long_functions"]), sep="\n")
+        print(
+            "\nfiles over 400 lines:", *(f"  {n:5} {f}" for n, f in figures["long_files"]), sep="\n"
+        )
+        print(
+            "\nfunctions over 50 lines:",
+            *(f"  {n:5} {f}" for n, f in figures["long_functions"]),
+            sep="\n",
+        )
         print("\ncycles:", *(f"  {a} <-> {b}" for a, b in figures["cycles"]), sep="\n")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -40,10 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_plugins(app)
     register_blueprints(app)
     register_components(app)
-    register_progress(app)
-    register_lti(app)
-    register_grades_and_calendar(app)
-    register_skills(app)
+    register_features(app)
     register_cli(app)
     register_hooks(app)
     return app
@@ -76,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     # Import every core model so metadata (and Alembic) sees all tables.
     import lms.calendar.models  # noqa: F401
+    import lms.credentials.models  # noqa: F401
     import lms.domain.models  # noqa: F401
     import lms.gradebook.models  # noqa: F401
     import lms.lti.models  # noqa: F401
@@ -83,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     import lms.progress.models  # noqa: F401
     import lms.skills.gap_models  # noqa: F401
     import lms.skills.models  # noqa: F401
+    import lms.xapi.models  # noqa: F401
 
 
 def register_plugins(app: Flask) -> None:
@@ -113,30 +113,27 @@ def register_components(app: Flask) -> None:
         component.init_app(app)
 
 
-def register_progress(app: Flask) -> None:
-    from lms import progress
-
-    progress.init_app(app)
-
-
-def register_lti(app: Flask) -> None:
-    from lms import lti
-
-    lti.init_app(app)
-
-
-def register_grades_and_calendar(app: Flask) -> None:
-    from lms import calendar, gradebook
-
-    gradebook.init_app(app)
-    calendar.init_app(app)
+#: The feature packages of core, in the order they register: each has an ``init_app(app)`` that
+#: adds its blueprint, signal receivers, CLI commands, navigation and seed steps. Progress comes
+#: first (its CLI group and signals are used by the others); the ledger's receivers must run
+#: before the certificates they cause, which ``lms.credentials`` orders itself.
+FEATURES = (
+    "lms.progress",
+    "lms.credentials",
+    "lms.xapi",
+    "lms.hr",
+    "lms.api",
+    "lms.lti",
+    "lms.gradebook",
+    "lms.calendar",
+    "lms.skills",
+)
 
 
-def register_skills(app: Flask) -> None:
-    from lms.skills import gap_views, views
-
-    views.init_app(app)
-    gap_views.init_app(app)
+def register_features(app: Flask) -> None:
+    """Let every feature package of core register itself (see :data:`FEATURES`)."""
+    for name in FEATURES:
+        importlib.import_module(name).init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -118,7 +118,7 @@ def test_api_bad_parameters_and_ids(client, demo, acme_secret):
 
 
 def test_json_endpoints_outside_the_api(client, demo):
-    from lms.progress.certificate_models import Certificate
+    from lms.credentials.models import Certificate
 
     with demo.app_context():
         code = db.session.scalars(select(Certificate.code).limit(1)).one()

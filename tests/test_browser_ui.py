@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from lms.credentials.models import Certificate
 from lms.domain.models import Activity, Course
 from lms.extensions import db
-from lms.progress.certificate_models import Certificate
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser

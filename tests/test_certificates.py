@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.credentials.ledger import LedgerEntry
+from lms.credentials.models import Certificate, new_code, normalise_code
 from lms.extensions import db
 from lms.progress import signals
-from lms.progress.certificate_models import Certificate, new_code, normalise_code
-from lms.progress.ledger import LedgerEntry
 from lms.timeutil import utcnow
 from tests.factories import PASSWORD
 from tests.trust_helpers import cluster, complete, graded_course, make_program
@@ -145,7 +145,7 @@ def test_learner_sees_page_pdf_and_list(client, world):
 
 def test_pdf_text_contains_the_facts(app, world):
     """The PDF names learner, course, partners, date, grade, code and verify URL."""
-    from lms.progress.certificate_pdf import render_certificate_pdf
+    from lms.credentials.pdf import render_certificate_pdf
 
     with app.app_context():
         cert = db.session.scalar(select(Certificate))

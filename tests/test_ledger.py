@@ -6,8 +6,8 @@ import threading
 
 from sqlalchemy import select, text
 
+from lms.credentials.ledger import GENESIS, LedgerEntry, append_entry, compute_hash, verify_ledger
 from lms.extensions import db
-from lms.progress.ledger import GENESIS, LedgerEntry, append_entry, compute_hash, verify_ledger
 from tests.trust_helpers import cluster, complete, graded_course
 
 
@@ -139,7 +139,7 @@ def test_rewritten_hashes_are_detected_by_the_next_link(app, runner):
         row = db.session.scalar(select(LedgerEntry).where(LedgerEntry.seq == 1))
         payload = json.loads(row.payload)
         payload["grade"] = 100
-        from lms.progress.canonical import canonical_json
+        from lms.credentials.canonical import canonical_json
 
         row.payload = canonical_json(payload)
         row.entry_hash = compute_hash(row.prev_hash, 1, row.kind, payload, row.created_at)

@@ -14,17 +14,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from lms.extensions import db
-from lms.progress.canonical import canonical_json
-from lms.progress.certificate_models import Certificate
-from lms.progress.keys import KEY_FILENAME, SigningKey, b58decode, load_or_create_key, site_key
-from lms.progress.openbadges import (
+from lms.credentials.canonical import canonical_json
+from lms.credentials.keys import KEY_FILENAME, SigningKey, b58decode, load_or_create_key, site_key
+from lms.credentials.models import Certificate
+from lms.credentials.openbadges import (
     OB_CONTEXT,
     VC_CONTEXT,
     sign_credential,
     signed_credential,
     verify_credential,
 )
+from lms.extensions import db
 from lms.timeutil import utcnow
 from tests.trust_helpers import cluster, complete
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.progress.models import Program, ProgramAssignment
-from lms.progress.queries import program_figures
+from lms.hr.queries import program_figures
 from lms.seed import seed_demo
 from lms.timeutil import utcnow
 

@@ -5,7 +5,7 @@ import io
 import tracemalloc
 from datetime import datetime
 
-from lms.progress.export import csv_lines
+from lms.export import csv_lines
 
 
 def _rows(n):

@@ -9,7 +9,7 @@ from tests.crawler import login, parse
 
 
 def _a_certificate_code(app) -> str:
-    from lms.progress.certificate_models import Certificate
+    from lms.credentials.models import Certificate
 
     with app.app_context():
         return db.session.scalars(select(Certificate.code).limit(1)).one()

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from lms.domain.models import Activity
 from lms.domain.services import enrol_user
 from lms.extensions import db
-from lms.progress.lrs import flush_outbox, pending_count
 from lms.progress.services import record_activity_event
-from lms.progress.xapi import validate_statement
-from lms.progress.xapi_models import XapiStatement
+from lms.xapi.lrs import flush_outbox, pending_count
+from lms.xapi.models import XapiStatement
+from lms.xapi.statements import validate_statement
 from tests.trust_helpers import cluster, complete, graded_course, login, make_activity
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -257,7 +257,7 @@ def test_opportunistic_flush_after_a_request(app, journeys):
     """With LRS_FLUSH_AFTER_REQUEST, a request that recorded statements flushes in the background."""
     import time
 
-    from lms.progress import lrs
+    from lms.xapi import lrs
     from tests.conftest import free_port
 
     app.config.update(

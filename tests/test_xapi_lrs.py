@@ -26,9 +26,9 @@ import requests
 from sqlalchemy import select, update
 
 from lms.extensions import db
-from lms.progress.lrs import flush_outbox, pending_count
-from lms.progress.xapi_models import XapiStatement
 from lms.timeutil import utcnow
+from lms.xapi.lrs import flush_outbox, pending_count
+from lms.xapi.models import XapiStatement
 from tests.conftest import free_port
 from tests.trust_helpers import cluster, complete, graded_course
 

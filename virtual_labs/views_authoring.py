@@ -307,7 +307,7 @@ def review_csv(lab_id: int):
     Written by the shared CSV export, which defuses spreadsheet formulas: a learner named
     ``=HYPERLINK(...)`` must not become a live formula in the trainer's spreadsheet.
     """
-    from lms.progress.export import csv_response
+    from lms.export import csv_response
 
     lab = _reviewable_lab(lab_id)
     kind = request.args.get("kind", "submit")

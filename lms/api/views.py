@@ -21,11 +21,11 @@ from lms.api.auth import (
     render_api_error,
     token_required,
 )
+from lms.credentials.ledger import LedgerEntry
+from lms.credentials.models import Certificate
 from lms.domain.models import Course, Enrolment
 from lms.extensions import db
 from lms.models import Department, Membership, Organization, Role, User
-from lms.progress.certificate_models import Certificate
-from lms.progress.ledger import LedgerEntry
 from lms.progress.models import CourseCompletion, Program, ProgramAssignment
 from lms.progress.queries import assignment_status_expr
 from lms.skills.gap import SORTS, GapFilters, gap_rows
@@ -222,7 +222,7 @@ def _member(user_id: int) -> tuple[User, str | None]:
 @bp.get("/employees/<int:user_id>/transcript")
 @token_required
 def transcript(user_id: int):
-    from lms.progress.openbadges import site_url
+    from lms.credentials.openbadges import site_url
 
     user, department = _member(user_id)
     courses = db.session.execute(

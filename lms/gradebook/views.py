@@ -12,6 +12,7 @@ from sqlalchemy import select
 from lms.domain.models import Activity, Course
 from lms.domain.services import active_enrolment
 from lms.errors import DomainError
+from lms.export import csv_response, xlsx_response
 from lms.extensions import db
 from lms.gradebook import services
 from lms.gradebook.models import GradeCategory
@@ -21,7 +22,6 @@ from lms.lookup import owned_or_404
 from lms.models import User
 from lms.pagination import paginate
 from lms.permissions import can, require
-from lms.progress.export import csv_response, xlsx_response
 from lms.urls import parse_id
 
 bp = Blueprint("gradebook", __name__, url_prefix="/gradebook")

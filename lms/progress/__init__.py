@@ -1,4 +1,5 @@
-"""Progress: completion tracking, programs, HR dashboards, certificates, ledger, xAPI."""
+"""Progress: completion tracking (rules, recompute, overrides), programs and their reminders,
+My learning and the trainers' course reports."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register every part of progress: views and programs, certificates, ledger, xAPI, API."""
-    from lms import api
-    from lms.progress import certificates, ledger, views, xapi
+    """Register the progress pages, navigation, panels, CLI group and demo seed step."""
+    from lms.progress import views  # the views import this package's models and services
 
-    for part in (views, certificates, ledger, xapi, api):
-        part.init_app(app)
+    views.init_app(app)

@@ -19,7 +19,7 @@ def certificate_links(user_id: int, course_ids: list[int]) -> dict[int, str]:
     """Certificate page URLs per course, when the certificates part is installed."""
     if "certificates.show" not in current_app.view_functions or not course_ids:
         return {}
-    from lms.progress import certificates
+    from lms.credentials import certificates
 
     codes_for = getattr(certificates, "course_certificate_codes", None)
     if codes_for is None:

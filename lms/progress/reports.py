@@ -10,13 +10,13 @@ from wtforms import RadioField, TextAreaField
 
 from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus, Module
 from lms.errors import DomainError
+from lms.export import csv_response, stream_rows
 from lms.extensions import db
 from lms.models import Membership, Organization, User
 from lms.pagination import paginate
 from lms.permissions import can, require
 from lms.progress import queries
 from lms.progress.blueprint import bp
-from lms.progress.export import csv_response, stream_rows
 from lms.progress.models import ActivityCompletion, CourseCompletion
 from lms.progress.services import override_activity_completion, recompute_course
 from lms.templating import status_label

@@ -1,4 +1,4 @@
-"""Learner and HR pages: My learning, notifications, programs, HR dashboard, trainer reports.
+"""Learner and trainer pages: My learning, notifications, course reports.
 
 The routes live in several modules that share :data:`lms.progress.blueprint.bp`; this module
 wires them, the navigation, the dashboard panels, the CLI commands and the demo seed step.
@@ -16,10 +16,6 @@ from lms.models import Role
 
 def _is_learner(user) -> bool:
     return user.has_role(Role.LEARNER)
-
-
-def _is_hr(user) -> bool:
-    return user.is_site_admin or user.has_role(Role.HR, Role.ORG_ADMIN)
 
 
 def unread_notifications(user) -> int:
@@ -46,20 +42,6 @@ def _learning_panel(user):
     now = utcnow()
     return render_template(
         "progress/_learning_panel.html", overview=learner_overview(user.id, now), now=now
-    )
-
-
-def _hr_panel(user):
-    if not user.has_role(Role.HR, Role.ORG_ADMIN):
-        return None
-    from lms.progress.hr_views import hr_organizations
-    from lms.progress.queries import org_figures
-    from lms.timeutil import utcnow
-
-    orgs = hr_organizations(user)[:3]
-    now = utcnow()
-    return render_template(
-        "progress/_hr_panel.html", rows=[(org, org_figures(org.id, now)) for org in orgs]
     )
 
 
@@ -99,26 +81,16 @@ def _reports_panel(user):
 def init_app(app: Flask) -> None:
     """Register the progress pages, navigation, dashboard panels, commands and seed step."""
     from lms.main import register_dashboard_panel
-    from lms.progress import (
-        autorecompute,
-        cli,
-        commands,
-        hr_views,
-        learner_views,
-        program_views,
-        reports,
-    )
+    from lms.progress import autorecompute, cli, commands, learner_views, reports
     from lms.progress.blueprint import bp
     from lms.progress.seed import seed_progress
     from lms.templating import register_nav
 
     # Importing these registers their routes on ``bp`` and the rule-change listener.
-    assert autorecompute and hr_views and learner_views and program_views and reports
+    assert autorecompute and learner_views and reports
     app.register_blueprint(bp)
     register_nav(app, "My learning", "progress.my_learning", _is_learner, order=10)
-    register_nav(app, "HR", "progress.hr_index", _is_hr, order=60, prefix="/hr")
     register_dashboard_panel(app, "My learning", _learning_panel, order=10)
-    register_dashboard_panel(app, "HR overview", _hr_panel, order=20)
     register_dashboard_panel(app, "Course reports", _reports_panel, order=50)
     cli.init_app(app)
     commands.init_app(app)

@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from lms.errors import DomainError
+from lms.export import csv_response
 from lms.extensions import db
 from lms.permissions import require
-from lms.progress.export import csv_response
 from lms.skills import gap as gaps
 from lms.skills.demand import REGIONAL_COLUMNS, import_regional_demand
 from lms.timeutil import utcnow

@@ -11,10 +11,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from lms.errors import DomainError
+from lms.export import csv_response, xlsx_response
 from lms.extensions import db
 from lms.models import Department, Organization
 from lms.permissions import can, require
-from lms.progress.export import csv_response, xlsx_response
 from lms.progress.models import ProgramPurpose
 from lms.progress.programs import ProgramData, assign_program, create_program
 from lms.skills import gap as gaps
@@ -302,9 +302,7 @@ def close_gap(org: str, skill_id: int, level: int):
                 f"employee{'s' if result.created != 1 else ''}.",
                 "success",
             )
-            return redirect(
-                url_for("progress.hr_program", org=organization.slug, program_id=program.id)
-            )
+            return redirect(url_for("hr.program", org=organization.slug, program_id=program.id))
         except DomainError as exc:
             db.session.rollback()
             error = exc.message

@@ -8,8 +8,8 @@ Events -> ADL verbs: enrolled -> registered; an activity viewed -> experienced; 
 attempted; graded -> answered (+ failed below the pass mark); an activity completed ->
 completed (+ passed when it has a pass mark); a course completed -> completed (+ passed when the
 course has a minimum grade); a course failed -> failed; a program completed -> completed.
-Forwarding to an LRS lives in :mod:`lms.progress.lrs`; the export pages in
-:mod:`lms.progress.xapi_views`.
+Forwarding to an LRS lives in :mod:`lms.xapi.lrs`; the export pages in
+:mod:`lms.xapi.views`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from lms.domain.models import Activity, CompletionRule, Course
 from lms.extensions import db
 from lms.models import Organization, Role, User
 from lms.progress import signals
-from lms.progress.lrs import note_new_statement
-from lms.progress.xapi_models import XapiStatement
 from lms.timeutil import utcnow
+from lms.xapi.lrs import note_new_statement
+from lms.xapi.models import XapiStatement
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {
@@ -266,9 +266,6 @@ def statements_query(*, user_id: int | None = None, organization_id: int | None 
 
 def init_app(app: Flask) -> None:
     """Record statements on every learning event; register export pages and the LRS command."""
-    from lms.progress import cli, lrs, xapi_views
-
-    cli.init_app(app)
     # Validate each statement with ralph's models as it is emitted (ralph is a dev dependency):
     # on in the tests, and for debugging with XAPI_VALIDATE=1.
     app.config.setdefault("XAPI_VALIDATE", os.environ.get("XAPI_VALIDATE", "") in ("1", "true"))
@@ -278,5 +275,3 @@ def init_app(app: Flask) -> None:
     signals.course_completed.connect(_on_course_completed)
     signals.course_failed.connect(_on_course_failed)
     signals.program_completed.connect(_on_program_completed)
-    lrs.init_app(app)
-    xapi_views.init_app(app)

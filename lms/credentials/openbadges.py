@@ -19,15 +19,15 @@ from typing import Any
 
 from flask import current_app
 
-from lms.progress.canonical import canonical_bytes
-from lms.progress.certificate_models import Certificate
-from lms.progress.keys import (
+from lms.credentials.canonical import canonical_bytes
+from lms.credentials.keys import (
     b58decode,
     b58encode,
     public_bytes_from_multibase,
     site_key,
     verify_signature,
 )
+from lms.credentials.models import Certificate
 from lms.timeutil import utcnow
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -211,7 +211,7 @@ def verify_credential(doc: Any) -> tuple[bool, str]:
 
     Returns ``(True, "valid")`` or ``(False, reason)`` where the reason is written for people.
     """
-    from lms.progress.certificates import find_certificate
+    from lms.credentials.certificates import find_certificate
 
     if not isinstance(doc, dict):
         return False, "This is not a JSON credential object."

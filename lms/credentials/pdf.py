@@ -6,7 +6,7 @@ import os
 
 from fpdf import FPDF
 
-from lms.progress.certificate_models import Certificate
+from lms.credentials.models import Certificate
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 PRIMARY = (31, 95, 191)

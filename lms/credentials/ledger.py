@@ -29,9 +29,9 @@ from sqlalchemy import DateTime, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lms.credentials.canonical import canonical_json
 from lms.extensions import db
 from lms.progress import signals
-from lms.progress.canonical import canonical_json
 from lms.progress.cli import progress_cli
 from lms.timeutil import utcnow
 
@@ -235,8 +235,5 @@ def verify_ledger_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Subscribe to completions and register ``progress verify-ledger``."""
-    from lms.progress import cli
-
-    cli.init_app(app)
     signals.course_completed.connect(_on_course_completed)
     signals.program_completed.connect(_on_program_completed)

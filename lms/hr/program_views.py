@@ -20,13 +20,13 @@ from wtforms.validators import Optional
 
 from lms.errors import DomainError, InvalidFields
 from lms.extensions import db
+from lms.hr import queries
+from lms.hr.blueprint import bp
+from lms.hr.views import _switcher, org_or_404
 from lms.lookup import owned_or_404
 from lms.models import Department, Membership, Organization, Role, User
 from lms.permissions import can, require
 from lms.progress import programs as svc
-from lms.progress import queries
-from lms.progress.blueprint import bp
-from lms.progress.hr_views import _switcher, org_or_404
 from lms.progress.models import PROGRAM_PURPOSE_LABELS, Program, ProgramCourse
 from lms.timeutil import utcnow
 from lms.urls import parse_id
@@ -149,7 +149,7 @@ def _add_service_problems(form: ProgramForm, org: Organization, course_ids, prog
 def _render_program_form(org, form, program, selected, positions, status=200):
     return (
         render_template(
-            "progress/program_form.html",
+            "hr/program_form.html",
             org=org,
             orgs=_switcher(org),
             form=form,
@@ -165,11 +165,11 @@ def _render_program_form(org, form, program, selected, positions, status=200):
 
 @bp.route("/hr/<org>/programs")
 @login_required
-def hr_programs(org: str):
+def programs(org: str):
     organization = org_or_404(org)
     now = utcnow()
     return render_template(
-        "progress/programs.html",
+        "hr/programs.html",
         org=organization,
         orgs=_switcher(organization),
         programs=queries.program_figures(organization.id, now),
@@ -179,7 +179,7 @@ def hr_programs(org: str):
 
 @bp.route("/hr/<org>/programs/new", methods=["GET", "POST"])
 @login_required
-def hr_program_new(org: str):
+def program_new(org: str):
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     form = ProgramForm()
@@ -194,7 +194,7 @@ def hr_program_new(org: str):
             return _render_program_form(organization, form, None, course_ids, positions, 400)
         db.session.commit()
         flash(f"Program “{program.name}” created. Now assign it to employees.", "success")
-        return redirect(url_for("progress.hr_program", org=org, program_id=program.id))
+        return redirect(url_for("hr.program", org=org, program_id=program.id))
     if request.method == "POST":
         course_ids = _selected_courses()
         positions = {cid: i + 1 for i, cid in enumerate(course_ids)}
@@ -205,7 +205,7 @@ def hr_program_new(org: str):
 
 @bp.route("/hr/<org>/programs/<int:program_id>/edit", methods=["GET", "POST"])
 @login_required
-def hr_program_edit(org: str, program_id: int):
+def program_edit(org: str, program_id: int):
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     program = _program_or_404(organization, program_id)
@@ -233,19 +233,19 @@ def hr_program_edit(org: str, program_id: int):
         return _render_program_form(organization, form, program, course_ids, positions, 400)
     db.session.commit()
     flash("Program saved.", "success")
-    return redirect(url_for("progress.hr_program", org=org, program_id=program.id))
+    return redirect(url_for("hr.program", org=org, program_id=program.id))
 
 
 @bp.route("/hr/<org>/programs/<int:program_id>/archive", methods=["POST"])
 @login_required
-def hr_program_archive(org: str, program_id: int):
+def program_archive(org: str, program_id: int):
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     program = _program_or_404(organization, program_id)
     program.archived = request.form.get("restore") != "1"
     db.session.commit()
     flash(f"Program {'archived' if program.archived else 'restored'}.", "success")
-    return redirect(url_for("progress.hr_program", org=org, program_id=program.id))
+    return redirect(url_for("hr.program", org=org, program_id=program.id))
 
 
 def _assign_form(organization: Organization) -> AssignForm:
@@ -266,7 +266,7 @@ def _assign_form(organization: Organization) -> AssignForm:
 
 @bp.route("/hr/<org>/programs/<int:program_id>", methods=["GET", "POST"])
 @login_required
-def hr_program(org: str, program_id: int):
+def program(org: str, program_id: int):
     organization = org_or_404(org)
     program = _program_or_404(organization, program_id)
     manage = can(current_user, "org.manage_programs", organization)
@@ -281,7 +281,7 @@ def hr_program(org: str, program_id: int):
             if result.already:
                 msg += f" {result.already} already had it."
             flash(msg, "success")
-            return redirect(url_for("progress.hr_program", org=org, program_id=program.id))
+            return redirect(url_for("hr.program", org=org, program_id=program.id))
         db.session.rollback()
         program = _program_or_404(organization, program_id)
         status = 400
@@ -292,7 +292,7 @@ def hr_program(org: str, program_id: int):
     )
     return (
         render_template(
-            "progress/program.html",
+            "hr/program.html",
             org=organization,
             orgs=_switcher(organization),
             program=program,

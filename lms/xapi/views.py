@@ -11,9 +11,9 @@ from sqlalchemy import select
 from lms.extensions import db
 from lms.models import Organization, User
 from lms.permissions import can
-from lms.progress.lrs import lrs_configured, pending_count
-from lms.progress.xapi import statements_query
 from lms.timeutil import utcnow
+from lms.xapi.lrs import lrs_configured, pending_count
+from lms.xapi.statements import statements_query
 
 bp = Blueprint("xapi", __name__, url_prefix="/xapi")
 

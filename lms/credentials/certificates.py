@@ -3,8 +3,8 @@
 Issuing is idempotent per completion cycle (the ``cycle_key`` is unique): a completion signal
 received twice, or a recompute that re-sends it, finds the existing certificate. Every issue and
 revocation is entered in the ledger in the same transaction. Pages live in
-:mod:`lms.progress.certificate_views`, the PDF in :mod:`lms.progress.certificate_pdf`, the Open
-Badges credential in :mod:`lms.progress.openbadges`.
+:mod:`lms.credentials.views`, the PDF in :mod:`lms.credentials.pdf`, the Open
+Badges credential in :mod:`lms.credentials.openbadges`.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from flask import Flask, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from lms.credentials.ledger import append_entry
+from lms.credentials.models import Certificate, new_code, normalise_code
 from lms.domain.models import Course
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
 from lms.models import User
 from lms.progress import signals
 from lms.progress.assignments import notify
-from lms.progress.certificate_models import Certificate, new_code, normalise_code
-from lms.progress.ledger import append_entry
 from lms.timeutil import utcnow
 
 MAX_REASON = 1000
@@ -227,11 +227,6 @@ def _on_program_completed(sender, user, program, assignment, **_) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Issue certificates on completion and register the certificate pages."""
-    from lms.progress import certificate_views, ledger
-
-    # The ledger records the completion before the certificate it causes (receiver order).
-    ledger.init_app(app)
+    """Issue a certificate whenever a course or a program is completed."""
     signals.course_completed.connect(_on_course_completed)
     signals.program_completed.connect(_on_program_completed)
-    certificate_views.init_app(app)

@@ -22,19 +22,19 @@ from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from lms.errors import DomainError
-from lms.extensions import csrf, db
-from lms.permissions import can
-from lms.progress import openbadges
-from lms.progress.certificate_models import Certificate
-from lms.progress.certificate_pdf import render_certificate_pdf
-from lms.progress.certificates import (
+from lms.credentials import openbadges
+from lms.credentials.certificates import (
     MAX_REASON,
     certificates_for_user,
     find_certificate,
     revoke_certificate,
 )
-from lms.progress.keys import jwks
+from lms.credentials.keys import jwks
+from lms.credentials.models import Certificate
+from lms.credentials.pdf import render_certificate_pdf
+from lms.errors import DomainError
+from lms.extensions import csrf, db
+from lms.permissions import can
 
 bp = Blueprint("certificates", __name__)
 

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.domain.models import Activity, Course, CourseOutcome, Enrolment, Module, Skill
+from lms.export import csv_response, stream_rows, xlsx_response
 from lms.extensions import db
+from lms.hr import queries
+from lms.hr.blueprint import bp
 from lms.models import Membership, Organization, Role
 from lms.pagination import page_number
 from lms.permissions import can, require
 from lms.plugins import activity_registry
-from lms.progress import queries
-from lms.progress.blueprint import bp
-from lms.progress.export import csv_response, stream_rows, xlsx_response
 from lms.progress.models import (
     ActivityCompletion,
     CompletionHistory,
@@ -62,16 +62,16 @@ def org_or_404(slug: str) -> Organization:
 
 @bp.route("/hr/")
 @login_required
-def hr_index():
+def index():
     orgs = hr_organizations(current_user)
     wanted = request.args.get("org")
     if wanted:
-        return redirect(url_for("progress.hr_dashboard", org=wanted))
+        return redirect(url_for("hr.dashboard", org=wanted))
     if len(orgs) == 1 or (orgs and not current_user.is_site_admin):
-        return redirect(url_for("progress.hr_dashboard", org=orgs[0].slug))
+        return redirect(url_for("hr.dashboard", org=orgs[0].slug))
     if not orgs:
         abort(403)
-    return render_template("progress/hr_choose.html", orgs=orgs)
+    return render_template("hr/hr_choose.html", orgs=orgs)
 
 
 def _switcher(org: Organization) -> list[Organization]:
@@ -81,11 +81,11 @@ def _switcher(org: Organization) -> list[Organization]:
 
 @bp.route("/hr/<org>/")
 @login_required
-def hr_dashboard(org: str):
+def dashboard(org: str):
     organization = org_or_404(org)
     now = utcnow()
     return render_template(
-        "progress/hr_dashboard.html",
+        "hr/hr_dashboard.html",
         org=organization,
         orgs=_switcher(organization),
         figures=queries.org_figures(organization.id, now),
@@ -115,7 +115,7 @@ def _filters(org: Organization) -> dict:
 
 @bp.route("/hr/<org>/employees")
 @login_required
-def hr_employees(org: str):
+def employees(org: str):
     organization = org_or_404(org)
     f = _filters(organization)
     page = queries.employee_page(organization.id, utcnow(), page_number(), PER_PAGE, **f)
@@ -128,11 +128,11 @@ def hr_employees(org: str):
 
     filters = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
     export_urls = {
-        fmt: url_with_query(f"progress.hr_employees_{fmt}", {"org": organization.slug}, filters)
+        fmt: url_with_query(f"hr.employees_{fmt}", {"org": organization.slug}, filters)
         for fmt in ("csv", "xlsx")
     }
     return render_template(
-        "progress/hr_employees.html",
+        "hr/hr_employees.html",
         org=organization,
         orgs=_switcher(organization),
         page=page,
@@ -166,7 +166,7 @@ def _iso(value):
 
 @bp.route("/hr/<org>/employees.csv")
 @login_required
-def hr_employees_csv(org: str):
+def employees_csv(org: str):
     organization = org_or_404(org)
     rows = ((*r[:7], _iso(r[7]), _iso(r[8]), _iso(r[9]), r[10]) for r in _export_rows(organization))
     stamp = utcnow().strftime("%Y%m%d")
@@ -175,7 +175,7 @@ def hr_employees_csv(org: str):
 
 @bp.route("/hr/<org>/employees.xlsx")
 @login_required
-def hr_employees_xlsx(org: str):
+def employees_xlsx(org: str):
     organization = org_or_404(org)
     stamp = utcnow().strftime("%Y%m%d")
     moment, day = "yyyy-mm-dd hh:mm", "yyyy-mm-dd"
@@ -191,13 +191,13 @@ def hr_employees_xlsx(org: str):
 
 @bp.route("/hr/<org>/employees/<int:user_id>")
 @login_required
-def hr_transcript(org: str, user_id: int):
+def transcript_page(org: str, user_id: int):
     organization = org_or_404(org)
     employee = queries.employee_in_org(organization.id, user_id)
     if employee is None:
         abort(404)
     return render_template(
-        "progress/transcript.html",
+        "hr/transcript.html",
         org=organization,
         employee=employee,
         **transcript(employee, organization),
@@ -282,7 +282,7 @@ def transcript(employee, organization: Organization) -> dict:
     ).all()
     certificates = []
     if "certificates.show" in current_app.view_functions:
-        from lms.progress import certificates as certs
+        from lms.credentials import certificates as certs
 
         for_user = getattr(certs, "certificates_for_user", None)
         certificates = for_user(employee.id) if for_user else []

@@ -30,8 +30,8 @@ from sqlalchemy import func, or_, select
 
 from lms.extensions import db
 from lms.progress.cli import progress_cli
-from lms.progress.xapi_models import XapiStatement
 from lms.timeutil import utcnow
+from lms.xapi.models import XapiStatement
 
 BATCH = 50
 BASE_BACKOFF = 30  # seconds
