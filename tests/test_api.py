@@ -342,3 +342,39 @@ def test_query_count_does_not_grow_with_rows(app, client, hr_world):
         db.session.commit()
     after = {p: count(p) for p in paths}
     assert after == before, (before, after)
+
+
+def test_transcript_page_and_api_show_the_same_record(app, client, hr_world):
+    """HR's page and the API are one query function: same courses, programs and certificates,
+    and neither shows a program certificate that another organization issued."""
+    from lms.credentials.certificates import issue_program_certificate
+    from lms.credentials.models import Certificate
+    from lms.models import User
+
+    with app.app_context():
+        employee = db.session.get(User, hr_world["employee"])
+        theirs = db.session.get(Program, hr_world["logistics"])
+        assignment = _assign(theirs, employee, status="completed", completed_at=utcnow())
+        foreign = issue_program_certificate(employee, theirs, assignment)
+        db.session.commit()
+        foreign_code = foreign.code
+        codes = set(
+            db.session.scalars(select(Certificate.code).where(Certificate.user_id == employee.id))
+        )
+        hr_email = db.session.get(User, hr_world["hr"]).email
+    assert foreign_code in codes and len(codes) >= 2
+
+    document = api(client, hr_world["acme_secret"], f"/employees/{hr_world['employee']}/transcript")
+    data = document.get_json()
+    login(client, hr_email)
+    page = client.get(f"/hr/acme-t/employees/{hr_world['employee']}").get_data(as_text=True)
+
+    api_codes = {c["code"] for c in data["certificates"]}
+    page_codes = set(re.findall(r"/certificates/([A-Za-z0-9-]+)\"", page))
+    assert api_codes == page_codes == codes - {foreign_code}
+    for course in data["courses"]:
+        assert course["title"] in page
+    for program in data["programs"]:
+        assert program["program_name"] in page
+    assert "Warehouse Automation" not in page
+    assert all(p["program_name"] != "Warehouse Automation" for p in data["programs"])

@@ -21,15 +21,14 @@ from lms.api.auth import (
     render_api_error,
     token_required,
 )
+from lms.api.documents import iso, transcript_document
 from lms.credentials.ledger import LedgerEntry
-from lms.credentials.models import Certificate
-from lms.domain.models import Course, Enrolment
 from lms.extensions import db
+from lms.hr.transcript import employee_transcript
 from lms.models import Department, Membership, Organization, Role, User
-from lms.progress.models import CourseCompletion, Program, ProgramAssignment
+from lms.progress.models import Program, ProgramAssignment
 from lms.progress.queries import assignment_status_expr
 from lms.skills.gap import SORTS, GapFilters, gap_rows
-from lms.skills.supply import skill_profile
 from lms.timeutil import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -37,10 +36,6 @@ bp.register_error_handler(ApiError, render_api_error)
 
 STATUSES = ("not_started", "in_progress", "overdue", "completed", "expired")
 COMPLETION_KINDS = ("course_completed", "program_completed")
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.replace(microsecond=0).isoformat() + "Z" if value else None
 
 
 def _org_id() -> int:
@@ -222,88 +217,10 @@ def _member(user_id: int) -> tuple[User, str | None]:
 @bp.get("/employees/<int:user_id>/transcript")
 @token_required
 def transcript(user_id: int):
-    from lms.credentials.openbadges import site_url
-
+    """An employee's transcript: the same record as HR's transcript page."""
     user, department = _member(user_id)
-    courses = db.session.execute(
-        select(Course, Enrolment, CourseCompletion)
-        .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
-        .outerjoin(
-            CourseCompletion,
-            and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user.id),
-        )
-        .options(selectinload(Course.skills))
-        .order_by(Enrolment.enrolled_at, Course.id)
-    ).all()
-    assignments = db.session.execute(
-        select(ProgramAssignment, Program.name, assignment_status_expr(utcnow()))
-        .join(Program, Program.id == ProgramAssignment.program_id)
-        .where(ProgramAssignment.user_id == user.id, ProgramAssignment.organization_id == _org_id())
-        .order_by(ProgramAssignment.assigned_at, ProgramAssignment.id)
-    ).all()
-    # Program certificates of other organizations are theirs to share, not ours.
-    certificates = db.session.scalars(
-        select(Certificate)
-        .outerjoin(Program, Program.id == Certificate.program_id)
-        .where(
-            Certificate.user_id == user.id,
-            (Certificate.kind == "course") | (Program.organization_id == _org_id()),
-        )
-        .order_by(Certificate.issued_at, Certificate.id)
-    ).all()
-    skills = sorted(
-        {
-            s.preferred_label
-            for course, _, cc in courses
-            if cc and cc.state == "completed"
-            for s in course.skills
-        }
-    )
-    return jsonify(
-        employee=_employee(user, department),
-        courses=[
-            {
-                "course_id": course.id,
-                "title": course.title,
-                "enrolled_at": iso(enrolment.enrolled_at),
-                "enrolment_status": enrolment.status,
-                "state": cc.state if cc else "not_started",
-                "progress": cc.progress if cc else 0.0,
-                "grade": cc.grade if cc else None,
-                "completed_at": iso(cc.completed_at) if cc else None,
-                "last_activity_at": iso(cc.last_activity_at) if cc else None,
-            }
-            for course, enrolment, cc in courses
-        ],
-        programs=[
-            {
-                "assignment_id": a.id,
-                "program_id": a.program_id,
-                "program_name": name,
-                "status": status,
-                "progress": a.progress,
-                "due_at": iso(a.due_at),
-                "completed_at": iso(a.completed_at),
-                "expires_at": iso(a.expires_at),
-            }
-            for a, name, status in assignments
-        ],
-        certificates=[
-            {
-                "code": c.code,
-                "kind": c.kind,
-                "title": c.title,
-                "grade": c.grade,
-                "issued_at": iso(c.issued_at),
-                "expires_at": iso(c.expires_at),
-                "status": c.status,
-                "verify_url": f"{site_url()}/verify/{c.code}",
-            }
-            for c in certificates
-        ],
-        skills=skills,
-        skill_profile=[p.as_json() for p in skill_profile(user.id)],
-    )
+    record = employee_transcript(user, _org_id())
+    return jsonify(transcript_document(record, _employee(user, department)))
 
 
 # --- completions feed -------------------------------------------------------------------------

@@ -8,26 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from lms.domain.models import Activity, Course, CourseOutcome, Enrolment, Module, Skill
 from lms.export import csv_response, stream_rows, xlsx_response
 from lms.extensions import db
 from lms.hr import queries
 from lms.hr.blueprint import bp
-from lms.models import Membership, Organization, Role
+from lms.hr.transcript import activity_details, employee_transcript
+from lms.models import Organization, Role
 from lms.pagination import page_number
 from lms.permissions import can, require
-from lms.plugins import activity_registry
 from lms.progress.models import (
-    ActivityCompletion,
-    CompletionHistory,
-    CourseCompletion,
     Program,
-    ProgramAssignment,
 )
 from lms.templating import status_label
 from lms.timeutil import utcnow
@@ -192,107 +186,17 @@ def employees_xlsx(org: str):
 @bp.route("/hr/<org>/employees/<int:user_id>")
 @login_required
 def transcript_page(org: str, user_id: int):
+    """One employee's transcript, with each activity's state and its plugin's summary."""
     organization = org_or_404(org)
     employee = queries.employee_in_org(organization.id, user_id)
     if employee is None:
         abort(404)
+    record = employee_transcript(employee, organization.id)
     return render_template(
         "hr/transcript.html",
         org=organization,
         employee=employee,
-        **transcript(employee, organization),
+        transcript=record,
+        details=activity_details(employee, record.course_ids()),
+        now=utcnow(),
     )
-
-
-def transcript(employee, organization: Organization) -> dict:
-    """Everything about one employee's learning (a constant number of queries + plugin facts)."""
-    membership = db.session.scalar(
-        select(Membership)
-        .where(Membership.user_id == employee.id, Membership.organization_id == organization.id)
-        .order_by(Membership.department_id.is_(None))
-    )
-    assignments = db.session.scalars(
-        select(ProgramAssignment)
-        .where(
-            ProgramAssignment.user_id == employee.id,
-            ProgramAssignment.organization_id == organization.id,
-        )
-        .options(selectinload(ProgramAssignment.program))
-        .order_by(ProgramAssignment.assigned_at.desc())
-    ).all()
-    courses = db.session.execute(
-        select(Course, Enrolment, CourseCompletion)
-        .join(Enrolment, Enrolment.course_id == Course.id)
-        .outerjoin(
-            CourseCompletion,
-            (CourseCompletion.course_id == Course.id) & (CourseCompletion.user_id == employee.id),
-        )
-        .where(Enrolment.user_id == employee.id)
-        .order_by(Course.title)
-    ).all()
-    course_ids = [c.id for c, _, _ in courses]
-    activities = db.session.scalars(
-        select(Activity)
-        .join(Module, Module.id == Activity.module_id)
-        .where(Activity.course_id.in_(course_ids))
-        .order_by(Activity.course_id, Module.position, Activity.position, Activity.id)
-    ).all()
-    states = {
-        r.activity_id: r
-        for r in db.session.scalars(
-            select(ActivityCompletion).where(
-                ActivityCompletion.user_id == employee.id,
-                ActivityCompletion.course_id.in_(course_ids),
-            )
-        )
-    }
-    registry = activity_registry()
-    details: dict[int, list] = {}
-    for a in activities:
-        plugin = registry.get(a.type)
-        summary = {}
-        if plugin is not None:
-            try:
-                summary = plugin.learner_summary(a, employee) or {}
-            except Exception:  # a plugin's summary must never break HR's page
-                current_app.logger.exception("learner_summary failed for activity %s", a.id)
-        details.setdefault(a.course_id, []).append(
-            {
-                "activity": a,
-                "state": states.get(a.id),
-                "summary": summary,
-                "label": plugin.label if plugin else a.type,
-            }  # fmt: skip
-        )
-    skills = list(
-        db.session.scalars(
-            select(Skill.preferred_label)
-            .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
-            .join(CourseCompletion, CourseCompletion.course_id == CourseOutcome.course_id)
-            .where(CourseCompletion.user_id == employee.id, CourseCompletion.state == "completed")
-            .distinct()
-            .order_by(Skill.preferred_label)
-        )
-    )
-    history = db.session.execute(
-        select(CompletionHistory, Course.title)
-        .join(Course, Course.id == CompletionHistory.course_id)
-        .where(CompletionHistory.user_id == employee.id)
-        .order_by(CompletionHistory.archived_at.desc())
-    ).all()
-    certificates = []
-    if "certificates.show" in current_app.view_functions:
-        from lms.credentials import certificates as certs
-
-        for_user = getattr(certs, "certificates_for_user", None)
-        certificates = for_user(employee.id) if for_user else []
-    return {
-        "membership": membership,
-        "assignments": assignments,
-        "courses": courses,
-        "details": details,
-        "skills": skills,
-        "history": history,
-        "certificates": certificates,
-        "now": utcnow(),
-    }

@@ -54,6 +54,15 @@ class ActivityCompletion(db.Model):
     activity: Mapped[Activity] = relationship()
 
 
+class CompletionState(enum.StrEnum):
+    """Where a learner stands in a course (``CourseCompletion.state``)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
 class CourseCompletion(db.Model):
     """A learner's state in a course: not_started, in_progress, completed or failed."""
 
@@ -66,7 +75,7 @@ class CourseCompletion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
-    state: Mapped[str] = mapped_column(String(20), default="not_started")
+    state: Mapped[str] = mapped_column(String(20), default=CompletionState.NOT_STARTED)
     progress: Mapped[float] = mapped_column(Float, default=0.0)  # percent of required activities
     grade: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
