@@ -3,8 +3,8 @@
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.progress.models import Program, ProgramAssignment
 from lms.hr.queries import program_figures
+from lms.progress.models import Program, ProgramAssignment
 from lms.seed import seed_demo
 from lms.timeutil import utcnow
 
