@@ -343,3 +343,53 @@ def test_auto_recompute_can_be_switched_off(ctx):
     quiz.pass_mark = 70
     db.session.commit()
     assert db.session.scalar(select(CourseCompletion.state)) == "failed"
+
+
+def test_recompute_dates_completions_by_the_one_rule(ctx):
+    """A rule change keeps every recorded completion date; what it newly completes is dated when
+    the learner did the work, exactly as the live event would have dated it."""
+    from datetime import timedelta
+
+    from lms.progress.models import ActivityCompletion
+
+    course = make_course("dates", [("passed", 90, 1, True), ("viewed", None, 1, True)])
+    early, late = make_user(), make_user()
+    a, b = activities_of(course)
+    for u in (early, late):
+        enrol_user(u, course, "self")
+        record_activity_event(u, b, "viewed")
+    record_activity_event(early, a, "graded", grade=95)  # completes the course now
+    record_activity_event(late, a, "graded", grade=80)  # fails under 90
+    week_ago = utcnow() - timedelta(days=7)
+    # Move the recorded facts a week back, as if the recompute ran a week after the work.
+    for row in db.session.scalars(select(ActivityCompletion)):
+        row.viewed_at = week_ago
+        if row.submitted_at:
+            row.submitted_at = week_ago
+        if row.completed:
+            row.completed_at = week_ago
+    for cc in db.session.scalars(select(CourseCompletion)):
+        if cc.state == "completed":
+            cc.completed_at = week_ago
+    db.session.flush()
+
+    a.pass_mark = 75  # the author lowers the pass mark a week later
+    db.session.flush()
+    recompute_course(course)
+    db.session.expire_all()
+
+    done = {
+        cc.user_id: cc
+        for cc in db.session.scalars(
+            select(CourseCompletion).where(CourseCompletion.course_id == course.id)
+        )
+    }
+    # The early learner's course completion (certificate, ledger) keeps its original date.
+    assert done[early.id].state == "completed" and done[early.id].completed_at == week_ago
+    # The late learner's grade now passes: dated at their submission, not at the recompute.
+    graded = db.session.scalar(
+        select(ActivityCompletion).where(
+            ActivityCompletion.user_id == late.id, ActivityCompletion.activity_id == a.id
+        )
+    )
+    assert graded.completed and graded.completed_at == week_ago

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 DEFAULT_PASS_MARK = 50.0
@@ -35,6 +36,17 @@ DEFAULT_PASS_MARK = 50.0
 class ActivityOutcome:
     completed: bool
     failed: bool
+
+
+def completion_date(
+    recorded: datetime | None, acted_at: datetime | None, now: datetime
+) -> datetime:
+    """The date a completion carries: the one rule for activities and courses, live or recomputed.
+
+    A date once recorded is kept (certificates and the ledger cite it); otherwise it is when the
+    learner did what completed it; ``now`` when that is not known.
+    """
+    return recorded or acted_at or now
 
 
 def evaluate_activity(

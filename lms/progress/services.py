@@ -22,7 +22,8 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import User
 from lms.progress import rules, signals
-from lms.progress.models import ActivityCompletion, CourseCompletion
+from lms.progress.assignments import refresh_assignments
+from lms.progress.models import ActivityCompletion, CompletionState, CourseCompletion
 from lms.timeutil import utcnow
 
 
@@ -101,12 +102,28 @@ def _apply_rule(row: ActivityCompletion, activity: Activity, now: datetime) -> N
         submitted=row.submitted_at is not None,
         grade=row.grade,
     )
-    if outcome.completed and not row.completed:
-        row.completed_at = now
-    if not outcome.completed:
-        row.completed_at = None
+    row.completed_at = _activity_completed_at(row, outcome.completed, now)
     row.completed = outcome.completed
     row.failed = outcome.failed
+
+
+def _acted_at(row: ActivityCompletion) -> datetime | None:
+    """When the learner last did something an activity rule counts (a submission, else a view)."""
+    return row.submitted_at or row.viewed_at
+
+
+def _activity_completed_at(
+    row: ActivityCompletion, completed: bool, now: datetime
+) -> datetime | None:
+    """The completion date of ``row`` under :func:`rules.completion_date` (``None``: not done)."""
+    if not completed:
+        return None
+    return rules.completion_date(row.completed_at, _acted_at(row), now)
+
+
+def _course_acted_at(rows) -> datetime | None:
+    """When the learner completed the last of the activities that make up the course outcome."""
+    return max((r.completed_at for r in rows if r.completed and r.completed_at), default=None)
 
 
 def _facts(activities, rows: dict[int, Any]) -> list[rules.ActivityFacts]:
@@ -166,11 +183,16 @@ def _activity_columns(course_id: int):
 
 
 def _apply_outcome(
-    cc: CourseCompletion, outcome: rules.CourseOutcome, last: datetime | None, now: datetime
+    cc: CourseCompletion, outcome: rules.CourseOutcome, rows, now: datetime
 ) -> str | None:
-    """Store ``outcome`` on ``cc``; return "completed"/"failed" when that state is newly reached."""
+    """Store ``outcome`` on ``cc``; return "completed"/"failed" when that state is newly reached.
+
+    ``rows`` are the learner's activity completions in the course (for the last activity time
+    and the completion date).
+    """
+    last = _last_activity(rows)
     before = cc.state
-    if before == "completed":
+    if before == CompletionState.COMPLETED:
         # Sticky: a completion is a record. Keep date and state, refresh nothing that would lie.
         cc.last_activity_at = max(filter(None, [cc.last_activity_at, last]), default=None)
         return None
@@ -178,8 +200,8 @@ def _apply_outcome(
     cc.grade = outcome.grade
     cc.last_activity_at = max(filter(None, [cc.last_activity_at, last]), default=None)
     cc.state = outcome.state
-    if outcome.state == "completed":
-        cc.completed_at = now
+    if outcome.state == CompletionState.COMPLETED:
+        cc.completed_at = rules.completion_date(None, _course_acted_at(rows), now)
         return "completed"
     cc.completed_at = None
     if outcome.state == "failed" and before != "failed":
@@ -212,14 +234,12 @@ def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
     totals = _course_totals(course_id, [user_id])
     outcome = _evaluate(_course_rule(course), _facts(activities, rows), totals, user_id)
     now = utcnow()
-    change = _apply_outcome(cc, outcome, _last_activity(rows.values()), now)
+    change = _apply_outcome(cc, outcome, list(rows.values()), now)
     db.session.flush()
     if change:
         user = db.session.get(User, user_id)
         signal = signals.course_completed if change == "completed" else signals.course_failed
         signal.send(_app(), user=user, course=course, completion=cc)
-    from lms.progress.assignments import refresh_assignments
-
     refresh_assignments(user_ids=[user_id], course_id=course_id)
     return cc
 
@@ -281,27 +301,7 @@ def recompute_course(course: Course) -> dict[str, int]:
 def _recompute_course(course: Course) -> dict[str, int]:
     now = utcnow()
     activities = _activity_columns(course.id)
-    by_id = {a.id: a for a in activities}
-    rows_by_user: dict[int, dict[int, ActivityCompletion]] = defaultdict(dict)
-    activity_updates = []
-    for r in db.session.scalars(
-        select(ActivityCompletion).where(ActivityCompletion.course_id == course.id)
-    ):
-        rows_by_user[r.user_id][r.activity_id] = r
-        a = by_id.get(r.activity_id)
-        if a is None or r.overridden_by_id is not None:
-            continue
-        outcome = rules.evaluate_activity(
-            a.completion_rule, a.pass_mark, r.viewed_at is not None, r.submitted_at is not None,
-            r.grade,
-        )  # fmt: skip
-        if (outcome.completed, outcome.failed) != (bool(r.completed), bool(r.failed)):
-            completed_at = (r.completed_at or r.submitted_at or now) if outcome.completed else None
-            activity_updates.append(
-                {"id": r.id, "completed": outcome.completed, "failed": outcome.failed,
-                 "completed_at": completed_at}
-            )  # fmt: skip
-            r.completed, r.failed, r.completed_at = outcome.completed, outcome.failed, completed_at
+    rows_by_user, activity_updates = _recompute_activities(course.id, activities, now)
     enrolled = set(
         db.session.scalars(
             select(Enrolment.user_id).where(
@@ -315,34 +315,10 @@ def _recompute_course(course: Course) -> dict[str, int]:
             select(CourseCompletion).where(CourseCompletion.course_id == course.id)
         )
     }
-    rule = _course_rule(course)
-    totals = _course_totals(course.id, None)
-    inserts, updates, transitions = [], [], []
-    for user_id in enrolled | set(rows_by_user) | set(existing):
-        rows = rows_by_user.get(user_id, {})
-        outcome = _evaluate(rule, _facts(activities, rows), totals, user_id)
-        last = _last_activity(rows.values())
-        cc = existing.get(user_id)
-        if cc is None:
-            cc = CourseCompletion(user_id=user_id, course_id=course.id, state="not_started")
-            change = _apply_outcome(cc, outcome, last, now)
-            inserts.append(
-                {"user_id": user_id, "course_id": course.id, "state": cc.state,
-                 "progress": cc.progress or 0.0, "grade": cc.grade, "completed_at": cc.completed_at,
-                 "last_activity_at": cc.last_activity_at, "updated_at": now}
-            )  # fmt: skip
-        else:
-            before = (cc.state, cc.progress, cc.grade, cc.completed_at, cc.last_activity_at)
-            change = _apply_outcome(cc, outcome, last, now)
-            after = (cc.state, cc.progress, cc.grade, cc.completed_at, cc.last_activity_at)
-            if before != after:
-                updates.append(
-                    {"id": cc.id, "state": cc.state, "progress": cc.progress, "grade": cc.grade,
-                     "completed_at": cc.completed_at, "last_activity_at": cc.last_activity_at,
-                     "updated_at": now}
-                )  # fmt: skip
-        if change:
-            transitions.append((user_id, change))
+    learners = enrolled | set(rows_by_user) | set(existing)
+    inserts, updates, transitions = _recompute_course_states(
+        course, activities, rows_by_user, existing, learners, now
+    )
     # The objects above were changed in memory to compute; write with bulk statements instead.
     for obj in list(existing.values()) + [r for rs in rows_by_user.values() for r in rs.values()]:
         db.session.expire(obj)
@@ -353,32 +329,99 @@ def _recompute_course(course: Course) -> dict[str, int]:
     if inserts:
         db.session.execute(insert(CourseCompletion), inserts)
     db.session.flush()
-    if transitions:
-        users = {
-            u.id: u
-            for u in db.session.scalars(
-                select(User).where(User.id.in_([t[0] for t in transitions]))
-            )
-        }
-        completions = {
-            cc.user_id: cc
-            for cc in db.session.scalars(
-                select(CourseCompletion).where(
-                    CourseCompletion.course_id == course.id,
-                    CourseCompletion.user_id.in_(list(users)),
-                )
-            )
-        }
-        for user_id, change in transitions:
-            signal = signals.course_completed if change == "completed" else signals.course_failed
-            signal.send(_app(), user=users[user_id], course=course, completion=completions[user_id])
-    from lms.progress.assignments import refresh_assignments
-
+    _announce_transitions(course, transitions)
     refresh_assignments(course_id=course.id)
     return {
-        "learners": len(enrolled | set(rows_by_user) | set(existing)),
+        "learners": len(learners),
         "activities_changed": len(activity_updates),
         "courses_changed": len(updates) + len(inserts),
         "completed": sum(1 for _, c in transitions if c == "completed"),
         "failed": sum(1 for _, c in transitions if c == "failed"),
     }
+
+
+def _recompute_activities(course_id: int, activities, now: datetime):
+    """Re-apply each activity's rule to every completion row of the course (overrides stand).
+
+    Returns the rows by learner and activity (changed in memory) and the bulk UPDATE parameters.
+    """
+    by_id = {a.id: a for a in activities}
+    rows_by_user: dict[int, dict[int, ActivityCompletion]] = defaultdict(dict)
+    updates = []
+    for r in db.session.scalars(
+        select(ActivityCompletion).where(ActivityCompletion.course_id == course_id)
+    ):
+        rows_by_user[r.user_id][r.activity_id] = r
+        a = by_id.get(r.activity_id)
+        if a is None or r.overridden_by_id is not None:
+            continue
+        outcome = rules.evaluate_activity(
+            a.completion_rule, a.pass_mark, r.viewed_at is not None, r.submitted_at is not None,
+            r.grade,
+        )  # fmt: skip
+        if (outcome.completed, outcome.failed) != (bool(r.completed), bool(r.failed)):
+            completed_at = _activity_completed_at(r, outcome.completed, now)
+            updates.append(
+                {"id": r.id, "completed": outcome.completed, "failed": outcome.failed,
+                 "completed_at": completed_at}
+            )  # fmt: skip
+            r.completed, r.failed, r.completed_at = outcome.completed, outcome.failed, completed_at
+    return rows_by_user, updates
+
+
+def _recompute_course_states(course, activities, rows_by_user, existing, learners, now):
+    """Apply the course rule to every learner: bulk INSERT and UPDATE parameters, transitions."""
+    rule = _course_rule(course)
+    totals = _course_totals(course.id, None)
+    inserts, updates, transitions = [], [], []
+    for user_id in learners:
+        rows = rows_by_user.get(user_id, {})
+        outcome = _evaluate(rule, _facts(activities, rows), totals, user_id)
+        cc = existing.get(user_id)
+        if cc is None:
+            cc = CourseCompletion(
+                user_id=user_id, course_id=course.id, state=CompletionState.NOT_STARTED
+            )
+            change = _apply_outcome(cc, outcome, list(rows.values()), now)
+            inserts.append({"user_id": user_id, "course_id": course.id, "updated_at": now,
+                            **_course_columns(cc)})  # fmt: skip
+        else:
+            before = _course_columns(cc)
+            change = _apply_outcome(cc, outcome, list(rows.values()), now)
+            if _course_columns(cc) != before:
+                updates.append({"id": cc.id, "updated_at": now, **_course_columns(cc)})
+        if change:
+            transitions.append((user_id, change))
+    return inserts, updates, transitions
+
+
+def _course_columns(cc: CourseCompletion) -> dict[str, Any]:
+    """The columns of a course completion that a recompute may change."""
+    return {
+        "state": cc.state,
+        "progress": cc.progress or 0.0,
+        "grade": cc.grade,
+        "completed_at": cc.completed_at,
+        "last_activity_at": cc.last_activity_at,
+    }
+
+
+def _announce_transitions(course: Course, transitions: list[tuple[int, str]]) -> None:
+    """Send course_completed / course_failed for the learners whose state newly changed."""
+    if not transitions:
+        return
+    users = {
+        u.id: u
+        for u in db.session.scalars(select(User).where(User.id.in_([t[0] for t in transitions])))
+    }
+    completions = {
+        cc.user_id: cc
+        for cc in db.session.scalars(
+            select(CourseCompletion).where(
+                CourseCompletion.course_id == course.id, CourseCompletion.user_id.in_(list(users))
+            )
+        )
+    }
+    for user_id, change in transitions:
+        signal = signals.course_completed if change == "completed" else signals.course_failed
+        signal.send(_app(), user=users[user_id], course=course, completion=completions[user_id])
