@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from courses.quiz.bank import course_questions, question_snapshot
 from courses.quiz.grading import grade_attempt
-from courses.quiz.models import Quiz, QuizAttempt
+from courses.quiz.models import AttemptState, Quiz, QuizAttempt
 from courses.quiz.selection import SelectionError, pick_questions
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
@@ -38,7 +38,7 @@ def grace() -> timedelta:
 def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
     """Whether an open attempt is past its deadline plus the grace period."""
     return (
-        attempt.state == "in_progress"
+        attempt.state == AttemptState.IN_PROGRESS
         and attempt.deadline is not None
         and now > attempt.deadline + grace()
     )
@@ -80,7 +80,7 @@ def finish_attempt(attempt: QuizAttempt, now: datetime, auto: bool = False) -> Q
     attempt.points_total = result.total
     attempt.score = result.score
     attempt.passed = result.score >= quiz.effective_pass_mark
-    attempt.state = "finished"
+    attempt.state = AttemptState.FINISHED
     attempt.auto_submitted = auto
     # An attempt the server closes late counts as finished when its time ran out.
     attempt.finished_at = min(now, attempt.deadline) if auto and attempt.deadline else now
@@ -98,7 +98,7 @@ def close_overdue(quiz: Quiz, user: User, now: datetime | None = None) -> list[Q
         select(QuizAttempt).where(
             QuizAttempt.quiz_id == quiz.id,
             QuizAttempt.user_id == user.id,
-            QuizAttempt.state == "in_progress",
+            QuizAttempt.state == AttemptState.IN_PROGRESS,
             QuizAttempt.deadline.is_not(None),
         )
     ):
@@ -127,7 +127,7 @@ def start_attempt(
     close_overdue(quiz, user, now)
     attempts = user_attempts(quiz, user)
     for attempt in attempts:
-        if attempt.state == "in_progress":
+        if attempt.state == AttemptState.IN_PROGRESS:
             return attempt
     if not preview and quiz.close_at is not None and now > quiz.close_at:
         raise Conflict(f"This quiz closed on {quiz.close_at:%d %b %Y, %H:%M} UTC.")
@@ -163,7 +163,7 @@ def start_attempt(
         user=user,
         number=number,
         preview=preview,
-        state="in_progress",
+        state=AttemptState.IN_PROGRESS,
         started_at=now,
         deadline=now + timedelta(minutes=quiz.time_limit_minutes)
         if quiz.time_limit_minutes
@@ -178,7 +178,7 @@ def start_attempt(
 
 
 def _refuse_if_finished(attempt: QuizAttempt) -> None:
-    if attempt.state == "finished":
+    if attempt.state == AttemptState.FINISHED:
         raise Conflict(
             f"Attempt {attempt.number} was already submitted"
             f"{' automatically when its time ran out' if attempt.auto_submitted else ''}; "
@@ -235,6 +235,8 @@ def withhold_results(quiz: Quiz) -> None:
 
 def best_attempt(attempts: list[QuizAttempt]) -> QuizAttempt | None:
     graded = [
-        a for a in attempts if a.state == "finished" and not a.preview and a.score is not None
+        a
+        for a in attempts
+        if a.state == AttemptState.FINISHED and not a.preview and a.score is not None
     ]
     return max(graded, key=lambda a: (a.score, -a.number), default=None)

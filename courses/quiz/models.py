@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -111,6 +112,13 @@ class Quiz(Activity):
         return self.feedback_mode != "on_release" or self.results_released_at is not None
 
 
+class AttemptState(enum.StrEnum):
+    """Where a quiz attempt stands: open for answers, or submitted and graded."""
+
+    IN_PROGRESS = "in_progress"
+    FINISHED = "finished"
+
+
 class QuizAttempt(db.Model):
     """One learner's attempt: the questions as they were when it started, answers and score."""
 
@@ -126,7 +134,7 @@ class QuizAttempt(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     # An author's try-out: not counted against the limit and not recorded as progress.
     preview: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(20), default="in_progress")  # or "finished"
+    state: Mapped[str] = mapped_column(String(20), default=AttemptState.IN_PROGRESS)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deadline: Mapped[datetime | None] = mapped_column(DateTime)
     saved_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -147,4 +155,4 @@ class QuizAttempt(db.Model):
 
     @property
     def finished(self) -> bool:
-        return self.state == "finished"
+        return self.state == AttemptState.FINISHED

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from courses.quiz.attempts import attempts_left, best_attempt, close_overdue, user_attempts
 from courses.quiz.bank import course_categories, course_questions, export_bank, import_bank
 from courses.quiz.forms import QuizSettingsForm, settings_content
-from courses.quiz.models import FEEDBACK_MODES, QUESTION_TYPES, Quiz, QuizAttempt, QuizQuestion
+from courses.quiz.models import (
+    FEEDBACK_MODES,
+    QUESTION_TYPES,
+    AttemptState,
+    Quiz,
+    QuizAttempt,
+    QuizQuestion,
+)
 from courses.quiz.settings import apply_settings, check_against_bank, clean_settings
 from courses.quiz.settings import settings_content as archive_content
 from courses.quiz.views import bp
@@ -116,7 +123,7 @@ class QuizType(ActivityType):
         attempts = user_attempts(activity, user)
         author = can(user, "course.manage", activity.course)
         enrolled = active_enrolment(user.id, activity.course_id) is not None
-        open_attempt = next((a for a in attempts if a.state == "in_progress"), None)
+        open_attempt = next((a for a in attempts if a.state == AttemptState.IN_PROGRESS), None)
         return Markup(
             render_template(
                 "quiz/_activity.html",

@@ -22,7 +22,7 @@ from courses.quiz.bank import (
 )
 from courses.quiz.blueprint import bp
 from courses.quiz.forms import QuestionForm
-from courses.quiz.models import QUESTION_TYPES, Quiz, QuizAttempt, QuizQuestion
+from courses.quiz.models import QUESTION_TYPES, AttemptState, Quiz, QuizAttempt, QuizQuestion
 from lms.domain.models import Course, Module
 from lms.errors import Conflict
 from lms.extensions import db
@@ -222,7 +222,7 @@ def results(activity_id: int):
         ).where(
             QuizAttempt.quiz_id == quiz.id,
             QuizAttempt.preview.is_(False),
-            QuizAttempt.state == "finished",
+            QuizAttempt.state == AttemptState.FINISHED,
         )
     ).one()
     return render_template("quiz/results.html", quiz=quiz, page=page, summary=summary)

@@ -25,6 +25,7 @@ from lms.extensions import db
 from lms.models import User
 from lms.progress import signals
 from lms.progress.assignments import notify
+from lms.progress.models import CompletionState
 from lms.timeutil import utcnow
 
 MAX_REASON = 1000
@@ -109,7 +110,7 @@ def _program_grade(user_id: int, program) -> float | None:
         select(func.avg(CourseCompletion.grade)).where(
             CourseCompletion.user_id == user_id,
             CourseCompletion.course_id.in_(course_ids),
-            CourseCompletion.state == "completed",
+            CourseCompletion.state == CompletionState.COMPLETED,
             CourseCompletion.grade.is_not(None),
         )
     )

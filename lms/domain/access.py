@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from lms.domain.models import ConditionKind
+
 
 class CompletionState(Protocol):
     completed: bool
@@ -44,10 +46,10 @@ def lock_reasons(
     for cond in conditions:
         state = states.get(cond.required_activity_id)
         title = titles.get(cond.required_activity_id, "another activity")
-        if cond.kind == "completed":
+        if cond.kind == ConditionKind.COMPLETED:
             if state is None or not state.completed:
                 reasons.append(f"Complete “{title}” first.")
-        elif cond.kind == "grade":
+        elif cond.kind == ConditionKind.GRADE:
             needed = cond.min_grade if cond.min_grade is not None else 0.0
             grade = state.grade if state is not None else None
             if grade is None or grade < needed:

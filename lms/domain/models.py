@@ -171,6 +171,13 @@ class CompletionRule(enum.StrEnum):
     PASSED = "passed"
 
 
+class ConditionKind(enum.StrEnum):
+    """A restrict-access condition on another activity: completed, or a minimum grade."""
+
+    COMPLETED = "completed"
+    GRADE = "grade"
+
+
 class Activity(db.Model):
     """Base of every activity type (joined-table inheritance; ``type`` is the plugin key)."""
 
@@ -217,7 +224,7 @@ class ActivityCondition(db.Model):
     activity_id: Mapped[int] = mapped_column(
         ForeignKey("activities.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))  # "completed" or "grade"
+    kind: Mapped[str] = mapped_column(String(20))  # a ConditionKind
     required_activity_id: Mapped[int] = mapped_column(
         ForeignKey("activities.id", ondelete="CASCADE")
     )

@@ -26,7 +26,13 @@ from lms.domain.models import CourseOutcome, Skill
 from lms.extensions import db
 from lms.models import Department, Membership, Role, User
 from lms.pagination import Page
-from lms.progress.models import CourseCompletion, Program, ProgramAssignment
+from lms.progress.models import (
+    AssignmentStatus,
+    CompletionState,
+    CourseCompletion,
+    Program,
+    ProgramAssignment,
+)
 from lms.progress.queries import (
     DISPLAY_STATUSES,
     assignment_status_expr,
@@ -60,7 +66,7 @@ def program_figures(org_id: int, now: datetime) -> list[dict]:
                     for s in ("not_started", "in_progress", "completed", "overdue")
                 ],
             )
-            .where(a.organization_id == org_id, a.status != "expired")
+            .where(a.organization_id == org_id, a.status != AssignmentStatus.EXPIRED)
             .group_by(a.program_id)
         )
     }
@@ -119,7 +125,7 @@ def org_figures(org_id: int, now: datetime) -> dict:
             func.count().label("total"),
             func.sum(case((status == "completed", 1), else_=0)).label("completed"),
             func.sum(case((status == "overdue", 1), else_=0)).label("overdue"),
-        ).where(a.organization_id == org_id, a.status != "expired")
+        ).where(a.organization_id == org_id, a.status != AssignmentStatus.EXPIRED)
     ).one()
     total = int(row.total or 0)
     completed = int(row.completed or 0)
@@ -144,7 +150,10 @@ def org_skills(org_id: int, limit: int = 12) -> list[tuple[str, int]]:
             select(Skill.preferred_label, people)
             .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
             .join(CourseCompletion, CourseCompletion.course_id == CourseOutcome.course_id)
-            .where(CourseCompletion.state == "completed", CourseCompletion.user_id.in_(learners))
+            .where(
+                CourseCompletion.state == CompletionState.COMPLETED,
+                CourseCompletion.user_id.in_(learners),
+            )
             .group_by(Skill.preferred_label)
             .order_by(people.desc(), Skill.preferred_label)
             .limit(limit)
@@ -210,7 +219,7 @@ def employee_rows(
         .where(a.organization_id == org_id)
     )
     if status != "expired":
-        stmt = stmt.where(a.status != "expired")
+        stmt = stmt.where(a.status != AssignmentStatus.EXPIRED)
     if department_id:
         stmt = stmt.where(Membership.department_id == department_id)
     if program_id:
@@ -237,7 +246,7 @@ def _employee_ids(org_id: int, now: datetime, f: dict, for_count: bool = False) 
     need_program = sort == "program" and not for_count
     stmt = select(func.count(a.id) if for_count else a.id).where(a.organization_id == org_id)
     if f.get("status") != "expired":
-        stmt = stmt.where(a.status != "expired")
+        stmt = stmt.where(a.status != AssignmentStatus.EXPIRED)
     if f.get("program_id"):
         stmt = stmt.where(a.program_id == f["program_id"])
     status = assignment_status_expr(now)

@@ -14,6 +14,7 @@ from lms.models import User
 from lms.progress import rules, signals
 from lms.progress.models import (
     AssignmentStatus,
+    CompletionState,
     CourseCompletion,
     Notification,
     Program,
@@ -90,9 +91,12 @@ def refresh_assignments(
     updates, completed = [], []
     for assignment_id, rows in grouped.items():
         first = rows[0]
-        done = sum(1 for r in rows if r.state == "completed")
+        done = sum(1 for r in rows if r.state == CompletionState.COMPLETED)
         progress, complete = rules.program_progress(
-            [100.0 if r.state == "completed" else (r.course_progress or 0.0) for r in rows],
+            [
+                100.0 if r.state == CompletionState.COMPLETED else (r.course_progress or 0.0)
+                for r in rows
+            ],
             done,
             first.completion_mode,
             first.completion_count,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from lms.domain.access import course_locks
 from lms.domain.models import (
     Activity,
+    CompletionRule,
     Course,
     CourseOutcome,
     Enrolment,
@@ -26,6 +27,7 @@ from lms.extensions import db
 from lms.progress.models import (
     ActivityCompletion,
     AssignmentStatus,
+    CompletionState,
     CourseCompletion,
     Program,
     ProgramAssignment,
@@ -82,7 +84,7 @@ def next_activities(user_id: int, course_ids: list[int], now: datetime) -> dict[
         locks = course_locks(items, states, now)
         candidates = [
             a for a in items
-            if a.completion_rule != "none" and not (states.get(a.id) and states[a.id].completed)
+            if a.completion_rule != CompletionRule.NONE and not (states.get(a.id) and states[a.id].completed)
         ]  # fmt: skip
         required = [a for a in candidates if a.required] or candidates
         open_ = [a for a in required if a.id not in locks]
@@ -106,7 +108,10 @@ def learner_overview(user_id: int, now: datetime) -> Overview:
     ).all()
     assignments = db.session.scalars(
         select(ProgramAssignment)
-        .where(ProgramAssignment.user_id == user_id, ProgramAssignment.status != "expired")
+        .where(
+            ProgramAssignment.user_id == user_id,
+            ProgramAssignment.status != AssignmentStatus.EXPIRED,
+        )
         .options(selectinload(ProgramAssignment.program).selectinload(Program.courses))
         .order_by(ProgramAssignment.due_at.nulls_last())
     ).all()
@@ -128,7 +133,7 @@ def learner_overview(user_id: int, now: datetime) -> Overview:
             completed_at=cc.completed_at if cc else None,
             last_activity_at=cc.last_activity_at if cc else None,
         )
-        if card.state == "completed":
+        if card.state == CompletionState.COMPLETED:
             overview.completed.append(card)
             continue
         if course.id in due:
@@ -145,7 +150,10 @@ def learner_overview(user_id: int, now: datetime) -> Overview:
             select(Skill.preferred_label)
             .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
             .join(CourseCompletion, CourseCompletion.course_id == CourseOutcome.course_id)
-            .where(CourseCompletion.user_id == user_id, CourseCompletion.state == "completed")
+            .where(
+                CourseCompletion.user_id == user_id,
+                CourseCompletion.state == CompletionState.COMPLETED,
+            )
             .distinct()
             .order_by(Skill.preferred_label)
         )

@@ -54,6 +54,14 @@ class ActivityCompletion(db.Model):
     activity: Mapped[Activity] = relationship()
 
 
+class LearningEvent(enum.StrEnum):
+    """What a plugin reports a learner did (``record_activity_event``)."""
+
+    VIEWED = "viewed"
+    SUBMITTED = "submitted"
+    GRADED = "graded"
+
+
 class CompletionState(enum.StrEnum):
     """Where a learner stands in a course (``CourseCompletion.state``)."""
 

@@ -16,7 +16,12 @@ from sqlalchemy.sql import ColumnElement
 
 from lms.domain.models import Course
 from lms.extensions import db
-from lms.progress.models import ActivityCompletion, CourseCompletion, ProgramAssignment
+from lms.progress.models import (
+    ActivityCompletion,
+    AssignmentStatus,
+    CourseCompletion,
+    ProgramAssignment,
+)
 
 
 def activity_states(user_id: int, course_id: int) -> dict[int, ActivityCompletion]:
@@ -45,8 +50,14 @@ def assignment_status_expr(now: datetime) -> ColumnElement[str]:
     """The status people see, in SQL: "overdue" is derived from the due date."""
     a = ProgramAssignment
     return case(
-        (and_(a.status.in_(("assigned", "in_progress")), a.due_at < now), literal("overdue")),
-        (a.status == "assigned", literal("not_started")),
+        (
+            and_(
+                a.status.in_((AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)),
+                a.due_at < now,
+            ),
+            literal("overdue"),
+        ),
+        (a.status == AssignmentStatus.ASSIGNED, literal("not_started")),
         else_=a.status,
     )
 
@@ -56,11 +67,13 @@ def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
     a = ProgramAssignment
     not_late = or_(a.due_at.is_(None), a.due_at >= now)
     if status == "overdue":
-        return and_(a.status.in_(("assigned", "in_progress")), a.due_at < now)
+        return and_(
+            a.status.in_((AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)), a.due_at < now
+        )
     if status == "not_started":
-        return and_(a.status == "assigned", not_late)
+        return and_(a.status == AssignmentStatus.ASSIGNED, not_late)
     if status == "in_progress":
-        return and_(a.status == "in_progress", not_late)
+        return and_(a.status == AssignmentStatus.IN_PROGRESS, not_late)
     return a.status == status
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lms.domain.models import CompletionRule
+
 DEFAULT_PASS_MARK = 50.0
 
 
@@ -57,13 +59,13 @@ def evaluate_activity(
     grade: float | None,
 ) -> ActivityOutcome:
     """Whether one activity is completed (or failed) under its ``rule``."""
-    if rule == "viewed":
+    if rule == CompletionRule.VIEWED:
         return ActivityOutcome(viewed or submitted, False)
-    if rule == "submitted":
+    if rule == CompletionRule.SUBMITTED:
         return ActivityOutcome(submitted, False)
-    if rule == "graded":
+    if rule == CompletionRule.GRADED:
         return ActivityOutcome(grade is not None, False)
-    if rule == "passed":
+    if rule == CompletionRule.PASSED:
         mark = DEFAULT_PASS_MARK if pass_mark is None else pass_mark
         if grade is None:
             return ActivityOutcome(False, False)
@@ -119,7 +121,7 @@ def evaluate_course(
 
     ``course_grade`` is the course total when the gradebook computes it (categories, overrides);
     without it, the weighted mean of the activity grades."""
-    counted = [a for a in activities if a.required and a.rule != "none"]
+    counted = [a for a in activities if a.required and a.rule != CompletionRule.NONE]
     done = sum(1 for a in counted if a.completed)
     needed = len(counted)
     if rule.mode == "n_of" and rule.count:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from lms.domain.models import Activity, Course, CourseStatus, Module
+from lms.domain.models import Activity, CompletionRule, Course, CourseStatus, Module
 from lms.extensions import db
 from lms.models import Department, Organization, Role, User
 from lms.progress.models import Program
@@ -54,12 +54,12 @@ def _complete_course(user: User, course: Course, rng: random.Random, fraction: f
     todo = activities[: max(0, round(len(activities) * fraction))]
     for activity in todo:
         rule = activity.completion_rule
-        if rule == "passed":
+        if rule == CompletionRule.PASSED:
             mark = activity.pass_mark if activity.pass_mark is not None else 50.0
             record_activity_event(
                 user, activity, "graded", grade=float(rng.randint(int(mark), 100))
             )
-        elif rule == "submitted":
+        elif rule == CompletionRule.SUBMITTED:
             record_activity_event(user, activity, "submitted")
         else:
             record_activity_event(user, activity, "viewed")

@@ -23,7 +23,12 @@ from lms.extensions import db
 from lms.models import User
 from lms.progress import rules, signals
 from lms.progress.assignments import refresh_assignments
-from lms.progress.models import ActivityCompletion, CompletionState, CourseCompletion
+from lms.progress.models import (
+    ActivityCompletion,
+    CompletionState,
+    CourseCompletion,
+    LearningEvent,
+)
 from lms.timeutil import utcnow
 
 
@@ -70,9 +75,9 @@ def record_activity_event(
         raise ValueError(f"grade {grade!r} is outside 0..100")
     now = utcnow()
     row = _activity_completion(user.id, activity)
-    if event == "viewed":
+    if event == LearningEvent.VIEWED:
         row.viewed_at = row.viewed_at or now
-    elif event in ("submitted", "graded"):
+    elif event in (LearningEvent.SUBMITTED, LearningEvent.GRADED):
         row.viewed_at = row.viewed_at or now
         row.submitted_at = now
         row.attempts = (row.attempts or 0) + 1
@@ -202,10 +207,10 @@ def _apply_outcome(
     cc.state = outcome.state
     if outcome.state == CompletionState.COMPLETED:
         cc.completed_at = rules.completion_date(None, _course_acted_at(rows), now)
-        return "completed"
+        return CompletionState.COMPLETED
     cc.completed_at = None
-    if outcome.state == "failed" and before != "failed":
-        return "failed"
+    if outcome.state == CompletionState.FAILED and before != CompletionState.FAILED:
+        return CompletionState.FAILED
     return None
 
 
@@ -238,7 +243,11 @@ def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
     db.session.flush()
     if change:
         user = db.session.get(User, user_id)
-        signal = signals.course_completed if change == "completed" else signals.course_failed
+        signal = (
+            signals.course_completed
+            if change == CompletionState.COMPLETED
+            else signals.course_failed
+        )
         signal.send(_app(), user=user, course=course, completion=cc)
     refresh_assignments(user_ids=[user_id], course_id=course_id)
     return cc
@@ -335,8 +344,8 @@ def _recompute_course(course: Course) -> dict[str, int]:
         "learners": len(learners),
         "activities_changed": len(activity_updates),
         "courses_changed": len(updates) + len(inserts),
-        "completed": sum(1 for _, c in transitions if c == "completed"),
-        "failed": sum(1 for _, c in transitions if c == "failed"),
+        "completed": sum(1 for _, c in transitions if c == CompletionState.COMPLETED),
+        "failed": sum(1 for _, c in transitions if c == CompletionState.FAILED),
     }
 
 
@@ -423,5 +432,9 @@ def _announce_transitions(course: Course, transitions: list[tuple[int, str]]) ->
         )
     }
     for user_id, change in transitions:
-        signal = signals.course_completed if change == "completed" else signals.course_failed
+        signal = (
+            signals.course_completed
+            if change == CompletionState.COMPLETED
+            else signals.course_failed
+        )
         signal.send(_app(), user=users[user_id], course=course, completion=completions[user_id])

@@ -52,11 +52,11 @@ def _reports_panel(user):
     from sqlalchemy import case
 
     from lms.domain.models import Course, CoursePartner, Enrolment, EnrolmentStatus
-    from lms.progress.models import CourseCompletion
+    from lms.progress.models import CompletionState, CourseCompletion
 
     orgs = user.organization_ids(Role.TRAINER)
     authored = select(CoursePartner.course_id).where(CoursePartner.organization_id.in_(orgs))
-    done = func.sum(case((CourseCompletion.state == "completed", 1), else_=0))
+    done = func.sum(case((CourseCompletion.state == CompletionState.COMPLETED, 1), else_=0))
     rows = db.session.execute(
         select(Course, func.count(Enrolment.id), done)
         .outerjoin(

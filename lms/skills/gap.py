@@ -24,7 +24,7 @@ from lms.domain.models import Course, CoursePartner, CourseStatus, Enrolment, En
 from lms.extensions import db
 from lms.models import Membership, User
 from lms.progress.assignments import OPEN_STATUSES
-from lms.progress.models import CourseCompletion, ProgramAssignment, ProgramCourse
+from lms.progress.models import CompletionState, CourseCompletion, ProgramAssignment, ProgramCourse
 from lms.skills.gap_models import JobRole, RoleSkill
 from lms.skills.models import CourseOutcome, Framework, ProficiencyLevel, Skill
 from lms.skills.supply import held_levels
@@ -160,7 +160,7 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
             Enrolment.status == EnrolmentStatus.ACTIVE,
             Enrolment.user_id.in_(people),
             ~holds,
-            or_(CourseCompletion.id.is_(None), CourseCompletion.state != "completed"),
+            or_(CourseCompletion.id.is_(None), CourseCompletion.state != CompletionState.COMPLETED),
             or_(
                 ~exists(dated),
                 exists(dated.where(func.date(ProgramAssignment.due_at) <= d.c.needed_by)),

@@ -26,6 +26,7 @@ from lms.domain.models import Activity, CompletionRule, Course
 from lms.extensions import db
 from lms.models import Organization, Role, User
 from lms.progress import signals
+from lms.progress.models import LearningEvent
 from lms.timeutil import utcnow
 from lms.xapi.lrs import note_new_statement
 from lms.xapi.models import XapiStatement
@@ -213,7 +214,7 @@ def _on_activity_event(sender, user, activity, event, grade=None, **_) -> None:
     parent = course_object(activity.course)
     obj = activity_object(activity)
     common = {"course_id": activity.course_id, "parent": parent}
-    if event == "viewed":
+    if event == LearningEvent.VIEWED:
         record_statement(user, "experienced", obj, **common)
     elif grade is None:
         record_statement(user, "attempted", obj, **common)
