@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import Flask, request, url_for
 from flask_login import current_user
 
+from lms.domain.models import CourseStatus
 from lms.markup import render_markdown
 
 
@@ -157,5 +158,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["site_admin_tabs"] = site_admin_tabs
     app.jinja_env.globals["status_tag"] = status_tag
+    # Templates compare states against the same members as the code (never string literals).
+    app.jinja_env.globals["CourseStatus"] = CourseStatus
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import secrets
@@ -33,6 +34,14 @@ def normalise_code(text: str | None) -> str | None:
     if not _CODE_RE.match(raw):
         return None
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+class CertificateStatus(enum.StrEnum):
+    """What a verifier is told about a certificate."""
+
+    VALID = "valid"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
 
 
 class Certificate(db.Model):
@@ -87,16 +96,17 @@ class Certificate(db.Model):
         """The learner's organizations (their HR and org admins may see the certificate)."""
         return self.user.organization_ids() if self.user else set()
 
-    def status_at(self, now: datetime) -> str:
+    def status_at(self, now: datetime) -> CertificateStatus:
+        """Whether the certificate is valid, revoked or expired at ``now``."""
         if self.revoked_at is not None:
-            return "revoked"
+            return CertificateStatus.REVOKED
         if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
-        return "valid"
+            return CertificateStatus.EXPIRED
+        return CertificateStatus.VALID
 
     @property
-    def status(self) -> str:
-        """valid | revoked | expired."""
+    def status(self) -> CertificateStatus:
+        """Whether the certificate is valid, revoked or expired now."""
         return self.status_at(utcnow())
 
     def __repr__(self) -> str:

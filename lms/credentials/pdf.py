@@ -6,7 +6,7 @@ import os
 
 from fpdf import FPDF
 
-from lms.credentials.models import Certificate
+from lms.credentials.models import Certificate, CertificateStatus
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 PRIMARY = (31, 95, 191)
@@ -124,7 +124,7 @@ def render_certificate_pdf(cert: Certificate, verify_url: str, status: str) -> b
     pdf.set_xy(20, pdf.h - 25)
     pdf.cell(width - 40, 6, t(f"Verify at {verify_url}"), align="C", link=verify_url)
 
-    if status != "valid":
+    if status != CertificateStatus.VALID:
         pdf.set_text_color(*DANGER)
         pdf.set_font(sans, "B", 60)
         with pdf.rotation(20, width / 2, pdf.h / 2):

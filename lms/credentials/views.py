@@ -30,7 +30,7 @@ from lms.credentials.certificates import (
     revoke_certificate,
 )
 from lms.credentials.keys import jwks
-from lms.credentials.models import Certificate
+from lms.credentials.models import Certificate, CertificateStatus
 from lms.credentials.pdf import render_certificate_pdf
 from lms.errors import DomainError
 from lms.extensions import csrf, db
@@ -209,7 +209,7 @@ def verify_json(code: str):
     body = {
         "code": cert.code,
         "status": cert.status,
-        "valid": cert.status == "valid",
+        "valid": cert.status == CertificateStatus.VALID,
         "title": cert.title,
         "kind": cert.kind,
         "learner": cert.learner_name,
@@ -271,4 +271,5 @@ def init_app(app: Flask) -> None:
     from lms.templating import register_nav
 
     app.register_blueprint(bp)
+    app.jinja_env.globals["CertificateStatus"] = CertificateStatus
     register_nav(app, "Certificates", "certificates.mine", lambda user: True, order=70)
