@@ -3,7 +3,9 @@
 Every view, service and API asks :func:`can`; templates get it as a global so the UI shows only
 what the user may do. A capability is a function of (user, object); objects are an
 :class:`Organization`, a :class:`Course` (or anything with ``course``/``course_id``) or ``None``
-for site-wide capabilities.
+for site-wide capabilities. An organization capability asked with ``None`` means "in at least one
+of the user's organizations": menus and dashboard panels ask that way, so what they show follows
+the same rule as what the pages allow.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from lms.domain.models import Course, CourseStatus, Visibility
+from lms.extensions import db
 from lms.models import Organization, Role, User
 
 Checker = Callable[[User, Any], bool]
@@ -27,6 +31,15 @@ def capability(name: str) -> Callable[[Checker], Checker]:
         return fn
 
     return register
+
+
+def organizations_where(user: User, name: str) -> list[Organization]:
+    """The organizations on which ``user`` holds capability ``name``, by name (all for a site admin)."""
+    stmt = select(Organization).order_by(func.lower(Organization.name))
+    if not (user.is_authenticated and user.is_site_admin):
+        ids = [org_id for org_id in user.organization_ids() if can(user, name, org_id)]
+        stmt = stmt.where(Organization.id.in_(ids))
+    return list(db.session.scalars(stmt))
 
 
 def capabilities() -> list[str]:
@@ -64,7 +77,11 @@ def _course(obj: Any) -> Course | None:
     return getattr(obj, "course", None)
 
 
-def _roles(user: User, org_id: int | None) -> set[str]:
+def _roles(user: User, obj: Any) -> set[str]:
+    """The user's roles in ``obj``'s organization; with ``None``, in any of their organizations."""
+    if obj is None:
+        return {m.role for m in user.memberships}
+    org_id = _org_id(obj)
     return user.roles_in(org_id) if org_id is not None else set()
 
 
@@ -78,35 +95,35 @@ def _site_admin(user: User, obj: Any) -> bool:
 @capability("org.manage")
 def _org_manage(user: User, obj: Any) -> bool:
     """Members, departments and invitations of an organization."""
-    return Role.ORG_ADMIN in _roles(user, _org_id(obj))
+    return Role.ORG_ADMIN in _roles(user, obj)
 
 
 @capability("org.view_people")
 def _org_view_people(user: User, obj: Any) -> bool:
-    return bool(_roles(user, _org_id(obj)) & {Role.ORG_ADMIN, Role.HR})
+    return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
 
 
 @capability("org.manage_programs")
 def _org_programs(user: User, obj: Any) -> bool:
     """Create programs and assign them to employees (HR and org admins)."""
-    return bool(_roles(user, _org_id(obj)) & {Role.ORG_ADMIN, Role.HR})
+    return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
 
 
 @capability("org.view_progress")
 def _org_progress(user: User, obj: Any) -> bool:
     """The HR dashboard, employee transcripts and exports of an organization."""
-    return bool(_roles(user, _org_id(obj)) & {Role.ORG_ADMIN, Role.HR})
+    return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
 
 
 @capability("org.validate_skills")
 def _org_validate_skills(user: User, obj: Any) -> bool:
     """Validate the skill level of the organization's people (its trainers and mentors)."""
-    return bool(_roles(user, _org_id(obj)) & {Role.TRAINER, Role.ORG_ADMIN})
+    return bool(_roles(user, obj) & {Role.TRAINER, Role.ORG_ADMIN})
 
 
 @capability("org.manage_tokens")
 def _org_tokens(user: User, obj: Any) -> bool:
-    return bool(_roles(user, _org_id(obj)) & {Role.ORG_ADMIN, Role.HR})
+    return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
 
 
 # --- courses ---------------------------------------------------------------------------------
@@ -116,7 +133,7 @@ def _course_create(user: User, obj: Any) -> bool:
     roles = {Role.TRAINER, Role.ORG_ADMIN}
     if obj is None:
         return user.has_role(*roles)
-    return bool(_roles(user, _org_id(obj)) & roles)
+    return bool(_roles(user, obj) & roles)
 
 
 def is_author(user: User, course: Course | None) -> bool:

@@ -226,3 +226,34 @@ def test_admin_pages_answer_403_or_404(app, two_orgs, role):
         if response.status_code != (302 if want == 200 else want):
             failures.append(f"{role} POST invitations {slug}: {response.status_code}")
     assert not failures, "\n".join(failures)
+
+
+ORG_CAPABILITIES = sorted(c for c in OWN_ORG_HOLDERS if c.startswith("org."))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_org_capability_asked_without_an_org_means_in_any_of_theirs(app, role):
+    """Menus and panels ask ``can(user, "org.x")``: the same answer as for the user's own
+    organization, so a menu never offers what the page then refuses (or hides what it allows)."""
+    with app.app_context():
+        user = person(role)
+        for capability in ORG_CAPABILITIES:
+            assert can(user, capability) == expected(role, capability, "own"), (role, capability)
+
+
+def test_organizations_where_lists_exactly_where_the_capability_holds(app):
+    from lms.permissions import organizations_where
+
+    with app.app_context():
+        own = Organization(name="Own Org", slug="own-org", kind="enterprise")
+        other = Organization(name="Other Org", slug="other-org", kind="enterprise")
+        db.session.add_all([own, other])
+        db.session.flush()
+        hr = User(email="hr-where@example.org", name="HR", active=True)
+        hr.memberships = [Membership(organization_id=own.id, role="hr"),
+                          Membership(organization_id=other.id, role="learner")]  # fmt: skip
+        db.session.add(hr)
+        db.session.flush()
+        assert [o.slug for o in organizations_where(hr, "org.view_progress")] == ["own-org"]
+        assert organizations_where(hr, "org.manage") == []
+        db.session.rollback()

@@ -4,37 +4,33 @@ from __future__ import annotations
 
 from flask import render_template
 from markupsafe import Markup
-from sqlalchemy import func, select
 
 from lms.admin import queries
 from lms.admin.views import bp
-from lms.extensions import db
 from lms.main import register_dashboard_panel
-from lms.models import Organization, Role, User
+from lms.models import User
+from lms.permissions import can, organizations_where
 from lms.templating import register_nav
 
 
 def _administers_an_org(user: User) -> bool:
-    return user.has_role(Role.ORG_ADMIN, Role.HR)
+    return bool(user.memberships) and can(user, "org.view_people")
 
 
 def org_admin_panel(user: User) -> Markup | None:
     """Members and pending invitations of each organization the user administers."""
-    org_ids = user.organization_ids(Role.ORG_ADMIN)
-    if not org_ids:
+    if can(user, "site.admin"):
+        return None  # site admins see the cluster panel instead
+    orgs = organizations_where(user, "org.manage")
+    if not orgs:
         return None
-    orgs = db.session.scalars(
-        select(Organization)
-        .where(Organization.id.in_(org_ids))
-        .order_by(func.lower(Organization.name))
-    ).all()
     figures = queries.org_figures([o.id for o in orgs])
     return Markup(render_template("admin/_panel_org.html", orgs=orgs, figures=figures))
 
 
 def site_admin_panel(user: User) -> Markup | None:
     """Cluster figures for site administrators."""
-    if not user.is_site_admin:
+    if not can(user, "site.admin"):
         return None
     return Markup(render_template("admin/_panel_site.html", figures=queries.cluster_figures()))
 

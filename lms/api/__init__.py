@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 
+from lms.permissions import can
+
 
 def _integrations_panel(user) -> str | None:
     """A dashboard panel for HR managers and org admins: API tokens, exports, verification."""
-    from lms.models import Role
-
-    if not (user.has_role(Role.HR, Role.ORG_ADMIN) or user.is_site_admin):
+    if not can(user, "org.manage_tokens"):
         return None
     return render_template("tokens/_panel.html")
 

@@ -8,18 +8,18 @@ from flask import Flask, render_template
 from lms.hr import program_views, views
 from lms.hr.blueprint import bp
 from lms.hr.queries import org_figures
-from lms.models import Role
+from lms.permissions import can
 from lms.timeutil import utcnow
 
 
 def _is_hr(user) -> bool:
-    return user.is_site_admin or user.has_role(Role.HR, Role.ORG_ADMIN)
+    return can(user, "org.view_progress")
 
 
 def _hr_panel(user):
     """Dashboard panel: the first organizations HR looks after, with their figures."""
-    if not user.has_role(Role.HR, Role.ORG_ADMIN):
-        return None
+    if not user.memberships or not can(user, "org.view_progress"):
+        return None  # site admins without a membership see the cluster panel instead
     now = utcnow()
     orgs = views.hr_organizations(user)[:3]
     return render_template(

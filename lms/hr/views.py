@@ -17,9 +17,9 @@ from lms.extensions import db
 from lms.hr import queries
 from lms.hr.blueprint import bp
 from lms.hr.transcript import activity_details, employee_transcript
-from lms.models import Organization, Role
+from lms.models import Organization
 from lms.pagination import page_number
-from lms.permissions import can, require
+from lms.permissions import can, organizations_where, require
 from lms.progress.models import (
     Program,
 )
@@ -38,11 +38,7 @@ EXPORT_WIDTHS = [26, 30, 18, 34, 13, 11, 10, 17, 12, 17, 7]
 
 def hr_organizations(user) -> list[Organization]:
     """Organizations whose progress ``user`` may see (every one for a site admin)."""
-    stmt = select(Organization).order_by(Organization.name)
-    if not user.is_site_admin:
-        ids = user.organization_ids(Role.HR, Role.ORG_ADMIN)
-        stmt = stmt.where(Organization.id.in_(ids))
-    return list(db.session.scalars(stmt))
+    return organizations_where(user, "org.view_progress")
 
 
 def org_or_404(slug: str) -> Organization:
@@ -61,7 +57,7 @@ def index():
     wanted = request.args.get("org")
     if wanted:
         return redirect(url_for("hr.dashboard", org=wanted))
-    if len(orgs) == 1 or (orgs and not current_user.is_site_admin):
+    if len(orgs) == 1 or (orgs and not can(current_user, "site.admin")):
         return redirect(url_for("hr.dashboard", org=orgs[0].slug))
     if not orgs:
         abort(403)

@@ -83,10 +83,10 @@ def _panel(user):
     from markupsafe import Markup
 
     from lms.lti.roster import instructor_contexts
-    from lms.models import Role
+    from lms.permissions import can
 
     contexts = instructor_contexts(user)
-    manages = user.is_site_admin or user.has_role(Role.ORG_ADMIN)
+    manages = can(user, "org.manage")
     if not contexts and not manages:
         return None
     return Markup(render_template("lti/_panel.html", contexts=contexts, manages=manages))
