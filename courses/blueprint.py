@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.lookup import owned_or_404
 from lms.permissions import require
 
-bp = Blueprint("courses", __name__, url_prefix="/courses")
+bp = Blueprint("courses", __name__, url_prefix="/courses", static_folder="static")
 
 
 def course_or_404(slug: str, capability: str = "course.view") -> Course:

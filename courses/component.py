@@ -60,8 +60,29 @@ def _authoring_panel(user) -> Markup | None:
 
 
 class CoursesComponent(Component):
+    """The course blueprint: catalog, course and activity pages, authoring, co-design."""
+
     name = "courses"
     seed_order = 10
+    stylesheets = (("courses.static", "courses.css"),)
+
+    def course_page(self, course):
+        """The course overview (where a learner enrols and sees the outline)."""
+        return "courses.overview", {"slug": course.slug}
+
+    def activity_page(self, course, activity_id: int):
+        """The activity page, inside the course's navigation."""
+        return "courses.activity", {"slug": course.slug, "activity_id": activity_id}
+
+    def catalog_page(self):
+        """The course catalog."""
+        return "courses.index", {}
+
+    def page_links(self, place: str):
+        """The cluster's skills gap links to the demand no published course covers."""
+        if place == "skills.cluster_gap":
+            return [("Uncovered demand", "courses.uncovered", {})]
+        return []
 
     def init_app(self, app: Flask) -> None:
         from courses import (  # noqa: F401  (importing registers the routes)

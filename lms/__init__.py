@@ -145,7 +145,7 @@ def register_cli(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    from lms import auth, errors, permissions, security, templating, urls
+    from lms import auth, errors, links, permissions, security, templating, urls
 
     urls.init_app(app)  # first: refuse NUL characters before any view or hook reads input
     auth.init_app(app)
@@ -153,3 +153,4 @@ def register_hooks(app: Flask) -> None:
     security.init_app(app)
     permissions.init_app(app)
     templating.init_app(app)
+    links.init_app(app)

@@ -84,6 +84,11 @@ class ActivityType:
     #: whether passing an activity of this type shows skills, so authors may declare its
     #: outcomes (skill + level); the outcomes themselves are core data (lms.skills)
     develops_skills: ClassVar[bool] = False
+    #: the xAPI activity type IRI of its statements (ADL's vocabulary); a plain interaction
+    #: when the type does not say
+    xapi_activity_type: ClassVar[str] = "http://adlnet.gov/expapi/activities/interaction"
+    #: stylesheets every page loads for this type: (static endpoint, filename) pairs
+    stylesheets: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def init_app(self, app: Flask) -> None:
         """Register the blueprint and anything else the type needs on ``app``."""
@@ -248,6 +253,8 @@ class Component:
     name: ClassVar[str]
     #: order of seed steps: lower runs first (core organizations/users run at 0)
     seed_order: ClassVar[int] = 100
+    #: stylesheets every page loads for this component: (static endpoint, filename) pairs
+    stylesheets: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def init_app(self, app: Flask) -> None:
         """Register blueprints, CLI groups and hooks."""
@@ -255,7 +262,33 @@ class Component:
     def seed_demo(self) -> None:
         """Add this component's demo content (idempotent). Runs inside an app context."""
 
+    # --- pages core links to (see lms.links): (endpoint, values), or None -------------------
+    def course_page(self, course: Any) -> tuple[str, dict[str, Any]] | None:
+        """The endpoint of ``course``'s page, if this component provides course pages."""
+        return None
+
+    def activity_page(self, course: Any, activity_id: int) -> tuple[str, dict[str, Any]] | None:
+        """The endpoint of an activity's page in ``course``, if this component provides one."""
+        return None
+
+    def catalog_page(self) -> tuple[str, dict[str, Any]] | None:
+        """The endpoint of the course catalog, if this component provides one."""
+        return None
+
+    def page_links(self, place: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """Links (label, endpoint, values) this component adds to the core page ``place``."""
+        return []
+
 
 def load_components(app: Flask) -> list[Component]:
     """Instantiate every installed component, in a stable order."""
     return [_load(ep, COMPONENT_GROUP) for ep in discover_entry_points(COMPONENT_GROUP)]
+
+
+def plugin_stylesheets(app: Flask | None = None) -> list[tuple[str, str]]:
+    """The stylesheets of every component and activity type, in registration order."""
+    app = app or current_app
+    sheets: list[tuple[str, str]] = []
+    for owner in [*app.extensions.get("lms.components", []), *activity_registry(app)]:
+        sheets.extend(sheet for sheet in owner.stylesheets if sheet not in sheets)
+    return sheets

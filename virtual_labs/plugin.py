@@ -30,6 +30,8 @@ EXPORT_KEYS = (
 class LabType(ActivityType):
     key = "lab"
     label = "Lab"
+    xapi_activity_type = "http://adlnet.gov/expapi/activities/simulation"
+    stylesheets = (("labs.static", "labs.css"),)
     model = Lab
     form = LabActivityForm
     blueprint = bp

@@ -21,11 +21,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from werkzeug.routing import BuildError
 
 from lms.domain.services import ENROL_FIRST, activity_access
 from lms.errors import DomainError, problem
 from lms.extensions import db
+from lms.links import activity_url, course_url
 from lms.markup import render_markdown
 from lms.models import User
 from lms.permissions import can, require
@@ -77,20 +77,12 @@ def get_lab_or_404(lab_id: int) -> Lab:
 
 def lab_page_url(lab: Lab) -> str:
     """The course's activity page (with course navigation), else our standalone page."""
-    if "courses.activity" in current_app.view_functions:
-        try:
-            return url_for("courses.activity", slug=lab.course.slug, activity_id=lab.id)
-        except BuildError:
-            pass
-    return url_for("labs.show", lab_id=lab.id)
+    return activity_url(lab.course, lab) or url_for("labs.show", lab_id=lab.id)
 
 
 def course_overview_url(lab: Lab) -> str:
     """The course's overview page (where one enrols), else the dashboard."""
-    try:
-        return url_for("courses.overview", slug=lab.course.slug)
-    except BuildError:
-        return url_for("main.dashboard")
+    return course_url(lab.course) or url_for("main.dashboard")
 
 
 def editor_mode(language: str) -> str:

@@ -52,6 +52,7 @@ class AssignmentType(ActivityType):
 
     key = "assignment"
     label = "Assignment"
+    xapi_activity_type = "http://adlnet.gov/expapi/activities/assessment"
     model = Assignment
     form = AssignmentForm
     blueprint = bp

@@ -52,6 +52,7 @@ class ForumType(ActivityType):
 
     key = "forum"
     label = "Forum"
+    xapi_activity_type = "http://id.tincanapi.com/activitytype/discussion"
     model = Forum
     form = ForumForm
     blueprint = bp

@@ -21,6 +21,7 @@ __all__ = ["Lesson", "LessonRevision", "LessonType"]
 class LessonType(ActivityType):
     key = "lesson"
     label = "Lesson"
+    xapi_activity_type = "http://adlnet.gov/expapi/activities/lesson"
     model = Lesson
     form = LessonForm
     blueprint = bp

@@ -37,6 +37,7 @@ __all__ = ["Quiz", "QuizAttempt", "QuizQuestion", "QuizType"]
 class QuizType(ActivityType):
     key = "quiz"
     label = "Quiz"
+    xapi_activity_type = "http://adlnet.gov/expapi/activities/assessment"
     model = Quiz
     form = QuizSettingsForm
     blueprint = bp

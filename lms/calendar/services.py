@@ -21,6 +21,7 @@ from lms.domain.models import (
     EnrolmentStatus,
 )
 from lms.extensions import db
+from lms.links import activity_url
 from lms.models import Role, User
 from lms.plugins import activity_registry
 from lms.progress.models import AssignmentStatus, Program, ProgramAssignment
@@ -76,8 +77,7 @@ def events_for(user: User, start: datetime, end: datetime, external: bool = Fals
                 events.append(Event(
                     uid=f"activity-{due.activity_id}-{due.kind}@educluster", at=due.at,
                     title=due.title, course=course.title, kind=due.kind,
-                    url=_link("courses.activity", external, slug=course.slug,
-                              activity_id=due.activity_id),
+                    url=activity_url(course, due.activity_id, external),
                 ))  # fmt: skip
     rows = db.session.execute(
         select(ProgramAssignment.id, ProgramAssignment.due_at, Program.name)

@@ -14,3 +14,5 @@ def init_app(app: Flask) -> None:
     ledger.init_app(app)
     certificates.init_app(app)
     views.init_app(app)
+    # My learning links each completed course to its certificate through this hook.
+    app.extensions["lms.course_certificate_urls"] = views.course_certificate_urls

@@ -26,6 +26,7 @@ from lms.credentials import openbadges
 from lms.credentials.certificates import (
     MAX_REASON,
     certificates_for_user,
+    course_certificate_codes,
     find_certificate,
     revoke_certificate,
 )
@@ -264,6 +265,12 @@ def verify_credential_json():
         return jsonify(valid=False, reason="Send the credential as a JSON body."), 400
     ok, reason = openbadges.verify_credential(doc)
     return jsonify(valid=ok, reason=reason)
+
+
+def course_certificate_urls(user_id: int, course_ids: list[int]) -> dict[int, str]:
+    """The certificate page of each course ``user_id`` holds a valid certificate for."""
+    codes = course_certificate_codes(user_id, course_ids)
+    return {course_id: url_for("certificates.show", code=code) for course_id, code in codes.items()}
 
 
 def init_app(app: Flask) -> None:

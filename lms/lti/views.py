@@ -22,7 +22,7 @@ from pylti1p3.exception import LtiException, OIDCException
 from lms.auth.sessions import start_session
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.progress.learner_views import activity_url, course_url
+from lms.links import activity_url, course_url
 
 from . import deep_linking, keys, roster
 from .models import LtiContext, LtiPlatform, LtiRole

@@ -16,45 +16,9 @@ from lms.urls import parse_id
 
 
 def certificate_links(user_id: int, course_ids: list[int]) -> dict[int, str]:
-    """Certificate page URLs per course, when the certificates part is installed."""
-    if "certificates.show" not in current_app.view_functions or not course_ids:
-        return {}
-    from lms.credentials import certificates
-
-    codes_for = getattr(certificates, "course_certificate_codes", None)
-    if codes_for is None:
-        return {}
-    return {
-        course_id: url_for("certificates.show", code=code)
-        for course_id, code in codes_for(user_id, course_ids).items()
-    }
-
-
-def course_url(course) -> str | None:
-    """The course page, when the courses component provides one."""
-    for endpoint in ("courses.overview", "courses.show"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, slug=course.slug)
-    return None
-
-
-def activity_url(course, activity) -> str | None:
-    """The activity page of the courses component, when installed."""
-    if "courses.activity" in current_app.view_functions:
-        return url_for("courses.activity", slug=course.slug, activity_id=activity.id)
-    return None
-
-
-def catalog_url() -> str | None:
-    for endpoint in ("courses.catalog", "courses.index"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint)
-    return None
-
-
-@bp.app_context_processor
-def _link_helpers():
-    return {"course_url": course_url, "activity_url": activity_url, "catalog_url": catalog_url}
+    """Certificate page URLs per course, from the credentials package when it is installed."""
+    provider = current_app.extensions.get("lms.course_certificate_urls")
+    return provider(user_id, course_ids) if provider is not None and course_ids else {}
 
 
 @bp.route("/learning")

@@ -3,7 +3,7 @@ and gap across the cluster, and the import of regional demand from a labour offi
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from lms.errors import DomainError
@@ -42,7 +42,6 @@ def cluster_gap():
         error=error,
         columns=REGIONAL_COLUMNS,
         # The courses component (a plugin) offers the uncovered-demand page when installed.
-        url_map_endpoints=set(current_app.view_functions),
         totals={
             k: sum(getattr(r, k) for r in rows) for k in ("demand", "supply", "pipeline", "gap")
         },

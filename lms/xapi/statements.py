@@ -25,6 +25,7 @@ from sqlalchemy import select
 from lms.domain.models import Activity, CompletionRule, Course
 from lms.extensions import db
 from lms.models import Organization, Role, User
+from lms.plugins import activity_registry
 from lms.progress import signals
 from lms.progress.models import LearningEvent
 from lms.timeutil import utcnow
@@ -44,9 +45,6 @@ VERBS = {
 ACTIVITY_TYPES = {
     "course": "http://adlnet.gov/expapi/activities/course",
     "program": "http://adlnet.gov/expapi/activities/module",
-    "lesson": "http://adlnet.gov/expapi/activities/lesson",
-    "quiz": "http://adlnet.gov/expapi/activities/assessment",
-    "lab": "http://adlnet.gov/expapi/activities/simulation",
     "organization": "http://activitystrea.ms/schema/1.0/organization",
 }
 DEFAULT_ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/interaction"
@@ -79,9 +77,15 @@ def _activity(iri: str, name: str, kind: str) -> dict:
         "id": iri,
         "definition": {
             "name": {"en-US": name or "Untitled"},
-            "type": ACTIVITY_TYPES.get(kind, DEFAULT_ACTIVITY_TYPE),
+            "type": ACTIVITY_TYPES.get(kind) or _plugin_activity_type(kind),
         },
     }
+
+
+def _plugin_activity_type(key: str) -> str:
+    """The xAPI activity type an activity plugin declares for its activities."""
+    plugin = activity_registry().get(key)
+    return plugin.xapi_activity_type if plugin is not None else DEFAULT_ACTIVITY_TYPE
 
 
 def course_object(course: Course) -> dict:
