@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_BLUEPRINTS = ("courses", "labs", "quiz", "lesson", "assignment", "forum", "jobe")
 CORE_TEMPLATE_DIRS = ("progress", "hr", "main", "skills", "certificates", "lti", "gradebook",
                       "calendar", "admin", "auth", "tokens", "errors")  # fmt: skip
-ENDPOINT = re.compile(r"""['"](%s)\.[a-z_]+['"]""" % "|".join(PLUGIN_BLUEPRINTS))
+ENDPOINT = re.compile(r"""['"](""" + "|".join(PLUGIN_BLUEPRINTS) + r""")\.[a-z_]+['"]""")
 
 
 def _core_files():
