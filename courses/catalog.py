@@ -10,18 +10,17 @@ from sqlalchemy.orm import selectinload
 
 from lms.domain.models import (
     Course,
-    CourseOutcome,
     CoursePartner,
     CourseSignoff,
     CourseStatus,
     Enrolment,
     EnrolmentStatus,
     Module,
-    Skill,
     Visibility,
 )
 from lms.extensions import db
 from lms.models import Organization, Role, User
+from lms.skills.models import CourseOutcome, Skill
 from lms.skills.queries import course_skill_choices
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app, url_for
 
+from lms.pagination import page_url
 from lms.plugins import Component, plugin_stylesheets
 from lms.urls import absolute_url
 
@@ -70,4 +71,5 @@ def init_app(app: Flask) -> None:
         catalog_url=catalog_url,
         plugin_stylesheets=plugin_stylesheets,
         component_links=component_links,
+        page_url=page_url,
     )

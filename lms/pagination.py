@@ -1,50 +1,53 @@
-"""Set-based pagination: one COUNT and one page query, whatever the number of rows."""
+"""Pagination through Flask-SQLAlchemy's :class:`~flask_sqlalchemy.pagination.Pagination`.
+
+Its ``SelectPagination`` (``db.paginate``) keeps only the first column of each row and answers a
+page past the end with an empty list; our lists page whole rows too and show the last page
+instead (a bookmarked "page 9" of a list that shrank still shows something). Both are small
+subclasses of the library's class, so templates use its attributes (``page``, ``pages``,
+``first``, ``last``, ``has_prev``, ``has_next``) and :func:`page_url` for the links.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import request
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
 
 from lms.extensions import db
 from lms.urls import current_url
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    number: int
-    per_page: int
-    total: int
+class SelectPage(Pagination):
+    """One page of a ``select()``: scalars or whole rows, clamped to the last page."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    def _query_count(self) -> int:
+        if not hasattr(self, "_total"):
+            stmt = self._query_args["select"].order_by(None).subquery()
+            self._total = db.session.scalar(select(func.count()).select_from(stmt)) or 0
+        return self._total
 
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
+    def _query_items(self) -> list[Any]:
+        last_page = max(1, -(-self._query_count() // self.per_page))
+        self.page = min(self.page, last_page)
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        result = db.session.execute(stmt)
+        return list(result.scalars()) if self._query_args["scalars"] else list(result.all())
 
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
-    @property
-    def first_index(self) -> int:
-        return (self.number - 1) * self.per_page + 1 if self.total else 0
+class ComputedPage(Pagination):
+    """A page whose items and total a query function already computed (e.g. a deferred join)."""
 
-    @property
-    def last_index(self) -> int:
-        return min(self.total, self.number * self.per_page)
+    def _query_items(self) -> list[Any]:
+        return self._query_args["items"]
 
-    def url(self, number: int) -> str:
-        """This list's page ``number``, keeping the filters and sort in use."""
-        return current_url(page=number)
+    def _query_count(self) -> int:
+        return self._query_args["total"]
 
 
 def page_number() -> int:
+    """The ``page`` query argument (1 when absent or unreadable)."""
     try:
         return max(1, int(request.args.get("page", 1)))
     except ValueError:
@@ -53,13 +56,25 @@ def page_number() -> int:
 
 def paginate(
     stmt: Select, per_page: int = 25, number: int | None = None, scalars: bool = True
-) -> Page:
-    """Run ``stmt`` for one page; ``scalars=False`` keeps whole rows (for multi-column selects)."""
-    number = number or page_number()
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    number = min(number, pages)
-    page_stmt = stmt.limit(per_page).offset((number - 1) * per_page)
-    result = db.session.execute(page_stmt)
-    items = list(result.scalars()) if scalars else list(result.all())
-    return Page(items=items, number=number, per_page=per_page, total=total)
+) -> SelectPage:
+    """Run ``stmt`` for one page; ``scalars=False`` keeps whole rows (for multi-column selects).
+
+    One COUNT and one page query, whatever the number of rows.
+    """
+    return SelectPage(
+        page=number or page_number(), per_page=per_page, max_per_page=None, error_out=False,
+        select=stmt, scalars=scalars,
+    )  # fmt: skip
+
+
+def computed_page(items: list[Any], total: int, number: int, per_page: int) -> ComputedPage:
+    """A page of ``items`` (page ``number`` of ``total`` rows) computed elsewhere."""
+    return ComputedPage(
+        page=number, per_page=per_page, max_per_page=None, error_out=False,
+        items=items, total=total,
+    )  # fmt: skip
+
+
+def page_url(number: int) -> str:
+    """This list's page ``number``, keeping the filters and sort in use."""
+    return current_url(page=number)

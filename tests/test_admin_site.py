@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from lms.admin.settings import self_registration_enabled, self_registration_org_ids
 from lms.extensions import db
 from lms.mail import send_mail
 from lms.models import Organization
+from lms.settings import self_registration_enabled, self_registration_org_ids
 from tests.foundation_factories import (
     count,
     login,

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.admin.settings import set_self_registration
 from lms.extensions import db
 from lms.models import Invitation, Membership, OutboundMail, User
+from lms.settings import set_self_registration
 from lms.timeutil import utcnow
 from tests.foundation_factories import (
     PASSWORD,

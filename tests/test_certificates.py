@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from lms import signals
 from lms.credentials.ledger import LedgerEntry
 from lms.credentials.models import Certificate, new_code, normalise_code
 from lms.extensions import db
-from lms.progress import signals
 from lms.timeutil import utcnow
 from tests.factories import PASSWORD
 from tests.trust_helpers import cluster, complete, graded_course, make_program

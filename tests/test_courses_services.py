@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from courses import services, structure
 from lms.domain.access import Condition, course_locks, lock_reasons
-from lms.domain.models import Activity, Course, CourseSignoff, Module, Skill
+from lms.domain.models import Activity, Course, CourseSignoff, Module
 from lms.domain.services import mark_course_edited
 from lms.errors import Conflict, DomainError, NotAllowed
 from lms.extensions import db
+from lms.skills.models import Skill
 from tests.courses_factories import make_cluster, make_course, publish
 
 

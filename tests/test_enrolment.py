@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from lms import signals
 from lms.domain.models import Enrolment
 from lms.domain.services import enrol_user
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.progress import signals
 from tests.courses_factories import make_cluster, make_course, publish
 
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.admin.settings import set_self_registration
 from lms.extensions import db
 from lms.models import Invitation
+from lms.settings import set_self_registration
 from lms.timeutil import utcnow
 from tests.foundation_factories import last_mail_to, link_in, login, make_org, make_user
 

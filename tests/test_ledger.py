@@ -179,7 +179,7 @@ def test_concurrent_appends_never_fork_the_chain(app):
 
 
 def test_program_completion_is_entered(app):
-    from lms.progress import signals
+    from lms import signals
     from tests.trust_helpers import make_program
 
     with app.app_context():

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from lms import signals
 from lms.domain.services import enrol_user
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import OutboundMail
-from lms.progress import signals
 from lms.progress.models import (
     AssignmentReminder,
     CompletionHistory,

@@ -219,7 +219,7 @@ def test_course_report_csv_defuses_formulas_in_activity_titles(client, demo):
 
 def test_site_settings_refuse_unknown_organization_values(client, demo):
     """Non-numeric organization values were silently dropped and the settings 'saved'."""
-    from lms.admin.settings import self_registration_enabled, self_registration_org_ids
+    from lms.settings import self_registration_enabled, self_registration_org_ids
 
     with demo.app_context():
         before = (self_registration_enabled(), self_registration_org_ids())

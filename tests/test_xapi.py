@@ -124,7 +124,7 @@ def test_actor_is_an_account_never_an_email(app):
 
 
 def test_course_with_minimum_grade_emits_passed_and_failed_course(app):
-    from lms.progress import signals
+    from lms import signals
     from lms.progress.models import CourseCompletion
 
     with app.app_context():
@@ -144,7 +144,7 @@ def test_course_with_minimum_grade_emits_passed_and_failed_course(app):
 
 
 def test_program_completion_statement(app):
-    from lms.progress import signals
+    from lms import signals
     from tests.trust_helpers import make_program
 
     with app.app_context():

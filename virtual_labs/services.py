@@ -15,11 +15,11 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from lms.domain.models import Enrolment, EnrolmentStatus
-from lms.domain.services import ENROL_FIRST, activity_access
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import User
 from lms.permissions import can
+from lms.progress.access import ENROL_FIRST, activity_access
 from lms.timeutil import utcnow
 from virtual_labs.models import (
     COMPARE_MODES,

@@ -22,13 +22,13 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from lms.domain.services import ENROL_FIRST, activity_access
 from lms.errors import DomainError, problem
 from lms.extensions import db
 from lms.links import activity_url, course_url
 from lms.markup import render_markdown
 from lms.models import User
 from lms.permissions import can, require
+from lms.progress.access import ENROL_FIRST, activity_access
 from virtual_labs import services
 from virtual_labs.models import Lab, LabSubmission, SubmissionKind
 from virtual_labs.output_diff import diff_output

@@ -9,11 +9,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from courses.quiz.models import Quiz, QuizAttempt
-from lms.domain.services import activity_access
 from lms.errors import NotAllowed
 from lms.extensions import db
 from lms.models import User
 from lms.permissions import require
+from lms.progress.access import activity_access
 
 
 @dataclass(frozen=True)

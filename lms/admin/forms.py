@@ -12,18 +12,13 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from lms.forms import options
 from lms.models import ORG_KIND_LABELS, ROLE_LABELS
 
 ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
 KIND_CHOICES = [(kind.value, label) for kind, label in ORG_KIND_LABELS.items()]
-
-
-def options(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms choices."""
-    return [SelectChoice(value=str(value), label=label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):

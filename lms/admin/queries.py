@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, case, distinct, func, or_, select
 from lms.domain.models import Course
 from lms.extensions import db
 from lms.models import Department, Invitation, Membership, Organization, Role, User
-from lms.pagination import Page, paginate
+from lms.pagination import SelectPage, paginate
 from lms.timeutil import utcnow
 from lms.urls import parse_id
 
@@ -61,7 +61,7 @@ def member_page(
     sort: str = "name",
     direction: str = "asc",
     per_page: int = 25,
-) -> Page:
+) -> SelectPage:
     """The people of ``org`` filtered by search text, role, department and account status."""
     stmt = select(User).where(User.id.in_(_members_of(org.id)))
     if q:
@@ -102,7 +102,7 @@ def user_page(
     sort: str = "name",
     direction: str = "asc",
     per_page: int = 25,
-) -> Page:
+) -> SelectPage:
     """Every account of the site, with its memberships, for the site administrators."""
     stmt = select(User)
     if q:

@@ -11,17 +11,17 @@ from sqlalchemy import distinct, func, or_, select
 
 from lms.admin import queries, services
 from lms.admin.forms import ROLE_CHOICES, OrganizationForm, SiteSettingsForm, options
-from lms.admin.settings import (
-    self_registration_enabled,
-    self_registration_org_ids,
-    set_self_registration,
-)
 from lms.admin.views import PER_PAGE, bp, list_args, sort_args, sort_url_factory
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import Department, Membership, Organization, OutboundMail, User
 from lms.pagination import paginate
 from lms.permissions import require
+from lms.settings import (
+    self_registration_enabled,
+    self_registration_org_ids,
+    set_self_registration,
+)
 from lms.urls import parse_id
 
 

@@ -7,8 +7,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.admin.forms import options
-from lms.admin.settings import self_registration_enabled, self_registration_orgs
 from lms.auth import services, throttle, tokens
 from lms.auth.forms import (
     AcceptInvitationForm,
@@ -24,8 +22,10 @@ from lms.auth.forms import (
 from lms.auth.sessions import end_session, start_session
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.mail import send_mail
 from lms.models import ROLE_LABELS, Role, User
+from lms.settings import self_registration_enabled, self_registration_orgs
 from lms.timeutil import utcnow
 from lms.urls import absolute_url
 

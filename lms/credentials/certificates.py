@@ -17,13 +17,13 @@ from flask import Flask, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from lms import signals
 from lms.credentials.ledger import append_entry
 from lms.credentials.models import Certificate, new_code, normalise_code
 from lms.domain.models import Course
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
 from lms.models import User
-from lms.progress import signals
 from lms.progress.assignments import notify
 from lms.progress.models import CompletionState
 from lms.timeutil import utcnow

@@ -29,9 +29,9 @@ from sqlalchemy import DateTime, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lms import signals
 from lms.credentials.canonical import canonical_json
 from lms.extensions import db
-from lms.progress import signals
 from lms.progress.cli import progress_cli
 from lms.timeutil import utcnow
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -27,8 +28,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
 from lms.models import Organization, User
-from lms.skills.models import ActivityOutcome, CourseOutcome, Skill
 from lms.timeutil import utcnow
+
+if TYPE_CHECKING:  # the skills models refer back to these; SQLAlchemy resolves them by name
+    from lms.skills.models import ActivityOutcome, CourseOutcome, Skill
 
 
 class CourseStatus(enum.StrEnum):
@@ -88,10 +91,10 @@ class Course(db.Model):
     )
     # What the course develops (skill + level); ``skills`` is the read-only list of those skills.
     outcomes: Mapped[list[CourseOutcome]] = relationship(
-        cascade="all, delete-orphan", order_by=CourseOutcome.skill_id
+        cascade="all, delete-orphan", order_by="CourseOutcome.skill_id"
     )
     skills: Mapped[list[Skill]] = relationship(
-        secondary="course_outcomes", order_by=Skill.preferred_label, viewonly=True
+        secondary="course_outcomes", order_by="Skill.preferred_label", viewonly=True
     )
     signoffs: Mapped[list[CourseSignoff]] = relationship(
         back_populates="course", cascade="all, delete-orphan", order_by="CourseSignoff.signed_at"
@@ -206,7 +209,7 @@ class Activity(db.Model):
         foreign_keys="ActivityCondition.activity_id",
     )
     outcomes: Mapped[list[ActivityOutcome]] = relationship(
-        cascade="all, delete-orphan", order_by=ActivityOutcome.skill_id
+        cascade="all, delete-orphan", order_by="ActivityOutcome.skill_id"
     )
 
     __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "activity"}

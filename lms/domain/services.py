@@ -6,15 +6,10 @@ them and must not import the ``courses`` blueprint. Like every service they flus
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import current_app
 from sqlalchemy import select
 
-from lms.domain.access import Condition, lock_reasons
 from lms.domain.models import (
-    Activity,
     Course,
     CourseStatus,
     Enrolment,
@@ -23,7 +18,6 @@ from lms.domain.models import (
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import User
-from lms.permissions import can
 from lms.timeutil import utcnow
 
 ENROLMENT_METHODS = ("self", "trainer", "program", "import", "lti")
@@ -55,9 +49,9 @@ def enrol_user(
 
     Idempotent: an active enrolment is returned unchanged (and no signal is sent). Permission
     checks belong to the caller (self-enrolment, a trainer, an HR program assignment). Sends
-    ``lms.progress.signals.enrolled`` after a new or reactivated enrolment.
+    ``lms.signals.enrolled`` after a new or reactivated enrolment.
     """
-    from lms.progress import signals
+    from lms import signals
 
     if method not in ENROLMENT_METHODS:
         raise ValueError(f"unknown enrolment method {method!r}")
@@ -97,62 +91,3 @@ def active_enrolment(user_id: int, course_id: int) -> Enrolment | None:
             Enrolment.status == EnrolmentStatus.ACTIVE,
         )
     )
-
-
-# --- access to one activity ----------------------------------------------------------------------
-ENROL_FIRST = "Enrol in this course to open its activities."
-
-
-@dataclass(frozen=True)
-class ActivityAccess:
-    """May this person open an activity, and if not, why (the course team always may)."""
-
-    staff: bool
-    enrolled: bool
-    reasons: tuple[str, ...]
-
-    @property
-    def refusal(self) -> str | None:
-        """Why the activity stays closed to this person (None: it is open to them)."""
-        if self.staff:
-            return None
-        if not self.enrolled:
-            return ENROL_FIRST
-        return " ".join(self.reasons) or None
-
-
-def activity_access(user: User, activity: Activity, now: datetime | None = None) -> ActivityAccess:
-    """The one access rule for an activity, whatever the address it is reached by.
-
-    The course team may always open it; a learner needs an active enrolment, then the activity's
-    restrict-access locks (opening date, conditions on other activities) must all be met. The
-    course page applies the same :func:`lms.domain.access.lock_reasons` to its whole outline.
-    """
-    # Imported here: progress builds on domain (its models import these ones).
-    from lms.progress.models import ActivityCompletion
-
-    staff = can(user, "course.manage", activity.course)
-    enrolled = active_enrolment(user.id, activity.course_id) is not None
-    if staff or not enrolled:
-        return ActivityAccess(staff=staff, enrolled=enrolled, reasons=())
-    conditions = [
-        Condition(c.kind, c.required_activity_id, c.min_grade) for c in activity.conditions
-    ]
-    ids = [c.required_activity_id for c in conditions]
-    states, titles = {}, {}
-    if ids:
-        states = {
-            row.activity_id: row
-            for row in db.session.scalars(
-                select(ActivityCompletion).where(
-                    ActivityCompletion.user_id == user.id, ActivityCompletion.activity_id.in_(ids)
-                )
-            )
-        }
-        titles = dict(
-            db.session.execute(
-                select(Activity.id, Activity.title).where(Activity.id.in_(ids))
-            ).all()
-        )
-    reasons = lock_reasons(activity.available_from, conditions, states, titles, now or utcnow())
-    return ActivityAccess(staff=False, enrolled=True, reasons=tuple(reasons))

@@ -22,10 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import selectinload
 
-from lms.domain.models import CourseOutcome, Skill
 from lms.extensions import db
 from lms.models import Department, Membership, Role, User
-from lms.pagination import Page
+from lms.pagination import ComputedPage, computed_page
 from lms.progress.models import (
     AssignmentStatus,
     CompletionState,
@@ -39,6 +38,7 @@ from lms.progress.queries import (
     days_between,
     status_condition,
 )
+from lms.skills.models import CourseOutcome, Skill
 
 
 def program_figures(org_id: int, now: datetime) -> list[dict]:
@@ -283,7 +283,7 @@ def _employee_ids(org_id: int, now: datetime, f: dict, for_count: bool = False) 
     return stmt.order_by(ordered, a.id.desc() if f.get("direction") == "desc" else a.id)
 
 
-def employee_page(org_id: int, now: datetime, number: int, per_page: int, **f) -> Page:
+def employee_page(org_id: int, now: datetime, number: int, per_page: int, **f) -> ComputedPage:
     """One page of the employee table in three set-based queries (a "deferred join").
 
     The count and the ordered id list touch only the assignment table (with the joins a filter
@@ -309,7 +309,7 @@ def employee_page(org_id: int, now: datetime, number: int, per_page: int, **f) -
             for r in db.session.execute(detail.order_by(None).where(ProgramAssignment.id.in_(ids)))
         }
         rows = [by_id[i] for i in ids if i in by_id]
-    return Page(items=rows, number=number, per_page=per_page, total=total)
+    return computed_page(rows, total, number, per_page)
 
 
 def employee_in_org(org_id: int, user_id: int) -> User | None:

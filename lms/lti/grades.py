@@ -23,8 +23,8 @@ from pylti1p3.exception import LtiException
 from pylti1p3.grade import Grade
 from sqlalchemy import and_, func, or_, select, update
 
+from lms import signals
 from lms.extensions import db
-from lms.progress import signals
 from lms.timeutil import utcnow
 
 from .models import LtiContextRole, LtiResourceLink, LtiScore, LtiUserLink, ScoreStatus

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from flask import current_app
 from sqlalchemy import select, update
 
+from lms import signals
 from lms.extensions import db
 from lms.models import User
-from lms.progress import rules, signals
+from lms.progress import rules
 from lms.progress.models import (
     AssignmentStatus,
     CompletionState,

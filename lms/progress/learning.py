@@ -1,4 +1,5 @@
-"""Read side of "My learning": courses, next activities, due dates, certificates, skills.
+"""Read side of "My learning": courses, next activities, due dates and certificates (the skill
+profile on the page comes from lms.skills).
 
 A constant number of queries per page whatever the number of courses.
 """
@@ -17,11 +18,9 @@ from lms.domain.models import (
     Activity,
     CompletionRule,
     Course,
-    CourseOutcome,
     Enrolment,
     EnrolmentStatus,
     Module,
-    Skill,
 )
 from lms.extensions import db
 from lms.progress.models import (
@@ -54,7 +53,6 @@ class Overview:
     in_progress: list[CourseCard] = field(default_factory=list)
     completed: list[CourseCard] = field(default_factory=list)
     assignments: list[ProgramAssignment] = field(default_factory=list)
-    skills: list[str] = field(default_factory=list)
 
 
 def next_activities(user_id: int, course_ids: list[int], now: datetime) -> dict[int, Activity]:
@@ -145,17 +143,4 @@ def learner_overview(user_id: int, now: datetime) -> Overview:
         card.next_activity = nexts.get(card.course.id)
     # Courses due soonest first, then recently active ones.
     overview.in_progress.sort(key=lambda c: (c.due_at is None, c.due_at or now))
-    overview.skills = list(
-        db.session.scalars(
-            select(Skill.preferred_label)
-            .join(CourseOutcome, CourseOutcome.skill_id == Skill.id)
-            .join(CourseCompletion, CourseCompletion.course_id == CourseOutcome.course_id)
-            .where(
-                CourseCompletion.user_id == user_id,
-                CourseCompletion.state == CompletionState.COMPLETED,
-            )
-            .distinct()
-            .order_by(Skill.preferred_label)
-        )
-    )
     return overview

@@ -17,11 +17,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import insert, select, update
 
+from lms import signals
 from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import User
-from lms.progress import rules, signals
+from lms.progress import rules
 from lms.progress.assignments import refresh_assignments
 from lms.progress.models import (
     ActivityCompletion,

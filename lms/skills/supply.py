@@ -1,6 +1,6 @@
 """Supply: earning skill evidence, and the level each person holds now.
 
-Earning runs in the signal handlers of :mod:`lms.progress.signals`, so a skill is earned in the
+Earning runs in the signal handlers of :mod:`lms.signals`, so a skill is earned in the
 same request or task as the completion that causes it. Services flush, never commit.
 
 Precedence of the current level (:func:`held_levels`): the newest trainer validation that has not
@@ -16,11 +16,12 @@ from datetime import date, datetime, time
 from sqlalchemy import Select, and_, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
+from lms import signals
 from lms.domain.models import Activity, Course
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import User
-from lms.progress import rules, signals
+from lms.progress import rules
 from lms.progress.models import Program, ProgramAssignment, ProgramCourse
 from lms.skills.gap_models import EARNED_KINDS, EVIDENCE_LABELS, EvidenceKind, SkillEvidence
 from lms.skills.models import ActivityOutcome, CourseOutcome, Framework, ProficiencyLevel, Skill

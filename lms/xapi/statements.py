@@ -22,11 +22,11 @@ from typing import Any
 from flask import Flask, current_app, has_request_context
 from sqlalchemy import select
 
+from lms import signals
 from lms.domain.models import Activity, CompletionRule, Course
 from lms.extensions import db
 from lms.models import Organization, Role, User
 from lms.plugins import activity_registry
-from lms.progress import signals
 from lms.progress.models import LearningEvent
 from lms.timeutil import utcnow
 from lms.xapi.lrs import note_new_statement

@@ -1,6 +1,8 @@
 """Learning events as blinker signals, sent inside the transaction that caused them.
 
-Progress services send them; certificates, the ledger and xAPI subscribe. Handlers run at once,
+Core's domain and progress services send them; progress, certificates, the ledger, xAPI and
+skills subscribe. They live in core so that every feature package can send or hear them
+without importing another. Handlers run at once,
 in the same request or task, and must flush (never commit).
 """
 
