@@ -13,9 +13,12 @@ import re
 import stat
 import zipfile
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from lms.domain.models import LEVELS, Visibility
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
 from lms.errors import DomainError
 from lms.plugins import activity_registry
 
@@ -98,116 +101,58 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
     return manifest, files
 
 
-# --- manifest schema ---------------------------------------------------------------------------
+# --- manifest -----------------------------------------------------------------------------------
+#: The manifest's shape, as a JSON Schema that also documents the format for other tools.
+SCHEMA_PATH = Path(__file__).with_name("archive_manifest.schema.json")
+_VALIDATOR = Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+_TYPE_WORDS = {
+    "array": "a list", "object": "an object", "string": "text", "number": "a number",
+    "integer": "a whole number", "boolean": "true or false",
+}  # fmt: skip
+
+
 def _fail(where: str, what: str) -> None:
     raise ArchiveError(f"manifest.json: {where} {what}.")
 
 
-def _obj(value: Any, where: str) -> dict:
-    if not isinstance(value, dict):
-        _fail(where, "must be an object")
-    return value
+def _where(path) -> str:
+    """``modules[0].activities[1].title`` from a JSON path."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the top level"
 
 
-def _list(value: Any, where: str) -> list:
-    if not isinstance(value, list):
-        _fail(where, "must be a list")
-    return value
-
-
-def _str(value: Any, where: str, max_len: int = 200, empty: bool = True) -> str:
-    if not isinstance(value, str) or len(value) > max_len or (not empty and not value.strip()):
-        _fail(
-            where,
-            f"must be {'non-empty ' if not empty else ''}text of at most {max_len} characters",
-        )
-    return value
-
-
-def _num(value: Any, where: str, lo: float, hi: float, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        _fail(where, f"must be a number from {lo:g} to {hi:g}")
-
-
-def _check_course(course: dict, files: dict[str, bytes]) -> None:
-    _str(course.get("title"), "course.title", 200, empty=False)
-    _str(course.get("slug", ""), "course.slug", 120)
-    if course.get("level") not in LEVELS:
-        _fail("course.level", f"must be one of {', '.join(LEVELS)}")
-    _num(course.get("estimated_hours"), "course.estimated_hours", 0, 10000)
-    _str(course.get("language", "en"), "course.language", 10)
-    if course.get("visibility", "partners") not in (Visibility.PARTNERS, Visibility.CLUSTER):
-        _fail("course.visibility", "must be “partners” or “cluster”")
-    if course.get("completion_mode", "all") not in ("all", "n_of"):
-        _fail("course.completion_mode", "must be “all” or “n_of”")
-    _num(course.get("completion_count"), "course.completion_count", 0, 10000, optional=True)
-    _num(course.get("completion_min_grade"), "course.completion_min_grade", 0, 100, optional=True)
-    summary = course.get("summary_file")
-    if summary is not None and summary not in files:
-        _fail("course.summary_file", f"names “{summary}”, which is not in the archive")
-
-
-def _check_activity(act: dict, where: str, keys: set[str]) -> None:
-    registry = activity_registry()
-    key = _str(act.get("key"), f"{where}.key", 40, empty=False)
-    if key in keys:
-        _fail(f"{where}.key", f"“{key}” is used twice")
-    keys.add(key)
-    type_key = _str(act.get("type"), f"{where}.type", 40, empty=False)
-    atype = registry.get(type_key)
-    if atype is None:
-        raise ArchiveError(
-            f"The archive uses the activity type “{type_key}”, which is not installed here."
-        )
-    _str(act.get("title"), f"{where}.title", 200, empty=False)
-    if act.get("completion_rule") not in atype.completion_rules:
-        _fail(f"{where}.completion_rule", f"must be one of {', '.join(atype.completion_rules)}")
-    _num(act.get("pass_mark"), f"{where}.pass_mark", 0, 100, optional=True)
-    _num(act.get("weight", 1), f"{where}.weight", 0, 1000)
-    if not isinstance(act.get("required", True), bool):
-        _fail(f"{where}.required", "must be true or false")
-    available = act.get("available_from")
-    if available is not None:
-        try:
-            datetime.fromisoformat(_str(available, f"{where}.available_from", 40))
-        except ValueError:
-            _fail(f"{where}.available_from", "must be an ISO date and time")
-    _obj(act.get("content", {}), f"{where}.content")
-    for j, cond in enumerate(_list(act.get("conditions", []), f"{where}.conditions")):
-        cw = f"{where}.conditions[{j}]"
-        _obj(cond, cw)
-        if cond.get("kind") not in ("completed", "grade"):
-            _fail(f"{cw}.kind", "must be “completed” or “grade”")
-        _str(cond.get("activity"), f"{cw}.activity", 40, empty=False)
-        _num(cond.get("min_grade"), f"{cw}.min_grade", 0, 100, optional=True)
-    _check_outcomes(act.get("outcomes", []), f"{where}.outcomes")
-
-
-def _check_outcomes(value: Any, where: str) -> None:
-    """Outcomes: a skill URI with its label, the framework URI, a level rank (and name)."""
-    seen: set[str] = set()
-    for i, item in enumerate(_list(value, where)):
-        ow = f"{where}[{i}]"
-        _obj(item, ow)
-        uri = _str(item.get("skill"), f"{ow}.skill", 255, empty=False)
-        if uri in seen:
-            _fail(f"{ow}.skill", f"“{uri}” is listed twice")
-        seen.add(uri)
-        _str(item.get("label"), f"{ow}.label", 255, empty=False)
-        _str(item.get("framework", ""), f"{ow}.framework", 255)
-        _str(item.get("level_name", ""), f"{ow}.level_name", 60)
-        level = item.get("level")
-        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 20:
-            _fail(f"{ow}.level", "must be a whole number from 1 to 20")
+def _explain(error: ValidationError) -> tuple[str, str]:
+    """(where, what) in words a course author understands."""
+    where, schema, kind = _where(error.absolute_path), error.schema, error.validator
+    if kind == "required":
+        missing = error.message.split("'")[1]
+        return (f"{where}.{missing}" if error.absolute_path else missing), "is missing"
+    if kind == "type":
+        types = [
+            t
+            for t in ([schema["type"]] if isinstance(schema["type"], str) else schema["type"])
+            if t != "null"
+        ]
+        return where, "must be " + " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+    if kind == "enum":
+        return where, "must be one of " + ", ".join(str(v) for v in schema["enum"] if v is not None)
+    if kind in ("minLength", "pattern"):
+        return where, "must not be empty"
+    if kind == "maxLength":
+        return where, f"must be text of at most {schema['maxLength']} characters"
+    if kind in ("minimum", "maximum"):
+        return where, f"must be a number from {schema['minimum']:g} to {schema['maximum']:g}"
+    return where, error.message
 
 
 def check_manifest(manifest: Any, files: dict[str, bytes]) -> None:
-    """Validate the manifest's shape and references; raises ArchiveError naming the problem."""
-    from courses.services import PARTNER_ROLES
-
-    _obj(manifest, "the top level")
+    """Validate the manifest's shape (the JSON Schema) and what a schema cannot express:
+    installed activity types, each type's completion rules, unique activity keys, conditions
+    that name activities of the archive, files that are in it. Raises ArchiveError naming it."""
+    if not isinstance(manifest, dict):
+        _fail("the top level", "must be an object")
     if manifest.get("format") != FORMAT:
         raise ArchiveError("This is not an EduCluster course archive (unknown “format”).")
     version = manifest.get("format_version")
@@ -215,37 +160,37 @@ def check_manifest(manifest: Any, files: dict[str, bytes]) -> None:
         raise ArchiveError(
             f"Unsupported archive format version {version!r}: this site reads version {FORMAT_VERSION}."
         )
-    _check_course(_obj(manifest.get("course"), "course"), files)
-    for i, partner in enumerate(_list(manifest.get("partners", []), "partners")):
-        _obj(partner, f"partners[{i}]")
-        _str(partner.get("organization"), f"partners[{i}].organization", 80, empty=False)
-        if partner.get("role") not in PARTNER_ROLES:
-            _fail(f"partners[{i}].role", f"must be one of {', '.join(PARTNER_ROLES)}")
-    for i, skill in enumerate(_list(manifest.get("skills", []), "skills")):
-        _str(skill, f"skills[{i}]", 80, empty=False)
-    _check_outcomes(manifest.get("outcomes", []), "outcomes")
-    for i, att in enumerate(_list(manifest.get("attachments", []), "attachments")):
-        _obj(att, f"attachments[{i}]")
-        path = _str(att.get("path"), f"attachments[{i}].path", 300, empty=False)
-        if path not in files:
-            _fail(f"attachments[{i}].path", f"names “{path}”, which is not in the archive")
-        _str(att.get("filename"), f"attachments[{i}].filename", 255, empty=False)
-    registry = activity_registry()
-    for type_key in _obj(manifest.get("course_data", {}), "course_data"):
-        if type_key not in registry:
-            raise ArchiveError(
-                f"The archive has course data of the activity type “{type_key}”, "
-                "which is not installed here."
-            )
+    error = best_match(_VALIDATOR.iter_errors(manifest))
+    if error is not None:
+        _fail(*_explain(error))
+    _check_references(manifest, files)
+    _check_activity_types(manifest)
+
+
+def _check_references(manifest: dict, files: dict[str, bytes]) -> None:
+    """Files the manifest names are in the archive; activity keys are unique; conditions name
+    another activity of the archive; outcomes name a skill once."""
+    summary = manifest["course"].get("summary_file")
+    if summary is not None and summary not in files:
+        _fail("course.summary_file", f"names “{summary}”, which is not in the archive")
+    for i, att in enumerate(manifest.get("attachments", [])):
+        if att["path"] not in files:
+            _fail(f"attachments[{i}].path", f"names “{att['path']}”, which is not in the archive")
+    _unique_skills(manifest.get("outcomes", []), "outcomes")
     keys: set[str] = set()
-    for i, module in enumerate(_list(manifest.get("modules", []), "modules")):
-        _obj(module, f"modules[{i}]")
-        _str(module.get("title"), f"modules[{i}].title", 200, empty=False)
-        _str(module.get("summary", ""), f"modules[{i}].summary", 20000)
-        for j, act in enumerate(_list(module.get("activities", []), f"modules[{i}].activities")):
-            _check_activity(
-                _obj(act, f"modules[{i}].activities[{j}]"), f"modules[{i}].activities[{j}]", keys
-            )
+    for i, module in enumerate(manifest.get("modules", [])):
+        for j, act in enumerate(module.get("activities", [])):
+            where = f"modules[{i}].activities[{j}]"
+            if act["key"] in keys:
+                _fail(f"{where}.key", f"“{act['key']}” is used twice")
+            keys.add(act["key"])
+            _unique_skills(act.get("outcomes", []), f"{where}.outcomes")
+            available = act.get("available_from")
+            if available is not None:
+                try:
+                    datetime.fromisoformat(available)
+                except ValueError:
+                    _fail(f"{where}.available_from", "must be an ISO date and time")
     for module in manifest.get("modules", []):
         for act in module.get("activities", []):
             for cond in act.get("conditions", []):
@@ -254,3 +199,34 @@ def check_manifest(manifest: Any, files: dict[str, bytes]) -> None:
                         f"activity {act['key']} condition",
                         f"names unknown activity “{cond['activity']}”",
                     )
+
+
+def _unique_skills(outcomes: list[dict], where: str) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(outcomes):
+        if item["skill"] in seen:
+            _fail(f"{where}[{i}].skill", f"“{item['skill']}” is listed twice")
+        seen.add(item["skill"])
+
+
+def _check_activity_types(manifest: dict) -> None:
+    """Every activity type (and course data) is installed here, with a rule it supports."""
+    registry = activity_registry()
+    for type_key in manifest.get("course_data", {}):
+        if type_key not in registry:
+            raise ArchiveError(
+                f"The archive has course data of the activity type “{type_key}”, "
+                "which is not installed here."
+            )
+    for i, module in enumerate(manifest.get("modules", [])):
+        for j, act in enumerate(module.get("activities", [])):
+            atype = registry.get(act["type"])
+            if atype is None:
+                raise ArchiveError(
+                    f"The archive uses the activity type “{act['type']}”, which is not installed here."
+                )
+            if act["completion_rule"] not in atype.completion_rules:
+                _fail(
+                    f"modules[{i}].activities[{j}].completion_rule",
+                    f"must be one of {', '.join(atype.completion_rules)}",
+                )

@@ -29,6 +29,12 @@ def test_document_is_openapi_31(client):
         Draft202012Validator.check_schema(schema)
 
 
+def test_document_is_a_valid_openapi_31_description(client):
+    from openapi_spec_validator import validate
+
+    validate(_doc(client))
+
+
 def test_every_route_is_documented_and_every_documented_path_exists(app, client):
     doc = _doc(client)
     implemented = {}
@@ -56,6 +62,8 @@ def _validator(doc, name):
 
 def _response_schema(doc, path, status="200"):
     response = doc["paths"][path]["get"]["responses"][status]
+    if "$ref" in response:  # a shared response of components/responses
+        response = doc["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
     content = response["content"]
     media = "application/json" if status == "200" else "application/problem+json"
     return content[media]["schema"]["$ref"].rsplit("/", 1)[-1]

@@ -180,9 +180,12 @@ def test_privacy_matrix_hr_of_acme(client, auth, cluster):
 
 @pytest.mark.parametrize("who", ["emp_email", "hr_globex"])
 def test_privacy_matrix_others(client, auth, cluster, who):
+    """One deny rule for every organization page: a member of Acme without HR rights is told
+    no (403, they know Acme exists); HR of Globex is told nothing (404)."""
     auth.login(cluster[who])
+    expected = 403 if who == "emp_email" else 404
     for url in ("/hr/acme/", "/hr/acme/employees.csv", f"/hr/acme/employees/{cluster['emp']}"):
-        assert client.get(url).status_code == 404
+        assert client.get(url).status_code == expected, url
     # an employee has no HR at all
     if who == "emp_email":
         assert client.get("/hr/").status_code == 403
@@ -271,4 +274,6 @@ def test_assign_department_via_form_and_outsider_refused(client, auth, cluster, 
 
 def test_employee_cannot_manage_programs(client, auth, cluster):
     auth.login(cluster["emp_email"])
-    assert client.get("/hr/acme/programs/new").status_code == 404
+    assert (
+        client.get("/hr/acme/programs/new").status_code == 403
+    )  # a member: told no, not "not found"

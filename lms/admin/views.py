@@ -6,13 +6,10 @@ item and dashboard panels are registered when the blueprint is (see :mod:`lms.ad
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
-from flask_login import current_user
-from sqlalchemy import select
+from flask import Blueprint, request
 
-from lms.extensions import db
+from lms.lookup import organization_or_404
 from lms.models import Organization
-from lms.permissions import can
 from lms.urls import url_with_query
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -21,17 +18,8 @@ PER_PAGE = 25
 
 
 def org_or_404(slug: str, capability: str) -> Organization:
-    """The organization ``slug`` if the user holds ``capability`` on it.
-
-    Members of the organization who lack the capability get 403 (they know it exists); anyone
-    else gets 404, so the admin pages never confirm another organization's existence.
-    """
-    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
-    if org is None:
-        abort(404)
-    if not can(current_user, capability, org):
-        abort(403 if org.id in current_user.organization_ids() else 404)
-    return org
+    """The organization, under the one rule of :func:`lms.lookup.organization_or_404`."""
+    return organization_or_404(slug, capability)
 
 
 def list_args(*names: str) -> dict[str, str]:

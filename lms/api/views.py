@@ -6,9 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy import and_, select
-from sqlalchemy.orm import selectinload
 
+from lms.api import queries
 from lms.api.auth import (
     ApiError,
     bad_request,
@@ -22,12 +21,10 @@ from lms.api.auth import (
     token_required,
 )
 from lms.api.documents import iso, transcript_document
-from lms.credentials.ledger import LedgerEntry
 from lms.extensions import db
 from lms.hr.transcript import employee_transcript
-from lms.models import Department, Membership, Organization, Role, User
-from lms.progress.models import Program, ProgramAssignment
-from lms.progress.queries import assignment_status_expr
+from lms.models import Organization, User
+from lms.progress.models import Program
 from lms.skills.gap import SORTS, GapFilters, gap_rows
 from lms.timeutil import utcnow
 
@@ -35,32 +32,14 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.register_error_handler(ApiError, render_api_error)
 
 STATUSES = ("not_started", "in_progress", "overdue", "completed", "expired")
-COMPLETION_KINDS = ("course_completed", "program_completed")
 
 
 def _org_id() -> int:
     return current_token().organization_id
 
 
-def _member_ids():
-    """Users with any membership in the token's organization (a subquery)."""
-    return select(Membership.user_id).where(Membership.organization_id == _org_id())
-
-
 def _employee(user: User, department: str | None) -> dict:
     return {"id": user.id, "name": user.name, "email": user.email, "department": department}
-
-
-def _department_join():
-    """Learner membership of the token's organization and its department (outer joins)."""
-    return (
-        and_(
-            Membership.user_id == User.id,
-            Membership.organization_id == _org_id(),
-            Membership.role == Role.LEARNER,
-        ),
-        Department.id == Membership.department_id,
-    )
 
 
 # --- organization and programs ----------------------------------------------------------------
@@ -95,22 +74,14 @@ def _program(p: Program) -> dict:
 @bp.get("/programs")
 @token_required
 def programs():
-    from lms.progress.models import ProgramCourse
-
-    rows = db.session.scalars(
-        select(Program)
-        .where(Program.organization_id == _org_id())
-        .options(selectinload(Program.courses).selectinload(ProgramCourse.course))
-        .order_by(Program.id)
-    ).all()
-    return jsonify(data=[_program(p) for p in rows])
+    return jsonify(data=[_program(p) for p in queries.programs_of(_org_id())])
 
 
 @bp.get("/programs/<int:program_id>")
 @token_required
 def program(program_id: int):
-    p = db.session.get(Program, program_id)
-    if p is None or p.organization_id != _org_id():
+    p = queries.program_of(_org_id(), program_id)
+    if p is None:
         raise not_found("No such program in your organization.")
     return jsonify(_program(p))
 
@@ -126,32 +97,12 @@ def assignments():
     if status is not None and status not in STATUSES:
         raise bad_request(f"status must be one of {', '.join(STATUSES)}.", "status")
     after = cursor_position(decode_cursor(), "after")
-    if program_id is not None:
-        p = db.session.get(Program, program_id)
-        if p is None or p.organization_id != _org_id():
-            raise not_found("No such program in your organization.")
-    now = utcnow()
-    status_expr = assignment_status_expr(now).label("display_status")
-    on_membership, on_department = _department_join()
-    stmt = (
-        select(ProgramAssignment, User, Program.name, Department.name, status_expr)
-        .join(User, User.id == ProgramAssignment.user_id)
-        .join(Program, Program.id == ProgramAssignment.program_id)
-        .outerjoin(Membership, on_membership)
-        .outerjoin(Department, on_department)
-        .where(ProgramAssignment.organization_id == _org_id())
-        .order_by(ProgramAssignment.id)
-        .limit(limit + 1)
-    )
-    if program_id is not None:
-        stmt = stmt.where(ProgramAssignment.program_id == program_id)
-    if user_id is not None:
-        stmt = stmt.where(ProgramAssignment.user_id == user_id)
-    if status is not None:
-        stmt = stmt.where(assignment_status_expr(now) == status)
-    if after is not None:
-        stmt = stmt.where(ProgramAssignment.id > after)
-    rows = db.session.execute(stmt).all()
+    if program_id is not None and queries.program_of(_org_id(), program_id) is None:
+        raise not_found("No such program in your organization.")
+    rows = queries.assignment_rows(
+        _org_id(), utcnow(), limit=limit, after=after, program_id=program_id, user_id=user_id,
+        status=status,
+    )  # fmt: skip
     more = len(rows) > limit
     rows = rows[:limit]
     data = [
@@ -181,17 +132,7 @@ def assignments():
 def employees():
     limit = int_arg("limit", 100, 1, 500)
     after = cursor_position(decode_cursor(), "after")
-    on_membership, on_department = _department_join()
-    stmt = (
-        select(User, Department.name)
-        .join(Membership, on_membership)
-        .outerjoin(Department, on_department)
-        .order_by(User.id)
-        .limit(limit + 1)
-    )
-    if after is not None:
-        stmt = stmt.where(User.id > after)
-    rows = db.session.execute(stmt).all()
+    rows = queries.employee_rows(_org_id(), limit=limit, after=after)
     more = len(rows) > limit
     rows = rows[:limit]
     return jsonify(
@@ -201,17 +142,10 @@ def employees():
 
 
 def _member(user_id: int) -> tuple[User, str | None]:
-    on_membership, on_department = _department_join()
-    row = db.session.execute(
-        select(User, Department.name)
-        .outerjoin(Membership, on_membership)
-        .outerjoin(Department, on_department)
-        .where(User.id == user_id, User.id.in_(_member_ids()))
-        .limit(1)
-    ).first()
-    if row is None:
+    found = queries.member(_org_id(), user_id)
+    if found is None:
         raise not_found("No such employee in your organization.")
-    return row[0], row[1]
+    return found
 
 
 @bp.get("/employees/<int:user_id>/transcript")
@@ -250,18 +184,7 @@ def completions():
     limit = int_arg("limit", 100, 1, 1000)
     since = _since()
     after = cursor_position(decode_cursor(), "seq")
-    stmt = (
-        select(LedgerEntry, User.name)
-        .join(User, User.id == LedgerEntry.user_id)
-        .where(LedgerEntry.kind.in_(COMPLETION_KINDS), LedgerEntry.user_id.in_(_member_ids()))
-        .order_by(LedgerEntry.seq)
-        .limit(limit + 1)
-    )
-    if after is not None:
-        stmt = stmt.where(LedgerEntry.seq > after)
-    if since is not None:
-        stmt = stmt.where(LedgerEntry.created_at >= since)
-    rows = db.session.execute(stmt).all()
+    rows = queries.completion_entries(_org_id(), limit=limit, after=after, since=since)
     more = len(rows) > limit
     rows = rows[:limit]
     data = []

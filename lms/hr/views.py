@@ -17,9 +17,10 @@ from lms.extensions import db
 from lms.hr import queries
 from lms.hr.blueprint import bp
 from lms.hr.transcript import activity_details, employee_transcript
+from lms.lookup import organization_or_404
 from lms.models import Organization
 from lms.pagination import page_number
-from lms.permissions import can, organizations_where, require
+from lms.permissions import can, organizations_where
 from lms.progress.models import (
     Program,
 )
@@ -42,12 +43,8 @@ def hr_organizations(user) -> list[Organization]:
 
 
 def org_or_404(slug: str) -> Organization:
-    """The organization, if the current user may see its progress (else 404: do not leak it)."""
-    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
-    if org is None:
-        abort(404)
-    require("org.view_progress", org, hide=True)
-    return org
+    """The organization, if the current user may see its progress (one rule for every page)."""
+    return organization_or_404(slug, "org.view_progress")
 
 
 @bp.route("/hr/")

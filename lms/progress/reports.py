@@ -5,24 +5,18 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import RadioField, TextAreaField
 
-from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus, Module
+from lms.domain.models import Activity, Course
 from lms.errors import DomainError
 from lms.export import csv_response, stream_rows
 from lms.extensions import db
-from lms.models import Membership, Organization, User
-from lms.pagination import paginate
 from lms.permissions import can, require
-from lms.progress import queries
+from lms.progress import queries, report_queries
 from lms.progress.blueprint import bp
-from lms.progress.models import ActivityCompletion, CourseCompletion
 from lms.progress.services import override_activity_completion, recompute_course
 from lms.templating import status_label
 from lms.urls import parse_id
-
-PER_PAGE = 30
 
 
 def _course_or_404(slug: str) -> Course:
@@ -31,29 +25,6 @@ def _course_or_404(slug: str) -> Course:
         abort(404)
     require("course.view_reports", course, hide=True)
     return course
-
-
-def _activities(course: Course) -> list[Activity]:
-    return list(
-        db.session.scalars(
-            select(Activity)
-            .join(Module, Module.id == Activity.module_id)
-            .where(Activity.course_id == course.id)
-            .order_by(Module.position, Module.id, Activity.position, Activity.id)
-        )
-    )
-
-
-def _learners(course: Course, org_id: int | None):
-    stmt = (
-        select(User.id, User.name, User.email)
-        .join(Enrolment, Enrolment.user_id == User.id)
-        .where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ACTIVE)
-    )
-    if org_id:
-        members = select(Membership.user_id).where(Membership.organization_id == org_id)
-        stmt = stmt.where(User.id.in_(members))
-    return stmt.order_by(User.name, User.id)
 
 
 def _org_filter() -> int | None:
@@ -65,45 +36,15 @@ def _org_filter() -> int | None:
 def course_report(slug: str):
     course = _course_or_404(slug)
     org_id = _org_filter()
-    activities = _activities(course)
-    page = paginate(_learners(course, org_id), per_page=PER_PAGE, scalars=False)
-    ids = [r.id for r in page.items]
-    cells = {
-        (r.user_id, r.activity_id): r
-        for r in db.session.scalars(
-            select(ActivityCompletion).where(
-                ActivityCompletion.course_id == course.id, ActivityCompletion.user_id.in_(ids)
-            )
-        )
-    }
-    states = {
-        cc.user_id: cc
-        for cc in db.session.scalars(
-            select(CourseCompletion).where(
-                CourseCompletion.course_id == course.id, CourseCompletion.user_id.in_(ids)
-            )
-        )
-    }
-    enrolled = select(Enrolment.user_id).where(
-        Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ACTIVE
-    )
-    orgs = db.session.scalars(
-        select(Organization)
-        .where(
-            Organization.id.in_(
-                select(Membership.organization_id).where(Membership.user_id.in_(enrolled))
-            )
-        )
-        .order_by(Organization.name)
-    ).all()
+    report = report_queries.course_report(course, org_id)
     return render_template(
         "progress/course_report.html",
         course=course,
-        activities=activities,
-        page=page,
-        cells=cells,
-        states=states,
-        orgs=orgs,
+        activities=report.activities,
+        page=report.page,
+        cells=report.cells,
+        states=report.states,
+        orgs=report.organizations,
         org_id=org_id,
         can_override=can(current_user, "course.override_completion", course),
         can_recompute=can(current_user, "course.manage", course),
@@ -114,35 +55,9 @@ def course_report(slug: str):
 @login_required
 def course_report_csv(slug: str):
     course = _course_or_404(slug)
-    activities = _activities(course)
+    activities = report_queries.course_activities(course.id)
     index = {a.id: i for i, a in enumerate(activities)}
-    learners = _learners(course, _org_filter()).subquery()
-    # One streamed query: learners left-joined to their completion rows, ordered by learner, so
-    # each learner's row is written as soon as their cells have been read.
-    stmt = (
-        select(
-            learners.c.id,
-            learners.c.name,
-            learners.c.email,
-            CourseCompletion.state,
-            CourseCompletion.progress,
-            CourseCompletion.grade,
-            ActivityCompletion.activity_id,
-            ActivityCompletion.completed,
-            ActivityCompletion.failed,
-            ActivityCompletion.grade,
-        )  # fmt: skip
-        .outerjoin(
-            CourseCompletion,
-            (CourseCompletion.user_id == learners.c.id) & (CourseCompletion.course_id == course.id),
-        )
-        .outerjoin(
-            ActivityCompletion,
-            (ActivityCompletion.user_id == learners.c.id)
-            & (ActivityCompletion.course_id == course.id),
-        )
-        .order_by(learners.c.name, learners.c.id)
-    )
+    stmt = report_queries.report_rows(course.id, _org_filter())
     header = ["Learner", "Email", "Course state", "Progress %", "Course grade %"]
     for a in activities:
         header += [f"{a.title}: state", f"{a.title}: grade %"]
@@ -192,15 +107,7 @@ def course_override(slug: str, user_id: int, activity_id: int):
     activity = db.session.get(Activity, activity_id)
     # Only learners of this course (as the report lists them): any other id is "not found", so
     # the page cannot be used to read the name of whoever has that id on the site.
-    learner = db.session.scalar(
-        select(User)
-        .join(Enrolment, Enrolment.user_id == User.id)
-        .where(
-            User.id == user_id,
-            Enrolment.course_id == course.id,
-            Enrolment.status == EnrolmentStatus.ACTIVE,
-        )
-    )
+    learner = report_queries.enrolled_learner(course.id, user_id)
     if activity is None or activity.course_id != course.id or learner is None:
         abort(404)
     row = queries.activity_states(learner.id, course.id).get(activity.id)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from lms.errors import DomainError
 from lms.export import csv_response, xlsx_response
 from lms.extensions import db
+from lms.lookup import organization_or_404
 from lms.models import Department, Organization
 from lms.permissions import can, require
 from lms.progress.models import ProgramPurpose
@@ -31,11 +32,7 @@ GAP_HEADER = ["Skill", "URI", "Level", "Needed by", "Demand", "Supply", "Pipelin
 
 
 def _org(slug: str, capability: str = "org.view_progress") -> Organization:
-    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
-    if org is None:
-        abort(404)
-    require(capability, org, hide=True)
-    return org
+    return organization_or_404(slug, capability)
 
 
 def _departments(org: Organization) -> list[Department]:
