@@ -303,3 +303,35 @@ def test_revocation_of_unknown_code_is_404(client, world):
         client.post("/certificates/AAAA-BBBB-CCCC-DDDD/revoke", data={"reason": "x"}).status_code
         == 404
     )
+
+
+def test_a_valid_certificate_pdf_is_rendered_once_and_served_stored(
+    app, client, world, monkeypatch
+):
+    """The first download renders and stores the PDF; later ones serve the stored bytes."""
+    from lms.credentials import pdf as pdf_module
+
+    calls = []
+    real = pdf_module.render_certificate_pdf
+
+    def counting(*args, **kwargs):
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pdf_module, "render_certificate_pdf", counting)
+    login(client, world["emails"]["employee"])
+    first = client.get(f"/certificates/{world['code']}.pdf")
+    second = client.get(f"/certificates/{world['code']}.pdf")
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data and first.data.startswith(b"%PDF-")
+    assert calls == ["valid"]  # rendered once
+    with app.app_context():
+        from lms.credentials.models import CertificatePdf
+
+        assert db.session.scalar(select(db.func.count(CertificatePdf.certificate_id))) == 1
+        cert = db.session.scalar(select(Certificate).where(Certificate.code == world["code"]))
+        cert.revoked_at = cert.issued_at  # a revoked certificate is stamped, never served stored
+        db.session.commit()
+    revoked = client.get(f"/certificates/{world['code']}.pdf")
+    assert revoked.status_code == 200 and revoked.data != first.data
+    assert calls == ["valid", "revoked"]

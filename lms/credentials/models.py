@@ -8,7 +8,7 @@ import re
 import secrets
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, String, Text
+from sqlalchemy import DateTime, Float, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.domain.models import Course
@@ -111,3 +111,19 @@ class Certificate(db.Model):
 
     def __repr__(self) -> str:
         return f"<Certificate {self.code} {self.kind} {self.title!r}>"
+
+
+class CertificatePdf(db.Model):
+    """The PDF of a valid certificate, rendered once and then served as stored.
+
+    A certificate never changes once issued (revocation and expiry are shown on the verify page
+    and stamped on a PDF rendered on demand), so the stored file stays true.
+    """
+
+    __tablename__ = "certificate_pdfs"
+
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True
+    )
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    rendered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,4 +1,8 @@
-"""The certificate as a one-page landscape A4 PDF (fpdf2), with a Unicode font when available."""
+"""The certificate as a one-page landscape A4 PDF (fpdf2), with a Unicode font when available.
+
+A valid certificate's PDF is rendered once and stored (:func:`certificate_pdf`); a revoked or
+expired one is rendered on demand with its status stamped across the page.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import os
 
 from fpdf import FPDF
 
-from lms.credentials.models import Certificate, CertificateStatus
+from lms.credentials.models import Certificate, CertificatePdf, CertificateStatus
+from lms.extensions import db
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 PRIMARY = (31, 95, 191)
@@ -131,3 +136,22 @@ def render_certificate_pdf(cert: Certificate, verify_url: str, status: str) -> b
             pdf.set_xy(0, pdf.h / 2 - 15)
             pdf.cell(width, 30, t(status.upper()), align="C")
     return bytes(pdf.output())
+
+
+def certificate_pdf(cert: Certificate, verify_url: str) -> bytes:
+    """The PDF of ``cert``: the stored file of a valid certificate (rendered and stored the first
+    time it is asked for), or a fresh one stamped with the status of a revoked or expired one.
+
+    Stores with a flush; the caller commits.
+    """
+    status = cert.status
+    if status != CertificateStatus.VALID:
+        return render_certificate_pdf(cert, verify_url, status)
+    stored = db.session.get(CertificatePdf, cert.id)
+    if stored is None:
+        stored = CertificatePdf(
+            certificate_id=cert.id, body=render_certificate_pdf(cert, verify_url, status)
+        )
+        db.session.add(stored)
+        db.session.flush()
+    return stored.body

@@ -32,7 +32,7 @@ from lms.credentials.certificates import (
 )
 from lms.credentials.keys import jwks
 from lms.credentials.models import Certificate, CertificateStatus
-from lms.credentials.pdf import render_certificate_pdf
+from lms.credentials.pdf import certificate_pdf
 from lms.errors import DomainError
 from lms.extensions import csrf, db
 from lms.permissions import can
@@ -106,7 +106,8 @@ def show(code: str):
 @login_required
 def pdf(code: str):
     cert = _visible_certificate(code)
-    body = render_certificate_pdf(cert, _verify_url(cert), cert.status)
+    body = certificate_pdf(cert, _verify_url(cert))
+    db.session.commit()  # the first download stores the rendered file
     return (
         body,
         200,
