@@ -116,7 +116,6 @@ def _activity_key(index: int) -> str:
 
 def build_manifest(course: Course, files: dict[str, bytes]) -> dict[str, Any]:
     """The manifest of ``course``; Markdown, plugin files and attachments are added to ``files``."""
-    registry = activity_registry()
     attachments = list(
         db.session.scalars(
             select(Attachment)
@@ -126,75 +125,22 @@ def build_manifest(course: Course, files: dict[str, bytes]) -> dict[str, Any]:
     )
     names = {a.id: a.filename for a in attachments}
     out = _outgoing(course, names)
-    cover = names.get(course.cover_attachment_id) if course.cover_attachment_id else None
     files["course.md"] = out(course.summary or "").encode("utf-8")
     attachment_paths = set()
     for a in attachments:
         path = f"attachments/{a.filename}"
         files[path] = a.data
         attachment_paths.add(path)
-    course_data = {}
-    for atype in registry:
-        data = atype.export_course_data(course, files)
-        if data is not None:
-            course_data[atype.key] = _deep(data, out)
-    activities = [a for m in course.modules for a in m.activities]
-    keys = {a.id: _activity_key(i + 1) for i, a in enumerate(activities)}
-    modules = []
-    for module in course.modules:
-        acts = []
-        for a in module.activities:
-            atype = registry.get(a.type)
-            if atype is None:
-                raise ArchiveError(f"The activity type “{a.type}” is not installed; cannot export.")
-            acts.append(
-                {
-                    "key": keys[a.id],
-                    "type": a.type,
-                    "title": a.title,
-                    "completion_rule": a.completion_rule,
-                    "pass_mark": a.pass_mark,
-                    "weight": a.weight,
-                    "required": a.required,
-                    "available_from": a.available_from.isoformat() if a.available_from else None,
-                    "conditions": [
-                        {
-                            "kind": c.kind,
-                            "activity": keys[c.required_activity_id],
-                            "min_grade": c.min_grade,
-                        }
-                        for c in sorted(
-                            a.conditions,
-                            key=lambda c: (keys.get(c.required_activity_id, ""), c.kind),
-                        )
-                        if c.required_activity_id in keys
-                    ],
-                    "content": _deep(atype.export_content(a, files), out),
-                    "outcomes": outcomes_to_json(a.outcomes),
-                }
-            )
-        modules.append(
-            {"title": module.title, "summary": out(module.summary or ""), "activities": acts}
-        )
+    course_data = _export_course_data(course, files, out)
+    modules = _export_modules(course, files, out)
     _rewrite_text_files(files, out, skip=attachment_paths | {"course.md"})
+    cover = names.get(course.cover_attachment_id) if course.cover_attachment_id else None
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "generator": "EduCluster",
         "exported_at": utcnow().replace(microsecond=0).isoformat(),
-        "course": {
-            "title": course.title,
-            "slug": course.slug,
-            "summary_file": "course.md",
-            "level": course.level,
-            "estimated_hours": course.estimated_hours,
-            "language": course.language,
-            "visibility": course.visibility,
-            "completion_mode": course.completion_mode,
-            "completion_count": course.completion_count,
-            "completion_min_grade": course.completion_min_grade,
-            "cover": cover,
-        },
+        "course": _course_fields(course, cover),
         "partners": [
             {"organization": p.organization.slug, "name": p.organization.name, "role": p.role}
             for p in course.partners
@@ -212,6 +158,74 @@ def build_manifest(course: Course, files: dict[str, bytes]) -> dict[str, Any]:
         ],
         "course_data": course_data,
         "modules": modules,
+    }
+
+
+def _course_fields(course: Course, cover: str | None) -> dict[str, Any]:
+    """The course's own settings as the manifest carries them."""
+    return {
+        "title": course.title,
+        "slug": course.slug,
+        "summary_file": "course.md",
+        "level": course.level,
+        "estimated_hours": course.estimated_hours,
+        "language": course.language,
+        "visibility": course.visibility,
+        "completion_mode": course.completion_mode,
+        "completion_count": course.completion_count,
+        "completion_min_grade": course.completion_min_grade,
+        "cover": cover,
+    }
+
+
+def _export_course_data(course: Course, files: dict[str, bytes], out) -> dict[str, Any]:
+    """Each activity type's course-level data (e.g. the question bank), by type key."""
+    course_data = {}
+    for atype in activity_registry():
+        data = atype.export_course_data(course, files)
+        if data is not None:
+            course_data[atype.key] = _deep(data, out)
+    return course_data
+
+
+def _export_modules(course: Course, files: dict[str, bytes], out) -> list[dict[str, Any]]:
+    """The outline: modules with their activities, keyed so conditions can name each other."""
+    registry = activity_registry()
+    activities = [a for m in course.modules for a in m.activities]
+    keys = {a.id: _activity_key(i + 1) for i, a in enumerate(activities)}
+    modules = []
+    for module in course.modules:
+        acts = []
+        for a in module.activities:
+            atype = registry.get(a.type)
+            if atype is None:
+                raise ArchiveError(f"The activity type “{a.type}” is not installed; cannot export.")
+            acts.append(_export_activity(a, atype, keys, files, out))
+        modules.append(
+            {"title": module.title, "summary": out(module.summary or ""), "activities": acts}
+        )
+    return modules
+
+
+def _export_activity(a, atype, keys: dict[int, str], files: dict[str, bytes], out) -> dict:
+    """One activity: common settings, restrict-access conditions, the type's content, outcomes."""
+    conditions = sorted(a.conditions, key=lambda c: (keys.get(c.required_activity_id, ""), c.kind))
+    return {
+        "key": keys[a.id],
+        "type": a.type,
+        "title": a.title,
+        "completion_rule": a.completion_rule,
+        "pass_mark": a.pass_mark,
+        "weight": a.weight,
+        "required": a.required,
+        "available_from": a.available_from.isoformat() if a.available_from else None,
+        "conditions": [
+            {"kind": c.kind, "activity": keys[c.required_activity_id], "min_grade": c.min_grade}
+            for c in conditions
+            if c.required_activity_id in keys
+        ],
+        "content": _deep(atype.export_content(a, files), out),
+        "outcomes": outcomes_to_json(a.outcomes),
     }
 
 
@@ -288,8 +302,44 @@ def build_course(
     """Write a validated manifest as a new draft course (also used by the demo seed)."""
     registry = activity_registry()
     meta = manifest["course"]
-    summary_file = meta.get("summary_file")
-    course = Course(
+    course = _new_course(meta, slug, user)
+    db.session.add(course)
+    for org, role in partners:
+        course.partners.append(CoursePartner(organization_id=org.id, role=role))
+    db.session.flush()
+    if "outcomes" in manifest:
+        set_course_outcomes(course, outcomes_from_json(manifest["outcomes"]))
+    else:  # an archive from before outcomes: its skill tags become cluster skills
+        tag_outcomes(course, manifest.get("skills", []))
+    ids = _import_attachments(course, manifest.get("attachments", []), files, user)
+    inc = _incoming(course, ids)
+    if meta.get("cover") in ids:
+        course.cover_attachment_id = ids[meta["cover"]][0]
+    if meta.get("summary_file"):
+        course.summary = inc(files[meta["summary_file"]].decode("utf-8"))
+    skip = {a["path"] for a in manifest.get("attachments", [])}
+    _rewrite_text_files(files, inc, skip=skip)
+    for type_key, data in manifest.get("course_data", {}).items():
+        registry[type_key].import_course_data(course, _deep(data, inc), files)
+    by_key = _import_modules(course, manifest.get("modules", []), files, inc)
+    for mod in manifest.get("modules", []):
+        for act in mod.get("activities", []):
+            for cond in act.get("conditions", []):
+                by_key[act["key"]].conditions.append(
+                    ActivityCondition(
+                        kind=cond["kind"],
+                        required_activity_id=by_key[cond["activity"]].id,
+                        min_grade=cond.get("min_grade") if cond["kind"] == "grade" else None,
+                    )
+                )
+    course.content_version = 1
+    db.session.flush()
+    return course
+
+
+def _new_course(meta: dict, slug: str | None, user: User | None) -> Course:
+    """A draft course with the manifest's settings (not yet added to the session)."""
+    return Course(
         slug=slug or unique_slug(meta.get("slug") or meta["title"]),
         title=meta["title"].strip(),
         summary="",
@@ -304,16 +354,14 @@ def build_course(
         content_version=1,
         created_by_id=user.id if user is not None else None,
     )
-    db.session.add(course)
-    for org, role in partners:
-        course.partners.append(CoursePartner(organization_id=org.id, role=role))
-    db.session.flush()
-    if "outcomes" in manifest:
-        set_course_outcomes(course, outcomes_from_json(manifest["outcomes"]))
-    else:  # an archive from before outcomes: its skill tags become cluster skills
-        tag_outcomes(course, manifest.get("skills", []))
+
+
+def _import_attachments(
+    course: Course, attachments: list[dict], files: dict[str, bytes], user: User | None
+) -> dict[str, tuple[int, str]]:
+    """Store the archive's attachments (checked like uploads): filename -> (id, stored name)."""
     ids: dict[str, tuple[int, str]] = {}
-    for att in manifest.get("attachments", []):
+    for att in attachments:
         content = files[att["path"]]
         name, content_type = check_upload(content, att["filename"])
         row = Attachment(
@@ -324,17 +372,16 @@ def build_course(
         db.session.add(row)
         db.session.flush()
         ids[att["filename"]] = (row.id, name)
-    inc = _incoming(course, ids)
-    if meta.get("cover") in ids:
-        course.cover_attachment_id = ids[meta["cover"]][0]
-    if summary_file:
-        course.summary = inc(files[summary_file].decode("utf-8"))
-    skip = {a["path"] for a in manifest.get("attachments", [])}
-    _rewrite_text_files(files, inc, skip=skip)
-    for type_key, data in manifest.get("course_data", {}).items():
-        registry[type_key].import_course_data(course, _deep(data, inc), files)
+    return ids
+
+
+def _import_modules(
+    course: Course, modules: list[dict], files: dict[str, bytes], inc
+) -> dict[str, Activity]:
+    """Create the modules and their activities (content through each type); by archive key."""
+    registry = activity_registry()
     by_key: dict[str, Activity] = {}
-    for position, mod in enumerate(manifest.get("modules", [])):
+    for position, mod in enumerate(modules):
         module = Module(title=mod["title"], summary=inc(mod.get("summary", "")), position=position)
         course.modules.append(module)
         db.session.flush()
@@ -357,16 +404,4 @@ def build_course(
             if act.get("outcomes") and atype.develops_skills:
                 set_activity_outcomes(activity, outcomes_from_json(act["outcomes"]))
             by_key[act["key"]] = activity
-    for mod in manifest.get("modules", []):
-        for act in mod.get("activities", []):
-            for cond in act.get("conditions", []):
-                by_key[act["key"]].conditions.append(
-                    ActivityCondition(
-                        kind=cond["kind"],
-                        required_activity_id=by_key[cond["activity"]].id,
-                        min_grade=cond.get("min_grade") if cond["kind"] == "grade" else None,
-                    )
-                )
-    course.content_version = 1
-    db.session.flush()
-    return course
+    return by_key
