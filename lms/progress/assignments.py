@@ -53,6 +53,34 @@ def refresh_assignments(
     Newly completed assignments get ``completed_at``, ``expires_at`` (validity) and send
     ``signals.program_completed``. Returns the number of assignments completed now.
     """
+    grouped: dict[int, list] = defaultdict(list)
+    for row in db.session.execute(_open_assignment_rows(user_ids, course_id, program_id)):
+        grouped[row.id].append(row)
+    now = utcnow()
+    updates, completed = [], []
+    for assignment_id, rows in grouped.items():
+        values = _assignment_values(assignment_id, rows, now)
+        if values is None:
+            continue
+        updates.append(values)
+        if values["status"] == AssignmentStatus.COMPLETED:
+            completed.append(assignment_id)
+    if updates:
+        db.session.execute(update(ProgramAssignment), updates)
+        changed = {values["id"] for values in updates}
+        for obj in list(db.session.identity_map.values()):  # keep loaded objects in step
+            if isinstance(obj, ProgramAssignment) and obj.id in changed:
+                db.session.expire(obj)
+    db.session.flush()
+    if completed:
+        _announce_completions(completed)
+    return len(completed)
+
+
+def _open_assignment_rows(
+    user_ids: Sequence[int] | None, course_id: int | None, program_id: int | None
+):
+    """One row per (open assignment, program course) with the learner's state in that course."""
     stmt = (
         select(
             ProgramAssignment.id,
@@ -85,58 +113,45 @@ def refresh_assignments(
     if course_id is not None:
         with_course = select(ProgramCourse.program_id).where(ProgramCourse.course_id == course_id)
         stmt = stmt.where(ProgramAssignment.program_id.in_(with_course))
-    grouped: dict[int, list] = defaultdict(list)
-    for row in db.session.execute(stmt):
-        grouped[row.id].append(row)
-    now = utcnow()
-    updates, completed = [], []
-    for assignment_id, rows in grouped.items():
-        first = rows[0]
-        done = sum(1 for r in rows if r.state == CompletionState.COMPLETED)
-        progress, complete = rules.program_progress(
-            [
-                100.0 if r.state == CompletionState.COMPLETED else (r.course_progress or 0.0)
-                for r in rows
-            ],
-            done,
-            first.completion_mode,
-            first.completion_count,
-        )
-        lasts = [r.course_last for r in rows if r.course_last]
-        last = max(lasts) if lasts else None
-        started = any(r.state in ("in_progress", "completed", "failed") for r in rows)
-        values = {"id": assignment_id, "progress": progress, "courses_completed": done,
-                  "last_activity_at": last}  # fmt: skip
-        if complete:
-            values.update(status=AssignmentStatus.COMPLETED, completed_at=now)
-            if first.validity_months:
-                y, m, d = rules.add_months(now.year, now.month, now.day, first.validity_months)
-                values["expires_at"] = now.replace(year=y, month=m, day=d)
-            completed.append(assignment_id)
-        else:
-            values["status"] = (
-                AssignmentStatus.IN_PROGRESS
-                if started or progress > 0
-                else AssignmentStatus.ASSIGNED
-            )
-        unchanged = (
-            values["status"] == first.status
-            and progress == first.progress
-            and done == first.courses_completed
-            and last == first.last_activity_at
-        )
-        if not unchanged:
-            updates.append(values)
-    if updates:
-        db.session.execute(update(ProgramAssignment), updates)
-        changed = {values["id"] for values in updates}
-        for obj in list(db.session.identity_map.values()):  # keep loaded objects in step
-            if isinstance(obj, ProgramAssignment) and obj.id in changed:
-                db.session.expire(obj)
-    db.session.flush()
-    if completed:
-        _announce_completions(completed)
-    return len(completed)
+    return stmt
+
+
+def _assignment_values(assignment_id: int, rows: list, now) -> dict | None:
+    """The assignment's new progress, counts and status (``None`` when nothing changed)."""
+    first = rows[0]
+    done = sum(1 for r in rows if r.state == CompletionState.COMPLETED)
+    progress, complete = rules.program_progress(
+        [
+            100.0 if r.state == CompletionState.COMPLETED else (r.course_progress or 0.0)
+            for r in rows
+        ],
+        done,
+        first.completion_mode,
+        first.completion_count,
+    )
+    lasts = [r.course_last for r in rows if r.course_last]
+    last = max(lasts) if lasts else None
+    started = any(
+        r.state in (CompletionState.IN_PROGRESS, CompletionState.COMPLETED, CompletionState.FAILED)
+        for r in rows
+    )
+    values = {"id": assignment_id, "progress": progress, "courses_completed": done,
+              "last_activity_at": last}  # fmt: skip
+    if complete:
+        values.update(status=AssignmentStatus.COMPLETED, completed_at=now)
+        if first.validity_months:
+            y, m, d = rules.add_months(now.year, now.month, now.day, first.validity_months)
+            values["expires_at"] = now.replace(year=y, month=m, day=d)
+    else:
+        started = started or progress > 0
+        values["status"] = AssignmentStatus.IN_PROGRESS if started else AssignmentStatus.ASSIGNED
+    unchanged = (
+        values["status"] == first.status
+        and progress == first.progress
+        and done == first.courses_completed
+        and last == first.last_activity_at
+    )
+    return None if unchanged else values
 
 
 def _announce_completions(assignment_ids: list[int]) -> None:
