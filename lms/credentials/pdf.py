@@ -45,97 +45,102 @@ def _latin1(text: str, unicode_font: bool) -> str:
 
 def render_certificate_pdf(cert: Certificate, verify_url: str, status: str) -> bytes:
     """The PDF bytes for ``cert``; ``status`` other than "valid" is printed across the page."""
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_auto_page_break(False)
-    pdf.set_title(f"Certificate {cert.code}")
-    pdf.set_author("EduCluster")
-    pdf.add_page()
-    sans, serif = _fonts(pdf)
-    uni = sans == "Sans"
-
-    def t(text: str) -> str:
-        return _latin1(text, uni)
-
-    width = pdf.w
-    # Double frame
-    pdf.set_draw_color(*PRIMARY)
-    pdf.set_line_width(1.2)
-    pdf.rect(10, 10, width - 20, pdf.h - 20)
-    pdf.set_line_width(0.3)
-    pdf.rect(14, 14, width - 28, pdf.h - 28)
-
-    pdf.set_text_color(*PRIMARY)
-    pdf.set_font(sans, "B", 12)
-    pdf.set_xy(20, 24)
-    pdf.cell(width - 40, 8, t("EDUCLUSTER"), align="C")
-    pdf.set_text_color(*TEXT)
-    pdf.set_font(serif, "B", 30)
-    pdf.set_xy(20, 36)
-    kind = "program" if cert.kind == "program" else "course"
-    pdf.cell(width - 40, 14, t("Certificate of completion"), align="C")
-
-    pdf.set_font(sans, "", 13)
-    pdf.set_text_color(*MUTED)
-    pdf.set_xy(20, 58)
-    pdf.cell(width - 40, 8, t("This certifies that"), align="C")
-    pdf.set_text_color(*TEXT)
-    pdf.set_font(serif, "B", 26)
-    pdf.set_xy(20, 68)
-    pdf.cell(width - 40, 13, t(cert.learner_name), align="C")
-    pdf.set_font(sans, "", 13)
-    pdf.set_text_color(*MUTED)
-    pdf.set_xy(20, 86)
-    pdf.cell(width - 40, 8, t(f"has successfully completed the {kind}"), align="C")
-    pdf.set_text_color(*TEXT)
-    pdf.set_font(serif, "B", 20)
-    pdf.set_xy(30, 96)
-    pdf.multi_cell(width - 60, 10, t(cert.title), align="C")
-
-    y = max(pdf.get_y() + 4, 120)
-    pdf.set_font(sans, "", 12)
-    if cert.partner_names:
-        label = "Co-designed by" if kind == "course" else "Run by"
-        pdf.set_xy(30, y)
-        pdf.multi_cell(width - 60, 7, t(f"{label} {', '.join(cert.partner_names)}"), align="C")
-        y = pdf.get_y() + 2
-
-    facts = [("Date", f"{cert.issued_at:%d %B %Y}")]
-    if cert.grade is not None:
-        facts.append(("Grade", f"{cert.grade:g} %"))
-    if cert.expires_at is not None:
-        facts.append(("Valid until", f"{cert.expires_at:%d %B %Y}"))
-    col = 62.0
-    left = (width - col * len(facts)) / 2
-    for i, (label, value) in enumerate(facts):
-        pdf.set_xy(left + i * col, y + 6)
-        pdf.set_font(sans, "", 10)
-        pdf.set_text_color(*MUTED)
-        pdf.cell(col, 6, t(label.upper()), align="C")
-        pdf.set_xy(left + i * col, y + 12)
-        pdf.set_font(sans, "B", 14)
-        pdf.set_text_color(*TEXT)
-        pdf.cell(col, 8, t(value), align="C")
-
-    pdf.set_font(sans, "", 10)
-    pdf.set_text_color(*MUTED)
-    pdf.set_xy(20, pdf.h - 40)
-    pdf.cell(width - 40, 6, t("Verification code"), align="C")
-    pdf.set_font("Courier", "B", 16)
-    pdf.set_text_color(*TEXT)
-    pdf.set_xy(20, pdf.h - 34)
-    pdf.cell(width - 40, 8, cert.code, align="C")
-    pdf.set_font(sans, "", 10)
-    pdf.set_text_color(*PRIMARY)
-    pdf.set_xy(20, pdf.h - 25)
-    pdf.cell(width - 40, 6, t(f"Verify at {verify_url}"), align="C", link=verify_url)
-
+    sheet = _Sheet(cert)
+    sheet.frame_and_title()
+    y = sheet.learner_and_course()
+    sheet.facts(y)
+    sheet.verification(verify_url)
     if status != CertificateStatus.VALID:
+        sheet.stamp(status)
+    return bytes(sheet.pdf.output())
+
+
+class _Sheet:
+    """One landscape A4 page drawn top to bottom: frame and title, the learner and the course,
+    the facts (date, grade, validity), the verification code and link, and a status stamp."""
+
+    def __init__(self, cert: Certificate) -> None:
+        self.cert = cert
+        self.pdf = pdf = FPDF(orientation="L", unit="mm", format="A4")
+        pdf.set_auto_page_break(False)
+        pdf.set_title(f"Certificate {cert.code}")
+        pdf.set_author("EduCluster")
+        pdf.add_page()
+        self.sans, self.serif = _fonts(pdf)
+        self.unicode = self.sans == "Sans"
+        self.width = pdf.w
+        self.kind = "program" if cert.kind == "program" else "course"
+
+    def t(self, text: str) -> str:
+        return _latin1(text, self.unicode)
+
+    def line(self, x: float, y: float, w: float, h: float, text: str, font: tuple, color: tuple):
+        """One centred line of ``text`` in ``font`` (family, style, size) and ``color``."""
+        self.pdf.set_font(*font)
+        self.pdf.set_text_color(*color)
+        self.pdf.set_xy(x, y)
+        self.pdf.cell(w, h, self.t(text), align="C")
+
+    def frame_and_title(self) -> None:
+        pdf, width = self.pdf, self.width
+        pdf.set_draw_color(*PRIMARY)
+        pdf.set_line_width(1.2)
+        pdf.rect(10, 10, width - 20, pdf.h - 20)
+        pdf.set_line_width(0.3)
+        pdf.rect(14, 14, width - 28, pdf.h - 28)
+        self.line(20, 24, width - 40, 8, "EDUCLUSTER", (self.sans, "B", 12), PRIMARY)
+        self.line(20, 36, width - 40, 14, "Certificate of completion", (self.serif, "B", 30), TEXT)
+
+    def learner_and_course(self) -> float:
+        """Learner, course or program title and its partners; returns the y below them."""
+        pdf, width, cert = self.pdf, self.width, self.cert
+        self.line(20, 58, width - 40, 8, "This certifies that", (self.sans, "", 13), MUTED)
+        self.line(20, 68, width - 40, 13, cert.learner_name, (self.serif, "B", 26), TEXT)
+        done = f"has successfully completed the {self.kind}"
+        self.line(20, 86, width - 40, 8, done, (self.sans, "", 13), MUTED)
+        pdf.set_text_color(*TEXT)
+        pdf.set_font(self.serif, "B", 20)
+        pdf.set_xy(30, 96)
+        pdf.multi_cell(width - 60, 10, self.t(cert.title), align="C")
+        y = max(pdf.get_y() + 4, 120)
+        pdf.set_font(self.sans, "", 12)
+        if cert.partner_names:
+            label = "Co-designed by" if self.kind == "course" else "Run by"
+            pdf.set_xy(30, y)
+            partners = f"{label} {', '.join(cert.partner_names)}"
+            pdf.multi_cell(width - 60, 7, self.t(partners), align="C")
+            y = pdf.get_y() + 2
+        return y
+
+    def facts(self, y: float) -> None:
+        cert = self.cert
+        facts = [("Date", f"{cert.issued_at:%d %B %Y}")]
+        if cert.grade is not None:
+            facts.append(("Grade", f"{cert.grade:g} %"))
+        if cert.expires_at is not None:
+            facts.append(("Valid until", f"{cert.expires_at:%d %B %Y}"))
+        col = 62.0
+        left = (self.width - col * len(facts)) / 2
+        for i, (label, value) in enumerate(facts):
+            self.line(left + i * col, y + 6, col, 6, label.upper(), (self.sans, "", 10), MUTED)
+            self.line(left + i * col, y + 12, col, 8, value, (self.sans, "B", 14), TEXT)
+
+    def verification(self, verify_url: str) -> None:
+        pdf, width = self.pdf, self.width
+        self.line(20, pdf.h - 40, width - 40, 6, "Verification code", (self.sans, "", 10), MUTED)
+        self.line(20, pdf.h - 34, width - 40, 8, self.cert.code, ("Courier", "B", 16), TEXT)
+        pdf.set_font(self.sans, "", 10)
+        pdf.set_text_color(*PRIMARY)
+        pdf.set_xy(20, pdf.h - 25)
+        pdf.cell(width - 40, 6, self.t(f"Verify at {verify_url}"), align="C", link=verify_url)
+
+    def stamp(self, status: str) -> None:
+        pdf = self.pdf
         pdf.set_text_color(*DANGER)
-        pdf.set_font(sans, "B", 60)
-        with pdf.rotation(20, width / 2, pdf.h / 2):
+        pdf.set_font(self.sans, "B", 60)
+        with pdf.rotation(20, self.width / 2, pdf.h / 2):
             pdf.set_xy(0, pdf.h / 2 - 15)
-            pdf.cell(width, 30, t(status.upper()), align="C")
-    return bytes(pdf.output())
+            pdf.cell(self.width, 30, self.t(status.upper()), align="C")
 
 
 def certificate_pdf(cert: Certificate, verify_url: str) -> bytes:
