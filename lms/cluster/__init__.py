@@ -15,10 +15,12 @@ def _may_view(user) -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the cluster pages, the API route, the ``cluster`` CLI group and the menu."""
-    from lms.cluster import api_views, cli, views
+    from lms.cluster import api_views, cli, funding_views, placement_views, signal_views, views
     from lms.extensions import csrf
     from lms.templating import register_nav
 
+    # Importing them adds their routes to ``views.bp``.
+    assert signal_views and placement_views and funding_views
     csrf.exempt(api_views.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(api_views.bp)

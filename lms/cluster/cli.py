@@ -9,6 +9,8 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from lms.cluster.alerts import evaluate_signals
+from lms.cluster.funding import create_checkpoint
 from lms.cluster.indicators import Viewer, indicator_report
 from lms.cluster.periods import month_of, parse_period
 from lms.cluster.snapshots import take_snapshot
@@ -75,3 +77,27 @@ def snapshot_command(month: str | None) -> None:
         click.echo(f"Snapshot of {period.name}: {written} rows stored.")
     else:
         click.echo(f"Snapshot of {period.name} already stored; nothing to do.")
+
+
+@cluster_cli.command("signals")
+def signals_command() -> None:
+    """Evaluate the rules: raise, refresh and resolve signals (idempotent, for cron)."""
+    result = evaluate_signals(utcnow())
+    db.session.commit()
+    click.echo(
+        f"Signals: {result.raised} raised, {result.updated} still open, {result.resolved} resolved."
+    )
+
+
+@cluster_cli.command("checkpoint")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also save the signed checkpoint to this file.")  # fmt: skip
+def checkpoint_command(output: str | None) -> None:
+    """Publish today's signed checkpoint of the ledger head (once a day, for cron)."""
+    row, created = create_checkpoint(utcnow())
+    db.session.commit()
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(row.document)
+    state = "published" if created else "already published"
+    click.echo(f"Checkpoint of {row.day} {state}: entry {row.seq}, head {row.head_hash[:16]}...")
