@@ -64,8 +64,10 @@ def _money(raw: str, field: str, label: str, top: Decimal) -> Decimal | None:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise DomainError(f"The {label} must be a number, such as 1500.00.", field) from None
-    if not value.is_finite() or value <= 0:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise DomainError(f"The {label} must be a number, such as 1500.00.", field)
+    if value <= 0:
         raise DomainError(f"The {label} must be more than zero.", field)
     if value > top:
         raise DomainError(f"The {label} is more than {top:,} — check the figure.", field)
