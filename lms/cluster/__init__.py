@@ -13,16 +13,39 @@ def _may_view(user) -> bool:
     return may_view_cluster(user)
 
 
+def _feedback_panel(user):
+    """Dashboard panel for trainers: their courses' evaluations."""
+    from flask import render_template
+
+    from lms.cluster.surveys import feedback_overview
+
+    rows = feedback_overview(user)
+    return render_template("cluster/_feedback_panel.html", rows=rows) if rows else None
+
+
 def init_app(app: Flask) -> None:
     """Register the cluster pages, the API route, the ``cluster`` CLI group and the menu."""
-    from lms.cluster import api_views, cli, funding_views, placement_views, signal_views, views
+    from lms import signals
+    from lms.cluster import (
+        api_views,
+        cli,
+        funding_views,
+        placement_views,
+        signal_views,
+        survey_views,
+        surveys,
+        views,
+    )
     from lms.extensions import csrf
+    from lms.main import register_dashboard_panel
     from lms.templating import register_nav
 
     # Importing them adds their routes to ``views.bp``.
-    assert signal_views and placement_views and funding_views
+    assert signal_views and placement_views and funding_views and survey_views
+    signals.course_completed.connect(surveys.on_course_completed)
     csrf.exempt(api_views.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(api_views.bp)
     app.cli.add_command(cli.cluster_cli)
+    register_dashboard_panel(app, "Course feedback", _feedback_panel, order=55)
     register_nav(app, "Cluster", "cluster.dashboard", _may_view, order=70, prefix="/cluster")

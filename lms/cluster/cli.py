@@ -14,6 +14,7 @@ from lms.cluster.funding import create_checkpoint
 from lms.cluster.indicators import Viewer, indicator_report
 from lms.cluster.periods import month_of, parse_period
 from lms.cluster.snapshots import take_snapshot
+from lms.cluster.surveys import send_follow_ups
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import Organization
@@ -101,3 +102,11 @@ def checkpoint_command(output: str | None) -> None:
             fh.write(row.document)
     state = "published" if created else "already published"
     click.echo(f"Checkpoint of {row.day} {state}: entry {row.seq}, head {row.head_hash[:16]}...")
+
+
+@cluster_cli.command("surveys")
+def surveys_command() -> None:
+    """Send the follow-up surveys that are due (each completion once, for cron)."""
+    sent = send_follow_ups(utcnow())
+    db.session.commit()
+    click.echo(f"Follow-up surveys sent: {sent}.")

@@ -364,7 +364,11 @@ class LedgerCheckpoint(db.Model):
 # --- feedback --------------------------------------------------------------------------------
 class SurveyKind(enum.StrEnum):
     COURSE_EVALUATION = "course_evaluation"
-    FOLLOW_UP = "follow_up"
+    FOLLOW_UP = "follow_up"  # the employee, some time after completing
+    FOLLOW_UP_HR = "follow_up_hr"  # the employee's HR, about the employee
+
+
+FOLLOW_UP_KINDS = (SurveyKind.FOLLOW_UP, SurveyKind.FOLLOW_UP_HR)
 
 
 class SurveyResponse(db.Model):
@@ -383,7 +387,9 @@ class SurveyResponse(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    # Whom the answer is about (the learner); ``respondent_id`` is who answered (HR for follow_up_hr).
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
@@ -392,3 +398,15 @@ class SurveyResponse(db.Model):
     skills_used: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SurveyInvitation(db.Model):
+    """A follow-up survey sent for one completion: never sent twice (unique key)."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import Integer, and_, cast, func, or_, select, union_all
 
 from lms.cluster.models import (
+    FOLLOW_UP_KINDS,
     ApplicationState,
     Placement,
     PlacementApplication,
@@ -365,8 +366,10 @@ def _surveys(acc: _Acc, start: datetime, end: datetime) -> None:
             func.count().filter(SurveyResponse.kind == SurveyKind.COURSE_EVALUATION),
             func.sum(SurveyResponse.satisfaction),
             func.sum(SurveyResponse.relevance),
-            func.count().filter(SurveyResponse.kind == SurveyKind.FOLLOW_UP),
-            func.count().filter(SurveyResponse.skills_used >= 4),
+            func.count().filter(SurveyResponse.kind.in_(FOLLOW_UP_KINDS)),
+            func.count().filter(
+                SurveyResponse.kind.in_(FOLLOW_UP_KINDS), SurveyResponse.skills_used >= 4
+            ),
         )
         .where(
             SurveyResponse.organization_id.is_not(None),

@@ -1,9 +1,9 @@
 """Cluster monitoring and evaluation: snapshots, targets, signals, placements, funding,
-ledger checkpoints and survey answers.
+ledger checkpoints, survey answers and follow-up invitations.
 
 Revision ID: d7c1a5e0b911
 Revises: c5e2f7a9d310
-Create Date: 2026-12-04 20:49:48.950365
+Create Date: 2026-12-04 20:59:24.444871
 
 """
 from alembic import op
@@ -173,11 +173,25 @@ def upgrade():
     with op.batch_alter_table('placement_skills', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_placement_skills_skill_id'), ['skill_id'], unique=False)
 
+    op.create_table('survey_invitations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_survey_invitations_course_id_courses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_survey_invitations_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_invitations')),
+    sa.UniqueConstraint('course_id', 'user_id', name=op.f('uq_survey_invitations_course_id_user_id'))
+    )
+    with op.batch_alter_table('survey_invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_invitations_user_id'), ['user_id'], unique=False)
+
     op.create_table('survey_responses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('respondent_id', sa.Integer(), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=True),
     sa.Column('satisfaction', sa.Integer(), nullable=True),
     sa.Column('relevance', sa.Integer(), nullable=True),
@@ -189,6 +203,7 @@ def upgrade():
     sa.CheckConstraint('skills_used IS NULL OR skills_used BETWEEN 1 AND 5', name=op.f('ck_survey_responses_skills_used')),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_survey_responses_course_id_courses'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_survey_responses_organization_id_organizations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['respondent_id'], ['users.id'], name=op.f('fk_survey_responses_respondent_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_survey_responses_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_responses')),
     sa.UniqueConstraint('kind', 'course_id', 'user_id', name=op.f('uq_survey_responses_kind_course_id_user_id'))
@@ -229,6 +244,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_survey_responses_course_id'))
 
     op.drop_table('survey_responses')
+    with op.batch_alter_table('survey_invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_survey_invitations_user_id'))
+
+    op.drop_table('survey_invitations')
     with op.batch_alter_table('placement_skills', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_placement_skills_skill_id'))
 
