@@ -10,7 +10,9 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from lms.cluster import charts, report
 from lms.cluster import funding as svc
+from lms.cluster.indicators import BY_KEY
 from lms.cluster.models import FUNDING_KIND_LABELS, FundingEntry, LedgerCheckpoint
 from lms.cluster.views import bp
 from lms.credentials.checkpoints import verify_checkpoint
@@ -131,3 +133,28 @@ def checkpoint(day: str):
     return _checkpoint_response(
         db.session.scalar(select(LedgerCheckpoint).where(LedgerCheckpoint.day == when))
     )
+
+
+@bp.get("/report")
+def public_report_page():
+    """Public: the cluster's report of a year (aggregates only), with a PDF."""
+    year = request.args.get("year") or str(utcnow().year)
+    try:
+        data = report.public_report(year, utcnow())
+    except DomainError as exc:
+        return render_template("cluster/period_error.html", error=exc.message), 400
+    if request.args.get("format") == "pdf":
+        return Response(
+            report.report_pdf(data),
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="cluster-report-{data["year"]}.pdf"'
+            },
+        )
+    charts_ = [
+        (BY_KEY[key].label, charts.line_chart(f"{BY_KEY[key].label}, {data['year']}",
+                                              data["trend"]["months"], points, f"report-{key}"),
+         list(zip(data["trend"]["months"], points, strict=True)))
+        for key, points in (data["trend"]["series"].items() if data["trend"] else [])
+    ]  # fmt: skip
+    return render_template("cluster/report.html", data=data, charts=charts_)
