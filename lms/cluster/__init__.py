@@ -23,6 +23,12 @@ def _feedback_panel(user):
     return render_template("cluster/_feedback_panel.html", rows=rows) if rows else None
 
 
+def _seed_cluster() -> None:
+    from lms.cluster.seed import seed_cluster  # the seed imports every cluster service
+
+    seed_cluster()
+
+
 def init_app(app: Flask) -> None:
     """Register the cluster pages, the API route, the ``cluster`` CLI group and the menu."""
     from lms import signals
@@ -47,5 +53,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(api_views.bp)
     app.cli.add_command(cli.cluster_cli)
+    # After progress (90): the rules and surveys read the demo's programs and completions.
+    app.extensions.setdefault("lms.seed_steps", []).append(
+        (95, "cluster monitoring", _seed_cluster)
+    )
     register_dashboard_panel(app, "Course feedback", _feedback_panel, order=55)
     register_nav(app, "Cluster", "cluster.dashboard", _may_view, order=70, prefix="/cluster")
