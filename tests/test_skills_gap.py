@@ -112,7 +112,7 @@ def test_validation_bad_input(demo):
             validate_skill(marco, outcome.skill, 2, trainer, "  ")
         assert not db.session.scalar(
             select(func.count(SkillEvidence.id)).where(
-                SkillEvidence.kind == EvidenceKind.VALIDATION
+                SkillEvidence.kind == EvidenceKind.VALIDATION, SkillEvidence.user_id == marco.id
             )
         )
 
@@ -203,7 +203,11 @@ def test_role_bad_input_writes_nothing(demo, client, auth, fields, message):
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     with demo.app_context():
-        assert db.session.scalar(select(func.count(JobRole.id))) == 0
+        acme = db.session.scalar(select(Organization.id).where(Organization.slug == "acme"))
+        assert (
+            db.session.scalar(select(func.count(JobRole.id)).where(JobRole.organization_id == acme))
+            == 0
+        )
 
 
 def test_unknown_skill_id_is_named(demo):
@@ -396,8 +400,9 @@ def test_cluster_admin_imports_regional_demand(demo, client, auth):
         data={"csrf_token": _csrf(html), "file": (io.BytesIO(b"region,role\nx,y\n"), "d.csv")},
     )
     assert "no skill_uri, level, headcount, needed_by column" in missing.get_data(as_text=True)
+    regional = select(func.count(JobRole.id)).where(JobRole.organization_id.is_(None))
     with demo.app_context():
-        assert db.session.scalar(select(func.count(JobRole.id))) == 0
+        assert db.session.scalar(regional) == 0
     for _ in range(2):  # idempotent
         done = client.post(
             "/skills/cluster/",
@@ -406,7 +411,7 @@ def test_cluster_admin_imports_regional_demand(demo, client, auth):
         )
         assert "Imported 1 regional role" in done.get_data(as_text=True)
     with demo.app_context():
-        assert db.session.scalar(select(func.count(JobRole.id))) == 1
+        assert db.session.scalar(regional) == 1
         row = next(r for r in gap_rows(None, GapFilters()) if r.uri == uri)
         assert row.demand == 12
     auth.logout()

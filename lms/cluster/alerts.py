@@ -38,8 +38,17 @@ class Evaluation:
     resolved: int
 
 
-def owners(org_id: int | None) -> list[User]:
-    """Who acts on a signal: the organization's admins and HR (the cluster admins for None)."""
+#: Who acts, per rule: course problems go to the partner's trainers and admins (who can open the
+#: course and sign it off), the rest to the organization's admins and HR.
+OWNER_ROLES = {
+    "signoff": (Role.ORG_ADMIN, Role.TRAINER),
+    "lab_pass_rate": (Role.ORG_ADMIN, Role.TRAINER),
+}
+
+
+def owners(org_id: int | None, rule: str = "") -> list[User]:
+    """Who acts on a signal of ``rule`` for ``org_id`` (the cluster admins for None)."""
+    roles = OWNER_ROLES.get(rule, (Role.ORG_ADMIN, Role.HR))
     if org_id is None:
         stmt = select(User).where(User.is_site_admin.is_(True), User.active.is_(True))
     else:
@@ -48,7 +57,7 @@ def owners(org_id: int | None) -> list[User]:
             .join(Membership, Membership.user_id == User.id)
             .where(
                 Membership.organization_id == org_id,
-                Membership.role.in_([Role.ORG_ADMIN, Role.HR]),
+                Membership.role.in_(roles),
                 User.active.is_(True),
             )
             .distinct()
@@ -58,14 +67,18 @@ def owners(org_id: int | None) -> list[User]:
 
 def _tell_owners(signal: ClusterSignal) -> None:
     link = f"{site_url()}{signal.link}" if signal.link.startswith("/") else signal.link
-    for person in owners(signal.organization_id):
+    for person in owners(signal.organization_id, signal.rule):
         notify(person, "cluster_signal", signal.title, signal.link)
         send_mail(
             person.email,
             f"Cluster signal: {signal.title}"[:300],
             f"Hello {person.name},\n\nA cluster rule found a problem your organization can act on:\n\n"
             f"  {signal.title}\n\nSee what to do: {link}\n"
-            f"All signals: {site_url()}/cluster/signals\n",
+            + (
+                f"All signals: {site_url()}/cluster/signals\n"
+                if signal.rule not in OWNER_ROLES
+                else ""
+            ),
         )
 
 

@@ -27,7 +27,7 @@ from lms.cluster.periods import last_months
 from lms.cluster.raw import CLUSTER, RAW_KEYS
 from lms.cluster.snapshots import store_snapshot
 from lms.cluster.surveys import learner_org_id
-from lms.domain.models import Activity, Course, CourseStatus, Enrolment
+from lms.domain.models import Activity, Course, CoursePartner, CourseStatus, Enrolment
 from lms.extensions import db
 from lms.models import Membership, Organization, Role, User
 from lms.progress.models import ActivityCompletion, CompletionState, CourseCompletion
@@ -127,26 +127,15 @@ def seed_targets(admin: User) -> None:
 
 
 def seed_demand(now: datetime) -> None:
-    """Job roles: one Acme role the courses cover, one Globex role no course reaches."""
+    """A Globex job role no published course reaches (the skills demo has its own roles)."""
     framework = cluster_framework()
-    covered = db.session.execute(
-        select(CourseOutcome.skill_id, CourseOutcome.level)
-        .join(Course, Course.id == CourseOutcome.course_id)
-        .where(Course.status == CourseStatus.PUBLISHED)
-        .limit(1)
-    ).first()
     taught = select(CourseOutcome.skill_id)
     uncovered = db.session.scalar(
         select(Skill).where(
             Skill.framework_id == framework.id, Skill.kind == "skill", Skill.id.not_in(taught)
         )
     )
-    acme, globex = _org("acme"), _org("globex")
-    if covered is not None and acme is not None:
-        role = JobRole(organization_id=acme.id, title="Quality engineer", headcount=4,
-                       needed_by=(now + timedelta(days=150)).date())  # fmt: skip
-        role.skills = [RoleSkill(skill_id=covered[0], level=covered[1])]
-        db.session.add(role)
+    globex = _org("globex")
     if uncovered is not None and globex is not None:
         role = JobRole(organization_id=globex.id, title="Warehouse robotics technician",
                        headcount=8, needed_by=(now + timedelta(days=120)).date())  # fmt: skip
@@ -161,14 +150,15 @@ def seed_problem_conditions(now: datetime) -> None:
     if waiting is not None:
         waiting.updated_at = now - timedelta(days=19)
     # Two employees who enrolled six weeks ago and never started.
-    published = select(Course.id).where(Course.status == CourseStatus.PUBLISHED)
     idle = db.session.execute(
         select(Membership.user_id, Course.id)
         .join(Organization, Organization.id == Membership.organization_id)
-        .join(Course, Course.id.in_(published))
+        .join(CoursePartner, CoursePartner.organization_id == Membership.organization_id)
+        .join(Course, Course.id == CoursePartner.course_id)
         .where(
             Membership.role == Role.LEARNER,
             Organization.kind == "enterprise",
+            Course.status == CourseStatus.PUBLISHED,
             ~select(Enrolment.id)
             .where(Enrolment.user_id == Membership.user_id, Enrolment.course_id == Course.id)
             .exists(),
@@ -196,7 +186,12 @@ def seed_problem_conditions(now: datetime) -> None:
     tried = select(ActivityCompletion.user_id).where(ActivityCompletion.activity_id == lab.id)
     learners = db.session.scalars(
         select(Membership.user_id)
-        .where(Membership.role == Role.LEARNER, Membership.user_id.not_in(tried))
+        .join(CoursePartner, CoursePartner.organization_id == Membership.organization_id)
+        .where(
+            Membership.role == Role.LEARNER,
+            CoursePartner.course_id == lab.course_id,
+            Membership.user_id.not_in(tried),
+        )
         .distinct()
         .order_by(Membership.user_id)
         .limit(10)
