@@ -23,6 +23,14 @@ def _feedback_panel(user):
     return render_template("cluster/_feedback_panel.html", rows=rows) if rows else None
 
 
+def _sees_placements(user) -> bool:
+    """Students of partner universities and the people who publish placements."""
+    from lms.cluster.placements import student_organization  # the services import the models
+    from lms.permissions import can
+
+    return student_organization(user) is not None or can(user, "org.manage_placements")
+
+
 def _seed_cluster() -> None:
     from lms.cluster.seed import seed_cluster  # the seed imports every cluster service
 
@@ -59,3 +67,7 @@ def init_app(app: Flask) -> None:
     )
     register_dashboard_panel(app, "Course feedback", _feedback_panel, order=55)
     register_nav(app, "Cluster", "cluster.dashboard", _may_view, order=70, prefix="/cluster")
+    register_nav(
+        app, "Placements", "cluster.placements", _sees_placements, order=72,
+        prefix="/cluster/placements",
+    )  # fmt: skip
