@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from lms.cluster.models import IndicatorSnapshot, IndicatorTarget
@@ -198,6 +199,17 @@ def _snapshot_raw(months: list[str]) -> dict[str, dict[int | None, dict]]:
     return out
 
 
+def live_raw(period: Period, now: datetime) -> dict[int | None, dict]:
+    """``raw_figures`` of ``period``, computed once per request (a page shows the current month
+    in its table and in its trend charts)."""
+    if not has_request_context():
+        return raw_figures(period, now)
+    cache = g.setdefault("cluster_raw", {})
+    if period.name not in cache:
+        cache[period.name] = raw_figures(period, now)
+    return cache[period.name]
+
+
 def period_raw(period: Period, now: datetime) -> tuple[dict[int | None, dict], bool]:
     """The raw figures of ``period`` and whether they were computed live (else: a snapshot)."""
     current = month_of(now)
@@ -205,7 +217,7 @@ def period_raw(period: Period, now: datetime) -> tuple[dict[int | None, dict], b
         stored = _snapshot_raw([period.name]).get(period.name)
         if stored:
             return stored, False
-    return raw_figures(period, now), True
+    return live_raw(period, now), True
 
 
 def _scope(raw: dict[int | None, dict], org_id: int | None) -> dict:
@@ -282,7 +294,7 @@ def trend(
     the current month live. {"months": [...], "series": {key: [figure, ...]}} (constant queries)."""  # fmt: skip
     periods = last_months(now, months)
     stored = _snapshot_raw([p.name for p in periods[:-1]])
-    live = raw_figures(periods[-1], now)
+    live = live_raw(periods[-1], now)
     own = org_id is not None and org_id in viewer.org_ids
     series: dict[str, list[dict]] = {k: [] for k in keys}
     for period in periods:

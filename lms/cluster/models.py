@@ -28,8 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.domain.models import Enrolment
 from lms.extensions import db
 from lms.models import Organization, User
+from lms.progress.models import ActivityCompletion, CourseCompletion
 from lms.skills.models import Skill
 from lms.timeutil import utcnow
 
@@ -410,3 +412,12 @@ class SurveyInvitation(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- indexes the indicators need on shared tables --------------------------------------------
+# The live figures filter completions, results and enrolments by time; declared here (attached to
+# the shared tables' metadata) because only the cluster's queries need them.
+Index("ix_course_completions_completed_at", CourseCompletion.completed_at)
+Index("ix_course_completions_last_activity_at", CourseCompletion.last_activity_at)
+Index("ix_activity_completions_submitted_at", ActivityCompletion.submitted_at)
+Index("ix_enrolments_enrolled_at", Enrolment.enrolled_at)

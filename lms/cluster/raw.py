@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, and_, cast, func, or_, select, union_all
+from sqlalchemy import Integer, and_, cast, func, or_, select, union, union_all
 
 from lms.cluster.models import (
     FOLLOW_UP_KINDS,
@@ -130,28 +130,18 @@ def _people(acc: _Acc, start: datetime, end: datetime) -> None:
             ).all(),
         )
     learners = _members(Role.LEARNER).subquery()
-    enrolled = db.session.execute(
-        select(learners.c.organization_id, func.count(func.distinct(Enrolment.user_id)))
-        .join(Enrolment, Enrolment.user_id == learners.c.user_id)
-        .where(
-            Enrolment.enrolled_at < end,
-            or_(Enrolment.withdrawn_at.is_(None), Enrolment.withdrawn_at >= start),
-        )
-        .group_by(learners.c.organization_id)
-    ).all()
-    acc.add("enrolled", enrolled)
+    # Active: activity or a completion in the period (two index-friendly branches).
+    touched = union(
+        select(CourseCompletion.user_id).where(
+            CourseCompletion.last_activity_at >= start, CourseCompletion.last_activity_at < end
+        ),
+        select(CourseCompletion.user_id).where(
+            CourseCompletion.completed_at >= start, CourseCompletion.completed_at < end
+        ),
+    ).subquery()
     active = db.session.execute(
-        select(learners.c.organization_id, func.count(func.distinct(CourseCompletion.user_id)))
-        .join(CourseCompletion, CourseCompletion.user_id == learners.c.user_id)
-        .where(
-            or_(
-                and_(
-                    CourseCompletion.last_activity_at >= start,
-                    CourseCompletion.last_activity_at < end,
-                ),
-                and_(CourseCompletion.completed_at >= start, CourseCompletion.completed_at < end),
-            )
-        )
+        select(learners.c.organization_id, func.count(func.distinct(touched.c.user_id)))
+        .join(touched, touched.c.user_id == learners.c.user_id)
         .group_by(learners.c.organization_id)
     ).all()
     acc.add("active", active)
@@ -159,14 +149,23 @@ def _people(acc: _Acc, start: datetime, end: datetime) -> None:
 
 def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
     learners = _members(Role.LEARNER).subquery()
-    # Completions of the period, including those since reset for re-certification.
+    # Completions of the period, including those since reset for re-certification (each branch
+    # filtered on its indexed completed_at).
     done = union_all(
         select(
             CourseCompletion.user_id, CourseCompletion.course_id, CourseCompletion.completed_at
-        ).where(CourseCompletion.state == CompletionState.COMPLETED),
+        ).where(
+            CourseCompletion.state == CompletionState.COMPLETED,
+            CourseCompletion.completed_at >= start,
+            CourseCompletion.completed_at < end,
+        ),
         select(
             CompletionHistory.user_id, CompletionHistory.course_id, CompletionHistory.completed_at
-        ).where(CompletionHistory.state == CompletionState.COMPLETED),
+        ).where(
+            CompletionHistory.state == CompletionState.COMPLETED,
+            CompletionHistory.completed_at >= start,
+            CompletionHistory.completed_at < end,
+        ),
     ).subquery()
     rows = db.session.execute(
         select(learners.c.organization_id, done.c.completed_at, Enrolment.enrolled_at)
@@ -175,7 +174,6 @@ def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
             Enrolment,
             and_(Enrolment.user_id == done.c.user_id, Enrolment.course_id == done.c.course_id),
         )
-        .where(done.c.completed_at >= start, done.c.completed_at < end)
     ).all()
     days: dict[int | None, list[float]] = defaultdict(list)
     for org_id, completed_at, enrolled_at in rows:
@@ -188,12 +186,17 @@ def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
     for org_id, spans in days.items():
         acc.data[org_id]["median_days"] = round(statistics.median(spans), 1)
         acc.data[org_id]["days_count"] = len(spans)
-    # Completion rate at the period's end: of the enrolments started by then, how many completed.
+    # One scan of the year's enrolments (the cohort started in the twelve months before the
+    # period's end) gives two figures: learners in training (not withdrawn before the period
+    # began) and the completion rate (of the cohort, the share completed by the period's end).
     rate = db.session.execute(
         select(
             learners.c.organization_id,
             func.count(Enrolment.id),
             func.count(CourseCompletion.id),
+            func.count(func.distinct(Enrolment.user_id)).filter(
+                or_(Enrolment.withdrawn_at.is_(None), Enrolment.withdrawn_at >= start)
+            ),
         )
         .join(Enrolment, Enrolment.user_id == learners.c.user_id)
         .outerjoin(
@@ -205,9 +208,10 @@ def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
                 CourseCompletion.completed_at < end,
             ),
         )
-        .where(Enrolment.enrolled_at < end)
+        .where(Enrolment.enrolled_at >= end - timedelta(days=365), Enrolment.enrolled_at < end)
         .group_by(learners.c.organization_id)
     ).all()
+    acc.add("enrolled", [(r[0], r[3]) for r in rate])
     acc.add("completion_den", [(r[0], r[1]) for r in rate])
     acc.add("completion_num", [(r[0], r[2]) for r in rate])
 
