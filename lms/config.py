@@ -100,6 +100,10 @@ def config_from_env(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024,
         "FORUM_RATE_LIMIT_POSTS": int(env.get("FORUM_RATE_LIMIT_POSTS") or 5),
         "FORUM_RATE_LIMIT_SECONDS": int(env.get("FORUM_RATE_LIMIT_SECONDS") or 60),
+        # The one currency of the cluster's joint funding, and how long the live indicators of
+        # the current period are reused by the pages and the API (0: computed on every request).
+        "CLUSTER_CURRENCY": (env.get("CLUSTER_CURRENCY") or "EUR").upper(),
+        "CLUSTER_LIVE_SECONDS": int(env.get("CLUSTER_LIVE_SECONDS") or 120),
     }
 
 

@@ -22,6 +22,12 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture
+def app_config():
+    """The figures must follow each change at once (no reuse of live figures)."""
+    return {"CLUSTER_LIVE_SECONDS": 0}
+
+
+@pytest.fixture
 def world(app):
     w = cluster_world(app)
     with app.app_context():

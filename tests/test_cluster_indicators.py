@@ -23,6 +23,12 @@ CELL = re.compile(
 
 
 @pytest.fixture
+def app_config():
+    """The figures must follow each change at once (no reuse of live figures)."""
+    return {"CLUSTER_LIVE_SECONDS": 0}
+
+
+@pytest.fixture
 def world(app):
     return cluster_world(app)
 
@@ -262,3 +268,24 @@ def test_query_count_does_not_grow_with_partners_or_learners(app, world):
         db.session.commit()
         after = count_queries(viewer)
     assert before == after
+
+
+def test_live_figures_are_reused_for_a_while(app, client, world):
+    """With CLUSTER_LIVE_SECONDS set, a second view reuses the current month's figures."""
+    login(client, "admin@cluster.test")
+    statements = []
+
+    def count(*_a, **_k):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    app.config["CLUSTER_LIVE_SECONDS"] = 60
+    counts = []
+    for _ in range(2):
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        assert client.get("/cluster/").status_code == 200
+        event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(statements))
+    assert counts[1] < counts[0] - 10

@@ -22,6 +22,12 @@ SOON = date.today() + timedelta(days=40)
 
 
 @pytest.fixture
+def app_config():
+    """The figures must follow each change at once (no reuse of live figures)."""
+    return {"CLUSTER_LIVE_SECONDS": 0}
+
+
+@pytest.fixture
 def world(app):
     w = cluster_world(app)
     with app.app_context():

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.cluster_factories import cluster_world
 
 CELL = re.compile(r'data-indicator="([^"]+)">\s*(?:<span class="suppressed">)?([^<\n]*)')
+
+
+@pytest.fixture
+def app_config():
+    """The figures must follow each change at once (no reuse of live figures)."""
+    return {"CLUSTER_LIVE_SECONDS": 0}
 
 
 def test_public_report_page_and_pdf(app, client):

@@ -23,6 +23,12 @@ from tests.cluster_factories import cluster_world, login
 
 
 @pytest.fixture
+def app_config():
+    """The figures must follow each change at once (no reuse of live figures)."""
+    return {"CLUSTER_LIVE_SECONDS": 0}
+
+
+@pytest.fixture
 def world(app):
     w = cluster_world(app)
     with app.app_context():

@@ -10,11 +10,12 @@ shown as "fewer than 5".
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 
 from lms.cluster.models import IndicatorSnapshot, IndicatorTarget
@@ -200,14 +201,25 @@ def _snapshot_raw(months: list[str]) -> dict[str, dict[int | None, dict]]:
 
 
 def live_raw(period: Period, now: datetime) -> dict[int | None, dict]:
-    """``raw_figures`` of ``period``, computed once per request (a page shows the current month
-    in its table and in its trend charts)."""
+    """``raw_figures`` of ``period`` as the pages and the API show them: computed once per
+    request, and reused for ``CLUSTER_LIVE_SECONDS`` (default two minutes) by every request of
+    this process, so a busy dashboard does not rescan a year of enrolments on each view."""
     if not has_request_context():
         return raw_figures(period, now)
-    cache = g.setdefault("cluster_raw", {})
-    if period.name not in cache:
-        cache[period.name] = raw_figures(period, now)
-    return cache[period.name]
+    per_request = g.setdefault("cluster_raw", {})
+    if period.name in per_request:
+        return per_request[period.name]
+    ttl = current_app.config.get("CLUSTER_LIVE_SECONDS", 0)
+    shared = current_app.extensions.setdefault("cluster.live", {})
+    cached = shared.get(period.name)
+    if ttl > 0 and cached is not None and time.monotonic() - cached[0] < ttl:
+        raw = cached[1]
+    else:
+        raw = raw_figures(period, now)
+        if ttl > 0:
+            shared[period.name] = (time.monotonic(), raw)
+    per_request[period.name] = raw
+    return raw
 
 
 def period_raw(period: Period, now: datetime) -> tuple[dict[int | None, dict], bool]:
