@@ -95,6 +95,7 @@ bench: install
 	$(PY) bench/progress.py
 	$(PY) bench/skills.py
 	$(PY) bench/certificates.py
+	$(PY) bench/cluster.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

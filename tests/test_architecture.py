@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_BLUEPRINTS = ("courses", "labs", "quiz", "lesson", "assignment", "forum", "jobe")
 CORE_TEMPLATE_DIRS = ("progress", "hr", "main", "skills", "certificates", "lti", "gradebook",
-                      "calendar", "admin", "auth", "tokens", "errors")  # fmt: skip
+                      "calendar", "admin", "auth", "tokens", "errors", "cluster")  # fmt: skip
 ENDPOINT = re.compile(r"""['"](""" + "|".join(PLUGIN_BLUEPRINTS) + r""")\.[a-z_]+['"]""")
 
 

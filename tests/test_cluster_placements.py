@@ -243,6 +243,8 @@ def test_mentor_evaluation_becomes_validated_evidence_and_outcome(app, client, w
         assert application.outcome == "completed" and application.hired is True
     # The student's university trainer sees the placement and its evaluations.
     login(client, "trainer@uni.test")
+    listing = client.get("/cluster/placements").get_data(as_text=True)
+    assert "Your students' placements" in listing and "Quality lab internship" in listing
     page = client.get(f"/cluster/placements/{pid}").get_data(as_text=True)
     assert "Ran the gauge study alone." in page
     client.post("/auth/logout")

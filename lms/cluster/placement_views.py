@@ -90,6 +90,12 @@ def placements():
         ),
         publishers=_publishers(current_user),
         kinds=PLACEMENT_KIND_LABELS,
+        followed=svc.student_applications(current_user.organization_ids(Role.TRAINER)),
+        mine=list(
+            db.session.scalars(
+                select(PlacementApplication).where(PlacementApplication.user_id == current_user.id)
+            )
+        ),
     ), (400 if error else 200)
 
 

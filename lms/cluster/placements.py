@@ -320,3 +320,17 @@ def record_outcome(
         raise DomainError("The placement has not started yet.", "outcome")
     application.outcome, application.hired, application.outcome_at = outcome, hired, now
     db.session.flush()
+
+
+def student_applications(org_ids: set[int]) -> list[PlacementApplication]:
+    """Applications of the students of ``org_ids`` (their university trainers follow them)."""
+    if not org_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(PlacementApplication)
+            .where(PlacementApplication.organization_id.in_(org_ids))
+            .order_by(PlacementApplication.applied_at.desc())
+            .limit(200)
+        )
+    )
