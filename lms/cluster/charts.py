@@ -20,6 +20,7 @@ def line_chart(title: str, months: list[str], points: list[dict], chart_id: str)
     step = inner_w / max(len(months) - 1, 1)
 
     def xy(i: int, v: float) -> tuple[float, float]:
+        """The point of month ``i`` with value ``v``."""
         return PAD_LEFT + i * step, PAD_TOP + inner_h - (v / top) * inner_h
 
     parts = [

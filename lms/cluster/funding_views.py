@@ -8,9 +8,8 @@ from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from lms.cluster import charts, report
+from lms.cluster import charts, queries, report
 from lms.cluster import funding as svc
 from lms.cluster.indicators import BY_KEY
 from lms.cluster.models import FUNDING_KIND_LABELS, FundingEntry, LedgerCheckpoint
@@ -130,9 +129,7 @@ def checkpoint(day: str):
         when = date.fromisoformat(day)
     except ValueError:
         abort(404)
-    return _checkpoint_response(
-        db.session.scalar(select(LedgerCheckpoint).where(LedgerCheckpoint.day == when))
-    )
+    return _checkpoint_response(queries.checkpoint_of_day(when))
 
 
 @bp.get("/report")

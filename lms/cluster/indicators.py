@@ -9,6 +9,7 @@ shown as "fewer than 5".
 
 from __future__ import annotations
 
+import enum
 import json
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ def _count(key: str) -> Callable[[dict], tuple[float | None, float]]:
 
 def _share(num: str, den: str) -> Callable[[dict], tuple[float | None, float]]:
     def compute(r: dict) -> tuple[float | None, float]:
+        """num / den in percent, resting on den people."""
         base = r.get(den, 0)
         return (round(100 * r.get(num, 0) / base, 1) if base else None), base
 
@@ -55,6 +57,7 @@ def _share(num: str, den: str) -> Callable[[dict], tuple[float | None, float]]:
 
 def _mean(total: str, count: str, digits: int = 1) -> Callable[[dict], tuple[float | None, float]]:
     def compute(r: dict) -> tuple[float | None, float]:
+        """total / count, resting on count people."""
         n = r.get(count, 0)
         return (round(r.get(total, 0) / n, digits) if n else None), n
 
@@ -145,7 +148,9 @@ def figure(indicator: Indicator, raw: dict, own: bool) -> dict:
 
 
 # --- targets ---------------------------------------------------------------------------------
-class TargetStatus:
+class TargetStatus(enum.StrEnum):
+    """Where an indicator stands against its target."""
+
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     OFF_TRACK = "off_track"
@@ -162,10 +167,16 @@ def target_status(indicator: Indicator, value: float | None, target: float) -> s
     if indicator.higher_is_better:
         if value >= target:
             return TargetStatus.ON_TRACK
-        return TargetStatus.AT_RISK if value >= target * (1 - AT_RISK_MARGIN) else "off_track"
+        return (
+            TargetStatus.AT_RISK
+            if value >= target * (1 - AT_RISK_MARGIN)
+            else TargetStatus.OFF_TRACK
+        )
     if value <= target:
         return TargetStatus.ON_TRACK
-    return TargetStatus.AT_RISK if value <= target * (1 + AT_RISK_MARGIN) else "off_track"
+    return (
+        TargetStatus.AT_RISK if value <= target * (1 + AT_RISK_MARGIN) else TargetStatus.OFF_TRACK
+    )
 
 
 def targets_by_org() -> dict[int, dict[str, float]]:

@@ -59,6 +59,7 @@ class IndicatorSnapshot(db.Model):
 
     @property
     def figures(self) -> dict:
+        """The stored raw figures."""
         return json.loads(self.data)
 
 
@@ -80,12 +81,16 @@ class IndicatorTarget(db.Model):
 
 # --- signals ---------------------------------------------------------------------------------
 class SignalState(enum.StrEnum):
+    """Where a signal stands: open, acknowledged (with a note) or resolved."""
+
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
 
 
 class Severity(enum.StrEnum):
+    """How urgent a signal is."""
+
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -138,11 +143,14 @@ class ClusterSignal(db.Model):
 
     @property
     def figures_dict(self) -> dict:
+        """The figures behind the signal."""
         return json.loads(self.figures or "{}")
 
 
 # --- placements ------------------------------------------------------------------------------
 class PlacementKind(enum.StrEnum):
+    """The kinds of work-based placement."""
+
     INTERNSHIP = "internship"
     DUAL_STUDY = "dual_study"
     APPRENTICESHIP = "apprenticeship"
@@ -158,6 +166,8 @@ PLACEMENT_KIND_LABELS = {
 
 
 class PlacementStatus(enum.StrEnum):
+    """Whether a placement is offered."""
+
     DRAFT = "draft"
     PUBLISHED = "published"
     CLOSED = "closed"
@@ -201,10 +211,12 @@ class Placement(db.Model):
 
     @property
     def kind_label(self) -> str:
+        """The kind, as people read it."""
         return PLACEMENT_KIND_LABELS.get(PlacementKind(self.kind), self.kind)
 
     @property
     def seats_left(self) -> int:
+        """Seats not yet taken."""
         return self.seats - self.seats_filled
 
 
@@ -226,6 +238,8 @@ class PlacementSkill(db.Model):
 
 
 class ApplicationState(enum.StrEnum):
+    """Where an application stands."""
+
     APPLIED = "applied"
     SHORTLISTED = "shortlisted"
     ACCEPTED = "accepted"
@@ -233,6 +247,8 @@ class ApplicationState(enum.StrEnum):
 
 
 class PlacementOutcome(enum.StrEnum):
+    """How a placement ended."""
+
     COMPLETED = "completed"
     NOT_COMPLETED = "not_completed"
 
@@ -267,6 +283,7 @@ class PlacementApplication(db.Model):
 
     @property
     def profile(self) -> list[dict]:
+        """The skill profile the student sent."""
         return json.loads(self.profile_json or "[]")
 
 
@@ -294,11 +311,15 @@ class PlacementEvaluation(db.Model):
 
 # --- funding ---------------------------------------------------------------------------------
 class FundingDirection(enum.StrEnum):
+    """Money in (a contribution) or out (spending)."""
+
     CONTRIBUTION = "contribution"
     SPENDING = "spending"
 
 
 class FundingKind(enum.StrEnum):
+    """What was contributed or spent."""
+
     MONEY = "money"
     EQUIPMENT = "equipment"
     STAFF_HOURS = "staff_hours"
@@ -347,6 +368,7 @@ class FundingEntry(db.Model):
 
     @property
     def kind_label(self) -> str:
+        """The kind, as people read it."""
         return FUNDING_KIND_LABELS.get(FundingKind(self.kind), self.kind)
 
 
@@ -365,6 +387,8 @@ class LedgerCheckpoint(db.Model):
 
 # --- feedback --------------------------------------------------------------------------------
 class SurveyKind(enum.StrEnum):
+    """Which survey an answer belongs to."""
+
     COURSE_EVALUATION = "course_evaluation"
     FOLLOW_UP = "follow_up"  # the employee, some time after completing
     FOLLOW_UP_HR = "follow_up_hr"  # the employee's HR, about the employee

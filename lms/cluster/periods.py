@@ -33,6 +33,7 @@ class Period:
         return out
 
     def contains(self, moment: datetime) -> bool:
+        """Whether ``moment`` falls in the period."""
         return self.start <= moment < self.end
 
 

@@ -7,22 +7,20 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from lms.cluster import placements as svc
+from lms.cluster import queries
 from lms.cluster.models import (
     PLACEMENT_KIND_LABELS,
     Placement,
     PlacementApplication,
-    PlacementEvaluation,
     PlacementOutcome,
 )
 from lms.cluster.views import bp
 from lms.errors import DomainError, InvalidFields
 from lms.extensions import db
-from lms.models import Membership, Organization, OrgKind, Role, User
+from lms.models import Organization, OrgKind, Role
 from lms.permissions import can, organizations_where
-from lms.skills.models import Skill
 from lms.timeutil import utcnow
 
 
@@ -52,19 +50,6 @@ def _publishers(user) -> list[Organization]:
     ]  # fmt: skip
 
 
-def _skill_choices() -> list[Skill]:
-    from lms.skills.services import cluster_framework  # only the cluster's own framework
-
-    framework = cluster_framework()
-    return list(
-        db.session.scalars(
-            select(Skill)
-            .where(Skill.framework_id == framework.id, Skill.kind == "skill")
-            .order_by(Skill.preferred_label)
-        )
-    )
-
-
 @bp.get("/placements")
 @login_required
 def placements():
@@ -80,22 +65,12 @@ def placements():
         placements=svc.find_placements(filters, today),
         filters=filters,
         error=error,
-        skills=_skill_choices(),
-        partners=list(
-            db.session.scalars(
-                select(Organization)
-                .where(Organization.kind.in_([OrgKind.ENTERPRISE, OrgKind.RESEARCH]))
-                .order_by(Organization.name)
-            )
-        ),
+        skills=queries.skill_choices(),
+        partners=queries.host_partners(),
         publishers=_publishers(current_user),
         kinds=PLACEMENT_KIND_LABELS,
         followed=svc.student_applications(current_user.organization_ids(Role.TRAINER)),
-        mine=list(
-            db.session.scalars(
-                select(PlacementApplication).where(PlacementApplication.user_id == current_user.id)
-            )
-        ),
+        mine=queries.applications_of_user(current_user.id),
     ), (400 if error else 200)
 
 
@@ -131,18 +106,10 @@ def placement_new():
         except DomainError as exc:
             db.session.rollback()
             errors = {exc.field or "title": exc.message}
-    mentors = list(
-        db.session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.organization_id == org.id, Membership.role != Role.LEARNER)
-            .distinct()
-            .order_by(User.name)
-        )
-    )
+    mentors = queries.mentor_choices(org.id)
     return render_template(
         "cluster/placement_form.html", org=org, publishers=publishers, errors=errors, form=form,
-        kinds=PLACEMENT_KIND_LABELS, skills=_skill_choices(), mentors=mentors,
+        kinds=PLACEMENT_KIND_LABELS, skills=queries.skill_choices(), mentors=mentors,
     ), (400 if errors else 200)  # fmt: skip
 
 
@@ -182,23 +149,10 @@ def placement(placement_id: int):
     """One placement: details and (as fits the viewer) apply, applications, evaluations."""
     placement = _placement_or_404(placement_id)
     manage = _may_manage(placement)
-    trainer_orgs = current_user.organization_ids(Role.TRAINER)
-    stmt = select(PlacementApplication).where(PlacementApplication.placement_id == placement.id)
-    if not manage:
-        # Students see their own application; university trainers their students'.
-        stmt = stmt.where(
-            (PlacementApplication.user_id == current_user.id)
-            | PlacementApplication.organization_id.in_(trainer_orgs or [-1])
-        )
-    applications = list(db.session.scalars(stmt.order_by(PlacementApplication.applied_at)))
-    evaluations: dict[int, list[PlacementEvaluation]] = {}
-    if applications:
-        for ev in db.session.scalars(
-            select(PlacementEvaluation)
-            .where(PlacementEvaluation.application_id.in_([a.id for a in applications]))
-            .order_by(PlacementEvaluation.created_at)
-        ):
-            evaluations.setdefault(ev.application_id, []).append(ev)
+    applications = queries.visible_applications(
+        placement.id, manage, current_user.id, current_user.organization_ids(Role.TRAINER)
+    )
+    evaluations = queries.evaluations_by_application([a.id for a in applications])
     mine = next((a for a in applications if a.user_id == current_user.id), None)
     return render_template(
         "cluster/placement.html",

@@ -70,6 +70,7 @@ class _Acc:
         self.data: dict[int | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
     def add(self, key: str, rows, cluster_value: float | None = None) -> None:
+        """Add (organization id, value) rows under ``key``, and their sum to the cluster."""
         total = 0.0
         for org_id, value in rows:
             self.data[org_id][key] += float(value or 0)

@@ -29,11 +29,11 @@ from lms.cluster.snapshots import store_snapshot
 from lms.cluster.surveys import learner_org_id
 from lms.domain.models import Activity, Course, CoursePartner, CourseStatus, Enrolment
 from lms.extensions import db
-from lms.models import Membership, Organization, Role, User
+from lms.models import Membership, Organization, OrgKind, Role, User
 from lms.progress.models import ActivityCompletion, CompletionState, CourseCompletion
 from lms.settings import set_setting
 from lms.skills.gap_models import JobRole, RoleSkill
-from lms.skills.models import CourseOutcome, Skill
+from lms.skills.models import CourseOutcome, Skill, SkillKind
 from lms.skills.services import cluster_framework
 from lms.timeutil import utcnow
 
@@ -132,7 +132,9 @@ def seed_demand(now: datetime) -> None:
     taught = select(CourseOutcome.skill_id)
     uncovered = db.session.scalar(
         select(Skill).where(
-            Skill.framework_id == framework.id, Skill.kind == "skill", Skill.id.not_in(taught)
+            Skill.framework_id == framework.id,
+            Skill.kind == SkillKind.SKILL,
+            Skill.id.not_in(taught),
         )
     )
     globex = _org("globex")
@@ -157,7 +159,7 @@ def seed_problem_conditions(now: datetime) -> None:
         .join(Course, Course.id == CoursePartner.course_id)
         .where(
             Membership.role == Role.LEARNER,
-            Organization.kind == "enterprise",
+            Organization.kind == OrgKind.ENTERPRISE,
             Course.status == CourseStatus.PUBLISHED,
             ~select(Enrolment.id)
             .where(Enrolment.user_id == Membership.user_id, Enrolment.course_id == Course.id)

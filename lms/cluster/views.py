@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from lms.cluster import charts, services
+from lms.cluster import charts, queries, services
 from lms.cluster.indicators import (
     BY_KEY,
     INDICATORS,
@@ -86,7 +85,7 @@ def dashboard():
 
 
 def _partner_or_404(slug: str) -> Organization:
-    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
+    org = queries.organization_by_slug(slug)
     if org is None:
         abort(404)
     if not current_user.is_site_admin and not can(current_user, "org.view_indicators", org):
@@ -121,7 +120,7 @@ def partner(slug: str):
 def targets(slug: str):
     """The cluster admin sets a partner's targets (empty: no target)."""
     require("site.admin")
-    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
+    org = queries.organization_by_slug(slug)
     if org is None:
         abort(404)
     errors: dict[str, str] = {}
