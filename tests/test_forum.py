@@ -174,7 +174,9 @@ def test_subscriptions_mail_each_post_and_daily_digest(demo, client, auth, runne
     result = runner.invoke(args=["forum", "digest"])
     assert "Queued 1 digest mail" in result.output
     with demo.app_context():
-        digest = db.session.scalar(select(OutboundMail).where(OutboundMail.to == TRAINER))
+        digest = db.session.scalar(
+            select(OutboundMail).where(OutboundMail.to == TRAINER).order_by(OutboundMail.id.desc())
+        )
         assert "Daily digest" in digest.subject and "night shift" in digest.body
         # From cron there is no request: links still point at SITE_URL, never a bare path.
         site = demo.config["SITE_URL"].rstrip("/")

@@ -35,6 +35,14 @@ SHARED = [
     r"/static/.*",
     r"/calendar(\?.*)?",  # one's own due dates
     r"/gradebook/\d+/me",  # one's own grades (404 unless enrolled in that course)
+    # The cluster's shared pages: each viewer sees their own organization in detail and only
+    # cluster totals of the others; placements are offered to the whole cluster (applications
+    # shown per viewer); the report and transparency pages are public.
+    r"/cluster/(\?.*)?",
+    r"/cluster/signals(\?.*)?",
+    r"/cluster/placements(/new|/\d+)?(\?.*)?",
+    r"/cluster/report(\?.*)?",
+    r"/cluster/transparency(/.*)?",
 ]
 # Course pages are shared with whoever the course is open to: Warehouse automation is published to
 # the whole cluster; Northfield co-designs the two Acme courses and its student is enrolled in them.
@@ -121,6 +129,7 @@ def test_other_organizations_cannot_open_acme_pages(app, acme_urls, outsider):
 # Forms every signed-in person may send for themselves, and enrolment in courses open to them.
 SHARED_POSTS = re.compile(
     r"/auth/account|/verify/credential|/notifications/read|/calendar/feed(/revoke)?"
+    r"|/cluster/transparency"  # anyone may verify a saved ledger checkpoint
 )
 OPEN_COURSE_POST = re.compile(r"/courses/(?P<slug>[^/?]+)/(enrol|unenrol)")
 # Northfield's student is enrolled in the co-designed Python course, whose quizzes she may start
@@ -130,6 +139,8 @@ LEARNER_POSTS = re.compile(
     # ...and, in that course, hand in work, review peers, post in its forum and report posts.
     r"|/assignment/\d+/(save|revert|reviews/allocate)"
     r"|/forum/\d+/(new|subscription)|/forum/threads/\d+/reply|/forum/posts/\d+/report"
+    # ...and, as a student of a partner university, apply to enterprises' placements.
+    r"|/cluster/placements/\d+/apply"
 )
 
 
@@ -197,6 +208,7 @@ def test_learners_cannot_open_each_others_quiz_attempts(app, demo):
 PUBLIC = re.compile(
     r"/verify/.*|/\.well-known/educluster-keys\.json|/api/v1/openapi\.json|/static/.*"
     r"|/certificates/issuer\.json"
+    r"|/cluster/report(\?.*)?|/cluster/transparency(/.*)?"  # the cluster's public accountability
 )
 
 

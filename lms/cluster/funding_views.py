@@ -73,9 +73,12 @@ def funding():
 @bp.get("/funding/<int:entry_id>/document")
 @login_required
 def funding_document(entry_id: int):
-    """The document of an entry (people of the cluster's partners)."""
+    """The document of an entry: its organization's people and the cluster admin (everyone
+    else sees its SHA-256 on the transparency page, enough to check a copy they are given)."""
     entry = db.session.get(FundingEntry, entry_id)
-    if entry is None or not (current_user.is_site_admin or current_user.memberships):
+    if entry is None or not (
+        current_user.is_site_admin or entry.organization_id in current_user.organization_ids()
+    ):
         abort(404)
     return Response(
         entry.document,

@@ -3,6 +3,7 @@ mentor evaluations and outcome for the enterprise; the student's university trai
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -23,6 +24,8 @@ from lms.models import Organization, OrgKind, Role
 from lms.permissions import can, organizations_where
 from lms.timeutil import utcnow
 
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²".isdigit() is true, int("²") fails
+
 
 def _date(name: str) -> date | None:
     raw = (request.values.get(name) or "").strip()
@@ -38,7 +41,7 @@ def _int(name: str) -> int | None:
     raw = (request.values.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not _DIGITS.fullmatch(raw):
         raise DomainError("Choose a value from the list.", name)
     return int(raw)
 
@@ -114,7 +117,7 @@ def placement_new():
 
 
 def _int_or_none(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw and _DIGITS.fullmatch(raw) else None
 
 
 def _skills_from_form() -> list[tuple[int, int]]:

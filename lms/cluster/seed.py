@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from lms.cluster import funding, placements
 from lms.cluster.alerts import evaluate_signals
@@ -27,9 +27,9 @@ from lms.cluster.periods import last_months
 from lms.cluster.raw import CLUSTER, RAW_KEYS
 from lms.cluster.snapshots import store_snapshot
 from lms.cluster.surveys import learner_org_id
-from lms.domain.models import Activity, Course, CoursePartner, CourseStatus, Enrolment
+from lms.domain.models import Activity, Course, CourseStatus, Enrolment
 from lms.extensions import db
-from lms.models import Membership, Organization, OrgKind, Role, User
+from lms.models import Membership, Organization, Role, User
 from lms.progress.models import ActivityCompletion, CompletionState, CourseCompletion
 from lms.settings import set_setting
 from lms.skills.gap_models import JobRole, RoleSkill
@@ -151,70 +151,68 @@ def seed_problem_conditions(now: datetime) -> None:
     waiting = db.session.scalar(select(Course).where(Course.status == CourseStatus.IN_REVIEW))
     if waiting is not None:
         waiting.updated_at = now - timedelta(days=19)
-    # Two employees who enrolled six weeks ago and never started.
-    idle = db.session.execute(
-        select(Membership.user_id, Course.id)
-        .join(Organization, Organization.id == Membership.organization_id)
-        .join(CoursePartner, CoursePartner.organization_id == Membership.organization_id)
-        .join(Course, Course.id == CoursePartner.course_id)
+    # Two enrolments nobody has started date from six weeks ago (no new enrolment is made).
+    idle = db.session.scalars(
+        select(Enrolment)
+        .join(Membership, and_(Membership.user_id == Enrolment.user_id,
+                               Membership.role == Role.LEARNER))
         .where(
-            Membership.role == Role.LEARNER,
-            Organization.kind == OrgKind.ENTERPRISE,
-            Course.status == CourseStatus.PUBLISHED,
-            ~select(Enrolment.id)
-            .where(Enrolment.user_id == Membership.user_id, Enrolment.course_id == Course.id)
+            Enrolment.status == "active",
+            ~select(CourseCompletion.id)
+            .where(
+                CourseCompletion.user_id == Enrolment.user_id,
+                CourseCompletion.course_id == Enrolment.course_id,
+                CourseCompletion.last_activity_at.is_not(None),
+            )
             .exists(),
         )
-        .order_by(Membership.user_id, Course.id)
+        .order_by(Enrolment.id)
         .limit(2)
-    ).all()
-    for user_id, course_id in idle:
-        db.session.add(Enrolment(user_id=user_id, course_id=course_id, method="self",
-                                 enrolled_at=now - timedelta(days=45)))  # fmt: skip
+    ).all()  # fmt: skip
+    for enrolment in idle:
+        enrolment.enrolled_at = now - timedelta(days=45)
     registry = current_app.extensions["lms.activities"]
     practical = [t.key for t in registry if getattr(t, "cluster_measure", "") == "practical"]
-    # The lab with the fewest attempts so far: new struggles weigh most there.
+    # Fifteen enrolled learners who have not tried a lab yet struggled with it this week (on the
+    # lab with the most such learners; nobody is enrolled anew).
+    enrolled_untried = (
+        select(func.count(Enrolment.id))
+        .where(
+            Enrolment.course_id == Activity.course_id,
+            ~select(ActivityCompletion.id)
+            .where(
+                ActivityCompletion.activity_id == Activity.id,
+                ActivityCompletion.user_id == Enrolment.user_id,
+            )
+            .exists(),
+        )
+        .scalar_subquery()
+    )
     lab = db.session.scalar(
         select(Activity)
-        .outerjoin(ActivityCompletion, ActivityCompletion.activity_id == Activity.id)
         .where(Activity.type.in_(practical or ["-"]))
-        .group_by(Activity.id)
-        .order_by(func.count(ActivityCompletion.id), Activity.id)
+        .order_by(enrolled_untried.desc(), Activity.id)
         .limit(1)
     )
     if lab is None:
         return
-    # Ten learners struggled with it this week (enrolled if they were not).
     tried = select(ActivityCompletion.user_id).where(ActivityCompletion.activity_id == lab.id)
     learners = db.session.scalars(
-        select(Membership.user_id)
-        .join(CoursePartner, CoursePartner.organization_id == Membership.organization_id)
-        .where(
-            Membership.role == Role.LEARNER,
-            CoursePartner.course_id == lab.course_id,
-            Membership.user_id.not_in(tried),
-        )
-        .distinct()
-        .order_by(Membership.user_id)
-        .limit(10)
+        select(Enrolment.user_id)
+        .where(Enrolment.course_id == lab.course_id, Enrolment.user_id.not_in(tried))
+        .order_by(Enrolment.user_id)
+        .limit(15)
     ).all()
-    enrolled = set(
-        db.session.scalars(select(Enrolment.user_id).where(Enrolment.course_id == lab.course_id))
-    )
-    for user_id in learners:
-        if user_id not in enrolled:
-            db.session.add(Enrolment(user_id=user_id, course_id=lab.course_id, method="self",
-                                     enrolled_at=now - timedelta(days=20)))  # fmt: skip
     for i, user_id in enumerate(learners):
         db.session.add(
             ActivityCompletion(
                 user_id=user_id,
                 activity_id=lab.id,
                 course_id=lab.course_id,
-                attempts=6,
-                submitted_at=now - timedelta(days=3 + i),
-                completed=i == 0,
-                grade=100.0 if i == 0 else 40.0,
+                attempts=3,
+                submitted_at=now - timedelta(days=2 + i % 5),
+                completed=False,
+                grade=40.0,
             )  # fmt: skip
         )
     db.session.flush()

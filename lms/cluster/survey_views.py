@@ -27,6 +27,11 @@ def _course_or_404(course_id: int) -> Course:
 def course_evaluation(course_id: int):
     """Two questions and a comment at the end of a course."""
     course = _course_or_404(course_id)
+    if not svc.may_evaluate(current_user, course):
+        return render_template(
+            "cluster/survey_closed.html",
+            message="The evaluation opens when you complete the course.",
+        ), 403
     error = None
     if request.method == "POST":
         form = request.form
@@ -55,6 +60,11 @@ def follow_up(course_id: int, user_id: int):
     learner = db.session.get(User, user_id)
     if learner is None:
         abort(404)
+    if not svc.may_follow_up(current_user, learner, course):
+        return render_template(
+            "cluster/survey_closed.html",
+            message="Only the employee and their HR answer this follow-up survey.",
+        ), 403
     error = None
     if request.method == "POST":
         form = request.form

@@ -74,6 +74,23 @@ def _existing(kind: str, course_id: int, user_id: int) -> bool:
     )
 
 
+def may_evaluate(user: User, course: Course) -> bool:
+    """Whether ``user`` completed ``course`` (the evaluation is theirs to answer)."""
+    return _completed(user.id, course.id) is not None
+
+
+def may_follow_up(respondent: User, learner: User, course: Course) -> bool:
+    """Whether ``respondent`` (the employee, or their HR) answers the follow-up about ``learner``."""
+    if _completed(learner.id, course.id) is None:
+        return False
+    if respondent.id == learner.id:
+        return True
+    return bool(
+        respondent.organization_ids(Role.HR, Role.ORG_ADMIN)
+        & learner.organization_ids(Role.LEARNER)
+    )
+
+
 def answer_evaluation(
     user: User, course: Course, satisfaction, relevance, comment: str, now: datetime
 ) -> SurveyResponse:
