@@ -178,7 +178,7 @@ def test_rewriting_history_and_recomputing_the_chain_fails_the_checkpoint(
     assert "entry 3 no longer has the checkpoint's hash: history was rewritten" in result.output
 
 
-def test_only_members_download_documents(app, client, world):
+def test_only_the_organization_downloads_its_documents(app, client, world):
     login(client, "admin@acme.test")
     _entry(client)
     client.post("/auth/logout")
@@ -186,7 +186,10 @@ def test_only_members_download_documents(app, client, world):
         entry_id = db.session.scalar(select(FundingEntry.id))
         assert db.session.scalar(select(func.count(Membership.id))) > 0
     assert client.get(f"/cluster/funding/{entry_id}/document").status_code in (302, 401)
-    login(client, "hr@globex.test")
+    login(client, "hr@globex.test")  # another partner: sees the hash, not the document
+    assert client.get(f"/cluster/funding/{entry_id}/document").status_code == 404
+    client.post("/auth/logout")
+    login(client, "hr@acme.test")  # the organization's own people
     response = client.get(f"/cluster/funding/{entry_id}/document")
     assert response.status_code == 200 and response.data == PDF
     assert utcnow()
