@@ -8,6 +8,7 @@ from flask import Flask
 
 
 def _may_view(user) -> bool:
+    """Whether the Cluster menu shows (the cluster admin, partners' org admins and HR)."""
     from lms.cluster.views import may_view_cluster  # the views import every cluster module
 
     return may_view_cluster(user)
@@ -15,6 +16,7 @@ def _may_view(user) -> bool:
 
 def _feedback_panel(user):
     """Dashboard panel for trainers: their courses' evaluations."""
+    # Local imports: this module is imported while the app is built, before the models are.
     from flask import render_template
 
     from lms.cluster.surveys import feedback_overview
@@ -32,6 +34,7 @@ def _sees_placements(user) -> bool:
 
 
 def _seed_cluster() -> None:
+    """The demo's monitoring history (seed step 95)."""
     from lms.cluster.seed import seed_cluster  # the seed imports every cluster service
 
     seed_cluster()
@@ -39,6 +42,8 @@ def _seed_cluster() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the cluster pages, the API route, the ``cluster`` CLI group and the menu."""
+    # Imported here, not at the top: the app factory imports this package before its extensions
+    # are bound, and the views pull in every model.
     from lms import signals
     from lms.cluster import (
         api_views,
