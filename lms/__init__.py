@@ -39,7 +39,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_plugins(app)
-    register_blueprints(app)
     register_components(app)
     register_features(app)
     register_cli(app)
@@ -94,16 +93,6 @@ def register_plugins(app: Flask) -> None:
         activity_type.init_app(app)
 
 
-def register_blueprints(app: Flask) -> None:
-    from lms.admin.views import bp as admin_bp
-    from lms.auth.views import bp as auth_bp
-    from lms.main import bp as main_bp
-
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
-
-
 def register_components(app: Flask) -> None:
     from lms.plugins import load_components
 
@@ -114,10 +103,13 @@ def register_components(app: Flask) -> None:
 
 
 #: The feature packages of core, in the order they register: each has an ``init_app(app)`` that
-#: adds its blueprint, signal receivers, CLI commands, navigation and seed steps. Progress comes
+#: adds its blueprint, signal receivers, CLI commands, navigation and seed steps (the one way a
+#: blueprint is registered; ``lms.auth`` registers its pages with its hooks, see register_hooks). Progress comes
 #: first (its CLI group and signals are used by the others); the ledger's receivers must run
 #: before the certificates they cause, which ``lms.credentials`` orders itself.
 FEATURES = (
+    "lms.main",
+    "lms.admin",
     "lms.progress",
     "lms.credentials",
     "lms.xapi",

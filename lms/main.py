@@ -71,3 +71,8 @@ def healthz():
         database = "unavailable"
     status = 200 if database == "ok" else 503
     return jsonify(status="ok" if status == 200 else "degraded", database=database), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the home, dashboard and health pages."""
+    app.register_blueprint(bp)

@@ -1,7 +1,7 @@
 """Admin pages. Site admins manage the cluster; org admins manage their organization.
 
 The blueprint is shared by :mod:`lms.admin.site_views` and :mod:`lms.admin.org_views`; the nav
-item and dashboard panels are registered when the blueprint is (see :mod:`lms.admin.panels`).
+item and dashboard panels are registered by :func:`lms.admin.init_app` (see :mod:`lms.admin.panels`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,3 @@ def sort_args(default: str = "name") -> tuple[str, str]:
     sort = request.args.get("sort") or default
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     return sort, direction
-
-
-from lms.admin import org_views, panels, site_views  # noqa: E402,F401  (routes and hooks)

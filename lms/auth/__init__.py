@@ -6,12 +6,15 @@ from flask import Flask, flash, redirect, request
 from flask_login import login_url
 
 from lms.auth.sessions import load_session_user
+from lms.auth.views import bp
 from lms.errors import problem, wants_json
 from lms.extensions import login_manager
 from lms.models import User
 
 
 def init_app(app: Flask) -> None:
+    """Register the account pages and the login manager's rules (login page, session checks)."""
+    app.register_blueprint(bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
