@@ -60,7 +60,7 @@ def _recompute(session: Session) -> None:
     ids = session.info.pop(_KEY, None)
     if not ids:
         return
-    from lms.progress.services import recompute_course
+    from lms.progress.recompute import recompute_course
 
     for course_id in sorted(ids):
         course = session.get(Course, course_id)

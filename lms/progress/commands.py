@@ -16,7 +16,7 @@ from lms.progress.cli import progress_cli
 @click.option("--course", "slug", help="Only this course (its slug); default: every course.")
 def recompute_command(slug: str | None) -> None:
     """Re-apply completion rules to every learner (after rules changed), in one transaction."""
-    from lms.progress.services import recompute_course
+    from lms.progress.recompute import recompute_course
 
     stmt = select(Course).order_by(Course.id)
     if slug:

@@ -14,7 +14,8 @@ from lms.extensions import db
 from lms.permissions import can, require
 from lms.progress import queries, report_queries
 from lms.progress.blueprint import bp
-from lms.progress.services import override_activity_completion, recompute_course
+from lms.progress.recompute import recompute_course
+from lms.progress.services import override_activity_completion
 from lms.templating import status_label
 from lms.urls import parse_id
 
