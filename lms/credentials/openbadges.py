@@ -29,16 +29,13 @@ from lms.credentials.keys import (
 )
 from lms.credentials.models import Certificate
 from lms.timeutil import utcnow
+from lms.urls import site_url
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CRYPTOSUITE = "eddsa-jcs-2022"
 MAX_CREDENTIAL_BYTES = 64 * 1024
 _SKEW = timedelta(minutes=5)  # clock difference tolerated on validFrom
-
-
-def site_url() -> str:
-    return current_app.config["SITE_URL"].rstrip("/")
 
 
 def _z(value: datetime) -> str:

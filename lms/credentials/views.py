@@ -36,6 +36,7 @@ from lms.credentials.pdf import certificate_pdf
 from lms.errors import DomainError
 from lms.extensions import csrf, db
 from lms.permissions import can
+from lms.urls import absolute_url
 
 bp = Blueprint("certificates", __name__)
 
@@ -78,7 +79,7 @@ def _visible_certificate(code: str) -> Certificate:
 
 
 def _verify_url(cert: Certificate) -> str:
-    return f"{openbadges.site_url()}/verify/{cert.code}"
+    return absolute_url("certificates.verify", code=cert.code)
 
 
 # --- the learner's certificates ---------------------------------------------------------------

@@ -29,6 +29,7 @@ from lms.models import Organization, Role, User
 from lms.plugins import activity_registry
 from lms.progress.models import LearningEvent
 from lms.timeutil import utcnow
+from lms.urls import site_url
 from lms.xapi.lrs import note_new_statement
 from lms.xapi.models import XapiStatement
 
@@ -50,10 +51,6 @@ ACTIVITY_TYPES = {
 DEFAULT_ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/interaction"
 
 
-def _site() -> str:
-    return current_app.config["SITE_URL"].rstrip("/")
-
-
 def _timestamp() -> str:
     return utcnow().isoformat(timespec="milliseconds") + "Z"
 
@@ -67,7 +64,7 @@ def learner_organization(user: User) -> Organization | None:
 def actor(user: User) -> dict:
     return {
         "objectType": "Agent",
-        "account": {"homePage": _site() + "/", "name": str(user.id)},
+        "account": {"homePage": site_url() + "/", "name": str(user.id)},
     }
 
 
@@ -89,16 +86,16 @@ def _plugin_activity_type(key: str) -> str:
 
 
 def course_object(course: Course) -> dict:
-    return _activity(f"{_site()}/courses/{course.id}", course.title, "course")
+    return _activity(f"{site_url()}/courses/{course.id}", course.title, "course")
 
 
 def activity_object(activity: Activity) -> dict:
-    iri = f"{_site()}/courses/{activity.course_id}/activities/{activity.id}"
+    iri = f"{site_url()}/courses/{activity.course_id}/activities/{activity.id}"
     return _activity(iri, activity.title, activity.type)
 
 
 def program_object(program) -> dict:
-    return _activity(f"{_site()}/programs/{program.id}", program.name, "program")
+    return _activity(f"{site_url()}/programs/{program.id}", program.name, "program")
 
 
 def _context(org: Organization | None, parent: dict | None) -> dict:
@@ -108,10 +105,10 @@ def _context(org: Organization | None, parent: dict | None) -> dict:
         activities["parent"] = [parent]
     if org is not None:
         activities["grouping"] = [
-            _activity(f"{_site()}/organizations/{org.slug}", org.name, "organization")
+            _activity(f"{site_url()}/organizations/{org.slug}", org.name, "organization")
         ]
         context["extensions"] = {
-            f"{_site()}/xapi/extensions/organization": {
+            f"{site_url()}/xapi/extensions/organization": {
                 "id": org.id,
                 "slug": org.slug,
                 "name": org.name,
