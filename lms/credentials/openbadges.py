@@ -76,6 +76,26 @@ def issuer_profile() -> dict:
 def build_credential(cert: Certificate) -> dict:
     """The unsigned OpenBadgeCredential for ``cert``."""
     base = site_url()
+    credential: dict[str, Any] = {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": f"{base}/verify/{cert.code}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": cert.title,
+        "issuer": issuer_profile(),
+        "validFrom": _z(cert.issued_at),
+        "credentialSubject": _subject(cert, _achievement(cert, base)),
+        "credentialStatus": {
+            "id": f"{base}/verify/{cert.code}.json",
+            "type": "EduClusterCertificateStatus",
+        },
+    }
+    if cert.expires_at is not None:
+        credential["validUntil"] = _z(cert.expires_at)
+    return credential
+
+
+def _achievement(cert: Certificate, base: str) -> dict[str, Any]:
+    """What was achieved: the course or program, its criteria and, with a grade, how it is read."""
     achievement_id = (
         f"{base}/achievements/course/{cert.course_id}"
         if cert.kind == "course"
@@ -97,6 +117,22 @@ def build_credential(cert: Certificate) -> dict:
         "criteria": {"narrative": narrative},
         "creator": issuer_profile(),
     }
+    if cert.grade is not None:
+        achievement["resultDescription"] = [
+            {
+                "id": f"{achievement_id}#grade",
+                "type": ["ResultDescription"],
+                "name": "Final grade",
+                "resultType": "Percent",
+                "valueMin": "0",
+                "valueMax": "100",
+            }
+        ]
+    return achievement
+
+
+def _subject(cert: Certificate, achievement: dict[str, Any]) -> dict[str, Any]:
+    """Who achieved it (a salted hash of their email, never the address) and their grade."""
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [
@@ -111,36 +147,11 @@ def build_credential(cert: Certificate) -> dict:
         "achievement": achievement,
     }
     if cert.grade is not None:
-        result_id = f"{achievement_id}#grade"
-        achievement["resultDescription"] = [
-            {
-                "id": result_id,
-                "type": ["ResultDescription"],
-                "name": "Final grade",
-                "resultType": "Percent",
-                "valueMin": "0",
-                "valueMax": "100",
-            }
-        ]
+        result_id = achievement["resultDescription"][0]["id"]
         subject["result"] = [
             {"type": ["Result"], "resultDescription": result_id, "value": f"{cert.grade:g}"}
         ]
-    credential: dict[str, Any] = {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
-        "id": f"{base}/verify/{cert.code}",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": cert.title,
-        "issuer": issuer_profile(),
-        "validFrom": _z(cert.issued_at),
-        "credentialSubject": subject,
-        "credentialStatus": {
-            "id": f"{base}/verify/{cert.code}.json",
-            "type": "EduClusterCertificateStatus",
-        },
-    }
-    if cert.expires_at is not None:
-        credential["validUntil"] = _z(cert.expires_at)
-    return credential
+    return subject
 
 
 def _hash_data(document: dict, proof_options: dict) -> bytes:
