@@ -233,26 +233,9 @@ def invitation(token: str):
     problem = services.invitation_problem(invite)
     if problem:
         return _invitation_refused(problem, 410)
-    role_label = ROLE_LABELS[Role(invite.role)]
-    context = {"invite": invite, "role_label": role_label}
+    context = {"invite": invite, "role_label": ROLE_LABELS[Role(invite.role)]}
     if current_user.is_authenticated:
-        if current_user.email != invite.email:
-            return _invitation_refused(
-                f"This invitation is for {invite.email}, but you are logged in as "
-                f"{current_user.email}. Log out, then open the link again.",
-                403,
-            )
-        form = AcceptInvitationForm()
-        if form.validate_on_submit():
-            try:
-                services.accept_invitation(invite, current_user)
-            except DomainError as exc:
-                db.session.rollback()
-                return _invitation_refused(exc.message, 409)
-            db.session.commit()
-            flash(f"You joined {invite.organization.name} as {role_label.lower()}.", "success")
-            return redirect(url_for("main.dashboard"))
-        return render_template("auth/invitation_accept.html", form=form, **context)
+        return _accept_invitation_logged_in(invite, context)
     if services.find_user(invite.email) is not None:
         # An account exists: it gains the membership after logging in (a second account for the
         # same address is refused, whatever the form says).
@@ -261,6 +244,33 @@ def invitation(token: str):
             login_url=url_for("auth.login", next=url_for("auth.invitation", token=token)),
             **context,
         ), (409 if request.method == "POST" else 200)
+    return _register_invited(invite, context)
+
+
+def _accept_invitation_logged_in(invite, context: dict):
+    """The invited person, logged in with the invited address, confirms and joins."""
+    if current_user.email != invite.email:
+        return _invitation_refused(
+            f"This invitation is for {invite.email}, but you are logged in as "
+            f"{current_user.email}. Log out, then open the link again.",
+            403,
+        )
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            services.accept_invitation(invite, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            return _invitation_refused(exc.message, 409)
+        db.session.commit()
+        role = context["role_label"].lower()
+        flash(f"You joined {invite.organization.name} as {role}.", "success")
+        return redirect(url_for("main.dashboard"))
+    return render_template("auth/invitation_accept.html", form=form, **context)
+
+
+def _register_invited(invite, context: dict):
+    """A newcomer creates the invited account (name and password) and is logged in."""
     form = InvitationRegisterForm()
     status = 200
     if form.validate_on_submit():
