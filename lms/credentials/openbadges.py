@@ -38,6 +38,7 @@ _SKEW = timedelta(minutes=5)  # clock difference tolerated on validFrom
 
 
 def site_url() -> str:
+    """Public base URL of the site, without a trailing slash."""
     return current_app.config["SITE_URL"].rstrip("/")
 
 
