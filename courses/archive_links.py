@@ -33,7 +33,10 @@ def outgoing_links(course: Course, names: dict[int, str]):
     )
 
     def rewrite(text: str) -> str:
+        """Text with this course's file URLs turned into portable file links."""
+
         def one(m: re.Match) -> str:
+            """Portable link for one file URL, or the URL unchanged if the file is not exported."""
             name = names.get(int(m.group(1)))
             return FILE_REF + name if name == m.group(2) else m.group(0)
 
@@ -46,7 +49,10 @@ def incoming_links(course: Course, ids: dict[str, tuple[int, str]]):
     """A rewriter of ``educluster-file:<name>`` links to the imported course's file URLs."""
 
     def rewrite(text: str) -> str:
+        """Text with portable file links turned into the imported course's file URLs."""
+
         def one(m: re.Match) -> str:
+            """Course file URL for one portable link, or the link unchanged if the file is unknown."""
             if m.group(1) not in ids:
                 return m.group(0)
             attachment_id, name = ids[m.group(1)]

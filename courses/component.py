@@ -85,6 +85,7 @@ class CoursesComponent(Component):
         return []
 
     def init_app(self, app: Flask) -> None:
+        """Register the course blueprint, its views, CLI and dashboard panel."""
         from courses import (  # noqa: F401  (importing registers the routes)
             views_activities,
             views_archive,
@@ -116,6 +117,7 @@ class CoursesComponent(Component):
         mark_nav_current(app, "Authoring", _authoring_endpoints(app))
 
     def seed_demo(self) -> None:
+        """Create the demo courses."""
         from courses.seed import seed_courses
 
         seed_courses()

@@ -26,6 +26,8 @@ NOT_PARTNER = ""
 
 
 class CourseForm(FlaskForm):
+    """Trainer's form for a course's description, settings and partners."""
+
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
     slug = StringField(
         "Web address (slug)",
@@ -78,6 +80,7 @@ class CourseForm(FlaskForm):
     cover = FileField("Cover image", description="Optional. PNG, JPEG, GIF or WebP, up to 5 MB.")
 
     def partner_fields(self):
+        """The per-organization partner checkboxes of the form."""
         return [f for f in self if f.name.startswith("partner_")]
 
 
@@ -93,6 +96,8 @@ def course_form_class(organizations: list[Organization]) -> type[CourseForm]:
 
 
 class ModuleForm(FlaskForm):
+    """Trainer's form to add or rename a module."""
+
     title = StringField(
         "Module title", validators=[DataRequired("Enter a module title."), Length(max=200)]
     )
@@ -100,6 +105,8 @@ class ModuleForm(FlaskForm):
 
 
 class ActivityForm(FlaskForm):
+    """Trainer's form for the settings every activity type shares."""
+
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
     completion_rule = SelectField("Completes when")
     pass_mark = DecimalField(
@@ -133,10 +140,14 @@ RULE_LABELS = {
 
 
 class MoveActivityForm(FlaskForm):
+    """Trainer's form to move an activity to another module."""
+
     module_id = SelectField("Move to module", coerce=int)
 
 
 class ConditionForm(FlaskForm):
+    """Trainer's form to add an access condition on another activity."""
+
     kind = SelectField(
         "Condition", choices=[("completed", "Completed"), ("grade", "Grade at least")]
     )
@@ -147,6 +158,8 @@ class ConditionForm(FlaskForm):
 
 
 class SignoffForm(FlaskForm):
+    """Partner's form to sign off a course in review for their organization."""
+
     organization_id = SelectField("Sign off for", coerce=int)
     comment = TextAreaField(
         "Comment", description="Optional. What your organization checked.", render_kw={"rows": 3}
@@ -154,10 +167,14 @@ class SignoffForm(FlaskForm):
 
 
 class EnrolForm(FlaskForm):
+    """Learner's enrol button, with the enrolment key if the course has one."""
+
     key = PasswordField("Enrolment key", validators=[Optional(), Length(max=100)])
 
 
 class EnrolOtherForm(FlaskForm):
+    """Trainer's form to enrol a learner by email."""
+
     email = EmailField(
         "Learner's email address",
         validators=[DataRequired("Enter an email address."), Email("Enter a valid email address.")],
@@ -165,10 +182,14 @@ class EnrolOtherForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
+    """Trainer's form to upload a course file."""
+
     file = FileField("File", description="Images, PDF, text or CSV, ZIP; up to 5 MB.")
 
 
 class ImportForm(FlaskForm):
+    """Trainer's form to import a course archive for an organization."""
+
     archive = FileField("Course archive (.zip)", render_kw={"accept": ".zip,application/zip"})
     organization_id = SelectField("Import for", coerce=int)
 

@@ -54,6 +54,7 @@ def slugify(text: str, max_length: int = 100) -> str:
 
 
 def slug_taken(slug: str, exclude_id: int | None = None) -> bool:
+    """Whether a course web address is reserved or used by another course."""
     if slug in RESERVED_SLUGS:
         return True
     stmt = select(Course.id).where(Course.slug == slug)
@@ -240,12 +241,14 @@ def update_course(course: Course, data: CourseData, editor: User) -> bool:
 
 
 def set_cover(course: Course, attachment_id: int | None) -> None:
+    """Set or clear the course's cover image."""
     if course.cover_attachment_id != attachment_id:
         course.cover_attachment_id = attachment_id
         mark_course_edited(course)
 
 
 def check_enrolment_key(course: Course, key: str) -> bool:
+    """Whether the key opens the course (always true without a key)."""
     return course.enrolment_key_hash is None or check_password_hash(
         course.enrolment_key_hash, key or ""
     )
@@ -262,12 +265,14 @@ class PartnerReview:
 
     @property
     def state(self) -> str:
+        """Signed, withdrawn or awaiting, for the review page."""
         if self.current is not None:
             return "signed"
         return "withdrawn" if any(s.withdrawn_at for s in self.history) else "awaiting"
 
 
 def is_current(signoff: CourseSignoff, course: Course) -> bool:
+    """Whether a partner's sign-off still covers the current content version."""
     return signoff.withdrawn_at is None and signoff.content_version == course.content_version
 
 
@@ -286,6 +291,7 @@ def review_state(course: Course) -> list[PartnerReview]:
 
 
 def missing_signoffs(course: Course) -> list[Organization]:
+    """Partner organizations that have not signed off the current content."""
     return [r.partner.organization for r in review_state(course) if r.current is None]
 
 
@@ -344,6 +350,7 @@ def sign_off(
 
 
 def submit_for_review(course: Course) -> None:
+    """Send a draft course with content to its partners for sign-off."""
     if course.status != CourseStatus.DRAFT:
         raise DomainError("Only a draft can be submitted for review.")
     if not course.modules or not any(m.activities for m in course.modules):
@@ -353,6 +360,7 @@ def submit_for_review(course: Course) -> None:
 
 
 def return_to_draft(course: Course) -> None:
+    """Take a course in review or published back to draft."""
     if course.status not in (CourseStatus.IN_REVIEW, CourseStatus.PUBLISHED):
         raise DomainError("Only a course in review or published can go back to draft.")
     course.status = CourseStatus.DRAFT
@@ -375,6 +383,7 @@ def publish_course(course: Course, now: datetime | None = None) -> None:
 
 
 def archive_course(course: Course) -> None:
+    """Archive a published course: it leaves the catalog, history is kept."""
     if course.status != CourseStatus.PUBLISHED:
         raise DomainError("Only a published course can be archived.")
     course.status = CourseStatus.ARCHIVED

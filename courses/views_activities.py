@@ -79,6 +79,7 @@ def _show_error(form, type_form, exc: DomainError) -> None:
 @bp.route("/<slug>/modules/<int:module_id>/activities/new", methods=["GET", "POST"])
 @login_required
 def new_activity(slug: str, module_id: int):
+    """Trainer's page to add an activity of a chosen type to a module."""
     course = course_or_404(slug, "course.edit")
     module = module_or_404(course, module_id)
     type_key = request.values.get("type", "")
@@ -117,6 +118,7 @@ def new_activity(slug: str, module_id: int):
 @bp.route("/<slug>/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_activity(slug: str, activity_id: int):
+    """Trainer's page to edit an activity's settings and content."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     atype = structure.get_type(activity.type)
@@ -166,6 +168,7 @@ def _checked() -> None:
 @bp.post("/<slug>/activities/<int:activity_id>/move")
 @login_required
 def move_activity(slug: str, activity_id: int):
+    """POST endpoint for trainers to move an activity up, down or to another module."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     _checked()
@@ -189,6 +192,7 @@ def move_activity(slug: str, activity_id: int):
 @bp.post("/<slug>/activities/<int:activity_id>/delete")
 @login_required
 def delete_activity(slug: str, activity_id: int):
+    """POST endpoint for trainers to delete an activity."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     _checked()
@@ -202,6 +206,7 @@ def delete_activity(slug: str, activity_id: int):
 @bp.post("/<slug>/activities/<int:activity_id>/conditions")
 @login_required
 def add_condition(slug: str, activity_id: int):
+    """POST endpoint for trainers to add an access condition to an activity."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     form = ConditionForm()
@@ -231,6 +236,7 @@ def add_condition(slug: str, activity_id: int):
 @bp.post("/<slug>/activities/<int:activity_id>/conditions/<int:condition_id>/delete")
 @login_required
 def remove_condition(slug: str, activity_id: int, condition_id: int):
+    """POST endpoint for trainers to remove an access condition."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     _checked()

@@ -18,6 +18,7 @@ from lms.permissions import require
 @bp.route("/<slug>/export")
 @login_required
 def export(slug: str):
+    """Course manager's download of the course as a ZIP archive."""
     course = course_or_404(slug, "course.manage")
     data = export_course(course)
     return Response(
@@ -38,6 +39,7 @@ def _import_orgs() -> list[Organization]:
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_page():
+    """Trainer's page to import a course archive."""
     require("course.create")
     form = ImportForm()
     form.organization_id.choices = [(o.id, o.name) for o in _import_orgs()]

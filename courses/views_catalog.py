@@ -19,6 +19,7 @@ from lms.permissions import can, require
 @bp.route("/")
 @login_required
 def index():
+    """Course catalog every signed-in user browses, searched and filtered."""
     filters = catalog.CatalogFilters(
         q=request.args.get("q", "").strip()[:200],
         skill=request.args.get("skill", "").strip()[:80],
@@ -43,6 +44,7 @@ def index():
 @bp.route("/authoring")
 @login_required
 def authoring():
+    """Trainer's list of the courses they author with their review state."""
     require("course.create")
     courses = catalog.authored_courses(user())
     reviews = {c.id: review_state(c) for c in courses}
@@ -54,6 +56,7 @@ def authoring():
 @bp.route("/<slug>")
 @login_required
 def overview(slug: str):
+    """Course overview page for learners and staff."""
     course = course_or_404(slug)
     view = outline(course, user())
     preview = request.args.get("preview") == "1" and view.staff

@@ -45,6 +45,7 @@ def _render(course, form, status=200):
 @bp.route("/<slug>/review")
 @login_required
 def review(slug: str):
+    """Partners' review page of a course with sign-off state."""
     course = course_or_404(slug, "course.manage")
     return _render(course, _signoff_form(course))
 
@@ -52,6 +53,7 @@ def review(slug: str):
 @bp.post("/<slug>/signoff")
 @login_required
 def signoff(slug: str):
+    """POST endpoint for a partner (or a site admin on its behalf) to sign off a course in review."""
     course = course_or_404(slug, "course.manage")
     require("course.signoff", course)
     form = _signoff_form(course)
@@ -104,6 +106,7 @@ def _transition(slug: str, capability: str, action, done: str, notice: str | Non
 @bp.post("/<slug>/submit")
 @login_required
 def submit(slug: str):
+    """POST endpoint for trainers to submit a draft for partner review."""
     return _transition(
         slug,
         "course.edit",
@@ -116,6 +119,7 @@ def submit(slug: str):
 @bp.post("/<slug>/publish")
 @login_required
 def publish(slug: str):
+    """POST endpoint for trainers to publish a signed-off course."""
     return _transition(
         slug,
         "course.edit",
@@ -128,12 +132,14 @@ def publish(slug: str):
 @bp.post("/<slug>/to-draft")
 @login_required
 def to_draft(slug: str):
+    """POST endpoint for trainers to take a course back to draft."""
     return _transition(slug, "course.edit", services.return_to_draft, "“{title}” is back in draft.")
 
 
 @bp.post("/<slug>/archive")
 @login_required
 def archive(slug: str):
+    """POST endpoint for course managers to archive a published course."""
     return _transition(
         slug,
         "course.manage",

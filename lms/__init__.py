@@ -62,6 +62,7 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    """Bind the database, CSRF, login and migrations to the app and load every core model table."""
     from lms.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -85,6 +86,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_plugins(app: Flask) -> None:
+    """Build the activity-type registry from the installed plugins and store it on the app."""
     from lms.plugins import build_registry
 
     registry = build_registry(app, extra=app.config.get("EXTRA_ACTIVITY_TYPES", ()))
@@ -94,6 +96,7 @@ def register_plugins(app: Flask) -> None:
 
 
 def register_components(app: Flask) -> None:
+    """Load the component plugins (courses, labs) and let each register its blueprints."""
     from lms.plugins import load_components
 
     components = load_components(app)
@@ -129,6 +132,7 @@ def register_features(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    """Add the `lms` and `skills` command groups to the flask CLI."""
     from lms.cli import lms_cli
     from lms.skills.cli import skills_cli
 
@@ -137,6 +141,7 @@ def register_cli(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    """Install the request hooks: URL checks, login, error pages, links, permissions, security headers, templating."""
     from lms import auth, errors, links, permissions, security, templating, urls
 
     urls.init_app(app)  # first: refuse NUL characters before any view or hook reads input

@@ -82,6 +82,7 @@ def xlsx_response(
     spool.seek(0)
 
     def chunks(read: Callable[[int], bytes] = spool.read) -> Iterator[bytes]:
+        """Stream the spooled workbook in 64 KiB pieces, then discard it."""
         try:
             while data := read(65536):
                 yield data

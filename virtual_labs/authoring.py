@@ -188,6 +188,7 @@ def save_test(lab: Lab, test: LabTest | None, data: dict[str, Any]) -> LabTest:
 
 
 def delete_test(lab: Lab, test: LabTest) -> None:
+    """Delete a test from the lab and renumber the rest."""
     lab.tests.remove(test)
     db.session.delete(test)
     services.renumber_tests(lab)
@@ -195,6 +196,7 @@ def delete_test(lab: Lab, test: LabTest) -> None:
 
 
 def move_test(lab: Lab, test: LabTest, direction: str) -> bool:
+    """Move a test one place up or down; False when it cannot move."""
     ordered = sorted(lab.tests, key=lambda t: (t.position, t.id or 0))
     index = ordered.index(test)
     target = index - 1 if direction == "up" else index + 1

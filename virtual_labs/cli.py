@@ -28,6 +28,7 @@ def selftest_command() -> None:
     click.echo(f"Lab sandbox self-test ({sandbox_mode()}; {cgroup_status()})")
 
     def echo(result) -> None:
+        """Print one self-test check as PASS or FAIL with its detail."""
         mark = click.style("PASS", fg="green") if result.ok else click.style("FAIL", fg="red")
         click.echo(f"  {mark}  {result.name}: {result.detail}")
 

@@ -94,10 +94,13 @@ def sandbox_panel(user) -> str | None:
 
 
 class LabsComponent(Component):
+    """The virtual labs component: lab activity, sandbox, Jobe API and workers."""
+
     name = "virtual labs"
     seed_order = 20
 
     def init_app(self, app: Flask) -> None:
+        """Set the lab settings and register the labs and Jobe blueprints, CLI, panel and executor."""
         # Precedence: the app's config (tests) > the environment (workers, deployments) > defaults.
         for key, value in {**DEFAULTS, **EXTRA_DEFAULTS}.items():
             app.config.setdefault(key, _from_env(key, value))
@@ -140,6 +143,7 @@ class LabsComponent(Component):
         register_site_admin_tab(app, "jobe_admin.index", "Jobe API keys")
 
     def seed_demo(self) -> None:
+        """Create the demo labs."""
         from virtual_labs.seed import seed_labs
 
         seed_labs()

@@ -28,6 +28,7 @@ from virtual_labs.models import COMPARE_MODES, LIMIT_BOUNDS, TEST_KINDS
 
 
 def language_choices() -> list[tuple[str, str]]:
+    """Programming languages an author may pick for a lab."""
     from virtual_labs.languages import language_choices as choices
 
     return choices()
@@ -45,6 +46,7 @@ class _NamedNumber:
     apart from the field, so "Not a valid float value" alone would not say which one)."""
 
     def process_formdata(self, valuelist):
+        """Read the number; an empty field is None, a non-number an error naming the field."""
         if valuelist and not str(valuelist[0]).strip():
             self.data = None  # empty: InputRequired says "Enter the ..."
             return
@@ -55,15 +57,20 @@ class _NamedNumber:
             raise ValueError(f"{self.label.text} must be {kind}.") from exc
 
     def pre_validate(self, form) -> None:
+        """Stop after a parse error so only one message shows."""
         if self.process_errors:  # one message: not "must be a number" and "between" too
             raise StopValidation()
 
 
 class LimitFloatField(_NamedNumber, FloatField):
+    """Decimal sandbox limit field whose errors name the limit."""
+
     pass
 
 
 class LimitIntegerField(_NamedNumber, IntegerField):
+    """Whole-number sandbox limit field whose errors name the limit."""
+
     pass
 
 
@@ -74,6 +81,7 @@ def _lower_first(label: str) -> str:
 
 def _default_limit(key: str):
     def default():
+        """Site default of this sandbox limit for a new lab."""
         from virtual_labs.services import default_limits
 
         return default_limits()[key]
@@ -156,6 +164,7 @@ class LabForm(LabSettingsBase):
         return out
 
     def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the starter and reference files checked."""
         ok = super().validate(extra_validators)
         from virtual_labs.services import clean_files
 
@@ -185,6 +194,8 @@ class LabForm(LabSettingsBase):
 
 
 class LabTestForm(FlaskForm):
+    """Author's form for one lab test: I/O or unit, input, expected output, hidden."""
+
     name = StringField("Test name", validators=[DataRequired(), Length(max=120)])
     kind = SelectField("Kind", choices=list(TEST_KINDS.items()))
     stdin = TextAreaField("Standard input", description="What the program reads (I/O tests).")

@@ -28,6 +28,8 @@ EXPORT_KEYS = (
 
 
 class LabType(ActivityType):
+    """The lab activity type: code written in the browser, graded by tests in the sandbox."""
+
     key = "lab"
     label = "Lab"
     xapi_activity_type = "http://adlnet.gov/expapi/activities/simulation"
@@ -56,6 +58,7 @@ class LabType(ActivityType):
         """Values for the lab's own settings page (``LabForm``: every file)."""
 
         def rows(files: dict[str, str]) -> list[dict[str, str]]:
+            """Files as form rows, with one empty main file when there are none."""
             return [{"name": k, "content": v} for k, v in (files or {}).items()] or [
                 {"name": services.default_file_name(activity.language or "python"), "content": ""}
             ]
@@ -77,6 +80,7 @@ class LabType(ActivityType):
         save_lab_settings(activity, data, validate=True)
 
     def author_links(self, activity: Lab) -> list[tuple[str, str]]:
+        """Links to the lab's settings, tests and learners' submissions."""
         return [
             ("Lab settings and files", url_for("labs.edit", lab_id=activity.id)),
             (f"Tests ({len(activity.tests)})", url_for("labs.tests", lab_id=activity.id)),
@@ -85,11 +89,13 @@ class LabType(ActivityType):
 
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Lab, user: User) -> Markup:
+        """Lab panel on the activity page: editor, run and submit, history."""
         from virtual_labs.views import lab_context
 
         return Markup(render_template("labs/_lab.html", **lab_context(activity, user)))
 
     def learner_summary(self, activity: Lab, user: User) -> dict[str, Any]:
+        """Best score and number of graded submissions, for the learner's reports."""
         history = services.submission_history(activity, user)
         graded = [s for s in history if s.kind == "submit" and s.status == "done"]
         return {
@@ -101,6 +107,7 @@ class LabType(ActivityType):
 
     # --- archive -----------------------------------------------------------------------------
     def export_content(self, activity: Lab, files: dict[str, bytes]) -> dict[str, Any]:
+        """Lab instructions, language, files, limits and tests for the course archive."""
         return {
             "instructions": activity.instructions or "",
             "language": activity.language,

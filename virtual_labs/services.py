@@ -52,18 +52,25 @@ DEFAULTS = {
 
 
 class RateLimited(DomainError):
+    """Refusal of a submission sent too soon after the last one (429)."""
+
     status = 429
 
 
 class LabUnavailable(DomainError):
+    """Refusal when the sandbox or queue cannot take the run (503)."""
+
     status = 503
 
 
 class NotAllowedToSubmit(DomainError):
+    """Refusal of a submission by someone neither enrolled nor an author (403)."""
+
     status = 403
 
 
 def setting(name: str) -> Any:
+    """Lab setting from the app config, else its default."""
     return current_app.config.get(name, DEFAULTS[name])
 
 
@@ -76,6 +83,7 @@ def language_entry(key: str):
 
 
 def default_file_name(language: str) -> str:
+    """Main source file name of a language, e.g. main.py."""
     try:
         return language_entry(language).source_file
     except KeyError:
@@ -111,6 +119,7 @@ def clean_files(files: dict[str, str], what: str = "files") -> dict[str, str]:
 
 
 def lab_limits(lab: Lab):
+    """Sandbox limits of a lab."""
     from virtual_labs.sandbox import Limits
 
     return Limits(
@@ -142,6 +151,7 @@ def test_spec(content: dict[str, Any]):
 
 # --- access -------------------------------------------------------------------------------------
 def is_enrolled(user: User, lab: Lab) -> bool:
+    """Whether the user is actively enrolled in the lab's course."""
     return (
         db.session.scalar(
             select(Enrolment.id).where(
@@ -155,6 +165,7 @@ def is_enrolled(user: User, lab: Lab) -> bool:
 
 
 def is_lab_author(user: User, lab: Lab) -> bool:
+    """Whether the user manages the lab's course."""
     return can(user, "course.manage", lab.course)
 
 
@@ -228,6 +239,7 @@ def enqueue_submission(
 
 # --- reading results ----------------------------------------------------------------------------
 def best_score(lab: Lab, user: User) -> float | None:
+    """Learner's best graded score on the lab, if any."""
     return db.session.scalar(
         select(func.max(LabSubmission.score)).where(
             LabSubmission.lab_id == lab.id,
@@ -239,6 +251,7 @@ def best_score(lab: Lab, user: User) -> float | None:
 
 
 def submission_history(lab: Lab, user: User, limit: int = 50) -> list[LabSubmission]:
+    """Learner's latest submissions to the lab, newest first."""
     return list(
         db.session.scalars(
             select(LabSubmission)
@@ -311,6 +324,7 @@ def reference_output(lab: Lab, stdin: str, args: list[str]) -> tuple[str, str]:
 
 
 def record_validation(lab: Lab, report: dict[str, Any]) -> None:
+    """Store the reference solution's validation report on the lab."""
     lab.validation_status = "valid" if report.get("verdict") == "accepted" else "invalid"
     lab.validation_report = report
     lab.validated_at = utcnow()
@@ -318,6 +332,7 @@ def record_validation(lab: Lab, report: dict[str, Any]) -> None:
 
 
 def failing_tests(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Tests the reference solution failed in a validation report."""
     return [t for t in report.get("tests", []) if not t.get("passed")]
 
 
@@ -390,6 +405,7 @@ def default_limits() -> dict[str, float]:
 
 
 def clean_limits(data: dict[str, Any]) -> dict[str, float]:
+    """Sandbox limits as floats within their bounds, or a domain error."""
     out: dict[str, float] = {}
     for key, (low, high) in LIMIT_BOUNDS.items():
         try:
@@ -412,6 +428,7 @@ def replace_tests(lab: Lab, tests: list[dict[str, Any]]) -> None:
 
 
 def renumber_tests(lab: Lab) -> None:
+    """Give the lab's tests consecutive positions in their order."""
     for position, test in enumerate(sorted(lab.tests, key=lambda t: (t.position, t.id or 0))):
         test.position = position
     db.session.flush()

@@ -64,12 +64,14 @@ def sandbox_state() -> tuple[bool, str]:
 
 
 def reset_sandbox_state() -> None:
+    """Forget the cached sandbox check so the next page checks again."""
     with _state_lock:
         _state.update(at=0.0, value=(False, ""))
 
 
 # --- helpers -----------------------------------------------------------------------------------
 def get_lab_or_404(lab_id: int) -> Lab:
+    """Lab the current user may view, or 404."""
     lab = db.get_or_404(Lab, lab_id)
     require("course.view", lab.course, hide=True)
     return lab
@@ -86,6 +88,7 @@ def course_overview_url(lab: Lab) -> str:
 
 
 def editor_mode(language: str) -> str:
+    """Code editor mode of a language."""
     try:
         return services.language_entry(language).editor_mode
     except KeyError:
@@ -93,6 +96,7 @@ def editor_mode(language: str) -> str:
 
 
 def language_label(language: str) -> str:
+    """Human label of a language."""
     try:
         return services.language_entry(language).label
     except KeyError:
@@ -171,6 +175,7 @@ def _wants_json() -> bool:
 
 
 def submission_payload(sub: LabSubmission) -> dict[str, Any]:
+    """JSON of a submission for the lab page's polling."""
     tag_status = sub.display_status
     payload = {
         "id": sub.id,
@@ -274,6 +279,7 @@ def create_submission(lab_id: int):
 @bp.route("/submissions/<int:submission_id>.json")
 @login_required
 def submission_json(submission_id: int):
+    """JSON endpoint the lab page polls for a submission's state and results."""
     sub = db.session.get(LabSubmission, submission_id)
     if sub is None or not _can_see_submission(sub):
         return problem(404, "Not found", "No such submission.")

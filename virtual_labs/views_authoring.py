@@ -105,6 +105,7 @@ def edit(lab_id: int):
 @bp.route("/<int:lab_id>/tests")
 @login_required
 def tests(lab_id: int):
+    """Author's list of a lab's tests with the sandbox state."""
     lab = _editable_lab(lab_id)
     ok, message = sandbox_state()
     return render_template(
@@ -194,12 +195,14 @@ def _test_form_page(lab: Lab, test: LabTest | None):
 @bp.route("/<int:lab_id>/tests/new", methods=["GET", "POST"])
 @login_required
 def new_test(lab_id: int):
+    """Author's page to add a test to a lab."""
     return _test_form_page(_editable_lab(lab_id), None)
 
 
 @bp.route("/<int:lab_id>/tests/<int:test_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_test(lab_id: int, test_id: int):
+    """Author's page to edit a lab test."""
     lab = _editable_lab(lab_id)
     return _test_form_page(lab, _lab_test(lab, test_id))
 
@@ -207,6 +210,7 @@ def edit_test(lab_id: int, test_id: int):
 @bp.route("/<int:lab_id>/tests/<int:test_id>/delete", methods=["POST"])
 @login_required
 def delete_test(lab_id: int, test_id: int):
+    """POST endpoint for authors to delete a lab test."""
     lab = _editable_lab(lab_id)
     test = _lab_test(lab, test_id)
     name = test.name
@@ -219,6 +223,7 @@ def delete_test(lab_id: int, test_id: int):
 @bp.route("/<int:lab_id>/tests/<int:test_id>/move", methods=["POST"])
 @login_required
 def move_test(lab_id: int, test_id: int):
+    """POST endpoint for authors to move a lab test up or down."""
     lab = _editable_lab(lab_id)
     test = _lab_test(lab, test_id)
     if authoring.move_test(lab, test, request.form.get("direction", "")):
@@ -315,6 +320,7 @@ def review_csv(lab_id: int):
     header = ["id", "learner", "email", "kind", "sent_utc", "status", "verdict", "score"]
 
     def rows():
+        """One CSV row per submission, streamed."""
         # A generator function, so the query runs while the response streams.
         for sub in db.session.scalars(stmt.execution_options(yield_per=500)):
             yield [

@@ -34,4 +34,5 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        """Flask-Login loader: the user of a session id, if it is still valid."""
         return load_session_user(user_id)

@@ -50,6 +50,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Sign-in page for everyone, throttled per account and device."""
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
@@ -114,6 +115,7 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
+    """Signed-in user's account page: change name and password."""
     profile = ProfileForm(prefix="profile", obj=current_user)
     password = ChangePasswordForm(prefix="pw")
     if "profile-name" in request.form and profile.validate_on_submit():
@@ -150,6 +152,7 @@ def mail_limit_wait(kind: str, email: str) -> int:
 
 
 def too_many_mails(form, wait: int) -> None:
+    """Add the "try again later" error to a form whose mails are throttled."""
     form.form_errors.append(
         f"Too many requests for this address. Try again in {-(-wait // 60)} minutes."
     )
@@ -199,6 +202,7 @@ def forgot_password():
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
+    """Page behind a password-reset link to set a new password."""
     user = tokens.load_reset_token(token)
     if user is None:
         flash("That reset link is not valid any more. Ask for a new one.", "error")

@@ -33,6 +33,8 @@ from lms.urls import parse_id
 
 
 class ProgramForm(FlaskForm):
+    """HR's form to create or edit a training program."""
+
     name = StringField("Name", description="For example “Digital Quality Retraining 2026”.")
     purpose = SelectField(
         "Purpose", choices=[(k.value, v) for k, v in PROGRAM_PURPOSE_LABELS.items()]
@@ -60,6 +62,8 @@ class ProgramForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
+    """HR's form to assign a program to employees, a department or everyone."""
+
     target = RadioField(
         "Assign to",
         choices=[
@@ -101,6 +105,7 @@ def _selected_courses() -> list[int]:
     chosen = [i for i in map(parse_id, request.form.getlist("course_ids")) if i is not None]
 
     def position(pair):
+        """Sort key of a course in the program: its given position, else its form order."""
         index, course_id = pair
         given = parse_id(request.form.get(f"position-{course_id}", "").strip())
         return (given if given is not None else 10_000 + index, index)
@@ -166,6 +171,7 @@ def _render_program_form(org, form, program, selected, positions, status=200):
 @bp.route("/hr/<org>/programs")
 @login_required
 def programs(org: str):
+    """HR's list of the organization's training programs."""
     organization = org_or_404(org)
     now = utcnow()
     return render_template(
@@ -180,6 +186,7 @@ def programs(org: str):
 @bp.route("/hr/<org>/programs/new", methods=["GET", "POST"])
 @login_required
 def program_new(org: str):
+    """HR's page to create a training program."""
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     form = ProgramForm()
@@ -206,6 +213,7 @@ def program_new(org: str):
 @bp.route("/hr/<org>/programs/<int:program_id>/edit", methods=["GET", "POST"])
 @login_required
 def program_edit(org: str, program_id: int):
+    """HR's page to edit a training program and its courses."""
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     program = _program_or_404(organization, program_id)
@@ -239,6 +247,7 @@ def program_edit(org: str, program_id: int):
 @bp.route("/hr/<org>/programs/<int:program_id>/archive", methods=["POST"])
 @login_required
 def program_archive(org: str, program_id: int):
+    """POST endpoint for HR to archive or restore a program."""
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     program = _program_or_404(organization, program_id)
@@ -267,6 +276,7 @@ def _assign_form(organization: Organization) -> AssignForm:
 @bp.route("/hr/<org>/programs/<int:program_id>", methods=["GET", "POST"])
 @login_required
 def program(org: str, program_id: int):
+    """HR's page of one program: its assignments and the form to assign it."""
     organization = org_or_404(org)
     program = _program_or_404(organization, program_id)
     manage = can(current_user, "org.manage_programs", organization)

@@ -323,6 +323,7 @@ def employee_in_org(org_id: int, user_id: int) -> User | None:
 
 
 def org_departments(org_id: int) -> Sequence[Department]:
+    """Departments of an organization, by name."""
     return db.session.scalars(
         select(Department).where(Department.organization_id == org_id).order_by(Department.name)
     ).all()

@@ -22,6 +22,8 @@ URL_SESSION = "lti_registration_url"
 
 
 class PlatformForm(FlaskForm):
+    """Org admin's form to register an LTI platform by hand."""
+
     organization_id = SelectField(
         "Organization",
         coerce=int,
@@ -58,14 +60,19 @@ class PlatformForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
+    """Org admin's form to create an LTI dynamic-registration link."""
+
     organization_id = SelectField("Organization", coerce=int)
 
 
 class DeactivateForm(FlaskForm):
+    """CSRF-only form behind the deactivate-platform button."""
+
     pass
 
 
 def managed_orgs() -> list[Organization]:
+    """Organizations whose LTI platforms the current user may manage."""
     orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
     return [org for org in orgs if can(current_user, "org.manage", org)]
 

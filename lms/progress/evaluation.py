@@ -18,6 +18,7 @@ from lms.progress.models import ActivityCompletion, CompletionState, CourseCompl
 
 
 def apply_rule(row: ActivityCompletion, activity: Activity, now: datetime) -> None:
+    """Set an activity completion row's state from its activity's completion rule."""
     outcome = rules.evaluate_activity(
         activity.completion_rule,
         activity.pass_mark,
@@ -50,6 +51,7 @@ def course_acted_at(rows) -> datetime | None:
 
 
 def facts(activities, rows: dict[int, Any]) -> list[rules.ActivityFacts]:
+    """Per-activity completion facts for evaluating a course rule."""
     facts = []
     for a in activities:
         r = rows.get(a.id)
@@ -82,18 +84,21 @@ def course_totals(course_id: int, user_ids: list[int] | None) -> dict[int, Any] 
 
 
 def evaluate(rule, facts, totals: dict[int, Any] | None, user_id: int) -> rules.CourseOutcome:
+    """Course outcome of a learner, with the gradebook grade when they have one."""
     if totals is None or user_id not in totals:  # e.g. a withdrawn learner: not in the gradebook
         return rules.evaluate_course(rule, facts)
     return rules.evaluate_course(rule, facts, course_grade=totals.get(user_id))
 
 
 def course_rule(course: Course) -> rules.CourseRule:
+    """Completion rule of a course: all, n of, and the minimum grade."""
     return rules.CourseRule(
         course.completion_mode or "all", course.completion_count, course.completion_min_grade
     )
 
 
 def activity_columns(course_id: int):
+    """Activity columns that completion needs for one course."""
     return db.session.execute(
         select(
             Activity.id,

@@ -24,6 +24,7 @@ def certificate_links(user_id: int, course_ids: list[int]) -> dict[int, str]:
 @bp.route("/learning")
 @login_required
 def my_learning():
+    """Learner's "My learning" page: courses in progress, completed and assigned."""
     now = utcnow()
     overview = learner_overview(current_user.id, now)
     certificates = certificate_links(current_user.id, [c.course.id for c in overview.completed])
@@ -35,6 +36,7 @@ def my_learning():
 @bp.route("/notifications")
 @login_required
 def notifications():
+    """Signed-in user's notification list, newest first."""
     stmt = (
         select(Notification)
         .where(Notification.user_id == current_user.id)
@@ -47,6 +49,7 @@ def notifications():
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 def notifications_read():
+    """POST endpoint marking the user's notifications (or chosen ones) read."""
     ids = [i for i in map(parse_id, request.form.getlist("id")) if i is not None]
     stmt = update(Notification).where(
         Notification.user_id == current_user.id, Notification.read_at.is_(None)

@@ -35,6 +35,7 @@ def activity_states(user_id: int, course_id: int) -> dict[int, ActivityCompletio
 
 
 def course_state(user_id: int, course_id: int) -> CourseCompletion | None:
+    """Learner's completion row for one course, if any."""
     return db.session.scalar(
         select(CourseCompletion).where(
             CourseCompletion.user_id == user_id, CourseCompletion.course_id == course_id
@@ -85,4 +86,5 @@ def days_between(start, end) -> ColumnElement[float]:
 
 
 def course_by_slug(slug: str) -> Course | None:
+    """Course with this slug, if any."""
     return db.session.scalar(select(Course).where(Course.slug == slug))

@@ -35,6 +35,7 @@ def _org_filter() -> int | None:
 @bp.route("/courses-report/<slug>")
 @login_required
 def course_report(slug: str):
+    """Trainers' completion report of one course, per learner and activity."""
     course = _course_or_404(slug)
     org_id = _org_filter()
     report = report_queries.course_report(course, org_id)
@@ -55,6 +56,7 @@ def course_report(slug: str):
 @bp.route("/courses-report/<slug>.csv")
 @login_required
 def course_report_csv(slug: str):
+    """CSV export of a course's completion report."""
     course = _course_or_404(slug)
     activities = report_queries.course_activities(course.id)
     index = {a.id: i for i, a in enumerate(activities)}
@@ -64,6 +66,7 @@ def course_report_csv(slug: str):
         header += [f"{a.title}: state", f"{a.title}: grade %"]
 
     def rows():
+        """One CSV row per learner, gathering their activity states."""
         current, row = None, None
         for r in stream_rows(stmt):
             if r[0] != current:
@@ -84,6 +87,8 @@ def course_report_csv(slug: str):
 
 
 class OverrideForm(FlaskForm):
+    """Trainer's form to mark an activity completed or not for a learner."""
+
     state = RadioField(
         "Completion",
         choices=[
@@ -103,6 +108,7 @@ class OverrideForm(FlaskForm):
 )
 @login_required
 def course_override(slug: str, user_id: int, activity_id: int):
+    """Trainer's page to override one learner's completion of an activity."""
     course = _course_or_404(slug)
     require("course.override_completion", course)
     activity = db.session.get(Activity, activity_id)
@@ -148,6 +154,7 @@ def course_override(slug: str, user_id: int, activity_id: int):
 @bp.route("/courses-report/<slug>/recompute", methods=["POST"])
 @login_required
 def course_recompute(slug: str):
+    """POST endpoint for course managers to recompute everyone's completion."""
     course = _course_or_404(slug)
     require("course.manage", course)
     result = recompute_course(course)

@@ -36,6 +36,8 @@ DEFAULT_PASS_MARK = 50.0
 
 @dataclass(frozen=True)
 class ActivityOutcome:
+    """Whether an activity counts as completed or as failed."""
+
     completed: bool
     failed: bool
 
@@ -88,6 +90,8 @@ class ActivityFacts:
 
 @dataclass(frozen=True)
 class CourseRule:
+    """How a course completes: all or n required activities, and a minimum grade."""
+
     mode: str = "all"  # "all" | "n_of"
     count: int | None = None
     min_grade: float | None = None
@@ -95,6 +99,8 @@ class CourseRule:
 
 @dataclass(frozen=True)
 class CourseOutcome:
+    """Course state, progress, grade and activities done out of needed."""
+
     state: str
     progress: float  # 0..100
     grade: float | None

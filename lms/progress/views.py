@@ -19,6 +19,7 @@ def _is_learner(user) -> bool:
 
 
 def unread_notifications(user) -> int:
+    """Number of unread notifications for the navigation badge."""
     from lms.progress.models import Notification
 
     if not getattr(user, "is_authenticated", False):

@@ -61,6 +61,7 @@ class GapRow:
 
     @property
     def gap(self) -> int:
+        """Demand not met by people who hold or are training for the skill."""
         return max(0, self.demand - self.supply - self.pipeline)
 
     def as_json(self) -> dict:

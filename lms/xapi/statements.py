@@ -62,6 +62,7 @@ def learner_organization(user: User) -> Organization | None:
 
 
 def actor(user: User) -> dict:
+    """xAPI actor of a learner, by account id on this site."""
     return {
         "objectType": "Agent",
         "account": {"homePage": site_url() + "/", "name": str(user.id)},
@@ -86,15 +87,18 @@ def _plugin_activity_type(key: str) -> str:
 
 
 def course_object(course: Course) -> dict:
+    """xAPI activity object of a course."""
     return _activity(f"{site_url()}/courses/{course.id}", course.title, "course")
 
 
 def activity_object(activity: Activity) -> dict:
+    """xAPI activity object of a course activity."""
     iri = f"{site_url()}/courses/{activity.course_id}/activities/{activity.id}"
     return _activity(iri, activity.title, activity.type)
 
 
 def program_object(program) -> dict:
+    """xAPI activity object of a training program."""
     return _activity(f"{site_url()}/programs/{program.id}", program.name, "program")
 
 
