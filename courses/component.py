@@ -44,7 +44,7 @@ def _authoring_panel(user) -> Markup | None:
     if not can(user, "course.create"):
         return None
     from courses.catalog import authored_courses
-    from courses.services import review_state, signable_organizations
+    from courses.codesign import review_state, signable_organizations
 
     courses = authored_courses(user)
     rows = []

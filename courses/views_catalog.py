@@ -7,10 +7,11 @@ from flask_login import login_required
 
 from courses import catalog
 from courses.blueprint import bp, course_or_404, user
+from courses.codesign import review_state
 from courses.enrolment import pending_invitation
 from courses.forms import ConfirmForm, EnrolForm
 from courses.learning import outline
-from courses.services import LANGUAGES, PARTNER_ROLES, review_state
+from courses.services import LANGUAGES, PARTNER_ROLES
 from lms.domain.models import LEVELS
 from lms.pagination import paginate
 from lms.permissions import can, require

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 
-from courses import services
+from courses import codesign, services
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
 from courses.forms import ConfirmForm, SignoffForm
 from courses.notices import notify_partners
@@ -17,9 +17,9 @@ from lms.permissions import can, require
 
 def _signoff_form(course) -> SignoffForm:
     form = SignoffForm()
-    orgs = services.signable_organizations(user(), course)
-    overrides = services.override_organizations(user(), course)
-    current = {r.partner.organization_id for r in services.review_state(course) if r.current}
+    orgs = codesign.signable_organizations(user(), course)
+    overrides = codesign.override_organizations(user(), course)
+    current = {r.partner.organization_id for r in codesign.review_state(course) if r.current}
     form.organization_id.choices = [(o.id, o.name) for o in orgs if o.id not in current] + [
         (o.id, f"{o.name} (override as site administrator: give the reason)")
         for o in overrides
@@ -29,7 +29,7 @@ def _signoff_form(course) -> SignoffForm:
 
 
 def _render(course, form, status=200):
-    reviews = services.review_state(course)
+    reviews = codesign.review_state(course)
     return render_template(
         "courses/review.html",
         course=course,
@@ -60,11 +60,11 @@ def signoff(slug: str):
     if form.validate_on_submit():
         org = db.session.get(Organization, form.organization_id.data)
         try:
-            signoff = services.sign_off(course, org, user(), form.comment.data or "")
+            signoff = codesign.sign_off(course, org, user(), form.comment.data or "")
         except DomainError as exc:
             form_error(form, exc)
         else:
-            missing = services.missing_signoffs(course)
+            missing = codesign.missing_signoffs(course)
             ready = " Every partner has signed: it can be published." if not missing else ""
             what = f"{org.name} signed off “{course.title}”."
             if signoff.is_override:
@@ -110,7 +110,7 @@ def submit(slug: str):
     return _transition(
         slug,
         "course.edit",
-        services.submit_for_review,
+        codesign.submit_for_review,
         "“{title}” is in review. Each partner now signs off.",
         "{who} asks your organization to review and sign off “{title}”.",
     )
@@ -123,7 +123,7 @@ def publish(slug: str):
     return _transition(
         slug,
         "course.edit",
-        services.publish_course,
+        codesign.publish_course,
         "“{title}” is published: learners can enrol.",
         "“{title}” is published ({who}).",
     )
@@ -133,7 +133,7 @@ def publish(slug: str):
 @login_required
 def to_draft(slug: str):
     """POST endpoint for trainers to take a course back to draft."""
-    return _transition(slug, "course.edit", services.return_to_draft, "“{title}” is back in draft.")
+    return _transition(slug, "course.edit", codesign.return_to_draft, "“{title}” is back in draft.")
 
 
 @bp.post("/<slug>/archive")
@@ -143,6 +143,6 @@ def archive(slug: str):
     return _transition(
         slug,
         "course.manage",
-        services.archive_course,
+        codesign.archive_course,
         "“{title}” is archived: it left the catalog; history and reports are kept.",
     )
