@@ -69,35 +69,38 @@ def login():
             status = 429
         else:
             user = services.authenticate(email, form.password.data)
-            if user is None:
-                throttle.record_failure(key)
-                db.session.commit()
-                form.form_errors.append(BAD_LOGIN)
-                status = 401
-            else:
-                throttle.record_success(key)
-                user.last_login_at = utcnow()
-                start_session(user, remember=bool(form.remember.data))
-                db.session.commit()
-                flash(f"Welcome back, {user.name}.", "success")
-                target = _safe_next(request.args.get("next")) or url_for("main.dashboard")
-                response = redirect(target)
-                if known_device is None:
-                    response.set_cookie(
-                        throttle.DEVICE_COOKIE,
-                        throttle.device_cookie_value(email),
-                        max_age=throttle.DEVICE_DAYS * 86400,
-                        httponly=True,
-                        samesite="Lax",
-                        secure=request.is_secure,
-                        path=url_for("auth.login"),
-                    )
-                return response
+            if user is not None:
+                return _logged_in(user, key, known_device, email, bool(form.remember.data))
+            throttle.record_failure(key)
+            db.session.commit()
+            form.form_errors.append(BAD_LOGIN)
+            status = 401
     elif request.method == "POST":
         status = 400
     return render_template(
         "auth/login.html", form=form, self_registration_open=self_registration_enabled()
     ), status
+
+
+def _logged_in(user: User, key: str, known_device: str | None, email: str, remember: bool):
+    """Start the session, reset the throttle and remember this device for the next login."""
+    throttle.record_success(key)
+    user.last_login_at = utcnow()
+    start_session(user, remember=remember)
+    db.session.commit()
+    flash(f"Welcome back, {user.name}.", "success")
+    response = redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+    if known_device is None:
+        response.set_cookie(
+            throttle.DEVICE_COOKIE,
+            throttle.device_cookie_value(email),
+            max_age=throttle.DEVICE_DAYS * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+            path=url_for("auth.login"),
+        )
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
