@@ -122,6 +122,29 @@ def test_learner_drafts_submits_and_bad_files_change_nothing(demo, client, auth)
         assert _submission(demo, SARA).status == "draft"
 
 
+def test_a_refused_draft_keeps_what_the_learner_typed(demo, client, auth):
+    """A save refused by validation (too long) or by the file rules shows the form again with
+    the learner's text in it, not an empty page after a redirect."""
+    with demo.app_context():
+        aid = _assignment(demo).id
+    auth.login(SARA)
+    typed = "My analysis of the **night shift** <script>alert(1)</script> data. " * 1600
+    too_long = client.post(f"/assignment/{aid}/save", data={"text": typed, "action": "save"})
+    assert too_long.status_code == 400
+    page = too_long.get_data(as_text=True)
+    assert "There is a problem" in page and "My analysis of the **night shift**" in page
+    assert "<script>alert(1)</script>" not in page  # kept as text, escaped, never as markup
+    kept = "Cleaning steps: 1. drop duplicates 2. parse timestamps"
+    bad_file = client.post(f"/assignment/{aid}/save", data={"text": kept, "action": "submit",
+                           "files": (BytesIO(b"<html></html>"), "page.html")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert bad_file.status_code == 400
+    html = bad_file.get_data(as_text=True)
+    assert "not an accepted type" in html and kept in html and 'id="files-error"' in html
+    with demo.app_context():
+        assert _submission(demo, SARA) is None  # nothing half-written
+
+
 def test_cutoff_refuses_late_work_until_an_extension(demo, client, auth):
     with demo.app_context():
         a = _assignment(demo)
