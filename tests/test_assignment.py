@@ -232,6 +232,47 @@ def test_peer_review_grading_release_and_feedback_visibility(demo, client, auth)
     assert b"Clear table." in client.get(url).data
 
 
+def test_releasing_grades_mails_and_notifies_each_learner_once(demo, client, auth):
+    from lms.models import OutboundMail
+    from lms.progress.models import Notification
+
+    with demo.app_context():
+        a = _assignment(demo)
+        aid, path = a.id, _activity_url(a)
+        site = demo.config["SITE_URL"].rstrip("/")
+    auth.login(SARA)
+    client.post(f"/assignment/{aid}/save", data={"text": "Downtime report", "action": "submit"})
+    auth.logout()
+    auth.login(TRAINER)
+    with demo.app_context():
+        sid = _submission(demo, SARA).id
+
+    def mails_to_sara():
+        with demo.app_context():
+            return list(db.session.scalars(select(OutboundMail).where(
+                OutboundMail.to == SARA, OutboundMail.subject.like("Your grade for%"))))  # fmt: skip
+
+    grade = {"criterion-0": "2", "criterion-1": "2", "criterion-2": "1", "feedback": "Solid."}
+    client.post(f"/assignment/{aid}/grading/{sid}", data=grade)
+    assert mails_to_sara() == []  # graded but not released: nobody is told yet
+    client.post(f"/assignment/{aid}/release", data={"action": "release"})
+    mails = mails_to_sara()
+    assert len(mails) == 1 and "is ready" in mails[0].subject
+    assert f"{site}{path}" in mails[0].body  # an absolute link under SITE_URL
+    with demo.app_context():
+        sara = db.session.scalar(select(User).where(User.email == SARA))
+        notes = list(db.session.scalars(select(Notification).where(
+            Notification.user_id == sara.id, Notification.kind == "assignment_graded")))  # fmt: skip
+        assert len(notes) == 1 and notes[0].link == f"{site}{path}"
+    # Withholding and releasing again tells nobody twice; a new grade after release does.
+    client.post(f"/assignment/{aid}/release", data={"action": "withhold"})
+    client.post(f"/assignment/{aid}/release", data={"action": "release"})
+    assert len(mails_to_sara()) == 1
+    client.post(f"/assignment/{aid}/grading/{sid}", data={**grade, "criterion-2": "2"})
+    mails = mails_to_sara()
+    assert len(mails) == 2 and "was updated" in mails[1].subject
+
+
 def test_own_work_cannot_be_reviewed_and_graders_are_assignable(demo, client, auth):
     from courses.assignment.grading import submit_review
     from courses.assignment.services import set_graders
