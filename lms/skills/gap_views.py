@@ -19,6 +19,7 @@ from lms.permissions import can, require
 from lms.progress.models import ProgramPurpose
 from lms.progress.programs import ProgramData, assign_program, create_program
 from lms.skills import gap as gaps
+from lms.skills.charts import gap_chart
 from lms.skills.demand import RoleData, delete_job_role, org_roles, save_job_role
 from lms.skills.esco import ESCO_ATTRIBUTION
 from lms.skills.gap_models import JobRole
@@ -218,6 +219,7 @@ def gap(org: str):
         "skills/gap.html",
         org=organization,
         rows=rows,
+        chart=gap_chart(rows),
         cluster=cluster,
         filters=filters,
         departments=_departments(organization),
