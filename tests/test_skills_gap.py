@@ -472,7 +472,7 @@ def test_gap_chart_geometry():
     from lms.skills.gap import GapRow
 
     def row(i, demand, supply, pipeline):
-        return GapRow(i, f"urn:{i}", f"Skill {i} with a rather long label for the column", 2,
+        return GapRow(i, f"urn:{i}", f"Skill {i} " + "with a rather long label " * 4, 2,
                       "practitioner", date(2027, 6, 30), demand, supply, pipeline)  # fmt: skip
 
     rows = [row(1, 10, 2, 3), row(2, 4, 9, 0), row(3, 20, 0, 0)]
