@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import Row, func, select
 
 from lms.extensions import db
-from lms.skills.models import ActivityOutcome, CourseOutcome, Framework, Skill, SkillKind
+from lms.skills.models import (
+    ActivityOutcome,
+    CourseOutcome,
+    Framework,
+    ProficiencyLevel,
+    Skill,
+    SkillKind,
+)
 
 
 def framework_summaries() -> list[Row]:
@@ -93,3 +100,20 @@ def course_skill_choices() -> list[tuple[int, str]]:
 def framework_ids_for(slugs: list[str]) -> list[int]:
     """Ids of the frameworks with these slugs (unknown slugs are left out)."""
     return list(db.session.scalars(select(Framework.id).where(Framework.slug.in_(slugs))))
+
+
+def skill_scales(skill_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """(rank, name) of each skill's framework scale, lowest first, for level selects (one
+    query whatever the number of skills)."""
+    if not skill_ids:
+        return {}
+    rows = db.session.execute(
+        select(Skill.id, ProficiencyLevel.rank, ProficiencyLevel.name)
+        .join(ProficiencyLevel, ProficiencyLevel.framework_id == Skill.framework_id)
+        .where(Skill.id.in_(skill_ids))
+        .order_by(ProficiencyLevel.rank)
+    )
+    scales: dict[int, list[tuple[int, str]]] = {}
+    for skill_id, rank, name in rows:
+        scales.setdefault(skill_id, []).append((rank, name))
+    return scales
