@@ -88,13 +88,15 @@ def outcome_rows(outcomes: list[CourseOutcome] | list[ActivityOutcome]) -> list[
 
 def course_skill_choices() -> list[tuple[int, str]]:
     """(skill id, label) of the skills some course develops, for the catalog's skill filter."""
-    return list(
-        db.session.execute(
+    # Plain tuples: Row objects are already tuple-like (``Result.tuples()`` is deprecated).
+    return [
+        (skill_id, label)
+        for skill_id, label in db.session.execute(
             select(Skill.id, Skill.preferred_label)
             .where(Skill.id.in_(select(CourseOutcome.skill_id)))
             .order_by(func.lower(Skill.preferred_label))
-        ).tuples()
-    )
+        )
+    ]
 
 
 def framework_ids_for(slugs: list[str]) -> list[int]:
