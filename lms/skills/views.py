@@ -70,7 +70,8 @@ def suggest():
 
 
 def init_app(app: Flask) -> None:
-    """Register the skills endpoints and the demo framework's seed step."""
+    """Register the skills endpoints, the demo framework's seed step and the scale step."""
+    from lms.skills.scale import seed_skill_scale
     from lms.skills.seed import seed_cluster_framework
 
     app.register_blueprint(bp)
@@ -78,3 +79,5 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("lms.seed_steps", []).append(
         (5, "skill framework", seed_cluster_framework)
     )
+    # ``lms seed-scale``: skill profiles and demand for the synthetic cluster.
+    app.extensions.setdefault("lms.scale_steps", []).append(seed_skill_scale)
