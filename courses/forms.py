@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from courses.services import LANGUAGES, PARTNER_ROLES
 from lms.domain.models import LEVELS
+from lms.forms import options
 from lms.models import Organization
 
 NOT_PARTNER = ""
@@ -40,7 +41,7 @@ class CourseForm(FlaskForm):
         validators=[Length(max=20000)],
         render_kw={"rows": 8},
     )
-    level = SelectField("Level", choices=[(lv, lv.capitalize()) for lv in LEVELS])
+    level = SelectField("Level", choices=options((lv, lv.capitalize()) for lv in LEVELS))
     estimated_hours = DecimalField(
         "Estimated hours",
         places=1,
@@ -48,13 +49,15 @@ class CourseForm(FlaskForm):
         description="Learning time including exercises.",
         validators=[InputRequired("Enter the estimated hours."), NumberRange(0.5, 1000)],
     )
-    language = SelectField("Language", choices=list(LANGUAGES.items()))
+    language = SelectField("Language", choices=options(LANGUAGES.items()))
     visibility = SelectField(
         "Who may take it",
-        choices=[
-            ("partners", "Learners of the partner organizations"),
-            ("cluster", "Every learner of the cluster"),
-        ],
+        choices=options(
+            [
+                ("partners", "Learners of the partner organizations"),
+                ("cluster", "Every learner of the cluster"),
+            ]
+        ),
     )
     enrolment_key = PasswordField(
         "Enrolment key",
@@ -64,7 +67,9 @@ class CourseForm(FlaskForm):
     remove_key = BooleanField("Remove the enrolment key")
     completion_mode = SelectField(
         "Course completion",
-        choices=[("all", "Every required activity"), ("n_of", "A number of required activities")],
+        choices=options(
+            [("all", "Every required activity"), ("n_of", "A number of required activities")]
+        ),
     )
     completion_count = IntegerField(
         "Number of required activities",
@@ -87,7 +92,7 @@ class CourseForm(FlaskForm):
 def course_form_class(organizations: list[Organization]) -> type[CourseForm]:
     """CourseForm with one role select per organization of the cluster ("not a partner" first)."""
     attrs = {}
-    choices = [(NOT_PARTNER, "Not a partner"), *PARTNER_ROLES.items()]
+    choices = options([(NOT_PARTNER, "Not a partner"), *PARTNER_ROLES.items()])
     for org in organizations:
         attrs[f"partner_{org.id}"] = SelectField(
             org.name, choices=choices, default=NOT_PARTNER, description=org.kind_label
@@ -149,7 +154,7 @@ class ConditionForm(FlaskForm):
     """Trainer's form to add an access condition on another activity."""
 
     kind = SelectField(
-        "Condition", choices=[("completed", "Completed"), ("grade", "Grade at least")]
+        "Condition", choices=options([("completed", "Completed"), ("grade", "Grade at least")])
     )
     required_activity_id = SelectField("Activity", coerce=int)
     min_grade = DecimalField(

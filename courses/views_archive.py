@@ -11,6 +11,7 @@ from courses.blueprint import bp, course_or_404, flash_error, form_error, user
 from courses.forms import ConfirmForm, ImportForm
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.models import Organization, Role
 from lms.permissions import require
 
@@ -42,7 +43,7 @@ def import_page():
     """Trainer's page to import a course archive."""
     require("course.create")
     form = ImportForm()
-    form.organization_id.choices = [(o.id, o.name) for o in _import_orgs()]
+    form.organization_id.choices = options((o.id, o.name) for o in _import_orgs())
     if form.validate_on_submit():
         upload = form.archive.data
         if not upload or not getattr(upload, "filename", ""):

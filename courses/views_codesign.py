@@ -11,6 +11,7 @@ from courses.forms import ConfirmForm, SignoffForm
 from courses.notices import notify_partners
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.models import Organization
 from lms.permissions import can, require
 
@@ -20,11 +21,14 @@ def _signoff_form(course) -> SignoffForm:
     orgs = codesign.signable_organizations(user(), course)
     overrides = codesign.override_organizations(user(), course)
     current = {r.partner.organization_id for r in codesign.review_state(course) if r.current}
-    form.organization_id.choices = [(o.id, o.name) for o in orgs if o.id not in current] + [
-        (o.id, f"{o.name} (override as site administrator: give the reason)")
-        for o in overrides
-        if o.id not in current
-    ]
+    form.organization_id.choices = options(
+        [(o.id, o.name) for o in orgs if o.id not in current]
+        + [
+            (o.id, f"{o.name} (override as site administrator: give the reason)")
+            for o in overrides
+            if o.id not in current
+        ]
+    )
     return form
 
 

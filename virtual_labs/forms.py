@@ -15,6 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -24,14 +25,15 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from lms.forms import options
 from virtual_labs.models import COMPARE_MODES, LIMIT_BOUNDS, TEST_KINDS
 
 
-def language_choices() -> list[tuple[str, str]]:
+def language_choices() -> list[SelectChoice]:
     """Programming languages an author may pick for a lab."""
     from virtual_labs.languages import language_choices as choices
 
-    return choices()
+    return options(choices())
 
 
 class FileEntryForm(Form):
@@ -197,7 +199,7 @@ class LabTestForm(FlaskForm):
     """Author's form for one lab test: I/O or unit, input, expected output, hidden."""
 
     name = StringField("Test name", validators=[DataRequired(), Length(max=120)])
-    kind = SelectField("Kind", choices=list(TEST_KINDS.items()))
+    kind = SelectField("Kind", choices=options(TEST_KINDS.items()))
     stdin = TextAreaField("Standard input", description="What the program reads (I/O tests).")
     args = StringField(
         "Command-line arguments",
@@ -208,7 +210,7 @@ class LabTestForm(FlaskForm):
         "Expected output",
         description="For a regular expression comparison, the pattern the whole output must match.",
     )
-    compare = SelectField("Comparison", choices=list(COMPARE_MODES.items()))
+    compare = SelectField("Comparison", choices=options(COMPARE_MODES.items()))
     tolerance = FloatField(
         "Numeric tolerance",
         default=1e-6,

@@ -20,6 +20,7 @@ from wtforms.validators import Optional
 
 from lms.errors import DomainError, InvalidFields
 from lms.extensions import db
+from lms.forms import options
 from lms.hr import queries
 from lms.hr.blueprint import bp
 from lms.hr.views import _switcher, org_or_404
@@ -37,18 +38,20 @@ class ProgramForm(FlaskForm):
 
     name = StringField("Name", description="For example “Digital Quality Retraining 2026”.")
     purpose = SelectField(
-        "Purpose", choices=[(k.value, v) for k, v in PROGRAM_PURPOSE_LABELS.items()]
+        "Purpose", choices=options((k.value, v) for k, v in PROGRAM_PURPOSE_LABELS.items())
     )
     description = TextAreaField("Description", description="What the program is for (Markdown).")
     completion_mode = RadioField(
         "Completed when",
-        choices=[("all", "All its courses are completed"), ("n_of", "A number of its courses are completed")],
+        choices=options([("all", "All its courses are completed"), ("n_of", "A number of its courses are completed")]),
         default="all",
     )  # fmt: skip
     completion_count = IntegerField("Number of courses", validators=[Optional()])
     due_mode = RadioField(
         "Due date",
-        choices=[("fixed", "A fixed date"), ("relative", "A number of days after assignment")],
+        choices=options(
+            [("fixed", "A fixed date"), ("relative", "A number of days after assignment")]
+        ),
         default="fixed",
     )
     due_date = DateField("Date", validators=[Optional()])
@@ -66,11 +69,13 @@ class AssignForm(FlaskForm):
 
     target = RadioField(
         "Assign to",
-        choices=[
-            ("employees", "Chosen employees"),
-            ("department", "A department"),
-            ("everyone", "Every employee of the organization"),
-        ],  # fmt: skip
+        choices=options(
+            [
+                ("employees", "Chosen employees"),
+                ("department", "A department"),
+                ("everyone", "Every employee of the organization"),
+            ]
+        ),  # fmt: skip
         default="employees",
     )
     # Choices are checked by the service (with a clear message), not by WTForms.
@@ -266,10 +271,12 @@ def _assign_form(organization: Organization) -> AssignForm:
         .where(Membership.organization_id == organization.id, Membership.role == Role.LEARNER)
         .order_by(User.name)
     ).all()
-    form.user_ids.choices = [
+    form.user_ids.choices = options(
         (uid, f"{name} ({dept})" if dept else name) for uid, name, dept in learners
-    ]
-    form.department.choices = [(d.id, d.name) for d in queries.org_departments(organization.id)]
+    )
+    form.department.choices = options(
+        (d.id, d.name) for d in queries.org_departments(organization.id)
+    )
     return form
 
 

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.models import Organization
 from lms.permissions import can
 
@@ -106,7 +107,7 @@ def _forms() -> tuple[PlatformForm, TokenForm]:
     orgs = managed_orgs()
     if not orgs:
         abort(403)
-    choices = [(o.id, o.name) for o in orgs]
+    choices = options((o.id, o.name) for o in orgs)
     form = PlatformForm(prefix="p")
     token_form = TokenForm(prefix="t")
     form.organization_id.choices = token_form.organization_id.choices = choices

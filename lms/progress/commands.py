@@ -49,9 +49,11 @@ def remind_command() -> None:
 @click.option("--seed", "random_seed", default=2026, show_default=True, help="Random seed.")
 def seed_scale_command(learners: int, random_seed: int) -> None:
     """Create a large synthetic cluster (bulk inserts) for load tests and the benchmark."""
-    from lms.progress.scale import seed_scale
+    from lms.progress.scale import seed_scale, seed_scale_steps
 
     stats = seed_scale(learners, random_seed)
+    # Features add to it (skills: profiles and demand) through app.extensions["lms.scale_steps"].
+    stats.update(seed_scale_steps(random_seed))
     db.session.commit()
     click.echo(", ".join(f"{v:,} {k}" for k, v in stats.items()))
 

@@ -11,6 +11,7 @@ from lms.domain.models import Activity, Course
 from lms.errors import DomainError
 from lms.export import csv_response, stream_rows
 from lms.extensions import db
+from lms.forms import options
 from lms.permissions import can, require
 from lms.progress import queries, report_queries
 from lms.progress.blueprint import bp
@@ -91,11 +92,13 @@ class OverrideForm(FlaskForm):
 
     state = RadioField(
         "Completion",
-        choices=[
-            ("completed", "Mark as completed"),
-            ("not_completed", "Mark as not completed"),
-            ("auto", "Remove the override (the activity's rule applies)"),
-        ],  # fmt: skip
+        choices=options(
+            [
+                ("completed", "Mark as completed"),
+                ("not_completed", "Mark as not completed"),
+                ("auto", "Remove the override (the activity's rule applies)"),
+            ]
+        ),  # fmt: skip
         default="completed",
     )
     reason = TextAreaField(

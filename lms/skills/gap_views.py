@@ -19,10 +19,12 @@ from lms.permissions import can, require
 from lms.progress.models import ProgramPurpose
 from lms.progress.programs import ProgramData, assign_program, create_program
 from lms.skills import gap as gaps
+from lms.skills.charts import gap_chart
 from lms.skills.demand import RoleData, delete_job_role, org_roles, save_job_role
 from lms.skills.esco import ESCO_ATTRIBUTION
 from lms.skills.gap_models import JobRole
-from lms.skills.models import ProficiencyLevel, Skill
+from lms.skills.models import Skill
+from lms.skills.queries import skill_scales
 from lms.skills.search import search_skills, suggest_skills
 from lms.timeutil import utcnow
 from lms.urls import parse_id
@@ -41,20 +43,6 @@ def _departments(org: Organization) -> list[Department]:
             select(Department).where(Department.organization_id == org.id).order_by(Department.name)
         )
     )
-
-
-def _scale_for(skill_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
-    """(rank, name) of each skill's scale, for the level selects (one query)."""
-    rows = db.session.execute(
-        select(Skill.id, ProficiencyLevel.rank, ProficiencyLevel.name)
-        .join(ProficiencyLevel, ProficiencyLevel.framework_id == Skill.framework_id)
-        .where(Skill.id.in_(skill_ids))
-        .order_by(ProficiencyLevel.rank)
-    )
-    scales: dict[int, list[tuple[int, str]]] = {}
-    for skill_id, rank, name in rows:
-        scales.setdefault(skill_id, []).append((rank, name))
-    return scales
 
 
 # --- demand ----------------------------------------------------------------------------------
@@ -163,7 +151,7 @@ def new_role(org: str):
         departments=_departments(organization),
         candidates=candidates,
         skills=skills,
-        scales=_scale_for(list(skills)),
+        scales=skill_scales(list(skills)),
         errors=errors,
         form=request.form,
         attribution=ESCO_ATTRIBUTION,
@@ -218,6 +206,7 @@ def gap(org: str):
         "skills/gap.html",
         org=organization,
         rows=rows,
+        chart=gap_chart(rows),
         cluster=cluster,
         filters=filters,
         departments=_departments(organization),
