@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     # Import every core model so metadata (and Alembic) sees all tables.
     import lms.calendar.models  # noqa: F401
+    import lms.cluster.models  # noqa: F401
     import lms.credentials.models  # noqa: F401
     import lms.domain.models  # noqa: F401
     import lms.gradebook.models  # noqa: F401
@@ -122,6 +123,7 @@ FEATURES = (
     "lms.gradebook",
     "lms.calendar",
     "lms.skills",
+    "lms.cluster",
 )
 
 

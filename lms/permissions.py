@@ -129,6 +129,24 @@ def _org_tokens(user: User, obj: Any) -> bool:
     return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
 
 
+@capability("org.view_indicators")
+def _org_indicators(user: User, obj: Any) -> bool:
+    """The organization's cluster indicators in detail, its targets and its signals."""
+    return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
+
+
+@capability("org.manage_placements")
+def _org_placements(user: User, obj: Any) -> bool:
+    """Publish placements, decide on applications and record their outcomes."""
+    return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
+
+
+@capability("org.record_funding")
+def _org_funding(user: User, obj: Any) -> bool:
+    """Record the organization's contributions to cluster programs and its spending of them."""
+    return Role.ORG_ADMIN in _roles(user, obj)
+
+
 # --- courses ---------------------------------------------------------------------------------
 @capability("course.create")
 def _course_create(user: User, obj: Any) -> bool:

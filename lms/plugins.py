@@ -84,6 +84,9 @@ class ActivityType:
     #: whether passing an activity of this type shows skills, so authors may declare its
     #: outcomes (skill + level); the outcomes themselves are core data (lms.skills)
     develops_skills: ClassVar[bool] = False
+    #: what the cluster's indicators read from this type's completions: "practical" (pass rate
+    #: of hands-on work, e.g. labs), "assessment" (mean score, e.g. quizzes) or "" (neither)
+    cluster_measure: ClassVar[str] = ""
     #: the xAPI activity type IRI of its statements (ADL's vocabulary); a plain interaction
     #: when the type does not say
     xapi_activity_type: ClassVar[str] = "http://adlnet.gov/expapi/activities/interaction"

@@ -42,6 +42,7 @@ class LabType(ActivityType):
     completion_rules = ("none", "viewed", "submitted", "passed")
     graded = True
     develops_skills = True
+    cluster_measure = "practical"
 
     # --- authoring -------------------------------------------------------------------------
     def form_data(self, activity: Lab) -> dict[str, Any]:

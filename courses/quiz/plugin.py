@@ -51,6 +51,7 @@ class QuizType(ActivityType):
     completion_rules = ("none", "viewed", "submitted", "passed")
     graded = True
     develops_skills = True
+    cluster_measure = "assessment"
 
     # --- authoring ---------------------------------------------------------------------------
     def new_activity(self, **common: Any) -> Activity:
