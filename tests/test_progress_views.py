@@ -70,7 +70,8 @@ def test_notifications_page_and_mark_read(client, auth, setup):
     assert "You have been assigned “Industry 4.0”" in html
     response = client.post("/notifications/read")
     assert response.status_code == 302
-    assert "Marked 2 notifications as read." in client.get("/notifications").get_data(as_text=True)
+    # The assignment, the certificate and the course evaluation invitation (cluster surveys).
+    assert "Marked 3 notifications as read." in client.get("/notifications").get_data(as_text=True)
 
 
 def test_trainer_report_matrix_and_csv(client, auth, setup):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import (
     DateField,
@@ -25,7 +24,7 @@ from lms.hr import queries
 from lms.hr.blueprint import bp
 from lms.hr.views import _switcher, org_or_404
 from lms.lookup import owned_or_404
-from lms.models import Department, Membership, Organization, Role, User
+from lms.models import Department, Organization
 from lms.permissions import can, require
 from lms.progress import programs as svc
 from lms.progress.models import PROGRAM_PURPOSE_LABELS, Program, ProgramCourse
@@ -264,13 +263,7 @@ def program_archive(org: str, program_id: int):
 
 def _assign_form(organization: Organization) -> AssignForm:
     form = AssignForm()
-    learners = db.session.execute(
-        select(User.id, User.name, Department.name)
-        .join(Membership, Membership.user_id == User.id)
-        .outerjoin(Department, Department.id == Membership.department_id)
-        .where(Membership.organization_id == organization.id, Membership.role == Role.LEARNER)
-        .order_by(User.name)
-    ).all()
+    learners = queries.org_learners(organization.id)
     form.user_ids.choices = options(
         (uid, f"{name} ({dept})" if dept else name) for uid, name, dept in learners
     )

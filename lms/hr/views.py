@@ -10,10 +10,8 @@ from datetime import datetime
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from lms.export import csv_response, stream_rows, xlsx_response
-from lms.extensions import db
 from lms.hr import queries
 from lms.hr.blueprint import bp
 from lms.hr.transcript import activity_details, employee_transcript
@@ -21,9 +19,6 @@ from lms.lookup import organization_or_404
 from lms.models import Organization
 from lms.pagination import page_number
 from lms.permissions import can, organizations_where
-from lms.progress.models import (
-    Program,
-)
 from lms.templating import status_label
 from lms.timeutil import utcnow
 from lms.urls import current_url, parse_id, url_with_query
@@ -110,9 +105,7 @@ def employees(org: str):
     organization = org_or_404(org)
     f = _filters(organization)
     page = queries.employee_page(organization.id, utcnow(), page_number(), PER_PAGE, **f)
-    programs = db.session.scalars(
-        select(Program).where(Program.organization_id == organization.id).order_by(Program.name)
-    ).all()
+    programs = queries.org_programs(organization.id)
 
     def sort_url(key: str, direction: str) -> str:
         """URL of the employee table sorted by another column."""

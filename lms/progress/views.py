@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from lms.extensions import db
 from lms.models import Role
+from lms.progress import queries
 
 
 def _is_learner(user) -> bool:
@@ -20,18 +19,9 @@ def _is_learner(user) -> bool:
 
 def unread_notifications(user) -> int:
     """Number of unread notifications for the navigation badge."""
-    from lms.progress.models import Notification
-
     if not getattr(user, "is_authenticated", False):
         return 0
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user.id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return queries.unread_notification_count(user.id)
 
 
 def _learning_panel(user):
@@ -50,30 +40,7 @@ def _reports_panel(user):
     """Trainers: the courses they author, with learners and completions, linked to reports."""
     if not user.has_role(Role.TRAINER):
         return None
-    from sqlalchemy import case
-
-    from lms.domain.models import Course, CoursePartner, Enrolment, EnrolmentStatus
-    from lms.progress.models import CompletionState, CourseCompletion
-
-    orgs = user.organization_ids(Role.TRAINER)
-    authored = select(CoursePartner.course_id).where(CoursePartner.organization_id.in_(orgs))
-    done = func.sum(case((CourseCompletion.state == CompletionState.COMPLETED, 1), else_=0))
-    rows = db.session.execute(
-        select(Course, func.count(Enrolment.id), done)
-        .outerjoin(
-            Enrolment,
-            (Enrolment.course_id == Course.id) & (Enrolment.status == EnrolmentStatus.ACTIVE),
-        )
-        .outerjoin(
-            CourseCompletion,
-            (CourseCompletion.course_id == Course.id)
-            & (CourseCompletion.user_id == Enrolment.user_id),
-        )
-        .where(Course.id.in_(authored))
-        .group_by(Course.id)
-        .order_by(Course.title)
-        .limit(8)
-    ).all()
+    rows = queries.authored_course_figures(user.organization_ids(Role.TRAINER))
     if not rows:
         return None
     return render_template("progress/_reports_panel.html", rows=rows)
