@@ -145,8 +145,8 @@ def test_remind_command_is_idempotent(runner, setup):
 def test_notification_badge_in_top_bar(client, auth, setup):
     auth.login("emp@acme.test")
     html = client.get("/learning").get_data(as_text=True)
-    # The assignment, and the certificate of the course the employee completed.
-    assert 'class="badge">2<span class="visually-hidden"> unread' in html
+    # The assignment, the certificate of the course the employee completed and its evaluation.
+    assert 'class="badge">3<span class="visually-hidden"> unread' in html
 
 
 def test_trainer_dashboard_panel_links_reports(client, auth, setup):
