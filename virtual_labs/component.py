@@ -13,6 +13,7 @@ from lms.main import register_dashboard_panel
 from lms.permissions import can
 from lms.plugins import Component
 from lms.templating import mark_nav_current, register_site_admin_tab
+from virtual_labs import views as lab_views
 from virtual_labs.cli import labs_cli
 from virtual_labs.executors import run_worker, start_pool_on_first_request
 from virtual_labs.jobe import runner  # noqa: F401  (registers the Celery task)
@@ -21,7 +22,6 @@ from virtual_labs.jobe.views import DEFAULTS as JOBE_DEFAULTS
 from virtual_labs.jobe.views import bp as jobe_bp
 from virtual_labs.services import DEFAULTS
 from virtual_labs.tasks import celery_init_app, recover_abandoned_work, requeue_pending
-from virtual_labs.views import sandbox_state
 
 EXTRA_DEFAULTS = {
     "LAB_CELERY_QUEUE": "labs",
@@ -90,7 +90,7 @@ def sandbox_panel(user) -> str | None:
     """For site admins only, and only when labs are disabled: what is wrong and how to fix it."""
     if not can(user, "site.admin"):
         return None
-    ok, message = sandbox_state()
+    ok, message = lab_views.sandbox_state()  # via the module: read at call time
     if ok:
         return None
     return render_template("labs/_admin_panel.html", message=message)
