@@ -12,6 +12,7 @@ import re
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from lms.domain.models import Attachment, Course
 from lms.errors import DomainError
@@ -159,8 +160,6 @@ def delete_attachment(attachment: Attachment) -> None:
 
 def list_attachments(course_id: int) -> list[Attachment]:
     """Attachments of a course without loading their bytes."""
-    from sqlalchemy.orm import defer
-
     return list(
         db.session.scalars(
             select(Attachment)

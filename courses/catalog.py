@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.domain.models import (
+    Activity,
     Course,
     CoursePartner,
     CourseSignoff,
@@ -149,8 +150,6 @@ def authored_courses(user: User) -> list[Course]:
 
 def load_course(slug: str) -> Course | None:
     """A course by slug with partners, skills, modules and activities loaded."""
-    from lms.domain.models import Activity
-
     return db.session.scalar(
         select(Course)
         .where(Course.slug == slug)

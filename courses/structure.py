@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.domain.models import Activity, ActivityCondition, Course, Module
 from lms.domain.services import mark_course_edited
@@ -268,8 +269,6 @@ def remove_condition(activity: Activity, condition_id: int) -> None:
 
 def course_activities(course_id: int) -> list[Activity]:
     """Every activity of a course in module/position order, conditions loaded (two queries)."""
-    from sqlalchemy.orm import selectinload
-
     return list(
         db.session.scalars(
             select(Activity)

@@ -7,6 +7,8 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from lms.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -107,7 +109,6 @@ def handle_unexpected(exc: Exception):
     log.exception("Unhandled error on %s %s", request.method, request.path)
     # A failed statement leaves the transaction aborted (PostgreSQL refuses every later query);
     # roll back so the error page itself can load the signed-in user's navigation.
-    from lms.extensions import db
 
     try:
         db.session.rollback()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from lms.domain.models import CourseStatus
@@ -54,15 +54,11 @@ def register_site_admin_tab(app: Flask, endpoint: str, label: str) -> None:
 
 def site_admin_tabs() -> list[tuple[str, str]]:
     """Tabs of the site administration pages."""
-    from flask import current_app
-
     return list(current_app.extensions.get("lms.site_admin_tabs", []))
 
 
 def nav_items() -> list[dict]:
     """Navigation entries the current user may see, with the current one marked."""
-    from flask import current_app
-
     items = []
     user = current_user
     by_endpoint = current_app.extensions.get("lms.nav_endpoints", {})

@@ -26,14 +26,14 @@ from wtforms.validators import (
 )
 
 from lms.forms import options
+from virtual_labs import languages
 from virtual_labs.models import COMPARE_MODES, LIMIT_BOUNDS, TEST_KINDS
+from virtual_labs.services import clean_files, default_limits
 
 
 def language_choices() -> list[SelectChoice]:
     """Programming languages an author may pick for a lab."""
-    from virtual_labs.languages import language_choices as choices
-
-    return options(choices())
+    return options(languages.language_choices())
 
 
 class FileEntryForm(Form):
@@ -84,8 +84,6 @@ def _lower_first(label: str) -> str:
 def _default_limit(key: str):
     def default():
         """Site default of this sandbox limit for a new lab."""
-        from virtual_labs.services import default_limits
-
         return default_limits()[key]
 
     return default
@@ -168,7 +166,6 @@ class LabForm(LabSettingsBase):
     def validate(self, extra_validators=None) -> bool:
         """Field checks, then the starter and reference files checked."""
         ok = super().validate(extra_validators)
-        from virtual_labs.services import clean_files
 
         for which, label in (("starter_files", "starter"), ("reference_files", "reference")):
             field = getattr(self, which)

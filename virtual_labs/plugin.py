@@ -11,10 +11,11 @@ from lms.errors import DomainError
 from lms.models import User
 from lms.plugins import ActivityType
 from virtual_labs import services
+from virtual_labs.authoring import apply_lab_content, main_file_data, save_lab_settings
 from virtual_labs.forms import LabActivityForm
 from virtual_labs.jobe import models as jobe_models  # noqa: F401  (its tables, for Alembic)
 from virtual_labs.models import LIMIT_BOUNDS, Lab, LabSubmission, LabTest  # noqa: F401
-from virtual_labs.views import bp
+from virtual_labs.views import bp, lab_context
 
 EXPORT_KEYS = (
     "instructions",
@@ -74,8 +75,6 @@ class LabType(ActivityType):
 
     def apply_form(self, activity: Lab, data: dict[str, Any], author: User) -> None:
         """Store the settings; with tests, the reference solution must pass them all."""
-        from virtual_labs.authoring import main_file_data, save_lab_settings
-
         if "reference_code" in data:
             data = main_file_data(activity, data)
         save_lab_settings(activity, data, validate=True)
@@ -91,8 +90,6 @@ class LabType(ActivityType):
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Lab, user: User) -> Markup:
         """Lab panel on the activity page: editor, run and submit, history."""
-        from virtual_labs.views import lab_context
-
         return Markup(render_template("labs/_lab.html", **lab_context(activity, user)))
 
     def learner_summary(self, activity: Lab, user: User) -> dict[str, Any]:
@@ -123,8 +120,6 @@ class LabType(ActivityType):
         self, activity: Lab, content: dict[str, Any], files: dict[str, bytes]
     ) -> None:
         """Fill a new lab from the archive; ``ValueError`` naming what is wrong."""
-        from virtual_labs.authoring import apply_lab_content
-
         try:
             apply_lab_content(activity, content)
         except DomainError as exc:

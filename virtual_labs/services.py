@@ -21,6 +21,8 @@ from lms.models import User
 from lms.permissions import can
 from lms.progress.access import ENROL_FIRST, activity_access
 from lms.timeutil import utcnow
+from virtual_labs.grading import TestSpec, validate_lab
+from virtual_labs.languages import LANGUAGES
 from virtual_labs.models import (
     COMPARE_MODES,
     LIMIT_BOUNDS,
@@ -32,6 +34,7 @@ from virtual_labs.models import (
     SubmissionKind,
     SubmissionStatus,
 )
+from virtual_labs.sandbox import Limits, run_program
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 MAX_FILES = 10
@@ -77,8 +80,6 @@ def setting(name: str) -> Any:
 # --- files and limits ---------------------------------------------------------------------------
 def language_entry(key: str):
     """The declarative language entry for ``key`` (``KeyError`` when unknown)."""
-    from virtual_labs.languages import LANGUAGES
-
     return LANGUAGES[key]
 
 
@@ -120,8 +121,6 @@ def clean_files(files: dict[str, str], what: str = "files") -> dict[str, str]:
 
 def lab_limits(lab: Lab):
     """Sandbox limits of a lab."""
-    from virtual_labs.sandbox import Limits
-
     return Limits(
         cpu_s=float(lab.cpu_s),
         wall_s=float(lab.wall_s),
@@ -133,8 +132,6 @@ def lab_limits(lab: Lab):
 
 def test_spec(content: dict[str, Any]):
     """A grading ``TestSpec`` from a test's archive form (see ``LabTest.to_content``)."""
-    from virtual_labs.grading import TestSpec
-
     return TestSpec(
         name=content["name"],
         kind=content.get("kind", "io"),
@@ -285,9 +282,6 @@ def validate_reference(
     limits: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Run the reference solution against every test (with proposed changes); the report."""
-    from virtual_labs.grading import validate_lab
-    from virtual_labs.sandbox import Limits
-
     limits = limits or lab.limits_dict
     contents = tests if tests is not None else [t.to_content() for t in lab.tests]
     hidden = {t["name"] for t in contents if t.get("hidden")}
@@ -314,8 +308,6 @@ def validate_reference(
 
 def reference_output(lab: Lab, stdin: str, args: list[str]) -> tuple[str, str]:
     """Run the reference solution once: (stdout, problem). ``problem`` is empty on success."""
-    from virtual_labs.sandbox import run_program
-
     result = run_program(lab.language, dict(lab.reference_files), stdin, args, lab_limits(lab))
     if result.verdict != "ok":
         detail = (result.compile_output or result.stderr or "").strip()[-1500:]
@@ -338,7 +330,7 @@ def failing_tests(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def mark_edited(lab: Lab) -> None:
     """Bump the course's content version (sign-offs must be given again)."""
-    try:
+    try:  # imported here: optional, an older core has no content versions
         from lms.domain.services import mark_course_edited
     except ImportError:  # pragma: no cover - older core without content versions
         return

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -30,8 +31,10 @@ from lms.models import User
 from lms.permissions import can, require
 from lms.progress.access import ENROL_FIRST, activity_access
 from virtual_labs import services
+from virtual_labs.executors import dispatch_submission
 from virtual_labs.models import Lab, LabSubmission, SubmissionKind
 from virtual_labs.output_diff import diff_output
+from virtual_labs.sandbox import sandbox_status
 
 bp = Blueprint(
     "labs",
@@ -53,8 +56,6 @@ def sandbox_state() -> tuple[bool, str]:
         if time.monotonic() - _state["at"] < STATE_TTL and _state["at"]:
             return _state["value"]
     try:
-        from virtual_labs.sandbox import sandbox_status
-
         value = sandbox_status()
     except Exception as exc:  # an import or check failure means: do not run anything
         value = (False, f"The sandbox check failed: {exc}")
@@ -266,7 +267,6 @@ def create_submission(lab_id: int):
         flash(exc.message, "error")
         return redirect(back)
     db.session.commit()
-    from virtual_labs.executors import dispatch_submission
 
     dispatch_submission(current_app._get_current_object(), sub.id)
     db.session.expire_all()
@@ -292,8 +292,6 @@ def submission(submission_id: int):
     """One submission: its status or results, and the code that was sent."""
     sub = db.get_or_404(LabSubmission, submission_id)
     if not _can_see_submission(sub):
-        from flask import abort
-
         abort(404)
     return render_template(
         "labs/submission.html",

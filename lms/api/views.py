@@ -21,6 +21,7 @@ from lms.api.auth import (
     token_required,
 )
 from lms.api.documents import iso, transcript_document
+from lms.api.openapi import openapi_document
 from lms.extensions import db
 from lms.hr.transcript import employee_transcript
 from lms.models import Organization, User
@@ -246,6 +247,4 @@ def skill_gaps():
 @bp.get("/openapi.json")
 def openapi():
     """API endpoint: the OpenAPI description of this API."""
-    from lms.api.openapi import openapi_document
-
     return jsonify(openapi_document())

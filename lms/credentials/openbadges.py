@@ -20,6 +20,7 @@ from typing import Any
 from flask import current_app
 
 from lms.credentials.canonical import canonical_bytes
+from lms.credentials.certificates import find_certificate
 from lms.credentials.keys import (
     b58decode,
     b58encode,
@@ -219,8 +220,6 @@ def verify_credential(doc: Any) -> tuple[bool, str]:
 
     Returns ``(True, "valid")`` or ``(False, reason)`` where the reason is written for people.
     """
-    from lms.credentials.certificates import find_certificate
-
     if not isinstance(doc, dict):
         return False, "This is not a JSON credential object."
     types = doc.get("type")

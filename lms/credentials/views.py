@@ -36,6 +36,7 @@ from lms.credentials.pdf import certificate_pdf
 from lms.errors import DomainError
 from lms.extensions import csrf, db
 from lms.permissions import can
+from lms.templating import register_nav
 from lms.urls import absolute_url
 
 bp = Blueprint("certificates", __name__)
@@ -296,8 +297,6 @@ def course_certificate_urls(user_id: int, course_ids: list[int]) -> dict[int, st
 
 def init_app(app: Flask) -> None:
     """Register the pages and the top-bar link."""
-    from lms.templating import register_nav
-
     app.register_blueprint(bp)
     app.jinja_env.globals["CertificateStatus"] = CertificateStatus
     register_nav(app, "Certificates", "certificates.mine", lambda user: True, order=70)

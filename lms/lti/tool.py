@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import request
+from jwcrypto.jwk import JWK
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.deployment import Deployment
 from pylti1p3.launch_data_storage.cache import CacheDataStorage
@@ -73,8 +74,6 @@ def registration_for(platform: LtiPlatform) -> Registration:
 
 
 def _public_pem(jwk: dict) -> str:
-    from jwcrypto.jwk import JWK
-
     return JWK(**jwk).export_to_pem().decode()
 
 

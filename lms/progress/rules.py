@@ -24,6 +24,7 @@ Course states:
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -183,8 +184,6 @@ def median(values: Sequence[float]) -> float | None:
 
 def add_months(year: int, month: int, day: int, months: int) -> tuple[int, int, int]:
     """(year, month, day) ``months`` later, the day clamped to the month's length."""
-    import calendar
-
     index = year * 12 + (month - 1) + months
     y, m = divmod(index, 12)
     last = calendar.monthrange(y, m + 1)[1]

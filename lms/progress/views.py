@@ -9,8 +9,14 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_login import current_user
 
+from lms.main import register_dashboard_panel
 from lms.models import Role
-from lms.progress import queries
+from lms.progress import autorecompute, cli, commands, learner_views, queries, reports
+from lms.progress.blueprint import bp
+from lms.progress.learning import learner_overview
+from lms.progress.seed import seed_progress
+from lms.templating import register_nav
+from lms.timeutil import utcnow
 
 
 def _is_learner(user) -> bool:
@@ -27,9 +33,6 @@ def unread_notifications(user) -> int:
 def _learning_panel(user):
     if not _is_learner(user):
         return None
-    from lms.progress.learning import learner_overview
-    from lms.timeutil import utcnow
-
     now = utcnow()
     return render_template(
         "progress/_learning_panel.html", overview=learner_overview(user.id, now), now=now
@@ -48,12 +51,6 @@ def _reports_panel(user):
 
 def init_app(app: Flask) -> None:
     """Register the progress pages, navigation, dashboard panels, commands and seed step."""
-    from lms.main import register_dashboard_panel
-    from lms.progress import autorecompute, cli, commands, learner_views, reports
-    from lms.progress.blueprint import bp
-    from lms.progress.seed import seed_progress
-    from lms.templating import register_nav
-
     # Importing these registers their routes on ``bp`` and the rule-change listener.
     assert autorecompute and learner_views and reports
     app.register_blueprint(bp)

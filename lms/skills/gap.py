@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, distinct, exists, func, or_, select
 
 from lms.domain.models import Course, CoursePartner, CourseStatus, Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.models import Membership, User
+from lms.models import Membership, Organization, User
 from lms.progress.assignments import OPEN_STATUSES
 from lms.progress.models import CompletionState, CourseCompletion, ProgramAssignment, ProgramCourse
 from lms.skills.gap_models import JobRole, RoleSkill
@@ -287,8 +287,6 @@ def demand_date_end(value: date) -> datetime:
 def uncovered_demand() -> list[dict]:
     """Demanded (skill, level) per organization or region that no published course reaches
     (one query): the signal for the cluster's universities to co-design a course."""
-    from lms.models import Organization  # local: only this listing names organizations
-
     covered = (
         select(CourseOutcome.course_id)
         .join(Course, Course.id == CourseOutcome.course_id)

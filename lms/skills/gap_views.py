@@ -18,6 +18,7 @@ from lms.models import Department, Organization
 from lms.permissions import can, require
 from lms.progress.models import ProgramPurpose
 from lms.progress.programs import ProgramData, assign_program, create_program
+from lms.skills import cluster_views, profile_views  # the other skills pages
 from lms.skills import gap as gaps
 from lms.skills.charts import gap_chart
 from lms.skills.demand import RoleData, delete_job_role, org_roles, save_job_role
@@ -26,6 +27,7 @@ from lms.skills.gap_models import JobRole
 from lms.skills.models import Skill
 from lms.skills.queries import skill_scales
 from lms.skills.search import search_skills, suggest_skills
+from lms.skills.supply import connect_signals, skill_profile
 from lms.timeutil import utcnow
 from lms.urls import parse_id
 
@@ -305,9 +307,6 @@ def close_gap(org: str, skill_id: int, level: int):
 
 def init_app(app) -> None:
     """Register the HR skills pages and the learner's skill profile; earn skills on completion."""
-    from lms.skills import cluster_views, profile_views  # the other skills pages
-    from lms.skills.supply import connect_signals, skill_profile
-
     app.register_blueprint(bp)
     app.register_blueprint(profile_views.bp)
     app.register_blueprint(cluster_views.bp)

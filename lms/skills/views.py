@@ -9,7 +9,9 @@ from flask_login import login_required
 from lms.errors import problem
 from lms.skills.esco import ESCO_ATTRIBUTION
 from lms.skills.queries import framework_ids_for, skill_scales
+from lms.skills.scale import seed_skill_scale
 from lms.skills.search import MAX_SUGGEST_CHARS, search_skills, suggest_skills
+from lms.skills.seed import seed_cluster_framework
 from lms.skills.services import SkillError
 
 bp = Blueprint("skills", __name__, url_prefix="/skills")
@@ -71,9 +73,6 @@ def suggest():
 
 def init_app(app: Flask) -> None:
     """Register the skills endpoints, the demo framework's seed step and the scale step."""
-    from lms.skills.scale import seed_skill_scale
-    from lms.skills.seed import seed_cluster_framework
-
     app.register_blueprint(bp)
     # Before the courses (order 10): their outcomes point at the cluster framework's skills.
     app.extensions.setdefault("lms.seed_steps", []).append(

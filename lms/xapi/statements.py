@@ -190,6 +190,7 @@ def validate_statement(statement: dict) -> None:
     5.0.1) although xAPI makes it a decimal in [-1, 1]. We check that range ourselves and hand
     ralph an integer in its place; every other field is validated by ralph as emitted.
     """
+    # imported here: ralph is a dev dependency (and slow to import), absent in production.
     from ralph.models.xapi.base.results import BaseXapiResultScore
     from ralph.models.xapi.base.statements import BaseXapiStatement
 
