@@ -40,6 +40,8 @@ class GapFilters:
     department_id: int | None = None
     role_id: int | None = None
     skill_id: int | None = None
+    # Only these skills (the HR page's cluster column: the skills the organization demands).
+    skill_ids: tuple[int, ...] | None = None
     before: date | None = None  # demand needed on or before this date
     sort: str = "gap"
     descending: bool = True
@@ -96,6 +98,8 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
         demand_q = demand_q.where(JobRole.id == filters.role_id)
     if filters.skill_id is not None:
         demand_q = demand_q.where(RoleSkill.skill_id == filters.skill_id)
+    if filters.skill_ids is not None:
+        demand_q = demand_q.where(RoleSkill.skill_id.in_(filters.skill_ids))
     if filters.before is not None:
         demand_q = demand_q.where(JobRole.needed_by <= filters.before)
     d = demand_q.group_by(RoleSkill.skill_id, RoleSkill.level).cte("d")
