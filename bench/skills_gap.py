@@ -48,7 +48,13 @@ def build(database_url: str, instance: str, learners: int):
     from lms.extensions import db
 
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
+        # Inline lab executor: no background lab pool polling the database (and counted as SQL).
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "LAB_EXECUTOR": "inline",
+        },  # fmt: skip
     )
     with app.app_context():
         from lms.api.tokens import create_token

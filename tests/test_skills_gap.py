@@ -517,3 +517,18 @@ def test_gap_pages_show_an_accessible_svg_chart(demo, client, auth):
     auth.login("admin@cluster.demo")
     cluster = client.get("/skills/cluster/").get_data(as_text=True)
     assert 'id="cluster-gap-chart"' in cluster and "3 needed" in cluster
+
+
+def test_seed_scale_adds_skill_profiles_and_demand(app, runner):
+    """``lms seed-scale`` runs the skills scale step: evidence for every employee (20 skills
+    each), outcomes on the scale courses and 50 organizations' demand; the gap has figures."""
+    result = runner.invoke(args=["lms", "seed-scale", "--learners", "12"])
+    assert result.exit_code == 0, result.output
+    assert "240 skill_evidence" in result.output and "250 job_roles" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Organization.id))) == 50
+        rows = gap_rows(_org("scale-1").id, GapFilters())
+        assert rows and sum(r.demand for r in rows) > 0
+        assert any(r.supply for r in gap_rows(None, GapFilters()))
+    again = runner.invoke(args=["lms", "seed-scale", "--learners", "12"])
+    assert again.exit_code != 0 and "already holds a scale cluster" in again.output

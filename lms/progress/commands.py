@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from lms.cli import lms_cli
 from lms.domain.models import Course
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.progress.cli import progress_cli
 from lms.progress.recompute import recompute_course
@@ -50,9 +51,13 @@ def seed_scale_command(learners: int, random_seed: int) -> None:
     # imported here: the synthetic-cluster generators are only needed by this command.
     from lms.progress.scale import seed_scale, seed_scale_steps
 
-    stats = seed_scale(learners, random_seed)
-    # Features add to it (skills: profiles and demand) through app.extensions["lms.scale_steps"].
-    stats.update(seed_scale_steps(random_seed))
+    try:
+        stats = seed_scale(learners, random_seed)
+        # Features add to it (skills: profiles and demand) through app.extensions["lms.scale_steps"].
+        stats.update(seed_scale_steps(random_seed))
+    except DomainError as exc:  # e.g. run twice: a message, not a traceback, and nothing written
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(", ".join(f"{v:,} {k}" for k, v in stats.items()))
 

@@ -199,10 +199,13 @@ def gap(org: str):
     organization = _org(org)
     filters = _filters()
     rows = gaps.gap_rows(organization.id, filters)
-    cluster = {
-        (r.skill_id, r.level): r
-        for r in gaps.gap_rows(None, gaps.GapFilters(skill_id=filters.skill_id))
-    }
+    # Anonymised cluster figures, computed for the skills this organization demands only.
+    demanded = tuple(sorted({r.skill_id for r in rows}))
+    cluster = (
+        {(r.skill_id, r.level): r for r in gaps.gap_rows(None, gaps.GapFilters(skill_ids=demanded))}
+        if demanded
+        else {}
+    )
     args = {k: v for k, v in request.args.items() if k not in ("sort", "dir")}
     return render_template(
         "skills/gap.html",
