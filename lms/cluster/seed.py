@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, or_, select
 
 from lms.cluster import funding, placements
 from lms.cluster.alerts import evaluate_signals
@@ -27,7 +27,7 @@ from lms.cluster.periods import last_months
 from lms.cluster.raw import CLUSTER, RAW_KEYS
 from lms.cluster.snapshots import store_snapshot
 from lms.cluster.surveys import learner_org_id
-from lms.domain.models import Activity, Course, CourseStatus, Enrolment
+from lms.domain.models import Activity, Course, CoursePartner, CourseStatus, Enrolment, Visibility
 from lms.extensions import db
 from lms.models import Membership, Organization, Role, User
 from lms.progress.models import ActivityCompletion, CompletionState, CourseCompletion
@@ -169,6 +169,7 @@ def seed_problem_conditions(now: datetime) -> None:
         .where(
             Membership.role == Role.LEARNER,
             Organization.kind == "enterprise",
+            _may_see(Course.id, Course.visibility),
             ~select(Enrolment.id)
             .where(Enrolment.user_id == Membership.user_id, Enrolment.course_id == Course.id)
             .exists(),
@@ -196,7 +197,11 @@ def seed_problem_conditions(now: datetime) -> None:
     tried = select(ActivityCompletion.user_id).where(ActivityCompletion.activity_id == lab.id)
     learners = db.session.scalars(
         select(Membership.user_id)
-        .where(Membership.role == Role.LEARNER, Membership.user_id.not_in(tried))
+        .where(
+            Membership.role == Role.LEARNER,
+            Membership.user_id.not_in(tried),
+            _may_see(lab.course_id, literal(lab.course.visibility)),
+        )
         .distinct()
         .order_by(Membership.user_id)
         .limit(10)
@@ -221,6 +226,13 @@ def seed_problem_conditions(now: datetime) -> None:
             )  # fmt: skip
         )
     db.session.flush()
+
+
+def _may_see(course_id, visibility):
+    """Memberships whose organization sees the course: a partner, or any for cluster-wide ones
+    (the demo enrols only people who could have enrolled themselves)."""
+    partners = select(CoursePartner.organization_id).where(CoursePartner.course_id == course_id)
+    return or_(visibility == Visibility.CLUSTER, Membership.organization_id.in_(partners))
 
 
 def seed_placements(now: datetime) -> None:

@@ -41,9 +41,11 @@ def signals():
     state = request.args.get("state", "unresolved")
     if state not in STATES:
         state = "unresolved"
+    signals = alerts.signals_for(_scope(), state)
     return render_template(
         "cluster/signals.html",
-        signals=alerts.signals_for(_scope(), state),
+        signals=signals,
+        links=alerts.handling_links(signals, current_user),
         state=state,
         states=STATES,
         rule_labels=rules.RULE_LABELS,
