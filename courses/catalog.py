@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.domain.models import (
+    Activity,
     Course,
     CoursePartner,
     CourseSignoff,
@@ -26,6 +27,8 @@ from lms.skills.queries import course_skill_choices
 
 @dataclass
 class CatalogFilters:
+    """Search text and filters of the course catalog."""
+
     q: str = ""
     skill: str = ""
     org: str = ""
@@ -65,6 +68,7 @@ SKILL_ID_RE = re.compile(r"[0-9]{1,9}")
 
 
 def catalog_query(user: User, filters: CatalogFilters) -> Select:
+    """Courses the user may see in the catalog, filtered."""
     stmt = visible_courses(user)
     if filters.q:
         like = _like(filters.q.strip())
@@ -112,6 +116,7 @@ def filter_choices() -> dict[str, list]:
 
 
 def enrolled_course_ids(user: User, course_ids: list[int]) -> set[int]:
+    """Which of these courses the user is actively enrolled in."""
     if not course_ids:
         return set()
     return set(
@@ -145,8 +150,6 @@ def authored_courses(user: User) -> list[Course]:
 
 def load_course(slug: str) -> Course | None:
     """A course by slug with partners, skills, modules and activities loaded."""
-    from lms.domain.models import Activity
-
     return db.session.scalar(
         select(Course)
         .where(Course.slug == slug)

@@ -26,7 +26,10 @@ _CAPABILITIES: dict[str, Checker] = {}
 
 
 def capability(name: str) -> Callable[[Checker], Checker]:
+    """Decorator registering the check function of a named capability."""
+
     def register(fn: Checker) -> Checker:
+        """Record the check function under the capability name."""
         _CAPABILITIES[name] = fn
         return fn
 
@@ -165,6 +168,7 @@ def is_author(user: User, course: Course | None) -> bool:
 
 
 def is_partner_admin(user: User, course: Course | None) -> bool:
+    """Whether the user administers a partner organization of the course."""
     if course is None:
         return False
     return any(
@@ -260,4 +264,5 @@ def _certificate_revoke(user: User, obj: Any) -> bool:
 
 
 def init_app(app) -> None:
+    """Expose can() to templates for the signed-in user."""
     app.jinja_env.globals["can"] = lambda name, obj=None: can(current_user, name, obj)

@@ -171,6 +171,7 @@ class ActivityRegistry:
         self._types: dict[str, ActivityType] = {}
 
     def register(self, activity_type: ActivityType, source: str = "") -> None:
+        """Add an activity type, refusing a missing or duplicate key."""
         key = getattr(activity_type, "key", None)
         if not key or not isinstance(key, str):
             raise PluginError(f"Activity plugin {source or activity_type!r} has no string 'key'.")
@@ -185,6 +186,7 @@ class ActivityRegistry:
         self._types[key] = activity_type
 
     def get(self, key: str) -> ActivityType | None:
+        """Activity type of this key, if installed."""
         return self._types.get(key)
 
     def __getitem__(self, key: str) -> ActivityType:
@@ -197,6 +199,7 @@ class ActivityRegistry:
         return iter(self._types.values())
 
     def keys(self) -> list[str]:
+        """Keys of the installed activity types."""
         return list(self._types)
 
 

@@ -1,4 +1,4 @@
-"""The "Organization" nav item and the admin dashboard panels, registered with the blueprint."""
+"""The "Organization" nav item and the admin dashboard panels (registered by lms.admin.init_app)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from flask import render_template
 from markupsafe import Markup
 
 from lms.admin import queries
-from lms.admin.views import bp
 from lms.main import register_dashboard_panel
 from lms.models import User
 from lms.permissions import can, organizations_where
@@ -35,9 +34,8 @@ def site_admin_panel(user: User) -> Markup | None:
     return Markup(render_template("admin/_panel_site.html", figures=queries.cluster_figures()))
 
 
-@bp.record_once
-def _register(state) -> None:
-    app = state.app
+def register(app) -> None:
+    """Add the "Organization" menu entry and the admin dashboard panels to ``app``."""
     register_nav(app, "Organization", "admin.org_home", _administers_an_org, 80, "/admin/org")
     register_dashboard_panel(app, "site-admin", site_admin_panel, order=5)
     register_dashboard_panel(app, "org-admin", org_admin_panel, order=10)

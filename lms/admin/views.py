@@ -1,7 +1,7 @@
 """Admin pages. Site admins manage the cluster; org admins manage their organization.
 
 The blueprint is shared by :mod:`lms.admin.site_views` and :mod:`lms.admin.org_views`; the nav
-item and dashboard panels are registered when the blueprint is (see :mod:`lms.admin.panels`).
+item and dashboard panels are registered by :func:`lms.admin.init_app` (see :mod:`lms.admin.panels`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def sort_url_factory(endpoint: str, **view_args):
     """A function for the ``sort_header`` macro: the current filters with a new sort."""
 
     def sort_url(key: str, direction: str) -> str:
+        """URL of the current list sorted by another column, keeping its filters."""
         query = [
             (k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "dir", "page")
         ]
@@ -40,9 +41,7 @@ def sort_url_factory(endpoint: str, **view_args):
 
 
 def sort_args(default: str = "name") -> tuple[str, str]:
+    """Sort key and direction of an admin list, read from the query string."""
     sort = request.args.get("sort") or default
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     return sort, direction
-
-
-from lms.admin import org_views, panels, site_views  # noqa: E402,F401  (routes and hooks)

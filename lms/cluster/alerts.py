@@ -18,10 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.cluster.models import ClusterSignal, SignalState
 from lms.cluster.rules import Finding, find_problems
+from lms.domain.models import Activity, Course
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
 from lms.mail import send_mail
 from lms.models import Membership, Role, User
+from lms.permissions import can
 from lms.progress.assignments import notify
 from lms.urls import site_url
 
@@ -38,17 +40,8 @@ class Evaluation:
     resolved: int
 
 
-#: Who acts, per rule: course problems go to the partner's trainers and admins (who can open the
-#: course and sign it off), the rest to the organization's admins and HR.
-OWNER_ROLES = {
-    "signoff": (Role.ORG_ADMIN, Role.TRAINER),
-    "lab_pass_rate": (Role.ORG_ADMIN, Role.TRAINER),
-}
-
-
-def owners(org_id: int | None, rule: str = "") -> list[User]:
-    """Who acts on a signal of ``rule`` for ``org_id`` (the cluster admins for None)."""
-    roles = OWNER_ROLES.get(rule, (Role.ORG_ADMIN, Role.HR))
+def owners(org_id: int | None) -> list[User]:
+    """Who acts on a signal: the organization's admins and HR (the cluster admins for None)."""
     if org_id is None:
         stmt = select(User).where(User.is_site_admin.is_(True), User.active.is_(True))
     else:
@@ -57,7 +50,7 @@ def owners(org_id: int | None, rule: str = "") -> list[User]:
             .join(Membership, Membership.user_id == User.id)
             .where(
                 Membership.organization_id == org_id,
-                Membership.role.in_(roles),
+                Membership.role.in_([Role.ORG_ADMIN, Role.HR]),
                 User.active.is_(True),
             )
             .distinct()
@@ -67,18 +60,16 @@ def owners(org_id: int | None, rule: str = "") -> list[User]:
 
 def _tell_owners(signal: ClusterSignal) -> None:
     link = f"{site_url()}{signal.link}" if signal.link.startswith("/") else signal.link
-    for person in owners(signal.organization_id, signal.rule):
-        notify(person, "cluster_signal", signal.title, signal.link)
+    for person in owners(signal.organization_id):
+        # The in-app notice opens the signal in the list every owner may see; the page where it
+        # is handled (a course's sign-off, a lab) may be one only their trainers can open.
+        notify(person, "cluster_signal", signal.title, f"/cluster/signals#signal-{signal.id}")
         send_mail(
             person.email,
             f"Cluster signal: {signal.title}"[:300],
             f"Hello {person.name},\n\nA cluster rule found a problem your organization can act on:\n\n"
             f"  {signal.title}\n\nSee what to do: {link}\n"
-            + (
-                f"All signals: {site_url()}/cluster/signals\n"
-                if signal.rule not in OWNER_ROLES
-                else ""
-            ),
+            f"All signals: {site_url()}/cluster/signals\n",
         )
 
 
@@ -176,3 +167,51 @@ def signals_for(org_ids: set[int] | None, state: str | None) -> list[ClusterSign
     elif state:
         stmt = stmt.where(ClusterSignal.state == state)
     return list(db.session.scalars(stmt.limit(500)))
+
+
+def handling_links(signals: list, user: User) -> dict[int, str]:
+    """The page where each signal is handled, for the signals ``user`` may open it for: a course
+    or lab page only when they can see that course (HR may own a sign-off signal their trainers
+    handle); other links as they are."""
+    course_ids: dict[int, int] = {}
+    activity_ids: dict[int, int] = {}
+    for signal in signals:
+        parts = signal.key.split(":")
+        if len(parts) >= 3 and parts[1] == "course" and parts[2].isdigit():
+            course_ids[signal.id] = int(parts[2])
+        elif len(parts) >= 3 and parts[1] == "activity" and parts[2].isdigit():
+            activity_ids[signal.id] = int(parts[2])
+    courses = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Course).where(
+                Course.id.in_(
+                    set(course_ids.values())
+                    | set(
+                        db.session.scalars(
+                            select(Activity.course_id).where(
+                                Activity.id.in_(set(activity_ids.values()))
+                            )
+                        )
+                    )
+                )
+            )
+        )
+    }
+    activity_course = dict(
+        db.session.execute(
+            select(Activity.id, Activity.course_id).where(
+                Activity.id.in_(set(activity_ids.values()))
+            )
+        ).all()
+    )
+    links = {}
+    for signal in signals:
+        if not signal.link:
+            continue
+        course_id = course_ids.get(signal.id) or activity_course.get(activity_ids.get(signal.id))
+        course = courses.get(course_id) if course_id else None
+        if course_id and (course is None or not can(user, "course.view", course)):
+            continue
+        links[signal.id] = signal.link
+    return links

@@ -32,16 +32,6 @@ def _signal_or_404(signal_id: int) -> ClusterSignal:
     return signal
 
 
-def _may_handle(signal: ClusterSignal) -> bool:
-    """Whether the viewer may open the page where the signal is handled (its link)."""
-    if current_user.is_site_admin:
-        return True
-    roles = alerts.OWNER_ROLES.get(signal.rule)
-    if roles is None or signal.organization_id is None:
-        return True
-    return bool(current_user.roles_in(signal.organization_id) & set(roles))
-
-
 @bp.get("/signals")
 @login_required
 def signals():
@@ -51,11 +41,11 @@ def signals():
     state = request.args.get("state", "unresolved")
     if state not in STATES:
         state = "unresolved"
-    rows = alerts.signals_for(_scope(), state)
+    signals = alerts.signals_for(_scope(), state)
     return render_template(
         "cluster/signals.html",
-        signals=rows,
-        handles={s.id for s in rows if _may_handle(s)},
+        signals=signals,
+        links=alerts.handling_links(signals, current_user),
         state=state,
         states=STATES,
         rule_labels=rules.RULE_LABELS,

@@ -186,6 +186,7 @@ def verify_ledger(batch: int = 2000) -> LedgerCheck:
 
 
 def ledger_count() -> int:
+    """Number of entries in the certificate ledger."""
     return db.session.scalar(select(func.count(LedgerEntry.id))) or 0
 
 

@@ -2,7 +2,7 @@
 ledger checkpoints, survey answers and follow-up invitations.
 
 Revision ID: d7c1a5e0b911
-Revises: c5e2f7a9d310
+Revises: d14a9e5b7c21
 Create Date: 2026-12-04 20:59:24.444871
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7c1a5e0b911'
-down_revision = 'c5e2f7a9d310'
+down_revision = 'd14a9e5b7c21'
 branch_labels = None
 depends_on = None
 
