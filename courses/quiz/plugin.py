@@ -120,8 +120,8 @@ class QuizType(ActivityType):
 
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Activity, user: User) -> Markup:
-        close_overdue(activity, user)
         attempts = user_attempts(activity, user)
+        close_overdue(activity, user, attempts=attempts)
         author = can(user, "course.manage", activity.course)
         enrolled = active_enrolment(user.id, activity.course_id) is not None
         open_attempt = next((a for a in attempts if a.state == AttemptState.IN_PROGRESS), None)
