@@ -112,6 +112,9 @@ def seed(app) -> dict[str, str]:
         "My learning": "/learning",
         "dashboard": "/dashboard",
         "catalog": "/courses/",
+        # Not a learner page: the cheapest signed-in page (a form, no course), the floor any
+        # signed-in page starts from (session user, top bar, notifications badge, layout).
+        "(floor) account": "/auth/account",
     }
 
 
@@ -126,9 +129,12 @@ def measure_in_process(app, pages: dict[str, str], repeat: int) -> dict[str, tup
     with app.app_context():
         engine = db.engine
     counter = {"n": 0}
+    me = threading.get_ident()
 
     def count(*_args, **_kw):
-        counter["n"] += 1
+        # Only this thread's requests: the local lab pool's threads poll the queue meanwhile.
+        if threading.get_ident() == me:
+            counter["n"] += 1
 
     event.listen(engine, "before_cursor_execute", count)
     figures = {}
@@ -344,8 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         queries, ms = in_process[label]
         rate, bad = rates[label]
         print(f"{label:18} {queries:4d} {ms:12.1f} {rate:8.0f} {rate / base:12.2f} {bad:7d}")
-    worst = min(rates[k][0] for k in pages if k != "/healthz") / base
-    most = max(in_process[k][0] for k in pages if k != "/healthz")
+    learner = [k for k in pages if k != "/healthz" and not k.startswith("(floor)")]
+    worst = min(rates[k][0] for k in learner) / base
+    most = max(in_process[k][0] for k in learner)
     print(
         f"targets: every learner page <= 10 SQL (worst {most}), >= 0.4x /healthz (worst {worst:.2f}x)"
     )
