@@ -94,6 +94,7 @@ bench: install
 	$(PY) bench/labs.py
 	$(PY) bench/progress.py
 	$(PY) bench/skills.py
+	$(PY) bench/skills_gap.py
 	$(PY) bench/certificates.py
 
 clean:

@@ -1,180 +1,217 @@
-"""Benchmark the skills gap (HR page query and the API) at two sizes, in one run; print a table.
+"""Benchmark the skills gap at two cluster sizes, in one run, and print a table.
 
-For N=100 and N=10,000 employees of one enterprise (each with evidence for 20 of 60 skills at
-random levels, some validated, some lapsed, a tenth enrolled in a course that develops a demanded
-skill) and 50 organizations stating 5 job roles of 8 skills each, on a temporary SQLite file, it
-measures ``GET /hr/<org>/skills/gap`` and ``GET /api/v1/skills/gaps``:
+For N=100 and N=10,000 employees, each size on its own temporary SQLite file (and on PostgreSQL too
+with ``--postgres URL``, a server URL whose user may create databases) seeded exactly as
+``flask --app app lms seed-scale --learners N`` does: the progress scale cluster
+(:func:`lms.progress.scale.seed_scale`) and its skills step (:func:`lms.skills.scale.seed_skill_scale`:
+20 skills of evidence per employee, outcomes on the scale courses, 50 organizations stating
+5 job roles of 8 skills each). It measures, for the HR manager of ``scale-1``, an API token of
+``scale-1`` and a cluster admin:
 
-* SQL statements per request (must not grow with N);
-* the median wall time of several requests and the ratio N=10,000 / N=100 (target <= 3).
+* ``GET /hr/scale-1/skills/gap`` (the HR gap page with its chart and cluster column),
+  ``GET /api/v1/skills/gaps`` and ``GET /skills/cluster/`` (the cluster page);
+* SQL statements per request (a ``before_cursor_execute`` listener): they must not grow with N;
+* the best and the median wall time of several requests, the sizes interleaved request by
+  request (the machine is shared), and the ratio N=10,000 / N=100 (target <= 3).
 
-Usage: ``python bench/skills_gap.py [--sizes 100 10000] [--repeat 5]``.
+Usage: ``python bench/skills_gap.py [--sizes 100 10000] [--repeat 5] [--postgres URL]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import event, insert, select  # noqa: E402
+from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
-SKILLS, PER_PERSON, ORGS = 60, 20, 50
-
-
-def seed(employees: int) -> tuple[str, str]:
-    """The scale cluster; returns the first organization's slug and an API token secret."""
-    from lms.api.tokens import create_token
-    from lms.domain.models import Course, CourseStatus, Enrolment
-    from lms.extensions import db
-    from lms.models import Membership, Organization, User
-    from lms.skills.gap_models import JobRole, RoleSkill, SkillEvidence
-    from lms.skills.models import CourseOutcome, Framework, ProficiencyLevel, Skill
-    from lms.timeutil import utcnow
-
-    rng = random.Random(7)
-    now = utcnow()
-    framework = Framework(slug="bench", uri="urn:bench", name="Bench")
-    db.session.add(framework)
-    db.session.flush()
-    for rank, name in enumerate(("aware", "practitioner", "proficient", "expert"), start=1):
-        db.session.add(ProficiencyLevel(framework_id=framework.id, rank=rank, name=name))
-    skills = [
-        Skill(framework_id=framework.id, uri=f"urn:bench:{i}", preferred_label=f"Skill {i}")
-        for i in range(SKILLS)
-    ]
-    db.session.add_all(skills)
-    orgs = [Organization(slug=f"org-{i}", name=f"Org {i}", kind="enterprise") for i in range(ORGS)]
-    db.session.add_all(orgs)
-    db.session.flush()
-    from werkzeug.security import generate_password_hash
-
-    hr = User(
-        email="hr@bench.test", name="HR", password_hash=generate_password_hash("bench-pass-2026")
-    )
-    db.session.add(hr)
-    db.session.flush()
-    db.session.add(Membership(user_id=hr.id, organization_id=orgs[0].id, role="hr"))
-    course = Course(slug="bench-course", title="Bench course", status=CourseStatus.PUBLISHED)
-    db.session.add(course)
-    db.session.flush()
-    for skill in skills[:10]:
-        db.session.add(CourseOutcome(course_id=course.id, skill_id=skill.id, level=3))
-    users = [
-        {"email": f"e{i}@bench.test", "name": f"Employee {i}", "password_hash": "x"}
-        for i in range(employees)
-    ]
-    db.session.execute(insert(User), users)
-    ids = list(db.session.scalars(select(User.id).where(User.email.like("e%@bench.test"))))
-    db.session.execute(
-        insert(Membership),
-        [{"user_id": u, "organization_id": orgs[0].id, "role": "learner"} for u in ids],
-    )
-    evidence = []
-    for u in ids:
-        for skill in rng.sample(skills, PER_PERSON):
-            kind = rng.choice(("course", "course", "activity", "validation", "self"))
-            lapsed = rng.random() < 0.1
-            evidence.append(
-                {
-                    "user_id": u,
-                    "skill_id": skill.id,
-                    "kind": kind,
-                    "level": rng.randint(1, 4),
-                    "comment": "",
-                    "earned_at": now - timedelta(days=rng.randint(1, 700)),
-                    "expires_at": now - timedelta(days=1) if lapsed else None,
-                }
-            )
-    db.session.execute(insert(SkillEvidence), evidence)
-    db.session.execute(
-        insert(Enrolment),
-        [{"user_id": u, "course_id": course.id, "status": "active"} for u in ids[::10]],
-    )
-    for org in orgs:
-        for r in range(5):
-            role = JobRole(
-                organization_id=org.id,
-                title=f"Role {r}",
-                headcount=rng.randint(1, 20),
-                needed_by=date.today() + timedelta(days=rng.randint(30, 400)),
-            )
-            role.skills = [
-                RoleSkill(skill_id=s.id, level=rng.randint(1, 4)) for s in rng.sample(skills, 8)
-            ]
-            db.session.add(role)
-    _, secret = create_token(orgs[0], "bench", hr)
-    db.session.commit()
-    return orgs[0].slug, secret
+TARGETS = [
+    ("HR skills gap page", "/hr/scale-1/skills/gap", "hr"),
+    ("API /skills/gaps", "/api/v1/skills/gaps", "api"),
+    ("Cluster skills gap page", "/skills/cluster/", "admin"),
+]
+ADMIN = "admin@scale.demo"
 
 
-def measure(employees: int, repeat: int, workdir: str) -> dict[str, tuple[int, float]]:
-    """(statements, median ms) per target, on a fresh SQLite file of ``employees``."""
-    os.environ["LMS_INSTANCE_PATH"] = workdir
+def build(database_url: str, instance: str, learners: int):
+    """A fresh app and database holding the scale cluster with its skills; returns the app,
+    the seed counts, the seconds it took and the API token's secret."""
+    os.environ["LMS_INSTANCE_PATH"] = instance
     from lms import create_app
     from lms.extensions import db
 
-    url = f"sqlite:///{workdir}/gap-{employees}.db"
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
+        # Inline lab executor: no background lab pool polling the database (and counted as SQL).
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "LAB_EXECUTOR": "inline",
+        },  # fmt: skip
     )
     with app.app_context():
+        from lms.api.tokens import create_token
+        from lms.models import Organization, User
+        from lms.progress.scale import seed_scale, seed_scale_steps
+        from lms.seed import DEMO_PASSWORD
+        from lms.skills.gap_models import SkillEvidence
+
+        db.drop_all()
         db.create_all()
-        slug, secret = seed(employees)
-        engine = db.engine
-    client = app.test_client()
-    login = client.post(
-        "/auth/login", data={"email": "hr@bench.test", "password": "bench-pass-2026"}
-    )
-    assert login.status_code == 302, "bench login failed"
-    targets = {
-        "HR skills gap page": (f"/hr/{slug}/skills/gap", {}),
-        "API /skills/gaps": ("/api/v1/skills/gaps", {"Authorization": f"Bearer {secret}"}),
-    }
-    results = {}
-    for name, (path, headers) in targets.items():
-        counted = []
-        listener = lambda *a, counted=counted, **k: counted.append(1)  # noqa: E731
-        times = []
-        for i in range(repeat):
-            if i == repeat - 1:
-                event.listen(engine, "before_cursor_execute", listener)
-            started = time.perf_counter()
-            response = client.get(path, headers=headers)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (path, response.status_code)
-        event.remove(engine, "before_cursor_execute", listener)
-        results[name] = (len(counted), statistics.median(times))
+        started = time.perf_counter()
+        stats = seed_scale(learners)  # the same two calls as ``lms seed-scale``
+        stats.update(seed_scale_steps())
+        db.session.commit()
+        seeded = time.perf_counter() - started
+        admin = User(email=ADMIN, name="Scale Cluster Admin", is_site_admin=True)
+        admin.set_password(DEMO_PASSWORD)
+        db.session.add(admin)
+        hr = db.session.scalar(select(User).where(User.email == "hr@scale-1.demo"))
+        org = db.session.scalar(select(Organization).where(Organization.slug == "scale-1"))
+        _, secret = create_token(org, "bench", hr)
+        stats["evidence_rows"] = db.session.scalar(select(func.count(SkillEvidence.id)))
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))  # fresh statistics, as a live database would have
+        db.session.commit()
+    return app, stats, seeded, secret
+
+
+def clients(app, secret: str) -> dict:
+    """Logged-in test clients (HR, cluster admin) and the API's bearer header."""
+    from lms.seed import DEMO_PASSWORD
+
+    out = {"api": (app.test_client(), {"Authorization": f"Bearer {secret}"})}
+    for who, email in (("hr", "hr@scale-1.demo"), ("admin", ADMIN)):
+        client = app.test_client()
+        response = client.post("/auth/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, f"login failed for {email}"
+        out[who] = (client, {})
+    return out
+
+
+def measure(targets: dict[int, dict], repeat: int) -> dict[int, dict[str, dict]]:
+    """Time every target on every size, interleaving the sizes request by request."""
+    from lms.extensions import db
+
+    for target in targets.values():
+        with target["app"].app_context():
+            engine = db.engine
+        target["count"] = 0
+
+        def count(*_args, target=target):
+            target["count"] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
+    results: dict[int, dict[str, dict]] = {n: {} for n in targets}
+    for name, url, who in TARGETS:
+        samples = {n: ([], []) for n in targets}
+        for target in targets.values():
+            client, headers = target["clients"][who]
+            client.get(url, headers=headers).get_data()  # warm up: templates, caches
+        for _ in range(repeat):
+            for n, target in targets.items():
+                client, headers = target["clients"][who]
+                target["count"] = 0
+                started = time.perf_counter()
+                response = client.get(url, headers=headers)
+                response.get_data()
+                samples[n][0].append(time.perf_counter() - started)
+                samples[n][1].append(target["count"])
+                assert response.status_code == 200, (url, response.status_code)
+        for n in targets:
+            times, queries = samples[n]
+            results[n][name] = {"time": min(times), "median": statistics.median(times),
+                                "queries": max(queries)}  # fmt: skip
     return results
+
+
+def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> None:
+    targets, folders = {}, []
+    try:
+        for n in sizes:
+            instance = tempfile.mkdtemp(prefix="bench-gap-")
+            folders.append(instance)
+            app, stats, seeded, secret = build(urls[n], instance, n)
+            print(
+                f"[{backend}] N={n:,}: seeded in {seeded:.1f} s: {stats['learners']:,} employees, "
+                f"{stats['evidence_rows']:,} skill evidence rows, {stats['skills']} skills, "
+                f"{stats['demand_organizations']} organizations, {stats['job_roles']} job roles",
+                flush=True,
+            )
+            targets[n] = {"app": app, "clients": clients(app, secret)}
+        by_size = measure(targets, repeat)
+    finally:
+        for target in targets.values():
+            with target["app"].app_context():
+                from lms.extensions import db
+
+                db.session.remove()
+                db.engine.dispose()
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+    small, large = sizes[0], sizes[-1]
+    print()
+    print(f"Skills gap on {backend}: best of {repeat} requests (median in brackets)")
+    header = (
+        f"{'Target':<26} {'SQL N=' + format(small, ','):>12} {'SQL N=' + format(large, ','):>14} "
+        f"{'ms N=' + format(small, ','):>16} {'ms N=' + format(large, ','):>16} {'ratio':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, _url, _who in TARGETS:
+        a, b = by_size[small][name], by_size[large][name]
+        ratio = b["time"] / a["time"] if a["time"] else float("nan")
+        print(
+            f"{name:<26} {a['queries']:>12} {b['queries']:>14} "
+            f"{_ms(a):>16} {_ms(b):>16} {ratio:>6.2f} (target <= 3)"
+        )
+    print()
+
+
+def _ms(result: dict) -> str:
+    return f"{result['time'] * 1000:.1f} ({result['median'] * 1000:.0f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs=2, default=[100, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--postgres", help="also run on PostgreSQL (server URL)")
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="bench-gap-")
+    folder = tempfile.mkdtemp(prefix="bench-gap-db-")
     try:
-        small, large = (measure(n, args.repeat, workdir) for n in args.sizes)
+        urls = {n: f"sqlite:///{folder}/bench-{n}.sqlite3" for n in args.sizes}
+        run("SQLite", urls, args.sizes, args.repeat)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    a, b = args.sizes
-    print(f"Skills gap on SQLite: median of {args.repeat} requests; {SKILLS} skills, ")
-    print(f"{PER_PERSON} evidence rows per employee, {ORGS} organizations x 5 roles x 8 skills")
-    header = f"{'Target':<22} {'SQL N=' + str(a):>10} {'SQL N=' + str(b):>12} {'ms N=' + str(a):>10} {'ms N=' + str(b):>12} {'ratio':>6}"
-    print(header)
-    print("-" * len(header))
-    for name in small:
-        (qa, ta), (qb, tb) = small[name], large[name]
-        print(f"{name:<22} {qa:>10} {qb:>12} {ta:>10.1f} {tb:>12.1f} {tb / ta:>6.2f}")
+        shutil.rmtree(folder, ignore_errors=True)
+    if args.postgres:
+        from lms.config import normalise_database_url
+
+        base = make_url(normalise_database_url(args.postgres))
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        urls = {}
+        for n in args.sizes:
+            name = f"bench_gap_{n}_{os.getpid()}"
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            urls[n] = base.set(database=name).render_as_string(hide_password=False)
+        try:
+            run("PostgreSQL", urls, args.sizes, args.repeat)
+        finally:
+            with admin.connect() as conn:
+                for url in urls.values():
+                    conn.execute(
+                        text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+                    )
+            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -14,13 +14,18 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import zipfile
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from courses.archive_links import (
+    incoming_links,
+    map_strings,
+    outgoing_links,
+    rewrite_text_files,
+)
 from courses.archive_validate import (
     FORMAT,
     FORMAT_VERSION,
@@ -51,62 +56,7 @@ from lms.skills.services import (
 )
 from lms.timeutil import utcnow
 
-FILE_REF = "educluster-file:"
-FILE_REF_RE = re.compile(re.escape(FILE_REF) + r"([A-Za-z0-9._-]+)")
-TEXT_SUFFIXES = (".md", ".txt", ".json", ".yaml", ".yml")
-
 __all__ = ["ArchiveError", "export_course", "import_course", "build_manifest"]
-
-
-# --- rewriting file links ------------------------------------------------------------------------
-def _deep(value: Any, fn) -> Any:
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, list):
-        return [_deep(v, fn) for v in value]
-    if isinstance(value, dict):
-        return {k: _deep(v, fn) for k, v in value.items()}
-    return value
-
-
-def _outgoing(course: Course, names: dict[int, str]):
-    pattern = re.compile(
-        r"(?:https?://[^/\s\"')]+)?/courses/"
-        + re.escape(course.slug)
-        + r"/files/(\d+)/([A-Za-z0-9._-]+)"
-    )
-
-    def rewrite(text: str) -> str:
-        def one(m: re.Match) -> str:
-            name = names.get(int(m.group(1)))
-            return FILE_REF + name if name == m.group(2) else m.group(0)
-
-        return pattern.sub(one, text)
-
-    return rewrite
-
-
-def _incoming(course: Course, ids: dict[str, tuple[int, str]]):
-    def rewrite(text: str) -> str:
-        def one(m: re.Match) -> str:
-            if m.group(1) not in ids:
-                return m.group(0)
-            attachment_id, name = ids[m.group(1)]
-            return f"/courses/{course.slug}/files/{attachment_id}/{name}"
-
-        return FILE_REF_RE.sub(one, text)
-
-    return rewrite
-
-
-def _rewrite_text_files(files: dict[str, bytes], fn, skip: set[str]) -> None:
-    for path, data in list(files.items()):
-        if path in skip or not path.endswith(TEXT_SUFFIXES):
-            continue
-        try:
-            files[path] = fn(data.decode("utf-8")).encode("utf-8")
-        except UnicodeDecodeError:
-            continue
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -124,7 +74,7 @@ def build_manifest(course: Course, files: dict[str, bytes]) -> dict[str, Any]:
         )
     )
     names = {a.id: a.filename for a in attachments}
-    out = _outgoing(course, names)
+    out = outgoing_links(course, names)
     files["course.md"] = out(course.summary or "").encode("utf-8")
     attachment_paths = set()
     for a in attachments:
@@ -133,7 +83,7 @@ def build_manifest(course: Course, files: dict[str, bytes]) -> dict[str, Any]:
         attachment_paths.add(path)
     course_data = _export_course_data(course, files, out)
     modules = _export_modules(course, files, out)
-    _rewrite_text_files(files, out, skip=attachment_paths | {"course.md"})
+    rewrite_text_files(files, out, skip=attachment_paths | {"course.md"})
     cover = names.get(course.cover_attachment_id) if course.cover_attachment_id else None
     return {
         "format": FORMAT,
@@ -184,7 +134,7 @@ def _export_course_data(course: Course, files: dict[str, bytes], out) -> dict[st
     for atype in activity_registry():
         data = atype.export_course_data(course, files)
         if data is not None:
-            course_data[atype.key] = _deep(data, out)
+            course_data[atype.key] = map_strings(data, out)
     return course_data
 
 
@@ -224,7 +174,7 @@ def _export_activity(a, atype, keys: dict[int, str], files: dict[str, bytes], ou
             for c in conditions
             if c.required_activity_id in keys
         ],
-        "content": _deep(atype.export_content(a, files), out),
+        "content": map_strings(atype.export_content(a, files), out),
         "outcomes": outcomes_to_json(a.outcomes),
     }
 
@@ -312,15 +262,15 @@ def build_course(
     else:  # an archive from before outcomes: its skill tags become cluster skills
         tag_outcomes(course, manifest.get("skills", []))
     ids = _import_attachments(course, manifest.get("attachments", []), files, user)
-    inc = _incoming(course, ids)
+    inc = incoming_links(course, ids)
     if meta.get("cover") in ids:
         course.cover_attachment_id = ids[meta["cover"]][0]
     if meta.get("summary_file"):
         course.summary = inc(files[meta["summary_file"]].decode("utf-8"))
     skip = {a["path"] for a in manifest.get("attachments", [])}
-    _rewrite_text_files(files, inc, skip=skip)
+    rewrite_text_files(files, inc, skip=skip)
     for type_key, data in manifest.get("course_data", {}).items():
-        registry[type_key].import_course_data(course, _deep(data, inc), files)
+        registry[type_key].import_course_data(course, map_strings(data, inc), files)
     by_key = _import_modules(course, manifest.get("modules", []), files, inc)
     for mod in manifest.get("modules", []):
         for act in mod.get("activities", []):
@@ -400,7 +350,7 @@ def _import_modules(
             )
             module.activities.append(activity)
             db.session.flush()
-            atype.import_content(activity, _deep(act.get("content", {}), inc), files)
+            atype.import_content(activity, map_strings(act.get("content", {}), inc), files)
             if act.get("outcomes") and atype.develops_skills:
                 set_activity_outcomes(activity, outcomes_from_json(act["outcomes"]))
             by_key[act["key"]] = activity

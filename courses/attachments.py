@@ -12,6 +12,7 @@ import re
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from lms.domain.models import Attachment, Course
 from lms.errors import DomainError
@@ -34,6 +35,7 @@ MARKUP_MARKERS = (b"<html", b"<svg", b"<script", b"<!doctype", b"<?xml", b"<body
 
 
 def max_bytes() -> int:
+    """Largest course file upload allowed, in bytes."""
     return int(current_app.config.get("COURSE_ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
 
 
@@ -148,6 +150,7 @@ def add_attachment(
 
 
 def delete_attachment(attachment: Attachment) -> None:
+    """Delete a course file, clearing it as the cover image if it was one."""
     course = db.session.get(Course, attachment.course_id)
     if course is not None and course.cover_attachment_id == attachment.id:
         course.cover_attachment_id = None
@@ -157,8 +160,6 @@ def delete_attachment(attachment: Attachment) -> None:
 
 def list_attachments(course_id: int) -> list[Attachment]:
     """Attachments of a course without loading their bytes."""
-    from sqlalchemy.orm import defer
-
     return list(
         db.session.scalars(
             select(Attachment)
@@ -170,4 +171,5 @@ def list_attachments(course_id: int) -> list[Attachment]:
 
 
 def is_image(attachment: Attachment) -> bool:
+    """Whether the course file is an image shown inline."""
     return attachment.content_type in IMAGE_TYPES

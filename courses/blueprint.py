@@ -29,10 +29,12 @@ def course_or_404(slug: str, capability: str = "course.view") -> Course:
 
 
 def activity_or_404(course: Course, activity_id: int) -> Activity:
+    """Activity of this course, or 404."""
     return owned_or_404(Activity, activity_id, course_id=course.id)
 
 
 def module_or_404(course: Course, module_id: int) -> Module:
+    """Module of this course, or 404."""
     return owned_or_404(Module, module_id, course_id=course.id)
 
 
@@ -47,9 +49,11 @@ def form_error(form: Form, exc: DomainError) -> None:
 
 
 def flash_error(exc: DomainError) -> None:
+    """Roll back and show a refused action's message to the user."""
     db.session.rollback()
     flash(exc.message, "error")
 
 
 def user():
+    """The signed-in user as a real User object."""
     return current_user._get_current_object()

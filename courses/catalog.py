@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.domain.models import (
+    Activity,
     Course,
     CoursePartner,
     CourseStatus,
@@ -25,6 +26,8 @@ from lms.skills.queries import course_skill_choices
 
 @dataclass
 class CatalogFilters:
+    """Search text and filters of the course catalog."""
+
     q: str = ""
     skill: str = ""
     org: str = ""
@@ -64,6 +67,7 @@ SKILL_ID_RE = re.compile(r"[0-9]{1,9}")
 
 
 def catalog_query(user: User, filters: CatalogFilters) -> Select:
+    """Courses the user may see in the catalog, filtered."""
     stmt = visible_courses(user)
     if filters.q:
         like = _like(filters.q.strip())
@@ -111,6 +115,7 @@ def filter_choices() -> dict[str, list]:
 
 
 def enrolled_course_ids(user: User, course_ids: list[int]) -> set[int]:
+    """Which of these courses the user is actively enrolled in."""
     if not course_ids:
         return set()
     return set(
@@ -149,8 +154,6 @@ def load_course(slug: str) -> Course | None:
     activities and access conditions (for the outline and the locks). Skills and sign-offs load
     when a page shows them (one query each).
     """
-    from lms.domain.models import Activity
-
     return (
         db.session.execute(
             select(Course)

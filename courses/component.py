@@ -5,6 +5,22 @@ from __future__ import annotations
 from flask import Flask, render_template
 from markupsafe import Markup
 
+from courses import (  # noqa: F401  (importing registers the routes)
+    views_activities,
+    views_archive,
+    views_authoring,
+    views_catalog,
+    views_codesign,
+    views_demand,
+    views_enrolment,
+    views_files,
+    views_learn,
+    views_outcomes,
+)
+from courses.blueprint import bp
+from courses.catalog import authored_courses
+from courses.cli import courses_cli
+from courses.codesign import review_state, signable_organizations
 from lms.main import register_dashboard_panel
 from lms.permissions import can
 from lms.plugins import Component
@@ -43,9 +59,6 @@ def _authoring_panel(user) -> Markup | None:
     """ "Your courses" for trainers: status and what awaits their organization's sign-off."""
     if not can(user, "course.create"):
         return None
-    from courses.catalog import authored_courses
-    from courses.services import review_state, signable_organizations
-
     courses = authored_courses(user)
     rows = []
     for course in courses[:8]:
@@ -85,21 +98,7 @@ class CoursesComponent(Component):
         return []
 
     def init_app(self, app: Flask) -> None:
-        from courses import (  # noqa: F401  (importing registers the routes)
-            views_activities,
-            views_archive,
-            views_authoring,
-            views_catalog,
-            views_codesign,
-            views_demand,
-            views_enrolment,
-            views_files,
-            views_learn,
-            views_outcomes,
-        )
-        from courses.blueprint import bp
-        from courses.cli import courses_cli
-
+        """Register the course blueprint, its views, CLI and dashboard panel."""
         if bp.name not in app.blueprints:
             app.register_blueprint(bp)
         app.cli.add_command(courses_cli)
@@ -116,6 +115,8 @@ class CoursesComponent(Component):
         mark_nav_current(app, "Authoring", _authoring_endpoints(app))
 
     def seed_demo(self) -> None:
+        """Create the demo courses."""
+        # imported here: the demo content is only needed by `lms seed-demo`.
         from courses.seed import seed_courses
 
         seed_courses()

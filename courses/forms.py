@@ -20,12 +20,15 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from courses.services import LANGUAGES, PARTNER_ROLES
 from lms.domain.models import LEVELS
+from lms.forms import options
 from lms.models import Organization
 
 NOT_PARTNER = ""
 
 
 class CourseForm(FlaskForm):
+    """Trainer's form for a course's description, settings and partners."""
+
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
     slug = StringField(
         "Web address (slug)",
@@ -38,7 +41,7 @@ class CourseForm(FlaskForm):
         validators=[Length(max=20000)],
         render_kw={"rows": 8},
     )
-    level = SelectField("Level", choices=[(lv, lv.capitalize()) for lv in LEVELS])
+    level = SelectField("Level", choices=options((lv, lv.capitalize()) for lv in LEVELS))
     estimated_hours = DecimalField(
         "Estimated hours",
         places=1,
@@ -46,13 +49,15 @@ class CourseForm(FlaskForm):
         description="Learning time including exercises.",
         validators=[InputRequired("Enter the estimated hours."), NumberRange(0.5, 1000)],
     )
-    language = SelectField("Language", choices=list(LANGUAGES.items()))
+    language = SelectField("Language", choices=options(LANGUAGES.items()))
     visibility = SelectField(
         "Who may take it",
-        choices=[
-            ("partners", "Learners of the partner organizations"),
-            ("cluster", "Every learner of the cluster"),
-        ],
+        choices=options(
+            [
+                ("partners", "Learners of the partner organizations"),
+                ("cluster", "Every learner of the cluster"),
+            ]
+        ),
     )
     enrolment_key = PasswordField(
         "Enrolment key",
@@ -62,7 +67,9 @@ class CourseForm(FlaskForm):
     remove_key = BooleanField("Remove the enrolment key")
     completion_mode = SelectField(
         "Course completion",
-        choices=[("all", "Every required activity"), ("n_of", "A number of required activities")],
+        choices=options(
+            [("all", "Every required activity"), ("n_of", "A number of required activities")]
+        ),
     )
     completion_count = IntegerField(
         "Number of required activities",
@@ -78,13 +85,14 @@ class CourseForm(FlaskForm):
     cover = FileField("Cover image", description="Optional. PNG, JPEG, GIF or WebP, up to 5 MB.")
 
     def partner_fields(self):
+        """The per-organization partner checkboxes of the form."""
         return [f for f in self if f.name.startswith("partner_")]
 
 
 def course_form_class(organizations: list[Organization]) -> type[CourseForm]:
     """CourseForm with one role select per organization of the cluster ("not a partner" first)."""
     attrs = {}
-    choices = [(NOT_PARTNER, "Not a partner"), *PARTNER_ROLES.items()]
+    choices = options([(NOT_PARTNER, "Not a partner"), *PARTNER_ROLES.items()])
     for org in organizations:
         attrs[f"partner_{org.id}"] = SelectField(
             org.name, choices=choices, default=NOT_PARTNER, description=org.kind_label
@@ -93,6 +101,8 @@ def course_form_class(organizations: list[Organization]) -> type[CourseForm]:
 
 
 class ModuleForm(FlaskForm):
+    """Trainer's form to add or rename a module."""
+
     title = StringField(
         "Module title", validators=[DataRequired("Enter a module title."), Length(max=200)]
     )
@@ -100,6 +110,8 @@ class ModuleForm(FlaskForm):
 
 
 class ActivityForm(FlaskForm):
+    """Trainer's form for the settings every activity type shares."""
+
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
     completion_rule = SelectField("Completes when")
     pass_mark = DecimalField(
@@ -133,12 +145,16 @@ RULE_LABELS = {
 
 
 class MoveActivityForm(FlaskForm):
+    """Trainer's form to move an activity to another module."""
+
     module_id = SelectField("Move to module", coerce=int)
 
 
 class ConditionForm(FlaskForm):
+    """Trainer's form to add an access condition on another activity."""
+
     kind = SelectField(
-        "Condition", choices=[("completed", "Completed"), ("grade", "Grade at least")]
+        "Condition", choices=options([("completed", "Completed"), ("grade", "Grade at least")])
     )
     required_activity_id = SelectField("Activity", coerce=int)
     min_grade = DecimalField(
@@ -147,6 +163,8 @@ class ConditionForm(FlaskForm):
 
 
 class SignoffForm(FlaskForm):
+    """Partner's form to sign off a course in review for their organization."""
+
     organization_id = SelectField("Sign off for", coerce=int)
     comment = TextAreaField(
         "Comment", description="Optional. What your organization checked.", render_kw={"rows": 3}
@@ -154,10 +172,14 @@ class SignoffForm(FlaskForm):
 
 
 class EnrolForm(FlaskForm):
+    """Learner's enrol button, with the enrolment key if the course has one."""
+
     key = PasswordField("Enrolment key", validators=[Optional(), Length(max=100)])
 
 
 class EnrolOtherForm(FlaskForm):
+    """Trainer's form to enrol a learner by email."""
+
     email = EmailField(
         "Learner's email address",
         validators=[DataRequired("Enter an email address."), Email("Enter a valid email address.")],
@@ -165,10 +187,14 @@ class EnrolOtherForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
+    """Trainer's form to upload a course file."""
+
     file = FileField("File", description="Images, PDF, text or CSV, ZIP; up to 5 MB.")
 
 
 class ImportForm(FlaskForm):
+    """Trainer's form to import a course archive for an organization."""
+
     archive = FileField("Course archive (.zip)", render_kw={"accept": ".zip,application/zip"})
     organization_id = SelectField("Import for", coerce=int)
 

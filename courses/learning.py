@@ -29,6 +29,7 @@ class Outline:
     icons: dict[str, str] = field(default_factory=dict)
 
     def neighbours(self, activity: Activity) -> tuple[Activity | None, Activity | None]:
+        """Previous and next activity in course order."""
         ids = [a.id for a in self.activities]
         index = ids.index(activity.id)
         prev = self.activities[index - 1] if index > 0 else None
@@ -36,10 +37,12 @@ class Outline:
         return prev, nxt
 
     def completed(self, activity: Activity) -> bool:
+        """Whether the learner completed this activity."""
         state = self.states.get(activity.id)
         return bool(state and state.completed)
 
     def type_label(self, activity: Activity) -> str:
+        """Human label of the activity's type."""
         atype = activity_registry().get(activity.type)
         return atype.label if atype else activity.type
 

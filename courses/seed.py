@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from courses.archive import build_course
 from courses.archive_validate import check_manifest
+from courses.codesign import publish_course, sign_off, submit_for_review
 from courses.demo import python_data, quality, warehouse
 from courses.demo.chart import control_chart_png
 from courses.demo.practice import PYTHON_SLUG, add_practice_module, seed_practice
-from courses.services import publish_course, sign_off, submit_for_review
 from lms.domain.models import Course, CourseStatus, Enrolment
 from lms.domain.services import enrol_user
 from lms.extensions import db

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.domain.models import Activity, ActivityCondition, Course, Module
 from lms.domain.services import mark_course_edited
@@ -29,6 +30,7 @@ def _renumber(items: list[Any]) -> None:
 
 
 def add_module(course: Course, title: str, summary: str = "") -> Module:
+    """Append a module to the course."""
     if not (title or "").strip():
         raise DomainError("Enter a module title.", "title")
     module = Module(title=title.strip()[:200], summary=summary or "", position=len(course.modules))
@@ -39,6 +41,7 @@ def add_module(course: Course, title: str, summary: str = "") -> Module:
 
 
 def update_module(module: Module, title: str, summary: str = "") -> None:
+    """Change a module's title and summary."""
     if not (title or "").strip():
         raise DomainError("Enter a module title.", "title")
     if module.title != title.strip() or module.summary != (summary or ""):
@@ -58,6 +61,7 @@ def _drop_conditions_on(activity_ids: list[int]) -> None:
 
 
 def delete_module(module: Module) -> None:
+    """Delete a module, its activities and conditions that named them."""
     course = module.course
     _drop_conditions_on([a.id for a in module.activities])
     course.modules.remove(module)  # delete-orphan cascade deletes it and its activities
@@ -122,6 +126,7 @@ def _keep_common(activity: Activity, data: ActivityData) -> None:
 
 
 def get_type(key: str) -> ActivityType:
+    """Installed activity type of this key, or a domain error."""
     atype = activity_registry().get(key)
     if atype is None:
         raise DomainError(f"The activity type “{key}” is not installed on this site.")
@@ -160,6 +165,7 @@ def add_activity(
 def update_activity(
     activity: Activity, data: ActivityData, author: User, type_data: dict[str, Any] | None = None
 ) -> None:
+    """Save an activity's shared settings and its type's own data."""
     atype = get_type(activity.type)
     _check_activity(atype, data)
     activity.title = data.title.strip()[:200]
@@ -175,6 +181,7 @@ def update_activity(
 
 
 def delete_activity(activity: Activity) -> None:
+    """Delete an activity and the conditions that named it."""
     module = activity.module
     _drop_conditions_on([activity.id])
     module.activities.remove(activity)  # delete-orphan cascade
@@ -228,6 +235,7 @@ def _depends_on(start: Activity, target_id: int) -> bool:
 def add_condition(
     activity: Activity, kind: str, required: Activity, min_grade: float | None = None
 ) -> ActivityCondition:
+    """Make an activity open only after another is completed or graded."""
     if kind not in CONDITION_KINDS:
         raise DomainError("Choose “completed” or “grade at least”.", "kind")
     if required.course_id != activity.course_id:
@@ -251,6 +259,7 @@ def add_condition(
 
 
 def remove_condition(activity: Activity, condition_id: int) -> None:
+    """Remove an access condition from an activity."""
     cond = next((c for c in activity.conditions if c.id == condition_id), None)
     if cond is None:
         raise DomainError("That condition does not exist.")
@@ -260,8 +269,6 @@ def remove_condition(activity: Activity, condition_id: int) -> None:
 
 def course_activities(course_id: int) -> list[Activity]:
     """Every activity of a course in module/position order, conditions loaded (two queries)."""
-    from sqlalchemy.orm import selectinload
-
     return list(
         db.session.scalars(
             select(Activity)

@@ -20,6 +20,7 @@ from courses.forms import RULE_LABELS, ActivityForm, ConditionForm, ConfirmForm,
 from lms.domain.models import Module
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.plugins import ActivityType, activity_registry
 from lms.urls import parse_id
 
@@ -42,7 +43,7 @@ def _type_form(atype: ActivityType, course, module, activity=None):
 def _common_form(atype: ActivityType, activity=None) -> ActivityForm:
     form = ActivityForm(obj=activity) if request.method == "GET" else ActivityForm()
     labels = {**RULE_LABELS, **atype.rule_labels}
-    form.completion_rule.choices = [(r, labels.get(r, r)) for r in atype.completion_rules]
+    form.completion_rule.choices = options((r, labels.get(r, r)) for r in atype.completion_rules)
     if request.method == "GET" and activity is None:
         default = "passed" if "passed" in atype.completion_rules else atype.completion_rules[-1]
         form.completion_rule.data = default
@@ -79,6 +80,7 @@ def _show_error(form, type_form, exc: DomainError) -> None:
 @bp.route("/<slug>/modules/<int:module_id>/activities/new", methods=["GET", "POST"])
 @login_required
 def new_activity(slug: str, module_id: int):
+    """Trainer's page to add an activity of a chosen type to a module."""
     course = course_or_404(slug, "course.edit")
     module = module_or_404(course, module_id)
     type_key = request.values.get("type", "")
@@ -117,6 +119,7 @@ def new_activity(slug: str, module_id: int):
 @bp.route("/<slug>/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_activity(slug: str, activity_id: int):
+    """Trainer's page to edit an activity's settings and content."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     atype = structure.get_type(activity.type)
@@ -134,14 +137,14 @@ def edit_activity(slug: str, activity_id: int):
             flash(f"“{activity.title}” saved.", "success")
             return redirect(url_for("courses.edit_activity", slug=slug, activity_id=activity.id))
     move_form = MoveActivityForm(module_id=activity.module_id)
-    move_form.module_id.choices = [(m.id, m.title) for m in course.modules]
+    move_form.module_id.choices = options((m.id, m.title) for m in course.modules)
     cond_form = ConditionForm()
-    cond_form.required_activity_id.choices = [
+    cond_form.required_activity_id.choices = options(
         (a.id, f"{m.title} › {a.title}")
         for m in course.modules
         for a in m.activities
         if a.id != activity.id
-    ]
+    )
     has_errors = form.errors or (type_form is not None and type_form.errors)
     return render_template(
         "courses/activity_form.html",
@@ -166,6 +169,7 @@ def _checked() -> None:
 @bp.post("/<slug>/activities/<int:activity_id>/move")
 @login_required
 def move_activity(slug: str, activity_id: int):
+    """POST endpoint for trainers to move an activity up, down or to another module."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     _checked()
@@ -189,6 +193,7 @@ def move_activity(slug: str, activity_id: int):
 @bp.post("/<slug>/activities/<int:activity_id>/delete")
 @login_required
 def delete_activity(slug: str, activity_id: int):
+    """POST endpoint for trainers to delete an activity."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     _checked()
@@ -202,12 +207,13 @@ def delete_activity(slug: str, activity_id: int):
 @bp.post("/<slug>/activities/<int:activity_id>/conditions")
 @login_required
 def add_condition(slug: str, activity_id: int):
+    """POST endpoint for trainers to add an access condition to an activity."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     form = ConditionForm()
-    form.required_activity_id.choices = [
+    form.required_activity_id.choices = options(
         (a.id, a.title) for m in course.modules for a in m.activities if a.id != activity.id
-    ]
+    )
     back = url_for("courses.edit_activity", slug=slug, activity_id=activity.id) + "#access"
     if not form.validate_on_submit():
         flash("Choose an activity of this course and, for a grade, a percentage.", "error")
@@ -231,6 +237,7 @@ def add_condition(slug: str, activity_id: int):
 @bp.post("/<slug>/activities/<int:activity_id>/conditions/<int:condition_id>/delete")
 @login_required
 def remove_condition(slug: str, activity_id: int, condition_id: int):
+    """POST endpoint for trainers to remove an access condition."""
     course = course_or_404(slug, "course.edit")
     activity = activity_or_404(course, activity_id)
     _checked()

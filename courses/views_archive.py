@@ -11,6 +11,7 @@ from courses.blueprint import bp, course_or_404, flash_error, form_error, user
 from courses.forms import ConfirmForm, ImportForm
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.models import Organization, Role
 from lms.permissions import require
 
@@ -18,6 +19,7 @@ from lms.permissions import require
 @bp.route("/<slug>/export")
 @login_required
 def export(slug: str):
+    """Course manager's download of the course as a ZIP archive."""
     course = course_or_404(slug, "course.manage")
     data = export_course(course)
     return Response(
@@ -38,9 +40,10 @@ def _import_orgs() -> list[Organization]:
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_page():
+    """Trainer's page to import a course archive."""
     require("course.create")
     form = ImportForm()
-    form.organization_id.choices = [(o.id, o.name) for o in _import_orgs()]
+    form.organization_id.choices = options((o.id, o.name) for o in _import_orgs())
     if form.validate_on_submit():
         upload = form.archive.data
         if not upload or not getattr(upload, "filename", ""):

@@ -65,6 +65,7 @@ def _save_cover(form, course) -> None:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
+    """Trainer's page to create a course."""
     require("course.create")
     orgs = _organizations()
     form = course_form_class(orgs)()
@@ -92,6 +93,7 @@ def new():
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str):
+    """Trainer's page to edit a course's description, settings and partners."""
     course = course_or_404(slug, "course.edit")
     orgs = _organizations()
     form_cls = course_form_class(orgs)
@@ -122,6 +124,7 @@ def edit(slug: str):
 @bp.route("/<slug>/structure", methods=["GET", "POST"])
 @login_required
 def structure_page(slug: str):
+    """Trainer's page of a course's modules and activities, with the form to add a module."""
     course = course_or_404(slug, "course.manage")
     form = ModuleForm()
     if request.method == "POST":
@@ -148,6 +151,7 @@ def structure_page(slug: str):
 @bp.route("/<slug>/modules/<int:module_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_module(slug: str, module_id: int):
+    """Trainer's page to edit a module."""
     course = course_or_404(slug, "course.edit")
     module = module_or_404(course, module_id)
     form = ModuleForm(obj=module)
@@ -169,6 +173,7 @@ def edit_module(slug: str, module_id: int):
 @bp.post("/<slug>/modules/<int:module_id>/move")
 @login_required
 def move_module(slug: str, module_id: int):
+    """POST endpoint for trainers to move a module up or down."""
     course = course_or_404(slug, "course.edit")
     module = module_or_404(course, module_id)
     if not ConfirmForm().validate_on_submit():
@@ -185,6 +190,7 @@ def move_module(slug: str, module_id: int):
 @bp.post("/<slug>/modules/<int:module_id>/delete")
 @login_required
 def delete_module(slug: str, module_id: int):
+    """POST endpoint for trainers to delete a module."""
     course = course_or_404(slug, "course.edit")
     module = module_or_404(course, module_id)
     if not ConfirmForm().validate_on_submit():

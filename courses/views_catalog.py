@@ -7,10 +7,11 @@ from flask_login import login_required
 
 from courses import catalog
 from courses.blueprint import bp, course_or_404, user
+from courses.codesign import review_state
 from courses.enrolment import pending_invitation
 from courses.forms import ConfirmForm, EnrolForm
 from courses.learning import outline
-from courses.services import LANGUAGES, PARTNER_ROLES, review_state
+from courses.services import LANGUAGES, PARTNER_ROLES
 from lms.domain.models import LEVELS
 from lms.pagination import paginate
 from lms.permissions import can, require
@@ -19,6 +20,7 @@ from lms.permissions import can, require
 @bp.route("/")
 @login_required
 def index():
+    """Course catalog every signed-in user browses, searched and filtered."""
     filters = catalog.CatalogFilters(
         q=request.args.get("q", "").strip()[:200],
         skill=request.args.get("skill", "").strip()[:80],
@@ -43,6 +45,7 @@ def index():
 @bp.route("/authoring")
 @login_required
 def authoring():
+    """Trainer's list of the courses they author with their review state."""
     require("course.create")
     courses = catalog.authored_courses(user())
     reviews = {c.id: review_state(c) for c in courses}
@@ -54,6 +57,7 @@ def authoring():
 @bp.route("/<slug>")
 @login_required
 def overview(slug: str):
+    """Course overview page for learners and staff."""
     course = course_or_404(slug)
     view = outline(course, user())
     preview = request.args.get("preview") == "1" and view.staff

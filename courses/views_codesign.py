@@ -6,26 +6,30 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from courses import services
+from courses import codesign, services
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
 from courses.forms import ConfirmForm, SignoffForm
 from courses.notices import notify_partners
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.models import Organization, User
 from lms.permissions import can, require
 
 
 def _signoff_form(course) -> SignoffForm:
     form = SignoffForm()
-    orgs = services.signable_organizations(user(), course)
-    overrides = services.override_organizations(user(), course)
-    current = {r.partner.organization_id for r in services.review_state(course) if r.current}
-    form.organization_id.choices = [(o.id, o.name) for o in orgs if o.id not in current] + [
-        (o.id, f"{o.name} (override as site administrator: give the reason)")
-        for o in overrides
-        if o.id not in current
-    ]
+    orgs = codesign.signable_organizations(user(), course)
+    overrides = codesign.override_organizations(user(), course)
+    current = {r.partner.organization_id for r in codesign.review_state(course) if r.current}
+    form.organization_id.choices = options(
+        [(o.id, o.name) for o in orgs if o.id not in current]
+        + [
+            (o.id, f"{o.name} (override as site administrator: give the reason)")
+            for o in overrides
+            if o.id not in current
+        ]
+    )
     return form
 
 
@@ -34,7 +38,7 @@ def _render(course, form, status=200):
     signers = {s.user_id for s in course.signoffs if s.user_id is not None}
     if signers:
         db.session.scalars(select(User).where(User.id.in_(signers))).all()
-    reviews = services.review_state(course)
+    reviews = codesign.review_state(course)
     return render_template(
         "courses/review.html",
         course=course,
@@ -50,6 +54,7 @@ def _render(course, form, status=200):
 @bp.route("/<slug>/review")
 @login_required
 def review(slug: str):
+    """Partners' review page of a course with sign-off state."""
     course = course_or_404(slug, "course.manage")
     return _render(course, _signoff_form(course))
 
@@ -57,17 +62,18 @@ def review(slug: str):
 @bp.post("/<slug>/signoff")
 @login_required
 def signoff(slug: str):
+    """POST endpoint for a partner (or a site admin on its behalf) to sign off a course in review."""
     course = course_or_404(slug, "course.manage")
     require("course.signoff", course)
     form = _signoff_form(course)
     if form.validate_on_submit():
         org = db.session.get(Organization, form.organization_id.data)
         try:
-            signoff = services.sign_off(course, org, user(), form.comment.data or "")
+            signoff = codesign.sign_off(course, org, user(), form.comment.data or "")
         except DomainError as exc:
             form_error(form, exc)
         else:
-            missing = services.missing_signoffs(course)
+            missing = codesign.missing_signoffs(course)
             ready = " Every partner has signed: it can be published." if not missing else ""
             what = f"{org.name} signed off “{course.title}”."
             if signoff.is_override:
@@ -109,10 +115,11 @@ def _transition(slug: str, capability: str, action, done: str, notice: str | Non
 @bp.post("/<slug>/submit")
 @login_required
 def submit(slug: str):
+    """POST endpoint for trainers to submit a draft for partner review."""
     return _transition(
         slug,
         "course.edit",
-        services.submit_for_review,
+        codesign.submit_for_review,
         "“{title}” is in review. Each partner now signs off.",
         "{who} asks your organization to review and sign off “{title}”.",
     )
@@ -121,10 +128,11 @@ def submit(slug: str):
 @bp.post("/<slug>/publish")
 @login_required
 def publish(slug: str):
+    """POST endpoint for trainers to publish a signed-off course."""
     return _transition(
         slug,
         "course.edit",
-        services.publish_course,
+        codesign.publish_course,
         "“{title}” is published: learners can enrol.",
         "“{title}” is published ({who}).",
     )
@@ -133,15 +141,17 @@ def publish(slug: str):
 @bp.post("/<slug>/to-draft")
 @login_required
 def to_draft(slug: str):
-    return _transition(slug, "course.edit", services.return_to_draft, "“{title}” is back in draft.")
+    """POST endpoint for trainers to take a course back to draft."""
+    return _transition(slug, "course.edit", codesign.return_to_draft, "“{title}” is back in draft.")
 
 
 @bp.post("/<slug>/archive")
 @login_required
 def archive(slug: str):
+    """POST endpoint for course managers to archive a published course."""
     return _transition(
         slug,
         "course.manage",
-        services.archive_course,
+        codesign.archive_course,
         "“{title}” is archived: it left the catalog; history and reports are kept.",
     )

@@ -29,6 +29,7 @@ from lms.pagination import paginate
 @bp.post("/<slug>/enrol")
 @login_required
 def enrol(slug: str):
+    """POST endpoint for a learner to enrol in a course."""
     course = course_or_404(slug)
     form = EnrolForm()
     if not form.validate_on_submit():
@@ -46,6 +47,7 @@ def enrol(slug: str):
 @bp.post("/<slug>/unenrol")
 @login_required
 def unenrol(slug: str):
+    """POST endpoint for a learner to leave a course."""
     course = course_or_404(slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -68,6 +70,7 @@ def unenrol(slug: str):
 @bp.route("/<slug>/enrolments", methods=["GET", "POST"])
 @login_required
 def enrolments(slug: str):
+    """Trainer's enrolment list of a course, with the form to enrol by email."""
     course = course_or_404(slug, "course.enrol_others")
     form = EnrolOtherForm()
     if form.validate_on_submit():
@@ -104,6 +107,7 @@ def enrolments(slug: str):
 @bp.post("/<slug>/enrolments/<int:enrolment_id>/withdraw")
 @login_required
 def withdraw_enrolment(slug: str, enrolment_id: int):
+    """POST endpoint for trainers to withdraw a learner's enrolment."""
     course = course_or_404(slug, "course.enrol_others")
     enrolment = owned_or_404(Enrolment, enrolment_id, course_id=course.id)
     if not ConfirmForm().validate_on_submit():

@@ -16,6 +16,7 @@ from lms.permissions import require
 
 
 def file_url(course, attachment) -> str:
+    """URL of a course file."""
     return url_for(
         "courses.file", slug=course.slug, attachment_id=attachment.id, name=attachment.filename
     )
@@ -24,6 +25,7 @@ def file_url(course, attachment) -> str:
 @bp.route("/<slug>/files", methods=["GET", "POST"])
 @login_required
 def files(slug: str):
+    """Trainer's file list of a course, with the upload form."""
     course = course_or_404(slug, "course.manage")
     form = UploadForm()
     if form.is_submitted():
@@ -56,6 +58,7 @@ def files(slug: str):
 @bp.route("/<slug>/files/<int:attachment_id>/<name>")
 @login_required
 def file(slug: str, attachment_id: int, name: str):
+    """Download of a course file (images inline) for the course's readers."""
     course = course_or_404(slug)
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.course_id != course.id or attachment.filename != name:
@@ -76,6 +79,7 @@ def file(slug: str, attachment_id: int, name: str):
 @bp.post("/<slug>/files/<int:attachment_id>/delete")
 @login_required
 def delete_file(slug: str, attachment_id: int):
+    """POST endpoint for trainers to delete a course file."""
     course = course_or_404(slug, "course.edit")
     attachment = owned_or_404(Attachment, attachment_id, course_id=course.id)
     if not ConfirmForm().validate_on_submit():

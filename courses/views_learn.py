@@ -16,6 +16,7 @@ from lms.progress.services import record_activity_event
 @bp.route("/<slug>/activities/<int:activity_id>")
 @login_required
 def activity(slug: str, activity_id: int):
+    """Learner's page of one activity with the course outline."""
     course = course_or_404(slug)
     act = activity_or_404(course, activity_id)
     view = outline(course, user())

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.config import DEFAULTS, config_from_env, load_or_create_secret_key
 
@@ -26,6 +27,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     os.makedirs(app.instance_path, exist_ok=True)
     # Before any route is added: <int:id> segments beyond SQL INTEGER answer 404, not 500.
+    # (Imported here: lms/__init__ runs before every `import lms.x`; the factory loads the
+    # app's parts only when it builds an app, so importing one core module stays light.)
     from lms.urls import DatabaseIdConverter
 
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -54,25 +57,28 @@ def trust_proxies(app: Flask) -> None:
     """
     count = int(app.config.get("PROXY_COUNT") or 0)
     if count > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
         )
 
 
 def register_extensions(app: Flask) -> None:
+    """Bind the database, CSRF, login and migrations to the app and load every core model table."""
+    # imported here: lms/__init__ runs before every `import lms.x`; the factory loads the
+    # app's parts only when it builds an app, so importing one core module stays light.
     from lms.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
-    from lms import db_sqlite
+    from lms import db_sqlite  # imported here: see above
 
     db_sqlite.init_app(app)  # WAL and a busy timeout for SQLite files (see the module)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    # Import every core model so metadata (and Alembic) sees all tables.
+    # Import every core model so metadata (and Alembic) sees all tables (here, not at the top:
+    # see above).
     import lms.calendar.models  # noqa: F401
+    import lms.cluster.models  # noqa: F401
     import lms.credentials.models  # noqa: F401
     import lms.domain.models  # noqa: F401
     import lms.gradebook.models  # noqa: F401
@@ -85,6 +91,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_plugins(app: Flask) -> None:
+    """Build the activity-type registry from the installed plugins and store it on the app."""
+    # imported here: lms/__init__ runs before every `import lms.x`; the factory loads the
+    # app's parts only when it builds an app, so importing one core module stays light.
     from lms.plugins import build_registry
 
     registry = build_registry(app, extra=app.config.get("EXTRA_ACTIVITY_TYPES", ()))
@@ -94,6 +103,9 @@ def register_plugins(app: Flask) -> None:
 
 
 def register_components(app: Flask) -> None:
+    """Load the component plugins (courses, labs) and let each register its blueprints."""
+    # imported here: lms/__init__ runs before every `import lms.x`; the factory loads the
+    # app's parts only when it builds an app, so importing one core module stays light.
     from lms.plugins import load_components
 
     components = load_components(app)
@@ -119,6 +131,7 @@ FEATURES = (
     "lms.gradebook",
     "lms.calendar",
     "lms.skills",
+    "lms.cluster",
 )
 
 
@@ -129,6 +142,9 @@ def register_features(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    """Add the `lms` and `skills` command groups to the flask CLI."""
+    # imported here: lms/__init__ runs before every `import lms.x`; the factory loads the
+    # app's parts only when it builds an app, so importing one core module stays light.
     from lms.cli import lms_cli
     from lms.skills.cli import skills_cli
 
@@ -137,6 +153,9 @@ def register_cli(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    """Install the request hooks: URL checks, login, error pages, links, permissions, security headers, templating."""
+    # imported here: lms/__init__ runs before every `import lms.x`; the factory loads the
+    # app's parts only when it builds an app, so importing one core module stays light.
     from lms import auth, errors, links, permissions, security, templating, urls
 
     urls.init_app(app)  # first: refuse NUL characters before any view or hook reads input

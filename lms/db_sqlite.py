@@ -25,6 +25,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from lms.extensions import db
+
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
@@ -64,8 +66,6 @@ def configure_engine(engine: Engine, synchronous: str = "NORMAL", busy_ms: int =
 
 def init_app(app: Flask) -> None:
     """Configure the app's SQLite file engines (called by the factory after ``db.init_app``)."""
-    from lms.extensions import db
-
     with app.app_context():
         engines = list(db.engines.values())
     for engine in engines:

@@ -7,6 +7,8 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from lms.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -31,10 +33,14 @@ class InvalidFields(DomainError):
 
 
 class NotAllowed(DomainError):
+    """Domain error for an action the user may not take (403)."""
+
     status = 403
 
 
 class Conflict(DomainError):
+    """Domain error for an action that clashes with the current state (409)."""
+
     status = 409
 
 
@@ -74,6 +80,7 @@ MESSAGES = {
 
 
 def handle_http(exc: HTTPException):
+    """Error page or JSON problem for an HTTP error."""
     code = exc.code or 500
     title, default = MESSAGES.get(code, (exc.name, exc.description or ""))
     detail = default
@@ -86,6 +93,7 @@ def handle_http(exc: HTTPException):
 
 
 def handle_domain(exc: DomainError):
+    """Error page or JSON problem for a refused domain action."""
     if wants_json():
         return problem(exc.status, "Request refused", exc.message)
     return (
@@ -97,10 +105,10 @@ def handle_domain(exc: DomainError):
 
 
 def handle_unexpected(exc: Exception):
+    """Log an unhandled exception and answer a 500 page or problem."""
     log.exception("Unhandled error on %s %s", request.method, request.path)
     # A failed statement leaves the transaction aborted (PostgreSQL refuses every later query);
     # roll back so the error page itself can load the signed-in user's navigation.
-    from lms.extensions import db
 
     try:
         db.session.rollback()
@@ -110,6 +118,7 @@ def handle_unexpected(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
+    """Register the error handlers."""
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
     app.register_error_handler(Exception, handle_unexpected)

@@ -67,46 +67,22 @@ def xlsx_response(
 
     The header row is bold and frozen (it stays while scrolling); columns get ``widths`` (in
     characters; by default wide enough for the header), since rows are streamed unmeasured."""
+    # Imported here: openpyxl is heavy and only the exports need it.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
-    ws.freeze_panes = "A2"
-    for i, name in enumerate(header):
-        width = widths[i] if widths and i < len(widths) else max(len(str(name)) + 4, 12)
-        ws.column_dimensions[get_column_letter(i + 1)].width = width
-    bold = Font(bold=True)
-    head = []
-    for name in header:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
+    _write_header(ws, header, widths)
     formats = formats or {}
     for row in rows:
-        out = []
-        for i, value in enumerate(row):
-            if i in formats and value is not None:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = formats[i]
-                out.append(cell)
-            elif isinstance(value, str) and value.startswith("="):
-                # openpyxl stores any text starting with "=" as a formula: an employee named
-                # =HYPERLINK(...) would become a live formula in HR's workbook. Keep it text.
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"
-                out.append(cell)
-            else:
-                out.append(value)
-        ws.append(out)
+        ws.append([_xlsx_cell(ws, WriteOnlyCell, i, v, formats) for i, v in enumerate(row)])
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by chunks)
     wb.save(spool)
     spool.seek(0)
 
     def chunks(read: Callable[[int], bytes] = spool.read) -> Iterator[bytes]:
+        """Stream the spooled workbook in 64 KiB pieces, then discard it."""
         try:
             while data := read(65536):
                 yield data
@@ -118,3 +94,37 @@ def xlsx_response(
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _write_header(ws, header: Sequence[str], widths: Sequence[float] | None) -> None:
+    """A bold, frozen header row and the column widths (rows are streamed unmeasured)."""
+    from openpyxl.cell import WriteOnlyCell  # imported here: see xlsx_response
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = "A2"
+    for i, name in enumerate(header):
+        width = widths[i] if widths and i < len(widths) else max(len(str(name)) + 4, 12)
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
+    bold = Font(bold=True)
+    head = []
+    for name in header:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+
+
+def _xlsx_cell(ws, cell_type, index: int, value: Any, formats: dict[int, str]) -> Any:
+    """One value as written: with its number format, or text that can never become a formula."""
+    if index in formats and value is not None:
+        cell = cell_type(ws, value=value)
+        cell.number_format = formats[index]
+        return cell
+    if isinstance(value, str) and value.startswith("="):
+        # openpyxl stores any text starting with "=" as a formula: an employee named
+        # =HYPERLINK(...) would become a live formula in HR's workbook. Keep it text.
+        cell = cell_type(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value

@@ -35,6 +35,7 @@ def register_dashboard_panel(
 
 @bp.route("/")
 def index():
+    """Public landing page; signed-in users go to their dashboard."""
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     return render_template("main/landing.html")
@@ -50,6 +51,7 @@ def favicon():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
+    """Signed-in user's dashboard with the panels of every feature they may see."""
     panels = []
     for panel in sorted(
         current_app.extensions.get("lms.dashboard_panels", []), key=lambda p: p.order
@@ -62,6 +64,7 @@ def dashboard():
 
 @bp.route("/healthz")
 def healthz():
+    """Health check for monitoring: database reachability as JSON."""
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"

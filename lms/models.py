@@ -16,6 +16,8 @@ from lms.timeutil import utcnow
 
 
 class OrgKind(enum.StrEnum):
+    """Kind of member organization of the cluster."""
+
     UNIVERSITY = "university"
     ENTERPRISE = "enterprise"
     RESEARCH = "research"
@@ -31,6 +33,8 @@ ORG_KIND_LABELS = {
 
 
 class Role(enum.StrEnum):
+    """Role a person holds in an organization."""
+
     LEARNER = "learner"
     TRAINER = "trainer"
     HR = "hr"
@@ -46,6 +50,8 @@ ROLE_LABELS = {
 
 
 class Organization(db.Model):
+    """A member organization of the cluster: university, enterprise or research centre."""
+
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +68,7 @@ class Organization(db.Model):
 
     @property
     def kind_label(self) -> str:
+        """Human label of the organization's kind."""
         return ORG_KIND_LABELS.get(OrgKind(self.kind), self.kind)
 
     def __repr__(self) -> str:
@@ -69,6 +76,8 @@ class Organization(db.Model):
 
 
 class User(UserMixin, db.Model):
+    """A person with an account on the platform."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,16 +96,20 @@ class User(UserMixin, db.Model):
 
     @staticmethod
     def normalise_email(email: str) -> str:
+        """Email trimmed and lower-cased as stored."""
         return (email or "").strip().lower()
 
     def set_password(self, password: str) -> None:
+        """Store the scrypt hash of a new password."""
         self.password_hash = generate_password_hash(password, method="scrypt")
 
     def check_password(self, password: str) -> bool:
+        """Whether the password matches the stored hash."""
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        """Whether the account may sign in (not suspended)."""
         return self.active
 
     @property
@@ -109,22 +122,27 @@ class User(UserMixin, db.Model):
     session_key = ""
 
     def get_id(self) -> str:
+        """Session id that stops working when credentials or the session key change."""
         # The session (and remember-me cookie) name the password too, so changing or resetting
         # a password logs out every other browser where the account was open; and they name a
         # server-side login session, so logging out ends every copy of the cookies.
         return f"{self.id}:{self.credentials_fingerprint}:{self.session_key}"
 
     def roles_in(self, organization_id: int) -> set[str]:
+        """Roles the user holds in one organization."""
         return {m.role for m in self.memberships if m.organization_id == organization_id}
 
     def has_role(self, *roles: str) -> bool:
+        """Whether the user holds any of these roles in any organization."""
         return any(m.role in roles for m in self.memberships)
 
     def organization_ids(self, *roles: str) -> set[int]:
+        """Organizations where the user holds any of these roles (any role if none given)."""
         return {m.organization_id for m in self.memberships if not roles or m.role in roles}
 
     @property
     def primary_organization(self) -> Organization | None:
+        """The user's first organization, if any."""
         return self.memberships[0].organization if self.memberships else None
 
     def __repr__(self) -> str:
@@ -132,6 +150,8 @@ class User(UserMixin, db.Model):
 
 
 class Department(db.Model):
+    """A department of an organization that employees belong to."""
+
     __tablename__ = "departments"
     __table_args__ = (UniqueConstraint("organization_id", "name"),)
 
@@ -169,6 +189,7 @@ class Membership(db.Model):
 
     @property
     def role_label(self) -> str:
+        """Human label of the membership's role."""
         return ROLE_LABELS.get(Role(self.role), self.role)
 
 
@@ -203,6 +224,7 @@ class Invitation(db.Model):
 
     @property
     def status(self) -> str:
+        """Pending, accepted, revoked or expired."""
         if self.accepted_at:
             return "accepted"
         if self.revoked_at:
@@ -254,6 +276,8 @@ class OutboundMail(db.Model):
 
 
 class SiteSetting(db.Model):
+    """One site-wide setting stored as a key and text value."""
+
     __tablename__ = "site_settings"
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)

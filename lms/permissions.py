@@ -26,7 +26,10 @@ _CAPABILITIES: dict[str, Checker] = {}
 
 
 def capability(name: str) -> Callable[[Checker], Checker]:
+    """Decorator registering the check function of a named capability."""
+
     def register(fn: Checker) -> Checker:
+        """Record the check function under the capability name."""
         _CAPABILITIES[name] = fn
         return fn
 
@@ -128,6 +131,24 @@ def _org_tokens(user: User, obj: Any) -> bool:
     return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
 
 
+@capability("org.view_indicators")
+def _org_indicators(user: User, obj: Any) -> bool:
+    """The organization's cluster indicators in detail, its targets and its signals."""
+    return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
+
+
+@capability("org.manage_placements")
+def _org_placements(user: User, obj: Any) -> bool:
+    """Publish placements, decide on applications and record their outcomes."""
+    return bool(_roles(user, obj) & {Role.ORG_ADMIN, Role.HR})
+
+
+@capability("org.record_funding")
+def _org_funding(user: User, obj: Any) -> bool:
+    """Record the organization's contributions to cluster programs and its spending of them."""
+    return Role.ORG_ADMIN in _roles(user, obj)
+
+
 # --- courses ---------------------------------------------------------------------------------
 @capability("course.create")
 def _course_create(user: User, obj: Any) -> bool:
@@ -149,6 +170,7 @@ def is_author(user: User, course: Course | None) -> bool:
 
 
 def is_partner_admin(user: User, course: Course | None) -> bool:
+    """Whether the user administers a partner organization of the course."""
     if course is None:
         return False
     return any(
@@ -244,4 +266,5 @@ def _certificate_revoke(user: User, obj: Any) -> bool:
 
 
 def init_app(app) -> None:
+    """Expose can() to templates for the signed-in user."""
     app.jinja_env.globals["can"] = lambda name, obj=None: can(current_user, name, obj)

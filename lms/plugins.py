@@ -84,6 +84,9 @@ class ActivityType:
     #: whether passing an activity of this type shows skills, so authors may declare its
     #: outcomes (skill + level); the outcomes themselves are core data (lms.skills)
     develops_skills: ClassVar[bool] = False
+    #: what the cluster's indicators read from this type's completions: "practical" (pass rate
+    #: of hands-on work, e.g. labs), "assessment" (mean score, e.g. quizzes) or "" (neither)
+    cluster_measure: ClassVar[str] = ""
     #: the xAPI activity type IRI of its statements (ADL's vocabulary); a plain interaction
     #: when the type does not say
     xapi_activity_type: ClassVar[str] = "http://adlnet.gov/expapi/activities/interaction"
@@ -168,6 +171,7 @@ class ActivityRegistry:
         self._types: dict[str, ActivityType] = {}
 
     def register(self, activity_type: ActivityType, source: str = "") -> None:
+        """Add an activity type, refusing a missing or duplicate key."""
         key = getattr(activity_type, "key", None)
         if not key or not isinstance(key, str):
             raise PluginError(f"Activity plugin {source or activity_type!r} has no string 'key'.")
@@ -182,6 +186,7 @@ class ActivityRegistry:
         self._types[key] = activity_type
 
     def get(self, key: str) -> ActivityType | None:
+        """Activity type of this key, if installed."""
         return self._types.get(key)
 
     def __getitem__(self, key: str) -> ActivityType:
@@ -194,6 +199,7 @@ class ActivityRegistry:
         return iter(self._types.values())
 
     def keys(self) -> list[str]:
+        """Keys of the installed activity types."""
         return list(self._types)
 
 

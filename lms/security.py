@@ -14,6 +14,7 @@ CSP = (
 
 
 def set_security_headers(response: Response) -> Response:
+    """Add CSP, framing, sniffing and referrer headers to every response."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -60,6 +61,7 @@ def refuse_untrusted_host(exc: SecurityError) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Install the security headers, host check and secure-cookie session."""
     app.register_error_handler(SecurityError, refuse_untrusted_host)
     # after_request functions run in reverse order of registration: put ours first in the list so
     # it runs last and also sees the remember-me cookie Flask-Login sets in its own hook.
@@ -72,4 +74,5 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure cookies when configured or when the request came over HTTPS."""
         return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)

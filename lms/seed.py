@@ -67,6 +67,7 @@ def get_or_create_user(email: str, name: str, password: str = DEMO_PASSWORD, **k
 def ensure_membership(
     user: User, org: Organization, role: str, department: Department | None = None
 ) -> Membership:
+    """Demo data: give the user this role in the organization unless held."""
     m = db.session.scalar(
         select(Membership).where(
             Membership.user_id == user.id,

@@ -34,6 +34,7 @@ def self_registration_enabled() -> bool:
 
 
 def self_registration_org_ids() -> set[int]:
+    """Organizations open to self-registration."""
     raw = get_setting(SELF_REGISTRATION_ORGS)
     return {int(part) for part in raw.split(",") if part.strip().isdigit()}
 
@@ -52,5 +53,6 @@ def self_registration_orgs() -> list[Organization]:
 
 
 def set_self_registration(enabled: bool, org_ids: set[int]) -> None:
+    """Save whether self-registration is on and which organizations it opens."""
     set_setting(SELF_REGISTRATION, "1" if enabled else "0")
     set_setting(SELF_REGISTRATION_ORGS, ",".join(str(i) for i in sorted(org_ids)))

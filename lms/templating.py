@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from lms.domain.models import CourseStatus
@@ -15,6 +15,8 @@ from lms.markup import render_markdown
 
 @dataclass(frozen=True)
 class NavItem:
+    """An entry of the main navigation with who sees it."""
+
     label: str
     endpoint: str
     visible: Callable[[object], bool]
@@ -51,14 +53,12 @@ def register_site_admin_tab(app: Flask, endpoint: str, label: str) -> None:
 
 
 def site_admin_tabs() -> list[tuple[str, str]]:
-    from flask import current_app
-
+    """Tabs of the site administration pages."""
     return list(current_app.extensions.get("lms.site_admin_tabs", []))
 
 
 def nav_items() -> list[dict]:
-    from flask import current_app
-
+    """Navigation entries the current user may see, with the current one marked."""
     items = []
     user = current_user
     by_endpoint = current_app.extensions.get("lms.nav_endpoints", {})
@@ -80,14 +80,17 @@ def nav_items() -> list[dict]:
 
 
 def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """Template filter: date and time, or a dash."""
     return value.strftime(fmt) if value else "—"
 
 
 def format_date(value: datetime | None) -> str:
+    """Template filter: date, or a dash."""
     return value.strftime("%d %b %Y") if value else "—"
 
 
 def format_number(value, digits: int = 0) -> str:
+    """Template filter: number with thousands separators, or a dash."""
     if value is None:
         return "—"
     return f"{value:,.{digits}f}"
@@ -137,6 +140,7 @@ def status_label(status: str | None) -> str:
 
 
 def status_tag(status: str | None) -> dict:
+    """Label and tone of the status tag for a state value."""
     label, tone = STATUS_TAGS.get(
         status or "", ((status or "").replace("_", " ").capitalize(), "neutral")
     )
@@ -149,6 +153,7 @@ def option_pairs(items, value_attr: str = "id", text_attr: str = "name") -> list
 
 
 def init_app(app: Flask) -> None:
+    """Register template filters, globals and the navigation context."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date

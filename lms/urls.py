@@ -70,6 +70,7 @@ def reject_nul_characters() -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Refuse requests with NUL characters before any view runs."""
     app.before_request(reject_nul_characters)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from courses import services, structure
+from courses import codesign, services, structure
 from lms.domain.models import Course
 from lms.extensions import db
 from lms.models import Membership, Organization, User
@@ -96,9 +96,9 @@ def publish(c: SimpleNamespace, course: Course) -> Course:
         c.acme.id: c.acme_trainer,
         c.globex.id: c.globex_trainer,
     }
-    services.submit_for_review(course)
+    codesign.submit_for_review(course)
     for partner in course.partners:
-        services.sign_off(course, partner.organization, signers[partner.organization_id])
-    services.publish_course(course)
+        codesign.sign_off(course, partner.organization, signers[partner.organization_id])
+    codesign.publish_course(course)
     db.session.flush()
     return course

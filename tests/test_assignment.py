@@ -122,6 +122,29 @@ def test_learner_drafts_submits_and_bad_files_change_nothing(demo, client, auth)
         assert _submission(demo, SARA).status == "draft"
 
 
+def test_a_refused_draft_keeps_what_the_learner_typed(demo, client, auth):
+    """A save refused by validation (too long) or by the file rules shows the form again with
+    the learner's text in it, not an empty page after a redirect."""
+    with demo.app_context():
+        aid = _assignment(demo).id
+    auth.login(SARA)
+    typed = "My analysis of the **night shift** <script>alert(1)</script> data. " * 1600
+    too_long = client.post(f"/assignment/{aid}/save", data={"text": typed, "action": "save"})
+    assert too_long.status_code == 400
+    page = too_long.get_data(as_text=True)
+    assert "There is a problem" in page and "My analysis of the **night shift**" in page
+    assert "<script>alert(1)</script>" not in page  # kept as text, escaped, never as markup
+    kept = "Cleaning steps: 1. drop duplicates 2. parse timestamps"
+    bad_file = client.post(f"/assignment/{aid}/save", data={"text": kept, "action": "submit",
+                           "files": (BytesIO(b"<html></html>"), "page.html")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert bad_file.status_code == 400
+    html = bad_file.get_data(as_text=True)
+    assert "not an accepted type" in html and kept in html and 'id="files-error"' in html
+    with demo.app_context():
+        assert _submission(demo, SARA) is None  # nothing half-written
+
+
 def test_cutoff_refuses_late_work_until_an_extension(demo, client, auth):
     with demo.app_context():
         a = _assignment(demo)
@@ -207,6 +230,47 @@ def test_peer_review_grading_release_and_feedback_visibility(demo, client, auth)
     client.post(f"/assignment/{aid}/reviews/{mine.id}", data={"comment": "Good.", "criterion-0": "1",
                 "criterion-1": "1", "criterion-2": "1"})  # fmt: skip
     assert b"Clear table." in client.get(url).data
+
+
+def test_releasing_grades_mails_and_notifies_each_learner_once(demo, client, auth):
+    from lms.models import OutboundMail
+    from lms.progress.models import Notification
+
+    with demo.app_context():
+        a = _assignment(demo)
+        aid, path = a.id, _activity_url(a)
+        site = demo.config["SITE_URL"].rstrip("/")
+    auth.login(SARA)
+    client.post(f"/assignment/{aid}/save", data={"text": "Downtime report", "action": "submit"})
+    auth.logout()
+    auth.login(TRAINER)
+    with demo.app_context():
+        sid = _submission(demo, SARA).id
+
+    def mails_to_sara():
+        with demo.app_context():
+            return list(db.session.scalars(select(OutboundMail).where(
+                OutboundMail.to == SARA, OutboundMail.subject.like("Your grade for%"))))  # fmt: skip
+
+    grade = {"criterion-0": "2", "criterion-1": "2", "criterion-2": "1", "feedback": "Solid."}
+    client.post(f"/assignment/{aid}/grading/{sid}", data=grade)
+    assert mails_to_sara() == []  # graded but not released: nobody is told yet
+    client.post(f"/assignment/{aid}/release", data={"action": "release"})
+    mails = mails_to_sara()
+    assert len(mails) == 1 and "is ready" in mails[0].subject
+    assert f"{site}{path}" in mails[0].body  # an absolute link under SITE_URL
+    with demo.app_context():
+        sara = db.session.scalar(select(User).where(User.email == SARA))
+        notes = list(db.session.scalars(select(Notification).where(
+            Notification.user_id == sara.id, Notification.kind == "assignment_graded")))  # fmt: skip
+        assert len(notes) == 1 and notes[0].link == f"{site}{path}"
+    # Withholding and releasing again tells nobody twice; a new grade after release does.
+    client.post(f"/assignment/{aid}/release", data={"action": "withhold"})
+    client.post(f"/assignment/{aid}/release", data={"action": "release"})
+    assert len(mails_to_sara()) == 1
+    client.post(f"/assignment/{aid}/grading/{sid}", data={**grade, "criterion-2": "2"})
+    mails = mails_to_sara()
+    assert len(mails) == 2 and "was updated" in mails[1].subject
 
 
 def test_own_work_cannot_be_reviewed_and_graders_are_assignable(demo, client, auth):

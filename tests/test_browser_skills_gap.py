@@ -37,8 +37,22 @@ def test_hr_turns_a_job_description_into_a_program(demo, page):
         row = rows.nth(i)
         if "Python" not in row.inner_text():
             row.locator("input[type=checkbox]").uncheck()
+    # The skill field is a type-ahead (lms/static/js/skills.js over /skills/search): HR adds
+    # statistical process control without leaving the page, at its own scale.
+    before = rows.count()
+    page.fill("#q", "statistical proc")
+    page.locator("#skill-typeahead li", has_text="statistical process control").get_by_role(
+        "button", name="Add"
+    ).first.click()
+    spc = page.locator("section[aria-labelledby=skills-title] tbody tr", has_text="statistical")
+    if rows.count() == before:  # it had been suggested (and unticked above): ticked again
+        assert spc.first.locator("input[type=checkbox]").is_checked()
+    else:
+        assert rows.count() == before + 1
+    spc.first.locator("select").select_option("3")
     page.get_by_role("button", name="Save the job role").click()
     page.wait_for_url("**/skills/gap")
+    assert page.locator("#gap-table tbody tr", has_text="statistical process control").count()
     assert "Saved the demand" in page.inner_text(".flashes")
     gap_row = page.locator("#gap-table tbody tr", has_text="Python")
     gap_row.get_by_role("link", name="Courses and people").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from courses import services
+from courses import codesign
 from lms.domain.models import Course, CourseSignoff
 from lms.extensions import db
 from tests.courses_factories import make_cluster, make_course
@@ -93,7 +93,7 @@ def test_signed_twice_is_refused(client, auth, c):
 
 def test_edit_through_a_plugin_page_withdraws_signoffs(client, auth, c):
     course = _course(c)
-    services.sign_off(course, c.acme, c.acme_trainer)
+    codesign.sign_off(course, c.acme, c.acme_trainer)
     db.session.commit()
     version = course.content_version
     lesson = course.modules[0].activities[0]
@@ -106,7 +106,7 @@ def test_edit_through_a_plugin_page_withdraws_signoffs(client, auth, c):
     db.session.expire_all()
     course = db.session.get(Course, course.id)
     assert course.content_version > version
-    assert services.review_state(course)[1].state == "withdrawn"
+    assert codesign.review_state(course)[1].state == "withdrawn"
 
 
 def test_archive_and_back_to_draft(client, auth, c):
@@ -122,7 +122,7 @@ def test_archive_and_back_to_draft(client, auth, c):
     assert client.get(f"/courses/{course.slug}/edit").status_code == 403
     assert client.get(f"/courses/{course.slug}/export").status_code == 200
     other = make_course(c, title="Second")
-    services.submit_for_review(other)
+    codesign.submit_for_review(other)
     db.session.commit()
     client.post(f"/courses/{other.slug}/to-draft")
     db.session.expire_all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from courses import services
+from courses import codesign
 from courses.seed import seed_courses
 from lms.domain.models import Activity, Course, CourseSignoff, Enrolment
 from lms.extensions import db
@@ -36,14 +36,14 @@ def test_demo_courses_are_seeded_idempotently(app):
             course = courses[slug]
             assert course.status == "published"
             assert {p.organization.slug for p in course.partners} == orgs
-            assert services.missing_signoffs(course) == []
+            assert codesign.missing_signoffs(course) == []
             types = {a.type for m in course.modules for a in m.activities}
             assert {"lesson", "quiz"} <= types
             bodies = [a.body for m in course.modules for a in m.activities if a.type == "lesson"]
             assert all(len(b) > 400 and "lorem" not in b.lower() for b in bodies)
         review = courses["lean-manufacturing-shop-floor"]
         assert review.status == "in_review"
-        assert [o.slug for o in services.missing_signoffs(review)] == ["acme"]
+        assert [o.slug for o in codesign.missing_signoffs(review)] == ["acme"]
         enrolled = set(
             db.session.execute(
                 select(Enrolment.user_id, Enrolment.course_id).where(Enrolment.status == "active")

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from courses import services, structure
+from courses import codesign, services, structure
 from lms.domain.access import Condition, course_locks, lock_reasons
 from lms.domain.models import Activity, Course, CourseSignoff, Module
 from lms.domain.services import mark_course_edited
@@ -73,49 +73,49 @@ def test_author_must_include_own_organization(c):
 # --- co-design -----------------------------------------------------------------------------------
 def test_publish_needs_a_current_signoff_from_every_partner(c):
     course = make_course(c)
-    services.submit_for_review(course)
-    services.sign_off(course, c.northfield, c.uni_trainer, "Looks right")
+    codesign.submit_for_review(course)
+    codesign.sign_off(course, c.northfield, c.uni_trainer, "Looks right")
     with pytest.raises(DomainError) as exc:
-        services.publish_course(course)
+        codesign.publish_course(course)
     assert "Acme Manufacturing" in exc.value.message and course.status == "in_review"
-    services.sign_off(course, c.acme, c.acme_trainer)
-    services.publish_course(course)
+    codesign.sign_off(course, c.acme, c.acme_trainer)
+    codesign.publish_course(course)
     assert course.status == "published" and course.published_at is not None
 
 
 def test_signoff_only_for_own_partner_organization(c):
     course = make_course(c)
     with pytest.raises(NotAllowed):
-        services.sign_off(course, c.acme, c.uni_trainer)
+        codesign.sign_off(course, c.acme, c.uni_trainer)
     with pytest.raises(DomainError):
-        services.sign_off(course, c.globex, c.globex_trainer)  # not a partner
-    services.sign_off(course, c.acme, c.acme_admin)  # org admins sign off too
+        codesign.sign_off(course, c.globex, c.globex_trainer)  # not a partner
+    codesign.sign_off(course, c.acme, c.acme_admin)  # org admins sign off too
     with pytest.raises(Conflict):
-        services.sign_off(course, c.acme, c.acme_trainer)  # already signed this version
+        codesign.sign_off(course, c.acme, c.acme_trainer)  # already signed this version
 
 
 def test_edit_after_signoff_withdraws_it(c):
     course = make_course(c)
-    services.submit_for_review(course)
-    services.sign_off(course, c.northfield, c.uni_trainer)
-    services.sign_off(course, c.acme, c.acme_trainer)
+    codesign.submit_for_review(course)
+    codesign.sign_off(course, c.northfield, c.uni_trainer)
+    codesign.sign_off(course, c.acme, c.acme_trainer)
     version = course.content_version
     structure.add_module(course, "Control charts")  # any content edit
     assert course.content_version == version + 1
-    review = {r.partner.organization.slug: r for r in services.review_state(course)}
+    review = {r.partner.organization.slug: r for r in codesign.review_state(course)}
     assert review["acme"].current is None and review["acme"].state == "withdrawn"
     assert all(s.withdrawn_at is not None for s in course.signoffs)
     with pytest.raises(DomainError):
-        services.publish_course(course)
+        codesign.publish_course(course)
     # Signing again is possible and counts for the new version; history keeps both.
-    services.sign_off(course, c.acme, c.acme_trainer)
-    assert len(review_history := services.review_state(course)[1].history) == 2
+    codesign.sign_off(course, c.acme, c.acme_trainer)
+    assert len(review_history := codesign.review_state(course)[1].history) == 2
     assert review_history[0].content_version == version + 1
 
 
 def test_update_course_bumps_version_only_on_change(c):
     course = make_course(c)
-    services.sign_off(course, c.acme, c.acme_trainer)
+    codesign.sign_off(course, c.acme, c.acme_trainer)
     data = services.CourseData(**{
         **{k: v for k, v in services.course_data_from(course).items() if k != "skills"},
         "skills": [s.preferred_label for s in course.skills],
@@ -132,21 +132,21 @@ def test_update_course_bumps_version_only_on_change(c):
 
 def test_mark_course_edited_is_the_shared_entry_point(c):
     course = make_course(c)
-    services.sign_off(course, c.northfield, c.uni_trainer)
+    codesign.sign_off(course, c.northfield, c.uni_trainer)
     db.session.commit()
     assert mark_course_edited(course) == course.content_version
     db.session.commit()
-    assert services.missing_signoffs(course) == [c.northfield, c.acme]
+    assert codesign.missing_signoffs(course) == [c.northfield, c.acme]
 
 
 def test_lifecycle_guards(c):
     course = make_course(c, lessons=0)
     with pytest.raises(DomainError):
-        services.submit_for_review(course)  # nothing to review yet
+        codesign.submit_for_review(course)  # nothing to review yet
     with pytest.raises(DomainError):
-        services.publish_course(course)  # drafts are submitted first
+        codesign.publish_course(course)  # drafts are submitted first
     with pytest.raises(DomainError):
-        services.archive_course(course)
+        codesign.archive_course(course)
     publish(c, make_course(c, title="Other"))
 
 

@@ -114,7 +114,7 @@ def test_editing_a_course_one_does_not_author(client, auth, c):
 
 
 def test_edit_course_withdraws_signoffs(client, auth, c):
-    from courses.services import sign_off
+    from courses.codesign import sign_off
 
     course = make_course(c)
     sign_off(course, c.acme, c.acme_trainer)
@@ -319,7 +319,7 @@ def test_catalog_pagination(client, auth, c):
 
 def test_authoring_list_and_dashboard_panel(client, auth, c):
     course = make_course(c, title="Awaiting Acme")
-    from courses.services import sign_off, submit_for_review
+    from courses.codesign import sign_off, submit_for_review
 
     submit_for_review(course)
     sign_off(course, c.northfield, c.uni_trainer)

@@ -66,6 +66,65 @@ def test_question_reply_answer_and_completion(demo, client, auth):
     assert b"Answered" in client.get(url).data
 
 
+def test_nest_orders_replies_under_their_post_with_a_depth_limit():
+    """Pure: replies follow the post they answer, one level deeper, capped at MAX_DEPTH."""
+    from courses.forum.threads import MAX_DEPTH, nest
+
+    opener = ForumPost(id=1, parent_id=None, body="Q")
+    a = ForumPost(id=2, parent_id=1, body="A")
+    b = ForumPost(id=3, parent_id=1, body="B")
+    chain = [
+        ForumPost(id=10 + i, parent_id=(2 if i == 0 else 9 + i), body=f"c{i}") for i in range(6)
+    ]
+    rows = nest([opener, a, b, *chain])  # oldest first: b was written before the chain
+    assert [r.post.id for r in rows] == [1, 2, 10, 11, 12, 13, 14, 15, 3]
+    assert [r.depth for r in rows] == [0, 0, 1, 2, 3, MAX_DEPTH, MAX_DEPTH, MAX_DEPTH, 0]
+    assert rows[2].parent is a and rows[0].parent is None
+    orphan = ForumPost(id=99, parent_id=77, body="parent gone")  # never lost, shown at the top
+    assert [r.post.id for r in nest([opener, orphan])] == [1, 99]
+
+
+def test_threaded_replies_answer_a_specific_post(demo, client, auth):
+    with demo.app_context():
+        fid = _forum().id
+    auth.login(SARA)
+    tid = _ask(client, fid, "Rolling mean or EWMA?", "Which smooths sensor noise better?")
+    auth.logout()
+    auth.login(MARCO)
+    client.post(f"/forum/threads/{tid}/reply", data={"body": "EWMA reacts faster."})
+    with demo.app_context():
+        marco_post = db.session.scalar(select(ForumPost).where(
+            ForumPost.thread_id == tid, ForumPost.parent_id.is_not(None))).id  # fmt: skip
+    auth.logout()
+    auth.login(SARA)
+    page = client.get(f"/forum/threads/{tid}").get_data(as_text=True)
+    assert f"reply_to={marco_post}#reply" in page  # each reply has its own Reply link
+    form = client.get(f"/forum/threads/{tid}?reply_to={marco_post}").get_data(as_text=True)
+    assert (
+        "Reply to Marco" in form and f'name="parent_id" type="hidden" value="{marco_post}"' in form
+    )
+    done = client.post(f"/forum/threads/{tid}/reply",
+                       data={"body": "Which span did you use?", "parent_id": str(marco_post)})  # fmt: skip
+    assert done.status_code == 302
+    with demo.app_context():
+        nested = db.session.scalar(select(ForumPost).where(ForumPost.parent_id == marco_post))
+        assert nested is not None and nested.body == "Which span did you use?"
+        nested_id = nested.id
+    page = client.get(f"/forum/threads/{tid}").get_data(as_text=True)
+    assert re.search(rf'class="post post--reply post--depth-1[^"]*" id="post-{nested_id}"', page)
+    assert page.index(f'id="post-{marco_post}"') < page.index(f'id="post-{nested_id}"')
+    assert "in reply to Marco" in page
+    # A post of another discussion, or one that does not exist: refused, the text kept.
+    with demo.app_context():
+        foreign = db.session.scalar(select(ForumPost).where(ForumPost.thread_id != tid).limit(1)).id
+    wrong = client.post(f"/forum/threads/{tid}/reply",
+                        data={"body": "Misplaced answer", "parent_id": str(foreign)})  # fmt: skip
+    assert wrong.status_code == 400 and b"another discussion" in wrong.data
+    assert b"Misplaced answer" in wrong.data
+    gone = client.post(f"/forum/threads/{tid}/reply", data={"body": "x", "parent_id": "999999"})
+    assert gone.status_code == 400 and b"no longer exists" in gone.data
+
+
 def test_locked_threads_hidden_posts_and_moderation_need_reasons(demo, client, auth):
     with demo.app_context():
         fid = _forum().id

@@ -166,10 +166,14 @@ def test_calendar_views_and_private_feed(demo, client, auth):
     assert client.get("/calendar?month=99999-77").status_code == 200  # falls back to this month
     made = client.post("/calendar/feed")
     token = re.search(rb"/calendar/feed/([A-Za-z0-9_-]+)\.ics", made.data).group(1).decode()
+    site = demo.config["SITE_URL"].rstrip("/")
+    assert f"{site}/calendar/feed/{token}.ics".encode() in made.data  # the public address
     feed = client.get(f"/calendar/feed/{token}.ics")
     assert feed.mimetype == "text/calendar"
     body = feed.get_data(as_text=True)
     assert "BEGIN:VCALENDAR" in body and "Scrap report for line 3" in body
+    links = re.findall(r"^URL:(.*)$", body.replace("\r\n ", ""), re.M)
+    assert links and all(link.startswith(site) for link in links)  # from SITE_URL, never the Host
     assert f"DTSTART:{due:%Y%m%dT%H%M%S}Z" in body
     # Another user's extension never shows; revoking kills the URL.
     client.post("/calendar/feed/revoke")

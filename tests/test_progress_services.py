@@ -23,10 +23,10 @@ from lms.progress.programs import (
     assign_program,
     create_program,
 )
+from lms.progress.recompute import recompute_course
 from lms.progress.reminders import expire_and_recertify, send_reminders
 from lms.progress.services import (
     override_activity_completion,
-    recompute_course,
     record_activity_event,
     update_course_completion,
 )

@@ -70,7 +70,8 @@ def test_notifications_page_and_mark_read(client, auth, setup):
     assert "You have been assigned “Industry 4.0”" in html
     response = client.post("/notifications/read")
     assert response.status_code == 302
-    assert "Marked 2 notifications as read." in client.get("/notifications").get_data(as_text=True)
+    # The assignment, the certificate and the course evaluation invitation (cluster surveys).
+    assert "Marked 3 notifications as read." in client.get("/notifications").get_data(as_text=True)
 
 
 def test_trainer_report_matrix_and_csv(client, auth, setup):
@@ -144,8 +145,8 @@ def test_remind_command_is_idempotent(runner, setup):
 def test_notification_badge_in_top_bar(client, auth, setup):
     auth.login("emp@acme.test")
     html = client.get("/learning").get_data(as_text=True)
-    # The assignment, and the certificate of the course the employee completed.
-    assert 'class="badge">2<span class="visually-hidden"> unread' in html
+    # The assignment, the certificate of the course the employee completed and its evaluation.
+    assert 'class="badge">3<span class="visually-hidden"> unread' in html
 
 
 def test_trainer_dashboard_panel_links_reports(client, auth, setup):

@@ -14,7 +14,7 @@ from lms.models import Organization, User
 from lms.progress.models import Program, ProgramAssignment
 from lms.progress.services import override_activity_completion
 from lms.skills.gap import GapFilters, gap_rows
-from lms.skills.gap_models import EvidenceKind, JobRole, SkillEvidence
+from lms.skills.gap_models import EvidenceKind, JobRole, RoleSkill, SkillEvidence
 from lms.skills.models import CourseOutcome
 from lms.skills.supply import assess_self, skill_profile, validate_skill
 from lms.timeutil import utcnow
@@ -463,3 +463,72 @@ def test_uncovered_demand_starts_a_codesign_request(demo, client, auth):
     auth.logout()
     auth.login("employee@acme.demo")
     assert client.get("/courses/uncovered-demand").status_code == 403
+
+
+def test_gap_chart_geometry():
+    """Pure: bars as long as their demand on one scale, split supply / pipeline / gap, supply
+    above demand capped, largest gaps first, at most CHART_ROWS bars."""
+    from lms.skills.charts import BAR_WIDTH, CHART_ROWS, LABEL_WIDTH, gap_chart
+    from lms.skills.gap import GapRow
+
+    def row(i, demand, supply, pipeline):
+        return GapRow(i, f"urn:{i}", f"Skill {i} " + "with a rather long label " * 4, 2,
+                      "practitioner", date(2027, 6, 30), demand, supply, pipeline)  # fmt: skip
+
+    rows = [row(1, 10, 2, 3), row(2, 4, 9, 0), row(3, 20, 0, 0)]
+    rows += [row(10 + i, 1, 0, 0) for i in range(12)]
+    chart = gap_chart(rows)
+    assert len(chart.bars) == CHART_ROWS
+    assert [b.row.skill_id for b in chart.bars[:2]] == [3, 1]  # gap 20, then gap 5
+    first, second = chart.bars[0], chart.bars[1]
+    assert [s.kind for s in first.segments] == ["gap"] and first.segments[0].width == BAR_WIDTH
+    assert [(s.kind, s.people) for s in second.segments] == [
+        ("supply", 2),
+        ("pipeline", 3),
+        ("gap", 5),
+    ]
+    assert second.segments[0].x == LABEL_WIDTH
+    assert sum(s.width for s in second.segments) == pytest.approx(BAR_WIDTH / 2)
+    assert second.label.endswith("…") and "rather long label" in second.title
+    covered = gap_chart([row(2, 4, 9, 0)]).bars[0]  # more qualified people than needed
+    assert [(s.kind, s.people) for s in covered.segments] == [("supply", 4)]
+    assert gap_chart([]).bars == ()
+
+
+def test_gap_pages_show_an_accessible_svg_chart(demo, client, auth):
+    """The HR and the cluster gap pages draw the chart on the server: SVG with a title and a
+    description, no script, next to the table."""
+    with demo.app_context():
+        _, outcome = _course_with_outcome()
+        label = outcome.skill.preferred_label
+        db.session.add(
+            JobRole(organization_id=_org("acme").id, title="Line analyst", headcount=3,
+                    needed_by=date.today() + timedelta(days=90),
+                    skills=[RoleSkill(skill_id=outcome.skill_id, level=outcome.level)])
+        )  # fmt: skip
+        db.session.commit()
+    auth.login("hr@acme.demo")
+    page = client.get("/hr/acme/skills/gap").get_data(as_text=True)
+    svg = page[page.index('<svg class="gap-chart"') : page.index("</svg>", page.index("gap-chart"))]
+    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg and label in svg
+    assert 'class="seg seg--' in svg and "<script" not in page.split("<main", 1)[-1]
+    assert page.index('class="gap-chart"') < page.index('id="gap-table"')
+    auth.logout()
+    auth.login("admin@cluster.demo")
+    cluster = client.get("/skills/cluster/").get_data(as_text=True)
+    assert 'id="cluster-gap-chart"' in cluster and "3 needed" in cluster
+
+
+def test_seed_scale_adds_skill_profiles_and_demand(app, runner):
+    """``lms seed-scale`` runs the skills scale step: evidence for every employee (20 skills
+    each), outcomes on the scale courses and 50 organizations' demand; the gap has figures."""
+    result = runner.invoke(args=["lms", "seed-scale", "--learners", "12"])
+    assert result.exit_code == 0, result.output
+    assert "240 skill_evidence" in result.output and "250 job_roles" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Organization.id))) == 50
+        rows = gap_rows(_org("scale-1").id, GapFilters())
+        assert rows and sum(r.demand for r in rows) > 0
+        assert any(r.supply for r in gap_rows(None, GapFilters()))
+    again = runner.invoke(args=["lms", "seed-scale", "--learners", "12"])
+    assert again.exit_code != 0 and "already holds a scale cluster" in again.output

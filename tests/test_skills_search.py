@@ -95,6 +95,20 @@ def test_json_endpoints_for_typeahead_and_suggestion(framework, demo_user_client
     assert client.get("/skills/search?q=lean&framework=cluster").get_json()["results"]
 
 
+def test_typeahead_json_can_carry_each_skills_scale(framework, demo_user_client):
+    """``levels=1`` (the job-role form's type-ahead) adds the skill's own proficiency scale."""
+    plain = demo_user_client.get("/skills/search?q=lean&limit=2").get_json()["results"][0]
+    assert "levels" not in plain
+    hit = demo_user_client.get("/skills/search?q=lean&limit=2&levels=1").get_json()["results"][0]
+    assert [level["name"] for level in hit["levels"]] == [
+        "aware",
+        "practitioner",
+        "proficient",
+        "expert",
+    ]
+    assert [level["rank"] for level in hit["levels"]] == [1, 2, 3, 4]
+
+
 def test_endpoints_need_a_login(framework, client):
     assert client.get("/skills/search?q=lean").status_code in (302, 401)
     assert client.post("/skills/suggest", json={"text": JOB}).status_code in (302, 401)

@@ -6,11 +6,14 @@ refused: the author sees which tests fail. Services flush; the view commits.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from lms.errors import DomainError
 from lms.extensions import db
 from virtual_labs import services
+from virtual_labs.grading import InvalidTests, validate_tests
+from virtual_labs.languages import LANGUAGES
 from virtual_labs.models import Lab, LabTest
 
 
@@ -29,6 +32,8 @@ class ValidationFailed(DomainError):
 
 
 def _sandbox_ok() -> tuple[bool, str]:
+    # imported here: the lab views import this module (through views_authoring), so a top-level
+    # import would be circular; the services layer reads the views' cached sandbox check lazily.
     from virtual_labs.views import sandbox_state
 
     return sandbox_state()
@@ -49,8 +54,6 @@ def _files(value: Any, what: str) -> dict[str, str]:
 
 
 def _language(value: Any) -> str:
-    from virtual_labs.languages import LANGUAGES
-
     if value not in LANGUAGES:
         raise DomainError(
             f"Unknown lab language {value!r}: use one of {', '.join(LANGUAGES)}.", "language"
@@ -76,7 +79,6 @@ def check_against_reference(
             "Not saved: the lab sandbox is unavailable, so the reference solution cannot be "
             "checked against the tests. Ask the site administrator to run `flask labs selftest`."
         )
-    from virtual_labs.grading import InvalidTests
 
     try:
         report = services.validate_reference(
@@ -143,8 +145,6 @@ def save_lab_settings(lab: Lab, data: dict[str, Any], validate: bool = True) -> 
 
 def test_from_form(form) -> dict[str, Any]:
     """A cleaned test dict from a ``LabTestForm``; ``DomainError`` on bad data."""
-    import shlex
-
     try:
         args = shlex.split(form.args.data or "")
     except ValueError as exc:
@@ -188,6 +188,7 @@ def save_test(lab: Lab, test: LabTest | None, data: dict[str, Any]) -> LabTest:
 
 
 def delete_test(lab: Lab, test: LabTest) -> None:
+    """Delete a test from the lab and renumber the rest."""
     lab.tests.remove(test)
     db.session.delete(test)
     services.renumber_tests(lab)
@@ -195,6 +196,7 @@ def delete_test(lab: Lab, test: LabTest) -> None:
 
 
 def move_test(lab: Lab, test: LabTest, direction: str) -> bool:
+    """Move a test one place up or down; False when it cannot move."""
     ordered = sorted(lab.tests, key=lambda t: (t.position, t.id or 0))
     index = ordered.index(test)
     target = index - 1 if direction == "up" else index + 1
@@ -242,7 +244,6 @@ def apply_lab_content(lab: Lab, content: dict[str, Any]) -> None:
         tests = [services.clean_test(t) for t in tests_in]
     except ValueError as exc:
         raise DomainError(str(exc)) from exc
-    from virtual_labs.grading import validate_tests
 
     problems = validate_tests([services.test_spec(t) for t in tests], language) if tests else []
     if problems:

@@ -62,6 +62,7 @@ class BoxCgroup:
             fh.write(str(value))
 
     def oom_kills(self) -> int:
+        """Number of processes the kernel killed for memory in this box's cgroup."""
         try:
             with open(os.path.join(self.path, "memory.oom_control")) as fh:
                 for line in fh:

@@ -13,8 +13,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .cgroups import status as cgroup_status
 from .languages import LANGUAGES, get_language
 from .sandbox import language_limits, run_program, sandbox_mode, sandbox_status
+from .selftest import run_selftest
 
 labs_cli = AppGroup("labs", help="Virtual labs: sandbox checks, runs and grading workers.")
 
@@ -22,12 +24,10 @@ labs_cli = AppGroup("labs", help="Virtual labs: sandbox checks, runs and grading
 @labs_cli.command("selftest")
 def selftest_command() -> None:
     """Check the sandbox's isolation and limits for real; exit non-zero on any failure."""
-    from .cgroups import status as cgroup_status
-    from .selftest import run_selftest
-
     click.echo(f"Lab sandbox self-test ({sandbox_mode()}; {cgroup_status()})")
 
     def echo(result) -> None:
+        """Print one self-test check as PASS or FAIL with its detail."""
         mark = click.style("PASS", fg="green") if result.ok else click.style("FAIL", fg="red")
         click.echo(f"  {mark}  {result.name}: {result.detail}")
 

@@ -5,11 +5,23 @@ from __future__ import annotations
 import os
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, render_template
 from flask.cli import with_appcontext
 
+from lms.extensions import csrf
+from lms.main import register_dashboard_panel
+from lms.permissions import can
 from lms.plugins import Component
+from lms.templating import mark_nav_current, register_site_admin_tab
+from virtual_labs import views as lab_views
+from virtual_labs.cli import labs_cli
+from virtual_labs.executors import run_worker, start_pool_on_first_request
+from virtual_labs.jobe import runner  # noqa: F401  (registers the Celery task)
+from virtual_labs.jobe.admin_views import bp as jobe_admin_bp
+from virtual_labs.jobe.views import DEFAULTS as JOBE_DEFAULTS
+from virtual_labs.jobe.views import bp as jobe_bp
 from virtual_labs.services import DEFAULTS
+from virtual_labs.tasks import celery_init_app, recover_abandoned_work, requeue_pending
 
 EXTRA_DEFAULTS = {
     "LAB_CELERY_QUEUE": "labs",
@@ -25,8 +37,6 @@ EXTRA_DEFAULTS = {
 @with_appcontext
 def worker_command(workers: int | None) -> None:
     """Grade queued lab submissions in this process (the local executor's dedicated worker)."""
-    from virtual_labs.executors import run_worker
-
     run_worker(current_app._get_current_object(), workers, echo=click.echo)
 
 
@@ -40,8 +50,6 @@ def worker_command(workers: int | None) -> None:
 @with_appcontext
 def requeue_command(everything: bool) -> None:
     """Requeue stale runs; with LAB_EXECUTOR=celery, send orphaned submissions to Celery."""
-    from virtual_labs.tasks import recover_abandoned_work, requeue_pending
-
     app = current_app._get_current_object()
     if app.config.get("LAB_EXECUTOR") == "celery":
         sent = requeue_pending(app, everything=everything)
@@ -80,66 +88,53 @@ def _from_env(key: str, default):
 
 def sandbox_panel(user) -> str | None:
     """For site admins only, and only when labs are disabled: what is wrong and how to fix it."""
-    from flask import render_template
-
-    from lms.permissions import can
-    from virtual_labs.views import sandbox_state
-
     if not can(user, "site.admin"):
         return None
-    ok, message = sandbox_state()
+    ok, message = lab_views.sandbox_state()  # via the module: read at call time
     if ok:
         return None
     return render_template("labs/_admin_panel.html", message=message)
 
 
 class LabsComponent(Component):
+    """The virtual labs component: lab activity, sandbox, Jobe API and workers."""
+
     name = "virtual labs"
     seed_order = 20
 
     def init_app(self, app: Flask) -> None:
+        """Set the lab settings and register the labs and Jobe blueprints, CLI, panel and executor."""
         # Precedence: the app's config (tests) > the environment (workers, deployments) > defaults.
         for key, value in {**DEFAULTS, **EXTRA_DEFAULTS}.items():
             app.config.setdefault(key, _from_env(key, value))
-        from virtual_labs.jobe.views import DEFAULTS as JOBE_DEFAULTS
 
         for key, value in JOBE_DEFAULTS.items():
             app.config.setdefault(key, _from_env(key, value))
         self._register_jobe(app)
-        from virtual_labs.cli import labs_cli
 
         labs_cli.add_command(worker_command)
         labs_cli.add_command(requeue_command)
         app.cli.add_command(labs_cli)
-        from lms.main import register_dashboard_panel
 
         register_dashboard_panel(app, "labs-sandbox", sandbox_panel, order=5)
-        from lms.templating import mark_nav_current
 
         mark_nav_current(app, "Authoring", {f"labs.{name}" for name in AUTHORING_VIEWS})
         if app.config.get("LAB_EXECUTOR") == "celery":
-            from virtual_labs.tasks import celery_init_app
-
             celery_init_app(app)
-        from virtual_labs.executors import start_pool_on_first_request
 
         # Checked per request (cheap) so tests may switch LAB_EXECUTOR on a built app.
         app.before_request(lambda: start_pool_on_first_request(app))
 
     def _register_jobe(self, app: Flask) -> None:
         """The Jobe-compatible runner API (key auth, no cookies: CSRF-exempt) and its keys page."""
-        from lms.extensions import csrf
-        from lms.templating import register_site_admin_tab
-        from virtual_labs.jobe import runner  # noqa: F401  (registers the Celery task)
-        from virtual_labs.jobe.admin_views import bp as jobe_admin_bp
-        from virtual_labs.jobe.views import bp as jobe_bp
-
         app.register_blueprint(jobe_bp)
         csrf.exempt(jobe_bp)
         app.register_blueprint(jobe_admin_bp)
         register_site_admin_tab(app, "jobe_admin.index", "Jobe API keys")
 
     def seed_demo(self) -> None:
+        """Create the demo labs."""
+        # imported here: the demo content is only needed by `lms seed-demo`.
         from virtual_labs.seed import seed_labs
 
         seed_labs()

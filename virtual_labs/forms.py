@@ -15,6 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -24,13 +25,15 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from lms.forms import options
+from virtual_labs import languages
 from virtual_labs.models import COMPARE_MODES, LIMIT_BOUNDS, TEST_KINDS
+from virtual_labs.services import clean_files, default_limits
 
 
-def language_choices() -> list[tuple[str, str]]:
-    from virtual_labs.languages import language_choices as choices
-
-    return choices()
+def language_choices() -> list[SelectChoice]:
+    """Programming languages an author may pick for a lab."""
+    return options(languages.language_choices())
 
 
 class FileEntryForm(Form):
@@ -45,6 +48,7 @@ class _NamedNumber:
     apart from the field, so "Not a valid float value" alone would not say which one)."""
 
     def process_formdata(self, valuelist):
+        """Read the number; an empty field is None, a non-number an error naming the field."""
         if valuelist and not str(valuelist[0]).strip():
             self.data = None  # empty: InputRequired says "Enter the ..."
             return
@@ -55,15 +59,20 @@ class _NamedNumber:
             raise ValueError(f"{self.label.text} must be {kind}.") from exc
 
     def pre_validate(self, form) -> None:
+        """Stop after a parse error so only one message shows."""
         if self.process_errors:  # one message: not "must be a number" and "between" too
             raise StopValidation()
 
 
 class LimitFloatField(_NamedNumber, FloatField):
+    """Decimal sandbox limit field whose errors name the limit."""
+
     pass
 
 
 class LimitIntegerField(_NamedNumber, IntegerField):
+    """Whole-number sandbox limit field whose errors name the limit."""
+
     pass
 
 
@@ -74,8 +83,7 @@ def _lower_first(label: str) -> str:
 
 def _default_limit(key: str):
     def default():
-        from virtual_labs.services import default_limits
-
+        """Site default of this sandbox limit for a new lab."""
         return default_limits()[key]
 
     return default
@@ -156,8 +164,8 @@ class LabForm(LabSettingsBase):
         return out
 
     def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the starter and reference files checked."""
         ok = super().validate(extra_validators)
-        from virtual_labs.services import clean_files
 
         for which, label in (("starter_files", "starter"), ("reference_files", "reference")):
             field = getattr(self, which)
@@ -185,8 +193,10 @@ class LabForm(LabSettingsBase):
 
 
 class LabTestForm(FlaskForm):
+    """Author's form for one lab test: I/O or unit, input, expected output, hidden."""
+
     name = StringField("Test name", validators=[DataRequired(), Length(max=120)])
-    kind = SelectField("Kind", choices=list(TEST_KINDS.items()))
+    kind = SelectField("Kind", choices=options(TEST_KINDS.items()))
     stdin = TextAreaField("Standard input", description="What the program reads (I/O tests).")
     args = StringField(
         "Command-line arguments",
@@ -197,7 +207,7 @@ class LabTestForm(FlaskForm):
         "Expected output",
         description="For a regular expression comparison, the pattern the whole output must match.",
     )
-    compare = SelectField("Comparison", choices=list(COMPARE_MODES.items()))
+    compare = SelectField("Comparison", choices=options(COMPARE_MODES.items()))
     tolerance = FloatField(
         "Numeric tolerance",
         default=1e-6,

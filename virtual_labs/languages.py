@@ -75,6 +75,7 @@ class Language:
 
     @property
     def compiled(self) -> bool:
+        """Whether the language has a compile step."""
         return self.compile is not None
 
 

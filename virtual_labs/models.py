@@ -45,11 +45,15 @@ TEST_KINDS = {"io": "Input/output", "python_unit": "Python unit test"}
 
 
 class SubmissionKind(enum.StrEnum):
+    """A learner's run (visible tests, ungraded) or submit (every test, graded)."""
+
     RUN = "run"  # visible tests only, not graded
     SUBMIT = "submit"  # every test, graded
 
 
 class SubmissionStatus(enum.StrEnum):
+    """Where a lab submission is in the grading queue."""
+
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
@@ -93,10 +97,12 @@ class Lab(Activity):
 
     @property
     def limits_dict(self) -> dict[str, float]:
+        """The lab's sandbox limits by name."""
         return {k: getattr(self, k) for k in LIMIT_BOUNDS}
 
     @property
     def visible_tests(self) -> list[LabTest]:
+        """Tests learners can see and run."""
         return [t for t in self.tests if not t.hidden]
 
 
@@ -175,6 +181,7 @@ class LabSubmission(db.Model):
 
     @property
     def pending(self) -> bool:
+        """Whether the submission still waits for or is in a run."""
         return self.status in PENDING_STATUSES
 
     @property

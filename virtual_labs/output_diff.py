@@ -27,6 +27,7 @@ class Line:
 
     @property
     def text(self) -> str:
+        """The line's full text without the change marks."""
         return "".join(text for text, _ in self.pieces)
 
 
@@ -46,6 +47,8 @@ class Row:
 
 @dataclass(frozen=True)
 class OutputDiff:
+    """Side-by-side rows of expected and actual output, with the number that differ."""
+
     rows: list[Row] = field(default_factory=list)
     changed: int = 0  # rows that differ
 

@@ -11,10 +11,11 @@ from lms.errors import DomainError
 from lms.models import User
 from lms.plugins import ActivityType
 from virtual_labs import services
+from virtual_labs.authoring import apply_lab_content, main_file_data, save_lab_settings
 from virtual_labs.forms import LabActivityForm
 from virtual_labs.jobe import models as jobe_models  # noqa: F401  (its tables, for Alembic)
 from virtual_labs.models import LIMIT_BOUNDS, Lab, LabSubmission, LabTest  # noqa: F401
-from virtual_labs.views import bp
+from virtual_labs.views import bp, lab_context
 
 EXPORT_KEYS = (
     "instructions",
@@ -28,6 +29,8 @@ EXPORT_KEYS = (
 
 
 class LabType(ActivityType):
+    """The lab activity type: code written in the browser, graded by tests in the sandbox."""
+
     key = "lab"
     label = "Lab"
     xapi_activity_type = "http://adlnet.gov/expapi/activities/simulation"
@@ -40,6 +43,7 @@ class LabType(ActivityType):
     completion_rules = ("none", "viewed", "submitted", "passed")
     graded = True
     develops_skills = True
+    cluster_measure = "practical"
 
     # --- authoring -------------------------------------------------------------------------
     def form_data(self, activity: Lab) -> dict[str, Any]:
@@ -56,6 +60,7 @@ class LabType(ActivityType):
         """Values for the lab's own settings page (``LabForm``: every file)."""
 
         def rows(files: dict[str, str]) -> list[dict[str, str]]:
+            """Files as form rows, with one empty main file when there are none."""
             return [{"name": k, "content": v} for k, v in (files or {}).items()] or [
                 {"name": services.default_file_name(activity.language or "python"), "content": ""}
             ]
@@ -70,13 +75,12 @@ class LabType(ActivityType):
 
     def apply_form(self, activity: Lab, data: dict[str, Any], author: User) -> None:
         """Store the settings; with tests, the reference solution must pass them all."""
-        from virtual_labs.authoring import main_file_data, save_lab_settings
-
         if "reference_code" in data:
             data = main_file_data(activity, data)
         save_lab_settings(activity, data, validate=True)
 
     def author_links(self, activity: Lab) -> list[tuple[str, str]]:
+        """Links to the lab's settings, tests and learners' submissions."""
         return [
             ("Lab settings and files", url_for("labs.edit", lab_id=activity.id)),
             (f"Tests ({len(activity.tests)})", url_for("labs.tests", lab_id=activity.id)),
@@ -85,11 +89,11 @@ class LabType(ActivityType):
 
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Lab, user: User) -> Markup:
-        from virtual_labs.views import lab_context
-
+        """Lab panel on the activity page: editor, run and submit, history."""
         return Markup(render_template("labs/_lab.html", **lab_context(activity, user)))
 
     def learner_summary(self, activity: Lab, user: User) -> dict[str, Any]:
+        """Best score and number of graded submissions, for the learner's reports."""
         history = services.submission_history(activity, user)
         graded = [s for s in history if s.kind == "submit" and s.status == "done"]
         return {
@@ -101,6 +105,7 @@ class LabType(ActivityType):
 
     # --- archive -----------------------------------------------------------------------------
     def export_content(self, activity: Lab, files: dict[str, bytes]) -> dict[str, Any]:
+        """Lab instructions, language, files, limits and tests for the course archive."""
         return {
             "instructions": activity.instructions or "",
             "language": activity.language,
@@ -115,8 +120,6 @@ class LabType(ActivityType):
         self, activity: Lab, content: dict[str, Any], files: dict[str, bytes]
     ) -> None:
         """Fill a new lab from the archive; ``ValueError`` naming what is wrong."""
-        from virtual_labs.authoring import apply_lab_content
-
         try:
             apply_lab_content(activity, content)
         except DomainError as exc:

@@ -28,6 +28,8 @@ HELLO = {
 
 @dataclass(frozen=True)
 class CheckResult:
+    """Outcome of one sandbox self-test check."""
+
     name: str
     ok: bool
     detail: str
@@ -43,11 +45,13 @@ def _expect(result: RunResult, verdict: str, max_wall: float) -> tuple[bool, str
 
 
 def check_status(_ctx) -> tuple[bool, str]:
+    """Check: the sandbox is available on this host."""
     ok, message = sandbox_status(refresh=True)
     return ok, message
 
 
 def check_languages(_ctx) -> tuple[bool, str]:
+    """Check: every installed language compiles and runs hello world."""
     failures, done = [], []
     for key, lang in LANGUAGES.items():
         source = HELLO.get(key)
@@ -67,6 +71,7 @@ def check_languages(_ctx) -> tuple[bool, str]:
 
 
 def check_identity(_ctx) -> tuple[bool, str]:
+    """Check: programs run unprivileged, without capabilities, in a clean environment."""
     result = _py(
         """
         import os
@@ -81,6 +86,7 @@ def check_identity(_ctx) -> tuple[bool, str]:
 
 
 def check_network(_ctx) -> tuple[bool, str]:
+    """Check: programs cannot open network connections."""
     result = _py(
         """
         import socket
@@ -107,6 +113,7 @@ def check_network(_ctx) -> tuple[bool, str]:
 
 
 def check_host_files(ctx) -> tuple[bool, str]:
+    """Check: programs cannot see host secrets or the app's files."""
     paths = ["/etc/shadow", "/etc/passwd", "/root", "/home", "/usr/local", "/var"]
     paths += [ctx["app_root"], ctx["instance"]]
     result = _py(
@@ -127,6 +134,7 @@ def check_host_files(ctx) -> tuple[bool, str]:
 
 
 def check_readonly(_ctx) -> tuple[bool, str]:
+    """Check: programs cannot write to the system directories."""
     result = _py(
         """
         written = []
@@ -145,6 +153,7 @@ def check_readonly(_ctx) -> tuple[bool, str]:
 
 
 def check_ptrace(_ctx) -> tuple[bool, str]:
+    """Check: programs cannot ptrace."""
     result = _py(
         """
         import ctypes
@@ -158,19 +167,23 @@ def check_ptrace(_ctx) -> tuple[bool, str]:
 
 
 def check_cpu(_ctx) -> tuple[bool, str]:
+    """Check: a busy loop stops at the CPU limit."""
     return _expect(_py("while True:\n    pass\n"), "time_limit", SMALL.wall_s + 2)
 
 
 def check_wall(_ctx) -> tuple[bool, str]:
+    """Check: a sleeping program stops at the wall-clock limit."""
     return _expect(_py("import time\ntime.sleep(60)\n"), "time_limit", SMALL.wall_s + 2)
 
 
 def check_memory(_ctx) -> tuple[bool, str]:
+    """Check: a growing program stops at the memory limit."""
     result = _py("blocks = []\nwhile True:\n    blocks.append(bytearray(10**7))\n")
     return _expect(result, "memory_limit", SMALL.wall_s + 2)
 
 
 def check_fork_bomb(_ctx) -> tuple[bool, str]:
+    """Check: a fork bomb stops at the process limit."""
     result = _py(
         """
         import os, time
@@ -192,6 +205,7 @@ def check_fork_bomb(_ctx) -> tuple[bool, str]:
 
 
 def check_output_flood(_ctx) -> tuple[bool, str]:
+    """Check: endless output stops at the output limit and is truncated."""
     result = _py("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n")
     ok, detail = _expect(result, "output_limit", SMALL.wall_s + 2)
     ok = ok and result.truncated and len(result.stdout) <= SMALL.output_kb * 1024
@@ -199,11 +213,13 @@ def check_output_flood(_ctx) -> tuple[bool, str]:
 
 
 def check_big_file(_ctx) -> tuple[bool, str]:
+    """Check: writing a huge file stops at the file size limit."""
     result = _py("open('big', 'wb').write(b'x' * 10**8)\n")
     return _expect(result, "output_limit", SMALL.wall_s + 2)
 
 
 def check_leftovers(_ctx) -> tuple[bool, str]:
+    """Check: no process a program forks survives its run."""
     marker = f"selftest-daemon-{secrets.token_hex(8)}"
     result = _py(
         f"""
@@ -263,6 +279,7 @@ def run_selftest(app_root: str, instance_path: str, echo=None) -> list[CheckResu
     ctx = {"app_root": os.path.realpath(app_root), "instance": os.path.realpath(instance_path)}
 
     def run(entry) -> CheckResult:
+        """Run one check, turning a crash into a failed result."""
         name, check = entry
         try:
             ok, detail = check(ctx)

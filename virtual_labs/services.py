@@ -21,6 +21,8 @@ from lms.models import User
 from lms.permissions import can
 from lms.progress.access import ENROL_FIRST, activity_access
 from lms.timeutil import utcnow
+from virtual_labs.grading import TestSpec, validate_lab
+from virtual_labs.languages import LANGUAGES
 from virtual_labs.models import (
     COMPARE_MODES,
     LIMIT_BOUNDS,
@@ -32,6 +34,7 @@ from virtual_labs.models import (
     SubmissionKind,
     SubmissionStatus,
 )
+from virtual_labs.sandbox import Limits, run_program
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 MAX_FILES = 10
@@ -52,30 +55,36 @@ DEFAULTS = {
 
 
 class RateLimited(DomainError):
+    """Refusal of a submission sent too soon after the last one (429)."""
+
     status = 429
 
 
 class LabUnavailable(DomainError):
+    """Refusal when the sandbox or queue cannot take the run (503)."""
+
     status = 503
 
 
 class NotAllowedToSubmit(DomainError):
+    """Refusal of a submission by someone neither enrolled nor an author (403)."""
+
     status = 403
 
 
 def setting(name: str) -> Any:
+    """Lab setting from the app config, else its default."""
     return current_app.config.get(name, DEFAULTS[name])
 
 
 # --- files and limits ---------------------------------------------------------------------------
 def language_entry(key: str):
     """The declarative language entry for ``key`` (``KeyError`` when unknown)."""
-    from virtual_labs.languages import LANGUAGES
-
     return LANGUAGES[key]
 
 
 def default_file_name(language: str) -> str:
+    """Main source file name of a language, e.g. main.py."""
     try:
         return language_entry(language).source_file
     except KeyError:
@@ -111,8 +120,7 @@ def clean_files(files: dict[str, str], what: str = "files") -> dict[str, str]:
 
 
 def lab_limits(lab: Lab):
-    from virtual_labs.sandbox import Limits
-
+    """Sandbox limits of a lab."""
     return Limits(
         cpu_s=float(lab.cpu_s),
         wall_s=float(lab.wall_s),
@@ -124,8 +132,6 @@ def lab_limits(lab: Lab):
 
 def test_spec(content: dict[str, Any]):
     """A grading ``TestSpec`` from a test's archive form (see ``LabTest.to_content``)."""
-    from virtual_labs.grading import TestSpec
-
     return TestSpec(
         name=content["name"],
         kind=content.get("kind", "io"),
@@ -142,6 +148,7 @@ def test_spec(content: dict[str, Any]):
 
 # --- access -------------------------------------------------------------------------------------
 def is_enrolled(user: User, lab: Lab) -> bool:
+    """Whether the user is actively enrolled in the lab's course."""
     return (
         db.session.scalar(
             select(Enrolment.id).where(
@@ -155,6 +162,7 @@ def is_enrolled(user: User, lab: Lab) -> bool:
 
 
 def is_lab_author(user: User, lab: Lab) -> bool:
+    """Whether the user manages the lab's course."""
     return can(user, "course.manage", lab.course)
 
 
@@ -228,6 +236,7 @@ def enqueue_submission(
 
 # --- reading results ----------------------------------------------------------------------------
 def best_score(lab: Lab, user: User) -> float | None:
+    """Learner's best graded score on the lab, if any."""
     return db.session.scalar(
         select(func.max(LabSubmission.score)).where(
             LabSubmission.lab_id == lab.id,
@@ -239,6 +248,7 @@ def best_score(lab: Lab, user: User) -> float | None:
 
 
 def submission_history(lab: Lab, user: User, limit: int = 50) -> list[LabSubmission]:
+    """Learner's latest submissions to the lab, newest first."""
     return list(
         db.session.scalars(
             select(LabSubmission)
@@ -297,9 +307,6 @@ def validate_reference(
     limits: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Run the reference solution against every test (with proposed changes); the report."""
-    from virtual_labs.grading import validate_lab
-    from virtual_labs.sandbox import Limits
-
     limits = limits or lab.limits_dict
     contents = tests if tests is not None else [t.to_content() for t in lab.tests]
     hidden = {t["name"] for t in contents if t.get("hidden")}
@@ -326,8 +333,6 @@ def validate_reference(
 
 def reference_output(lab: Lab, stdin: str, args: list[str]) -> tuple[str, str]:
     """Run the reference solution once: (stdout, problem). ``problem`` is empty on success."""
-    from virtual_labs.sandbox import run_program
-
     result = run_program(lab.language, dict(lab.reference_files), stdin, args, lab_limits(lab))
     if result.verdict != "ok":
         detail = (result.compile_output or result.stderr or "").strip()[-1500:]
@@ -336,6 +341,7 @@ def reference_output(lab: Lab, stdin: str, args: list[str]) -> tuple[str, str]:
 
 
 def record_validation(lab: Lab, report: dict[str, Any]) -> None:
+    """Store the reference solution's validation report on the lab."""
     lab.validation_status = "valid" if report.get("verdict") == "accepted" else "invalid"
     lab.validation_report = report
     lab.validated_at = utcnow()
@@ -343,12 +349,13 @@ def record_validation(lab: Lab, report: dict[str, Any]) -> None:
 
 
 def failing_tests(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Tests the reference solution failed in a validation report."""
     return [t for t in report.get("tests", []) if not t.get("passed")]
 
 
 def mark_edited(lab: Lab) -> None:
     """Bump the course's content version (sign-offs must be given again)."""
-    try:
+    try:  # imported here: optional, an older core has no content versions
         from lms.domain.services import mark_course_edited
     except ImportError:  # pragma: no cover - older core without content versions
         return
@@ -415,6 +422,7 @@ def default_limits() -> dict[str, float]:
 
 
 def clean_limits(data: dict[str, Any]) -> dict[str, float]:
+    """Sandbox limits as floats within their bounds, or a domain error."""
     out: dict[str, float] = {}
     for key, (low, high) in LIMIT_BOUNDS.items():
         try:
@@ -437,6 +445,7 @@ def replace_tests(lab: Lab, tests: list[dict[str, Any]]) -> None:
 
 
 def renumber_tests(lab: Lab) -> None:
+    """Give the lab's tests consecutive positions in their order."""
     for position, test in enumerate(sorted(lab.tests, key=lambda t: (t.position, t.id or 0))):
         test.position = position
     db.session.flush()

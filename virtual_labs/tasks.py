@@ -44,6 +44,7 @@ def heartbeat(app: Flask, submission_id: int, worker_id: str) -> Iterator[None]:
     stop = threading.Event()
 
     def beat() -> None:
+        """Refresh the submission's lease until told to stop."""
         while not stop.wait(interval):
             with app.app_context():
                 try:
@@ -125,6 +126,8 @@ def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app for ``app``: tasks run inside an app context, acks late."""
 
     class FlaskTask(Task):
+        """Celery task that runs inside the Flask app context."""
+
         def __call__(self, *args: object, **kwargs: object) -> object:
             with app.app_context():
                 try:

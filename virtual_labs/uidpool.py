@@ -215,6 +215,7 @@ class Lease:
     _fd: int | None = None
 
     def release(self) -> None:
+        """Give the sandbox uid back to the pool."""
         if self._fd is not None:
             with _held_lock:
                 _held.discard(self.uid)
@@ -233,6 +234,8 @@ _held_lock = threading.Lock()
 
 
 class PoolExhausted(RuntimeError):
+    """Raised when every sandbox uid is leased."""
+
     pass
 
 

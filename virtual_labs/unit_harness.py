@@ -55,6 +55,7 @@ def _lab_check(left, right, symbol, source):
 
 class _AssertRewriter(ast.NodeTransformer):
     def visit_Assert(self, node):
+        """Turn a bare assert into a check that reports both compared values, else into one that names its source."""
         source = ast.unparse(node.test)
         if node.msg is not None:
             return node
@@ -103,6 +104,7 @@ def _status_of(exc):
 
 
 def main():
+    """Run the learner's unit tests in the box and report each result under the nonce."""
     nonce = sys.stdin.readline().strip()
     rest = sys.stdin.read()
     report = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -111,6 +113,7 @@ def main():
     sys.stdout = capture
 
     def emit(**data):
+        """Write one report line, prefixed with the nonce."""
         report.write(nonce + json.dumps(data) + "\n")
         report.flush()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -30,8 +31,10 @@ from lms.models import User
 from lms.permissions import can, require
 from lms.progress.access import ENROL_FIRST, activity_access
 from virtual_labs import services
+from virtual_labs.executors import dispatch_submission
 from virtual_labs.models import Lab, LabSubmission, SubmissionKind
 from virtual_labs.output_diff import diff_output
+from virtual_labs.sandbox import sandbox_status
 
 bp = Blueprint(
     "labs",
@@ -53,8 +56,6 @@ def sandbox_state() -> tuple[bool, str]:
         if time.monotonic() - _state["at"] < STATE_TTL and _state["at"]:
             return _state["value"]
     try:
-        from virtual_labs.sandbox import sandbox_status
-
         value = sandbox_status()
     except Exception as exc:  # an import or check failure means: do not run anything
         value = (False, f"The sandbox check failed: {exc}")
@@ -64,12 +65,14 @@ def sandbox_state() -> tuple[bool, str]:
 
 
 def reset_sandbox_state() -> None:
+    """Forget the cached sandbox check so the next page checks again."""
     with _state_lock:
         _state.update(at=0.0, value=(False, ""))
 
 
 # --- helpers -----------------------------------------------------------------------------------
 def get_lab_or_404(lab_id: int) -> Lab:
+    """Lab the current user may view, or 404."""
     lab = db.get_or_404(Lab, lab_id)
     require("course.view", lab.course, hide=True)
     return lab
@@ -86,6 +89,7 @@ def course_overview_url(lab: Lab) -> str:
 
 
 def editor_mode(language: str) -> str:
+    """Code editor mode of a language."""
     try:
         return services.language_entry(language).editor_mode
     except KeyError:
@@ -93,6 +97,7 @@ def editor_mode(language: str) -> str:
 
 
 def language_label(language: str) -> str:
+    """Human label of a language."""
     try:
         return services.language_entry(language).label
     except KeyError:
@@ -171,6 +176,7 @@ def _wants_json() -> bool:
 
 
 def submission_payload(sub: LabSubmission) -> dict[str, Any]:
+    """JSON of a submission for the lab page's polling."""
     tag_status = sub.display_status
     payload = {
         "id": sub.id,
@@ -261,7 +267,6 @@ def create_submission(lab_id: int):
         flash(exc.message, "error")
         return redirect(back)
     db.session.commit()
-    from virtual_labs.executors import dispatch_submission
 
     dispatch_submission(current_app._get_current_object(), sub.id)
     db.session.expire_all()
@@ -274,6 +279,7 @@ def create_submission(lab_id: int):
 @bp.route("/submissions/<int:submission_id>.json")
 @login_required
 def submission_json(submission_id: int):
+    """JSON endpoint the lab page polls for a submission's state and results."""
     sub = db.session.get(LabSubmission, submission_id)
     if sub is None or not _can_see_submission(sub):
         return problem(404, "Not found", "No such submission.")
@@ -286,8 +292,6 @@ def submission(submission_id: int):
     """One submission: its status or results, and the code that was sent."""
     sub = db.get_or_404(LabSubmission, submission_id)
     if not _can_see_submission(sub):
-        from flask import abort
-
         abort(404)
     return render_template(
         "labs/submission.html",

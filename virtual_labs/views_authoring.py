@@ -6,14 +6,20 @@ import shlex
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from lms.errors import DomainError
+from lms.export import csv_response
 from lms.extensions import db
 from lms.lookup import owned_or_404
+from lms.models import User
+from lms.pagination import paginate
 from lms.permissions import require
 from virtual_labs import authoring, services
 from virtual_labs.forms import LabForm, LabTestForm
-from virtual_labs.models import COMPARE_MODES, Lab, LabTest
+from virtual_labs.grading import InvalidTests
+from virtual_labs.models import COMPARE_MODES, Lab, LabSubmission, LabTest
 from virtual_labs.output_diff import diff_output
 from virtual_labs.views import bp, lab_page_url, sandbox_state
 
@@ -69,6 +75,7 @@ def _report_view(report: dict | None) -> dict | None:
 @login_required
 def edit(lab_id: int):
     """Lab settings, starter files and the reference solution, validated on save."""
+    # imported here: the plugin imports the lab views (for render), which import this module.
     from virtual_labs.plugin import LabType
 
     lab = _editable_lab(lab_id)
@@ -105,6 +112,7 @@ def edit(lab_id: int):
 @bp.route("/<int:lab_id>/tests")
 @login_required
 def tests(lab_id: int):
+    """Author's list of a lab's tests with the sandbox state."""
     lab = _editable_lab(lab_id)
     ok, message = sandbox_state()
     return render_template(
@@ -194,12 +202,14 @@ def _test_form_page(lab: Lab, test: LabTest | None):
 @bp.route("/<int:lab_id>/tests/new", methods=["GET", "POST"])
 @login_required
 def new_test(lab_id: int):
+    """Author's page to add a test to a lab."""
     return _test_form_page(_editable_lab(lab_id), None)
 
 
 @bp.route("/<int:lab_id>/tests/<int:test_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_test(lab_id: int, test_id: int):
+    """Author's page to edit a lab test."""
     lab = _editable_lab(lab_id)
     return _test_form_page(lab, _lab_test(lab, test_id))
 
@@ -207,6 +217,7 @@ def edit_test(lab_id: int, test_id: int):
 @bp.route("/<int:lab_id>/tests/<int:test_id>/delete", methods=["POST"])
 @login_required
 def delete_test(lab_id: int, test_id: int):
+    """POST endpoint for authors to delete a lab test."""
     lab = _editable_lab(lab_id)
     test = _lab_test(lab, test_id)
     name = test.name
@@ -219,6 +230,7 @@ def delete_test(lab_id: int, test_id: int):
 @bp.route("/<int:lab_id>/tests/<int:test_id>/move", methods=["POST"])
 @login_required
 def move_test(lab_id: int, test_id: int):
+    """POST endpoint for authors to move a lab test up or down."""
     lab = _editable_lab(lab_id)
     test = _lab_test(lab, test_id)
     if authoring.move_test(lab, test, request.form.get("direction", "")):
@@ -238,7 +250,6 @@ def validate(lab_id: int):
     if not lab.tests:
         flash("Add a test first: the reference solution is run against the tests.", "warning")
         return redirect(url_for("labs.tests", lab_id=lab.id))
-    from virtual_labs.grading import InvalidTests
 
     try:
         report = services.validate_reference(lab)
@@ -256,12 +267,6 @@ def validate(lab_id: int):
 
 def _review_query(lab: Lab, kind: str, query: str):
     """Submissions of ``lab`` for the review page and its CSV export, newest first."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import contains_eager
-
-    from lms.models import User
-    from virtual_labs.models import LabSubmission
-
     stmt = (
         select(LabSubmission)
         .join(User, User.id == LabSubmission.user_id)
@@ -288,8 +293,6 @@ def _reviewable_lab(lab_id: int) -> Lab:
 @login_required
 def review(lab_id: int):
     """Every learner's runs and submissions for this lab, newest first, for the course's staff."""
-    from lms.pagination import paginate
-
     lab = _reviewable_lab(lab_id)
     kind = request.args.get("kind", "submit")
     query = (request.args.get("q") or "").strip()
@@ -307,14 +310,13 @@ def review_csv(lab_id: int):
     Written by the shared CSV export, which defuses spreadsheet formulas: a learner named
     ``=HYPERLINK(...)`` must not become a live formula in the trainer's spreadsheet.
     """
-    from lms.export import csv_response
-
     lab = _reviewable_lab(lab_id)
     kind = request.args.get("kind", "submit")
     stmt = _review_query(lab, kind, (request.args.get("q") or "").strip())
     header = ["id", "learner", "email", "kind", "sent_utc", "status", "verdict", "score"]
 
     def rows():
+        """One CSV row per submission, streamed."""
         # A generator function, so the query runs while the response streams.
         for sub in db.session.scalars(stmt.execution_options(yield_per=500)):
             yield [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from courses.assignment.models import (
     Assignment,
@@ -19,6 +20,7 @@ from courses.assignment.models import (
     ReviewStatus,
     SubmissionStatus,
 )
+from courses.assignment.notices import tell_learners
 from courses.assignment.rubric import RubricError, final_score, rubric_score, score_percent
 from courses.assignment.services import FEEDBACK_FILE_BYTES, MAX_FEEDBACK, submission_of
 from courses.attachments import DANGEROUS_EXTENSIONS, safe_filename, sniff
@@ -102,6 +104,7 @@ def grade_submission(
     db.session.flush()
     if assignment.released:
         _report_grade(sub)
+        tell_learners(assignment, [sub])
     return grade
 
 
@@ -122,9 +125,11 @@ def release_grades(assignment: Assignment) -> int:
         select(AssignmentSubmission)
         .join(AssignmentGrade, AssignmentGrade.submission_id == AssignmentSubmission.id)
         .where(AssignmentSubmission.assignment_id == assignment.id)
+        .options(contains_eager(AssignmentSubmission.grade), joinedload(AssignmentSubmission.user))
     ).all()
     for sub in graded:
         _report_grade(sub)
+    tell_learners(assignment, graded)
     db.session.flush()
     return len(graded)
 

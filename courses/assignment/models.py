@@ -195,6 +195,9 @@ class AssignmentGrade(db.Model):
     feedback_content_type: Mapped[str | None] = mapped_column(String(100))
     feedback_data: Mapped[bytes | None] = mapped_column(LargeBinary)
     graded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When the learner was last told (mail and in-app notice) about this grade; a release tells
+    # only those never told or graded again since, so withholding and releasing again is quiet.
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     grader: Mapped[User | None] = relationship()
 

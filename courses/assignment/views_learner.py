@@ -61,6 +61,25 @@ def _uploads(files) -> list[tuple[str, bytes]]:
     return [(f.filename or "file", f.read()) for f in files if f and f.filename]
 
 
+def _refused(assignment: Assignment, form: SubmissionForm, error: DomainError | None = None):
+    """The draft form again, with what the learner typed and the reasons it was refused (400).
+
+    A refusal that editing cannot fix (the work is already submitted, the cut-off passed) goes
+    back to the activity page with a message instead.
+    """
+    if error is not None:
+        target = form[error.field].errors if error.field in form else form.form_errors
+        target.append(error.message)
+    ctx = learner_context(assignment, current_user)
+    if not ctx["editable"]:
+        flash(" ".join(e for errs in form.errors.values() for e in errs) or "Try again.", "error")
+        return redirect(_back(assignment), 303)
+    return render_template(
+        "assignment/submission.html", assignment=assignment, form=form,
+        submission=ctx["submission"],
+    ), 400  # fmt: skip
+
+
 @bp.post("/<int:activity_id>/save")
 @login_required
 def save(activity_id: int):
@@ -69,8 +88,7 @@ def save(activity_id: int):
     require_learner(assignment)
     form = SubmissionForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs) or "Try again.", "error")
-        return redirect(_back(assignment))
+        return _refused(assignment, form)
     try:
         services.save_draft(
             assignment, current_user, form.text.data, _uploads(request.files.getlist("files"))
@@ -82,8 +100,7 @@ def save(activity_id: int):
             message = "Draft saved. It is not submitted yet."
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(_back(assignment)), 303
+        return _refused(assignment, form, exc)
     db.session.commit()
     flash(message, "success")
     return redirect(_back(assignment))

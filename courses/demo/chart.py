@@ -18,6 +18,7 @@ def _y(value: float) -> int:
 
 
 def control_chart_png() -> bytes:
+    """PNG of a process control chart used as a demo course image."""
     white, ink, blue, red, grey = (
         (255, 255, 255),
         (27, 31, 36),
@@ -28,12 +29,14 @@ def control_chart_png() -> bytes:
     pixels = [[white] * WIDTH for _ in range(HEIGHT)]
 
     def dot(x: int, y: int, colour, r: int = 0) -> None:
+        """Paint a square dot of radius r on the chart."""
         for dx in range(-r, r + 1):
             for dy in range(-r, r + 1):
                 if 0 <= x + dx < WIDTH and 0 <= y + dy < HEIGHT:
                     pixels[y + dy][x + dx] = colour
 
     def line(x0: int, y0: int, x1: int, y1: int, colour, dashed: bool = False) -> None:
+        """Paint a straight, optionally dashed, line on the chart."""
         steps = max(abs(x1 - x0), abs(y1 - y0), 1)
         for i in range(steps + 1):
             if dashed and (i // 6) % 2:
@@ -53,6 +56,7 @@ def control_chart_png() -> bytes:
     raw = b"".join(b"\x00" + bytes(c for px in row for c in px) for row in pixels)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
+        """PNG chunk with its length and CRC."""
         return (
             struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
         )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from courses.forum import mail, services
 from courses.forum.forms import EditForm, ReasonForm, ReplyForm, ThreadForm
 from courses.forum.models import Forum, ForumPost, ForumThread
+from courses.forum.threads import nest
 from lms.domain.models import Course
 from lms.errors import DomainError
 from lms.extensions import db
@@ -52,9 +53,15 @@ def _thread_page(thread: ForumThread, reply_form: ReplyForm | None = None, statu
     if status == 200:  # a refused reply changes nothing, not even the read marker
         services.mark_read(thread, current_user)
         db.session.commit()
+    form = reply_form or ReplyForm(parent_id=request.args.get("reply_to", ""))
+    # The post being answered: a visible reply of this thread. Anything else (the opening post,
+    # a hidden or unknown one) makes it a plain reply; a refused reply says why.
+    target = {p.id: p for p in posts}.get(parse_id(form.parent_id.data or "") or 0)
+    if target is None or not target.visible or target.parent_id is None:
+        target, form.parent_id.data = None, ""
     return render_template(
-        "forum/thread.html", forum=forum, thread=thread, posts=posts, moderator=moderator,
-        first=posts[0] if posts else None, form=reply_form or ReplyForm(), reason=ReasonForm(),
+        "forum/thread.html", forum=forum, thread=thread, posts=nest(posts), moderator=moderator,
+        first=posts[0] if posts else None, form=form, reason=ReasonForm(), replying_to=target,
         edit_window=services.EDIT_WINDOW, now=services.utcnow(),
     ), status  # fmt: skip
 
@@ -94,9 +101,12 @@ def post_reply(thread_id: int):
     thread = _thread(thread_id)
     form = ReplyForm()
     if form.validate_on_submit():
-        parent_id = parse_id(form.parent_id.data or "")
+        raw = (form.parent_id.data or "").strip()
+        parent_id = parse_id(raw)
         parent = db.session.get(ForumPost, parent_id) if parent_id else None
         try:
+            if raw and parent is None:
+                raise DomainError("The post you replied to no longer exists.", "body")
             post = services.reply(thread, current_user, form.body.data, parent)
         except DomainError as exc:
             db.session.rollback()

@@ -18,12 +18,15 @@ class DiffRow:
 
 @dataclass(frozen=True)
 class DiffSummary:
+    """Line diff of two lesson revisions with added and removed counts."""
+
     rows: list[DiffRow]
     added: int
     removed: int
 
     @property
     def identical(self) -> bool:
+        """Whether the two revisions have the same text."""
         return self.added == 0 and self.removed == 0
 
 

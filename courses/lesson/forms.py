@@ -18,6 +18,8 @@ BODY_HINT = (
 
 
 class LessonForm(FlaskForm):
+    """Trainer's form for a lesson's Markdown text."""
+
     body = TextAreaField(
         "Text of the lesson (Markdown)",
         description=BODY_HINT,

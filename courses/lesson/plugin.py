@@ -19,6 +19,8 @@ __all__ = ["Lesson", "LessonRevision", "LessonType"]
 
 
 class LessonType(ActivityType):
+    """The lesson activity type: a Markdown page with revision history."""
+
     key = "lesson"
     label = "Lesson"
     xapi_activity_type = "http://adlnet.gov/expapi/activities/lesson"
@@ -32,6 +34,7 @@ class LessonType(ActivityType):
 
     # --- authoring ---------------------------------------------------------------------------
     def form_data(self, activity: Activity) -> dict[str, Any]:
+        """Lesson text for the activity form."""
         return {"body": getattr(activity, "body", "") or ""}
 
     def prepare_form(
@@ -48,21 +51,25 @@ class LessonType(ActivityType):
         save_lesson_body(activity, data.get("body") or "", author)
 
     def author_links(self, activity: Activity) -> list[tuple[str, str]]:
+        """Link to the lesson's revision history for authors."""
         if activity.id is None:
             return []
         return [("Revision history", url_for("lesson.revisions", activity_id=activity.id))]
 
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Activity, user: User) -> Markup:
+        """Lesson text rendered on the activity page."""
         return Markup(render_template("lesson/_body.html", lesson=activity))
 
     # --- archive -----------------------------------------------------------------------------
     def export_content(self, activity: Activity, files: dict[str, bytes]) -> dict[str, Any]:
+        """Lesson text for the course archive."""
         return {"body": activity.body or ""}
 
     def import_content(
         self, activity: Activity, content: dict[str, Any], files: dict[str, bytes]
     ) -> None:
+        """Lesson text from a course archive, checked."""
         if not isinstance(content, dict):
             raise ValueError("lesson content must be an object with a 'body'")
         body = content.get("body", "")

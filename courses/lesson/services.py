@@ -64,6 +64,7 @@ def save_lesson_body(
 
 
 def get_revision(lesson: Lesson, number: int) -> LessonRevision | None:
+    """Revision of a lesson by number, if any."""
     return db.session.scalar(
         select(LessonRevision).where(
             LessonRevision.lesson_id == lesson.id, LessonRevision.number == number

@@ -40,6 +40,7 @@ def preview(course_id: int):
 @bp.get("/<int:activity_id>/revisions")
 @login_required
 def revisions(activity_id: int):
+    """Trainer's revision history of a lesson."""
     lesson = _lesson_for_author(activity_id)
     rows = db.session.scalars(
         select(LessonRevision)
@@ -53,6 +54,7 @@ def revisions(activity_id: int):
 @bp.get("/<int:activity_id>/revisions/<int:number>")
 @login_required
 def revision(activity_id: int, number: int):
+    """Trainer's view of one lesson revision."""
     lesson = _lesson_for_author(activity_id)
     rev = get_revision(lesson, number) or abort(404)
     latest = lesson.revisions[-1].number if lesson.revisions else None
@@ -66,6 +68,7 @@ def _number_arg(name: str) -> int | None:
 @bp.get("/<int:activity_id>/diff")
 @login_required
 def diff(activity_id: int):
+    """Trainer's line diff between two lesson revisions."""
     lesson = _lesson_for_author(activity_id)
     numbers = [r.number for r in lesson.revisions]
     old_n, new_n = _number_arg("from"), _number_arg("to")
@@ -87,6 +90,7 @@ def diff(activity_id: int):
 @bp.post("/<int:activity_id>/revisions/<int:number>/restore")
 @login_required
 def restore(activity_id: int, number: int):
+    """POST endpoint for trainers to restore an old lesson revision."""
     lesson = db.get_or_404(Lesson, activity_id)
     require("course.manage", lesson.course, hide=True)
     require("course.edit", lesson.course)

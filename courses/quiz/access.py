@@ -20,6 +20,8 @@ from lms.progress.access import activity_access
 
 @dataclass(frozen=True)
 class QuizAccess:
+    """What the user may do with a quiz: enrolled learner, author, preview."""
+
     quiz: Quiz
     enrolled: bool
     author: bool

@@ -32,6 +32,7 @@ class TimeUp(Conflict):
 
 
 def grace() -> timedelta:
+    """Extra time after a timed attempt's deadline during which a submit still counts."""
     return timedelta(seconds=current_app.config.get("QUIZ_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
 
 
@@ -45,12 +46,14 @@ def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
 
 
 def seconds_left(attempt: QuizAttempt, now: datetime) -> int | None:
+    """Seconds left in a timed attempt, or None when untimed."""
     if attempt.deadline is None:
         return None
     return max(0, int((attempt.deadline - now).total_seconds()))
 
 
 def user_attempts(quiz: Quiz, user: User) -> list[QuizAttempt]:
+    """A learner's attempts at a quiz, in order."""
     return list(
         db.session.scalars(
             select(QuizAttempt)
@@ -61,6 +64,7 @@ def user_attempts(quiz: Quiz, user: User) -> list[QuizAttempt]:
 
 
 def counted_attempts(attempts: list[QuizAttempt]) -> int:
+    """Number of attempts that count toward the limit (previews do not)."""
     return sum(1 for a in attempts if not a.preview)
 
 
@@ -117,6 +121,7 @@ def close_overdue(
 
 
 def bank_snapshots(quiz: Quiz) -> list[dict[str, Any]]:
+    """Frozen copies of every question in the course's bank."""
     return [question_snapshot(q) for q in course_questions(quiz.course_id)]
 
 
@@ -233,16 +238,19 @@ def submit_attempt(
 
 
 def release_results(quiz: Quiz, now: datetime | None = None) -> None:
+    """Show learners their quiz scores from now on."""
     quiz.results_released_at = now or utcnow()
     db.session.flush()
 
 
 def withhold_results(quiz: Quiz) -> None:
+    """Hide quiz scores from learners again."""
     quiz.results_released_at = None
     db.session.flush()
 
 
 def best_attempt(attempts: list[QuizAttempt]) -> QuizAttempt | None:
+    """Highest-scoring finished, non-preview attempt, if any."""
     graded = [
         a
         for a in attempts

@@ -205,6 +205,7 @@ def _apply(question: QuizQuestion, clean: Mapping[str, Any]) -> None:
 
 
 def course_questions(course_id: int, category: str | None = None) -> list[QuizQuestion]:
+    """Questions of a course's bank, optionally of one category."""
     stmt = select(QuizQuestion).where(QuizQuestion.course_id == course_id)
     if category is not None:
         stmt = stmt.where(QuizQuestion.category == category)
@@ -212,6 +213,7 @@ def course_questions(course_id: int, category: str | None = None) -> list[QuizQu
 
 
 def course_categories(course_id: int) -> list[str]:
+    """Categories used in a course's question bank."""
     return list(
         db.session.scalars(
             select(QuizQuestion.category)
@@ -223,6 +225,7 @@ def course_categories(course_id: int) -> list[str]:
 
 
 def key_taken(course_id: int, key: str, exclude_id: int | None = None) -> bool:
+    """Whether another question of the course already uses this key."""
     stmt = select(QuizQuestion.id).where(
         QuizQuestion.course_id == course_id, QuizQuestion.key == key
     )
@@ -245,6 +248,7 @@ def next_key(course_id: int) -> str:
 def create_question(
     course: Course, data: Mapping[str, Any], mark_edited: bool = True
 ) -> QuizQuestion:
+    """Add a checked question to the course's bank, refusing a duplicate key."""
     clean = clean_question(data)
     if key_taken(course.id, clean["key"]):
         raise QuestionError(f"The key “{clean['key']}” is already used in this course.", "key")
@@ -308,6 +312,7 @@ def delete_question(question: QuizQuestion) -> None:
 
 # --- course archive -----------------------------------------------------------------------------
 def export_bank(course: Course) -> dict[str, Any] | None:
+    """Course's question bank for the course archive, or None if empty."""
     questions = course_questions(course.id)
     if not questions:
         return None

@@ -81,9 +81,11 @@ class QuestionPickerField(Field):
         self.bank_url = ""
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        """Read the chosen question keys from the form."""
         self.data = split_keys(list(valuelist))
 
     def process_data(self, value: Any) -> None:
+        """Read the chosen question keys from stored data."""
         self.data = split_keys(value if isinstance(value, list | str) else None)
 
     def rows(self) -> list[tuple[Any, bool]]:
@@ -179,6 +181,7 @@ class QuizSettingsForm(FlaskForm):
     )
 
     def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the quiz settings checked against the course's bank."""
         if not super().validate(extra_validators):
             return False
         try:
@@ -209,6 +212,8 @@ def _sentence(message: str) -> str:
 
 
 class OptionForm(Form):
+    """One answer option of a choice question with its feedback."""
+
     text = StringField("Option text")
     correct = BooleanField("Correct")
     feedback = StringField("Feedback when chosen")
@@ -265,6 +270,7 @@ class QuestionForm(FlaskForm):
         self.problems: list[tuple[str, str]] = []  # (field id, message) for the error summary
 
     def question_data(self) -> dict[str, Any]:
+        """Question as the bank's data, from the form fields of its type."""
         data: dict[str, Any] = {
             "key": (self.key.data or "").strip(),
             "type": self.qtype,
@@ -296,6 +302,7 @@ class QuestionForm(FlaskForm):
         return data
 
     def add_problem(self, field: str | None, message: str) -> None:
+        """Show a bank check's problem under the field it concerns."""
         target = {
             "options": self.options[0].form.text if len(self.options) else self.prompt,
             "answer": self.tf_answer if self.qtype == "true_false" else self.answer,

@@ -52,6 +52,7 @@ class QuestionResult:
     feedback: list[str] = field(default_factory=list)  # Markdown snippets, most specific first
 
     def as_dict(self) -> dict[str, Any]:
+        """Result as stored on the attempt."""
         return {
             "key": self.key,
             "status": self.status,
@@ -64,12 +65,15 @@ class QuestionResult:
 
 @dataclass(frozen=True)
 class AttemptResult:
+    """Points earned out of total, the percentage and per-question results."""
+
     earned: float
     total: float
     score: float  # percentage 0..100
     results: list[QuestionResult]
 
     def passed(self, pass_mark: float) -> bool:
+        """Whether the score reaches the pass mark."""
         return self.score >= pass_mark
 
 
@@ -107,6 +111,7 @@ def _option_feedback(question: Mapping[str, Any], chosen: set[int]) -> list[str]
 
 
 def grade_single(question: Mapping[str, Any], response: Any) -> tuple[float | None, list[str]]:
+    """Score and feedback of a single-choice answer."""
     choice = _as_int(response)
     if choice is None or choice not in _option_ids(question):
         return None, []
@@ -115,6 +120,7 @@ def grade_single(question: Mapping[str, Any], response: Any) -> tuple[float | No
 
 
 def grade_multiple(question: Mapping[str, Any], response: Any) -> tuple[float | None, list[str]]:
+    """Score (partial credit) and feedback of a multiple-choice answer."""
     if response is None:
         return None, []
     raw = response if isinstance(response, list | tuple | set) else [response]
@@ -143,6 +149,7 @@ def _as_bool(value: Any) -> bool | None:
 
 
 def grade_true_false(question: Mapping[str, Any], response: Any) -> tuple[float | None, list[str]]:
+    """Score of a true/false answer."""
     choice = _as_bool(response)
     if choice is None:
         return None, []
@@ -150,6 +157,7 @@ def grade_true_false(question: Mapping[str, Any], response: Any) -> tuple[float 
 
 
 def grade_numeric(question: Mapping[str, Any], response: Any) -> tuple[float | None, list[str]]:
+    """Score of a numeric answer within the question's tolerance."""
     if response is None or (isinstance(response, str) and not response.strip()):
         return None, []
     try:
@@ -165,6 +173,7 @@ def grade_numeric(question: Mapping[str, Any], response: Any) -> tuple[float | N
 
 
 def grade_short(question: Mapping[str, Any], response: Any) -> tuple[float | None, list[str]]:
+    """Score and feedback of a short text answer against the accepted answers."""
     if response is None:
         return None, []
     text = str(response)[:MAX_TEXT_RESPONSE]

@@ -70,6 +70,7 @@ class QuizQuestion(db.Model):
 
     @property
     def type_label(self) -> str:
+        """Human label of the question type."""
         return QUESTION_TYPES.get(self.type, self.type)
 
 
@@ -98,6 +99,7 @@ class Quiz(Activity):
 
     @property
     def effective_pass_mark(self) -> float:
+        """Pass mark of the quiz, 50 % when unset."""
         return self.pass_mark if self.pass_mark is not None else 50.0
 
     @property
@@ -109,6 +111,7 @@ class Quiz(Activity):
 
     @property
     def score_visible(self) -> bool:
+        """Whether learners may see their scores now."""
         return self.feedback_mode != "on_release" or self.results_released_at is not None
 
 
@@ -155,4 +158,5 @@ class QuizAttempt(db.Model):
 
     @property
     def finished(self) -> bool:
+        """Whether the attempt was submitted or closed."""
         return self.state == AttemptState.FINISHED

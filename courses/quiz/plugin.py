@@ -35,6 +35,8 @@ __all__ = ["Quiz", "QuizAttempt", "QuizQuestion", "QuizType"]
 
 
 class QuizType(ActivityType):
+    """The quiz activity type: questions from the course bank, timed attempts."""
+
     key = "quiz"
     label = "Quiz"
     xapi_activity_type = "http://adlnet.gov/expapi/activities/assessment"
@@ -49,14 +51,17 @@ class QuizType(ActivityType):
     completion_rules = ("none", "viewed", "submitted", "passed")
     graded = True
     develops_skills = True
+    cluster_measure = "assessment"
 
     # --- authoring ---------------------------------------------------------------------------
     def new_activity(self, **common: Any) -> Activity:
+        """New quiz with a fixed, empty selection and a 50 % pass mark."""
         common.setdefault("pass_mark", 50.0)
         return Quiz(selection="fixed", question_keys=[], shuffle=False,
                     feedback_mode="immediate", **common)  # fmt: skip
 
     def form_data(self, activity: Activity) -> dict[str, Any]:
+        """Quiz settings for the activity form."""
         return {
             "course_id": activity.course_id,
             "selection": activity.selection or "fixed",
@@ -113,6 +118,7 @@ class QuizType(ActivityType):
             mark_course_edited(activity.course)
 
     def author_links(self, activity: Activity) -> list[tuple[str, str]]:
+        """Links to the question bank and the results for authors."""
         links = [("Question bank", url_for("quiz.questions", course_id=activity.course_id))]
         if activity.id is not None:
             links.append(("Results", url_for("quiz.results", activity_id=activity.id)))
@@ -120,6 +126,7 @@ class QuizType(ActivityType):
 
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Activity, user: User) -> Markup:
+        """Quiz panel on the activity page: attempts, best score, start button."""
         attempts = user_attempts(activity, user)
         close_overdue(activity, user, attempts=attempts)
         author = can(user, "course.manage", activity.course)
@@ -142,11 +149,13 @@ class QuizType(ActivityType):
 
     @staticmethod
     def question_count(quiz: Quiz) -> int:
+        """Number of questions an attempt will hold."""
         if quiz.selection == "random":
             return quiz.random_count or 0
         return len(quiz.question_keys or [])
 
     def learner_summary(self, activity: Activity, user: User) -> dict[str, Any]:
+        """Best grade and attempts used, for the learner's reports."""
         attempts = user_attempts(activity, user)
         best = best_attempt(attempts)
         return {
@@ -178,19 +187,23 @@ class QuizType(ActivityType):
 
     # --- archive -----------------------------------------------------------------------------
     def export_course_data(self, course: Any, files: dict[str, bytes]) -> dict[str, Any] | None:
+        """Course's question bank for the course archive."""
         return export_bank(course)
 
     def import_course_data(
         self, course: Any, data: dict[str, Any], files: dict[str, bytes]
     ) -> None:
+        """Load the archived question bank into the course."""
         import_bank(course, data)
 
     def export_content(self, activity: Activity, files: dict[str, bytes]) -> dict[str, Any]:
+        """Quiz settings for the course archive."""
         return archive_content(activity)
 
     def import_content(
         self, activity: Activity, content: dict[str, Any], files: dict[str, bytes]
     ) -> None:
+        """Quiz settings from a course archive, checked against the bank."""
         clean = clean_settings(content)
         if activity.course_id is not None:
             check_against_bank(activity.course_id, clean)

@@ -47,6 +47,7 @@ def _question(course: Course, question_id: int) -> QuizQuestion:
 @bp.get("/course/<int:course_id>/questions")
 @login_required
 def questions(course_id: int):
+    """Trainer's question bank page of a course, by category."""
     course = _course_for_author(course_id)
     category = request.args.get("category")
     stmt = select(QuizQuestion).where(QuizQuestion.course_id == course.id)
@@ -138,6 +139,7 @@ def _after_create(course: Course, question: QuizQuestion, quiz: Quiz | None, mod
 @bp.route("/course/<int:course_id>/questions/new/<qtype>", methods=["GET", "POST"])
 @login_required
 def new_question(course_id: int, qtype: str):
+    """Trainer's page to add a question of one type to the bank."""
     course = _course_for_author(course_id, edit=True)
     if qtype not in QUESTION_TYPES:
         abort(404)
@@ -163,6 +165,7 @@ def new_question(course_id: int, qtype: str):
 @bp.route("/course/<int:course_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_question(course_id: int, question_id: int):
+    """Trainer's page to edit a bank question."""
     course = _course_for_author(course_id, edit=True)
     question = _question(course, question_id)
     form = QuestionForm(qtype=question.type)
@@ -188,6 +191,7 @@ def edit_question(course_id: int, question_id: int):
 @bp.post("/course/<int:course_id>/questions/<int:question_id>/delete")
 @login_required
 def delete_question_view(course_id: int, question_id: int):
+    """POST endpoint for trainers to delete a bank question."""
     course = _course_for_author(course_id, edit=True)
     question = _question(course, question_id)
     key = question.key
@@ -204,6 +208,7 @@ def delete_question_view(course_id: int, question_id: int):
 @bp.get("/<int:activity_id>/results")
 @login_required
 def results(activity_id: int):
+    """Trainers' results page of a quiz: every learner's attempts."""
     quiz = load_quiz(activity_id)
     require("course.view_reports", quiz.course, hide=True)
     stmt = (
@@ -231,6 +236,7 @@ def results(activity_id: int):
 @bp.post("/<int:activity_id>/release")
 @login_required
 def release(activity_id: int):
+    """POST endpoint for course managers to release or withhold quiz scores."""
     quiz = load_quiz(activity_id)
     require("course.view_reports", quiz.course, hide=True)
     require("course.manage", quiz.course)

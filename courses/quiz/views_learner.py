@@ -39,6 +39,7 @@ def _wants_json() -> bool:
 @bp.post("/<int:activity_id>/start")
 @login_required
 def start(activity_id: int):
+    """POST endpoint for a learner (or an author previewing) to start an attempt."""
     quiz = load_quiz(activity_id)
     access = quiz_access(current_user, quiz)
     try:
@@ -55,6 +56,7 @@ def start(activity_id: int):
 @bp.get("/<int:activity_id>/attempt/<int:attempt_id>")
 @login_required
 def attempt(activity_id: int, attempt_id: int):
+    """Learner's page of an open attempt with its questions and timer."""
     quiz = load_quiz(activity_id)
     quiz_access(current_user, quiz, check_locks=False)
     att = own_attempt(quiz, attempt_id)
@@ -82,6 +84,7 @@ def _render_attempt(quiz, att: QuizAttempt, now, problems: dict[str, str] | None
 @bp.post("/<int:activity_id>/attempt/<int:attempt_id>/save")
 @login_required
 def save(activity_id: int, attempt_id: int):
+    """POST endpoint saving a learner's answers without submitting."""
     quiz = load_quiz(activity_id)
     quiz_access(current_user, quiz, check_locks=False)
     att = own_attempt(quiz, attempt_id, lock=True)
@@ -104,6 +107,7 @@ def save(activity_id: int, attempt_id: int):
 @bp.post("/<int:activity_id>/attempt/<int:attempt_id>/submit")
 @login_required
 def submit(activity_id: int, attempt_id: int):
+    """POST endpoint for a learner to submit an attempt for grading."""
     quiz = load_quiz(activity_id)
     quiz_access(current_user, quiz, check_locks=False)
     att = own_attempt(quiz, attempt_id, lock=True)
@@ -137,6 +141,7 @@ def _result_url(att: QuizAttempt) -> str:
 @bp.get("/<int:activity_id>/attempt/<int:attempt_id>/result")
 @login_required
 def result(activity_id: int, attempt_id: int):
+    """Result page of an attempt for its learner or the course's reviewers."""
     quiz = load_quiz(activity_id)
     att = db.session.get(QuizAttempt, attempt_id)
     if att is None or att.quiz_id != quiz.id:
@@ -172,6 +177,7 @@ def result(activity_id: int, attempt_id: int):
 @bp.get("/<int:activity_id>/attempts")
 @login_required
 def history(activity_id: int):
+    """Learner's list of their attempts at a quiz."""
     quiz = load_quiz(activity_id)
     access = quiz_access(current_user, quiz, check_locks=False)
     if close_overdue(quiz, current_user):

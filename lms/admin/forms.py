@@ -29,6 +29,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class OrganizationForm(FlaskForm):
+    """Site admin's form to create or edit a member organization of the cluster."""
+
     name = StringField(
         "Name",
         validators=[
@@ -58,6 +60,8 @@ class OrganizationForm(FlaskForm):
 
 
 class DepartmentForm(FlaskForm):
+    """Org admin's form to name a department of the organization."""
+
     name = StringField(
         "Department name",
         validators=[
@@ -68,6 +72,8 @@ class DepartmentForm(FlaskForm):
 
 
 class InvitationForm(FlaskForm):
+    """Org admin's form to invite a person by email with a role and department."""
+
     email = EmailField(
         "Email address",
         description="The invitation link is mailed to this address and works only for it.",
@@ -88,11 +94,15 @@ class InvitationForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
+    """Org admin's form to change a member's roles and department."""
+
     roles = MultiCheckboxField("Roles", choices=options(ROLE_CHOICES), validate_choice=False)
     department = SelectField("Department", validate_choice=False)
 
 
 class SiteSettingsForm(FlaskForm):
+    """Site admin's form for self-registration and the organizations it opens."""
+
     self_registration = BooleanField(
         "Allow open self-registration as a learner",
         description="When off, people join only through an invitation from an organization.",

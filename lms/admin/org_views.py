@@ -78,6 +78,7 @@ def org_home():
 @bp.route("/org/<slug>/members")
 @login_required
 def org_members(slug: str):
+    """Org admin's member list of one organization, filtered, sorted and paged."""
     org = org_or_404(slug, "org.view_people")
     filters = list_args("q", "role", "department", "status")
     sort, direction = sort_args()
@@ -115,6 +116,7 @@ def _member_or_404(org: Organization, user_id: int) -> User:
 @bp.route("/org/<slug>/members/<int:user_id>", methods=["GET", "POST"])
 @login_required
 def org_member(slug: str, user_id: int):
+    """Org admin's page to change one member's roles and department."""
     org = org_or_404(slug, "org.manage")
     user = _member_or_404(org, user_id)
     departments = _departments(org)
@@ -153,6 +155,7 @@ def org_member(slug: str, user_id: int):
 @bp.route("/org/<slug>/members/<int:user_id>/active", methods=["POST"])
 @login_required
 def org_member_active(slug: str, user_id: int):
+    """POST endpoint for an org admin to suspend or reactivate a member."""
     org = org_or_404(slug, "org.manage")
     user = _member_or_404(org, user_id)
     active = request.form.get("value") == "1"
@@ -176,6 +179,7 @@ def org_member_active(slug: str, user_id: int):
 @bp.route("/org/<slug>/departments", methods=["GET", "POST"])
 @login_required
 def org_departments(slug: str):
+    """Org admin's department list, with the form to add one."""
     org = org_or_404(slug, "org.manage")
     form = DepartmentForm()
     if form.validate_on_submit():
@@ -205,6 +209,7 @@ def _department_or_404(org: Organization, dept_id: int) -> Department:
 @bp.route("/org/<slug>/departments/<int:dept_id>", methods=["GET", "POST"])
 @login_required
 def org_department(slug: str, dept_id: int):
+    """Org admin's page to rename one department."""
     org = org_or_404(slug, "org.manage")
     department = _department_or_404(org, dept_id)
     form = DepartmentForm(obj=department)
@@ -233,6 +238,7 @@ def org_department(slug: str, dept_id: int):
 @bp.route("/org/<slug>/departments/<int:dept_id>/delete", methods=["POST"])
 @login_required
 def org_department_delete(slug: str, dept_id: int):
+    """POST endpoint for an org admin to delete a department, detaching its members."""
     org = org_or_404(slug, "org.manage")
     department = _department_or_404(org, dept_id)
     name = department.name
@@ -263,6 +269,7 @@ INVITATION_STATUS = {
 @bp.route("/org/<slug>/invitations", methods=["GET", "POST"])
 @login_required
 def org_invitations(slug: str):
+    """Org admin's invitation list of one organization, with the form to invite someone."""
     org = org_or_404(slug, "org.manage")
     departments = _departments(org)
     form = InvitationForm()
@@ -318,6 +325,7 @@ def org_invitations(slug: str):
 @bp.route("/org/<slug>/invitations/<int:invitation_id>/revoke", methods=["POST"])
 @login_required
 def org_invitation_revoke(slug: str, invitation_id: int):
+    """POST endpoint for an org admin to revoke a pending invitation."""
     org = org_or_404(slug, "org.manage")
     invitation = owned_or_404(Invitation, invitation_id, organization_id=org.id)
     try:

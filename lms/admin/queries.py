@@ -138,6 +138,7 @@ def user_page(
 
 
 def pending_invitation_filter():
+    """SQL condition for invitations neither accepted, revoked nor expired."""
     return and_(
         Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None),
@@ -188,6 +189,7 @@ def cluster_figures() -> dict[str, int]:
     """The site-wide figures on the site admin's dashboard and overview."""
 
     def people_with(role: str):
+        """Count of distinct people holding a role in any organization."""
         return select(func.count(distinct(Membership.user_id))).where(Membership.role == role)
 
     row = db.session.execute(

@@ -17,6 +17,7 @@ from lms.permissions import can
 # --- organizations -----------------------------------------------------------------------------
 def _check_org_unique(name: str, slug: str, exclude_id: int | None) -> None:
     def taken(column, value) -> bool:
+        """Whether another organization already uses this value (case-insensitive)."""
         stmt = select(Organization.id).where(func.lower(column) == value.lower())
         if exclude_id is not None:
             stmt = stmt.where(Organization.id != exclude_id)
@@ -56,6 +57,7 @@ def _check_department_unique(org: Organization, name: str, exclude_id: int | Non
 
 
 def create_department(org: Organization, name: str) -> Department:
+    """Add a department to an organization, refusing a duplicate name."""
     name = name.strip()
     _check_department_unique(org, name, None)
     department = Department(organization=org, name=name)
@@ -65,6 +67,7 @@ def create_department(org: Organization, name: str) -> Department:
 
 
 def rename_department(department: Department, name: str) -> None:
+    """Rename a department, refusing a name already used in its organization."""
     name = name.strip()
     _check_department_unique(department.organization, name, department.id)
     department.name = name

@@ -28,6 +28,7 @@ from lms.urls import parse_id
 @bp.route("/site")
 @login_required
 def site_index():
+    """Site admin's overview page with the cluster's figures."""
     require("site.admin")
     return render_template(
         "admin/site_index.html",
@@ -40,6 +41,7 @@ def site_index():
 @bp.route("/site/organizations")
 @login_required
 def site_orgs():
+    """Site admin's list of member organizations with their member counts."""
     require("site.admin")
     members = (
         select(Membership.organization_id, func.count(distinct(Membership.user_id)).label("n"))
@@ -83,6 +85,7 @@ def _save_org(org: Organization | None, form: OrganizationForm):
 @bp.route("/site/organizations/new", methods=["GET", "POST"])
 @login_required
 def site_org_new():
+    """Site admin's page to add a member organization."""
     require("site.admin")
     form = OrganizationForm()
     org = _save_org(None, form)
@@ -96,6 +99,7 @@ def site_org_new():
 @bp.route("/site/organizations/<int:org_id>/edit", methods=["GET", "POST"])
 @login_required
 def site_org_edit(org_id: int):
+    """Site admin's page to edit a member organization."""
     require("site.admin")
     org = db.get_or_404(Organization, org_id)
     form = OrganizationForm(obj=org)
@@ -111,6 +115,7 @@ def site_org_edit(org_id: int):
 @bp.route("/site/users")
 @login_required
 def site_users():
+    """Site admin's list of every user of the cluster, filtered, sorted and paged."""
     require("site.admin")
     filters = list_args("q", "org", "role", "status")
     sort, direction = sort_args()
@@ -154,6 +159,7 @@ def site_invite():
 @bp.route("/site/users/<int:user_id>/flags", methods=["POST"])
 @login_required
 def site_user_flag(user_id: int):
+    """POST endpoint for a site admin to switch a user's active or site-admin flag."""
     require("site.admin")
     user = db.get_or_404(User, user_id)
     flag = request.form.get("flag", "")
@@ -187,6 +193,7 @@ def _back_to_list() -> str:
 @bp.route("/site/settings", methods=["GET", "POST"])
 @login_required
 def site_settings():
+    """Site admin's page for self-registration settings."""
     require("site.admin")
     orgs = db.session.scalars(select(Organization).order_by(func.lower(Organization.name))).all()
     form = SiteSettingsForm()
@@ -212,6 +219,7 @@ def site_settings():
 @bp.route("/site/outbox")
 @login_required
 def site_outbox():
+    """Site admin's view of the mails the platform sent, searchable."""
     require("site.admin")
     filters = list_args("q")
     stmt = select(OutboundMail).order_by(OutboundMail.created_at.desc(), OutboundMail.id.desc())
@@ -229,6 +237,7 @@ def site_outbox():
 @bp.route("/site/outbox/<int:mail_id>")
 @login_required
 def site_outbox_mail(mail_id: int):
+    """Site admin's view of one sent mail with its links made clickable."""
     require("site.admin")
     mail = db.get_or_404(OutboundMail, mail_id)
     return render_template("admin/site_outbox_mail.html", mail=mail, body=linkify(mail.body))

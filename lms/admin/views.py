@@ -31,6 +31,7 @@ def sort_url_factory(endpoint: str, **view_args):
     """A function for the ``sort_header`` macro: the current filters with a new sort."""
 
     def sort_url(key: str, direction: str) -> str:
+        """URL of the current list sorted by another column, keeping its filters."""
         query = [
             (k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "dir", "page")
         ]
@@ -40,6 +41,7 @@ def sort_url_factory(endpoint: str, **view_args):
 
 
 def sort_args(default: str = "name") -> tuple[str, str]:
+    """Sort key and direction of an admin list, read from the query string."""
     sort = request.args.get("sort") or default
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     return sort, direction

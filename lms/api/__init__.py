@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 
+from lms.api import models  # noqa: F401  (the api_tokens table)
+from lms.api.token_views import bp as tokens_bp
+from lms.api.views import bp as api_bp
+from lms.extensions import csrf
+from lms.main import register_dashboard_panel
 from lms.permissions import can
 
 
@@ -16,12 +21,6 @@ def _integrations_panel(user) -> str | None:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint (CSRF-exempt: token auth, no cookies) and the tokens page."""
-    from lms.api import models  # noqa: F401  (the api_tokens table)
-    from lms.api.token_views import bp as tokens_bp
-    from lms.api.views import bp as api_bp
-    from lms.extensions import csrf
-    from lms.main import register_dashboard_panel
-
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(tokens_bp)

@@ -28,6 +28,7 @@ class ApiError(Exception):
 
 
 def render_api_error(exc: ApiError):
+    """JSON problem response for an API error, with the Bearer challenge on 401."""
     response = problem(exc.status, exc.title, exc.detail, **exc.extra)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = (
@@ -37,10 +38,12 @@ def render_api_error(exc: ApiError):
 
 
 def bad_request(detail: str, parameter: str) -> ApiError:
+    """API error for an invalid query parameter."""
     return ApiError(400, "Invalid parameter", detail, parameter=parameter)
 
 
 def not_found(detail: str = "No such resource in your organization.") -> ApiError:
+    """API error for a resource outside the token's organization."""
     return ApiError(404, "Not found", detail)
 
 
@@ -49,6 +52,7 @@ def token_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(*args, **kwargs):
+        """Authenticate the Bearer token before running the API view."""
         header = request.headers.get("Authorization", "")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
@@ -77,10 +81,12 @@ def token_required(view: Callable) -> Callable:
 
 
 def current_token() -> ApiToken:
+    """The API token that authenticated the current request."""
     return g.api_token
 
 
 def int_arg(name: str, default: int | None = None, lo: int = 1, hi: int = 10**9) -> int | None:
+    """Integer query parameter within bounds, or a 400 API error."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -94,6 +100,7 @@ def int_arg(name: str, default: int | None = None, lo: int = 1, hi: int = 10**9)
 
 
 def encode_cursor(payload: dict) -> str:
+    """Opaque URL-safe pagination cursor for the next API page."""
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -113,6 +120,7 @@ def cursor_position(cursor: dict | None, key: str, name: str = "cursor") -> int 
 
 
 def decode_cursor(name: str = "cursor") -> dict | None:
+    """Pagination cursor from the query string, or a 400 API error if it is forged."""
     raw = request.args.get(name)
     if not raw:
         return None

@@ -36,4 +36,5 @@ class ApiToken(db.Model):
 
     @property
     def status(self) -> str:
+        """ "active" or "revoked", as the token list shows it."""
         return "revoked" if self.revoked_at else "active"

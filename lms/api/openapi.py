@@ -12,7 +12,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from flask import current_app
+
+from lms.urls import site_url
 
 DOCUMENT_PATH = Path(__file__).with_name("openapi.yaml")
 
@@ -32,5 +33,4 @@ def _load() -> dict:
 def openapi_document() -> dict:
     """The OpenAPI 3.1 document served at /api/v1/openapi.json, with this site's server URL."""
     document = copy.deepcopy(_load())
-    site = current_app.config["SITE_URL"].rstrip("/")
-    return {**document, "servers": [{"url": f"{site}/api/v1"}]}
+    return {**document, "servers": [{"url": f"{site_url()}/api/v1"}]}

@@ -21,6 +21,8 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/api-tokens")
 
 
 class TokenForm(FlaskForm):
+    """Org admin's form to create a named API token."""
+
     name = StringField(
         "Token name",
         description="Which system will use it, e.g. “Workday sync”. You can revoke it at any time.",
@@ -32,10 +34,13 @@ class TokenForm(FlaskForm):
 
 
 class RevokeTokenForm(FlaskForm):
+    """CSRF-only form behind the revoke button."""
+
     pass
 
 
 def manageable_orgs() -> list[Organization]:
+    """Organizations whose API tokens the current user may manage."""
     orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
     return [org for org in orgs if can(current_user, "org.manage_tokens", org)]
 
@@ -43,6 +48,7 @@ def manageable_orgs() -> list[Organization]:
 @bp.route("/")
 @login_required
 def index():
+    """Entry page of API tokens: goes to the one organization or lists several."""
     orgs = manageable_orgs()
     if not orgs:
         abort(403)
@@ -72,6 +78,7 @@ def _render(org: Organization, form: TokenForm, secret: str | None = None, statu
 @bp.route("/<int:org_id>", methods=["GET", "POST"])
 @login_required
 def org_tokens(org_id: int):
+    """Org admin's API token list of one organization, with the form to create one."""
     org = db.get_or_404(Organization, org_id)
     require("org.manage_tokens", org, hide=True)
     form = TokenForm()
@@ -91,6 +98,7 @@ def org_tokens(org_id: int):
 @bp.route("/<int:org_id>/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke(org_id: int, token_id: int):
+    """POST endpoint for an org admin to revoke an API token."""
     org = db.get_or_404(Organization, org_id)
     require("org.manage_tokens", org, hide=True)
     token = owned_or_404(ApiToken, token_id, organization_id=org.id)

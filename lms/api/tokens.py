@@ -19,6 +19,7 @@ LAST_USED_GRANULARITY = 60  # seconds: do not write on every call
 
 
 def hash_token(token: str) -> str:
+    """SHA-256 hex digest under which an API token secret is stored."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -51,6 +52,7 @@ def create_token(org: Organization, name: str, by: User) -> tuple[ApiToken, str]
 
 
 def revoke_token(token: ApiToken, by: User) -> None:
+    """Revoke an API token, recording who did it; refuses a second revocation."""
     if token.revoked_at is not None:
         raise Conflict("This token has already been revoked.")
     token.revoked_at = utcnow()

@@ -21,6 +21,7 @@ from lms.api.auth import (
     token_required,
 )
 from lms.api.documents import iso, transcript_document
+from lms.api.openapi import openapi_document
 from lms.extensions import db
 from lms.hr.transcript import employee_transcript
 from lms.models import Organization, User
@@ -46,6 +47,7 @@ def _employee(user: User, department: str | None) -> dict:
 @bp.get("/organization")
 @token_required
 def organization():
+    """API endpoint: the token's organization."""
     org = db.session.get(Organization, _org_id())
     return jsonify(id=org.id, slug=org.slug, name=org.name, kind=org.kind)
 
@@ -74,12 +76,14 @@ def _program(p: Program) -> dict:
 @bp.get("/programs")
 @token_required
 def programs():
+    """API endpoint: the organization's training programs."""
     return jsonify(data=[_program(p) for p in queries.programs_of(_org_id())])
 
 
 @bp.get("/programs/<int:program_id>")
 @token_required
 def program(program_id: int):
+    """API endpoint: one training program of the organization."""
     p = queries.program_of(_org_id(), program_id)
     if p is None:
         raise not_found("No such program in your organization.")
@@ -90,6 +94,7 @@ def program(program_id: int):
 @bp.get("/assignments")
 @token_required
 def assignments():
+    """API endpoint for HR systems: program assignments, filtered and cursor-paged."""
     limit = int_arg("limit", 100, 1, 500)
     program_id = int_arg("program_id")
     user_id = int_arg("user_id")
@@ -130,6 +135,7 @@ def assignments():
 @bp.get("/employees")
 @token_required
 def employees():
+    """API endpoint for HR systems: the organization's employees, cursor-paged."""
     limit = int_arg("limit", 100, 1, 500)
     after = cursor_position(decode_cursor(), "after")
     rows = queries.employee_rows(_org_id(), limit=limit, after=after)
@@ -240,6 +246,5 @@ def skill_gaps():
 
 @bp.get("/openapi.json")
 def openapi():
-    from lms.api.openapi import openapi_document
-
+    """API endpoint: the OpenAPI description of this API."""
     return jsonify(openapi_document())

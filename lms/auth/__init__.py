@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask, flash, redirect, request
 from flask_login import login_url
 
+from lms.auth import joining, views
+from lms.auth.blueprint import bp
 from lms.auth.sessions import load_session_user
-from lms.auth.views import bp
 from lms.errors import problem, wants_json
 from lms.extensions import login_manager
 from lms.models import User
@@ -14,6 +15,7 @@ from lms.models import User
 
 def init_app(app: Flask) -> None:
     """Register the account pages and the login manager's rules (login page, session checks)."""
+    assert joining and views  # importing them adds their routes to ``bp``
     app.register_blueprint(bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see this page."
@@ -34,4 +36,5 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        """Flask-Login loader: the user of a session id, if it is still valid."""
         return load_session_user(user_id)

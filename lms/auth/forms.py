@@ -10,6 +10,8 @@ PASSWORD_HINT = "At least 10 characters."
 
 
 class LoginForm(FlaskForm):
+    """Sign-in form: email and password."""
+
     email = EmailField(
         "Email address",
         validators=[DataRequired("Enter your email address."), Length(max=254)],
@@ -24,6 +26,8 @@ class LoginForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
+    """Account page form to change one's password."""
+
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired("Enter your current password.")],
@@ -45,10 +49,14 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
+    """Account page form to change one's name."""
+
     name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=200)])
 
 
 class RequestResetForm(FlaskForm):
+    """Forgot-password form asking for the account's email."""
+
     email = EmailField(
         "Email address",
         validators=[
@@ -60,6 +68,8 @@ class RequestResetForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
+    """Form behind a reset link to choose a new password."""
+
     password = PasswordField(
         "New password",
         description=PASSWORD_HINT,

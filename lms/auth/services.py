@@ -32,6 +32,7 @@ def hash_token(token: str) -> str:
 
 
 def find_user(email: str) -> User | None:
+    """User with this email, compared case-insensitively."""
     return db.session.scalar(select(User).where(User.email == User.normalise_email(email)))
 
 
@@ -133,6 +134,7 @@ def create_invitation(
 
 
 def invitation_mail_body(invitation: Invitation, link: str, inviter: str) -> str:
+    """Text of the mail that invites someone to an organization."""
     role = Role(invitation.role)
     return (
         f"Hello,\n\n{inviter} invites you to join {invitation.organization.name} on EduCluster "
@@ -143,6 +145,7 @@ def invitation_mail_body(invitation: Invitation, link: str, inviter: str) -> str
 
 
 def find_invitation(token: str) -> Invitation | None:
+    """Invitation matching a link token, if any."""
     if not token or len(token) > 200:
         return None
     return db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
@@ -199,6 +202,7 @@ def register_invited_user(invitation: Invitation, name: str, password: str) -> U
 
 
 def revoke_invitation(invitation: Invitation) -> None:
+    """Revoke a pending invitation so its link stops working."""
     if invitation.status != "pending":
         raise Conflict("Only pending invitations can be revoked.")
     invitation.revoked_at = utcnow()

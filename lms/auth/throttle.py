@@ -16,6 +16,7 @@ a good password clears the pair. So a guesser is slowed down on the account it a
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import timedelta
 
 from flask import current_app
@@ -60,8 +61,6 @@ def device_key(email: str, device_cookie: str | None) -> str | None:
 
 def device_cookie_value(email: str) -> str:
     """A signed cookie value that marks this browser as one ``email`` logged in from."""
-    import secrets  # only needed here
-
     return _device_serializer().dumps({"e": _key(email), "n": secrets.token_hex(8)})
 
 

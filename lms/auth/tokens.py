@@ -22,10 +22,12 @@ def _fingerprint(user: User) -> str:
 
 
 def make_reset_token(user: User) -> str:
+    """Signed password-reset token, void once the password changes."""
     return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
 
 
 def load_reset_token(token: str) -> User | None:
+    """User of a valid, unexpired password-reset token, else None."""
     try:
         data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_SECONDS"])
     except BadSignature:  # includes SignatureExpired
@@ -44,6 +46,7 @@ def _registration_serializer() -> URLSafeTimedSerializer:
 
 
 def make_registration_token(email: str, name: str, organization_slug: str) -> str:
+    """Signed token confirming a self-registration's email address."""
     return _registration_serializer().dumps({"e": email, "n": name, "o": organization_slug})
 
 

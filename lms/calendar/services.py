@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from lms.calendar.ical import Event
 from lms.calendar.models import CalendarFeed
@@ -26,6 +27,7 @@ from lms.models import Role, User
 from lms.plugins import activity_registry
 from lms.progress.models import AssignmentStatus, Program, ProgramAssignment
 from lms.timeutil import utcnow
+from lms.urls import absolute_url
 
 
 def _course_ids(user: User) -> set[int]:
@@ -49,9 +51,10 @@ def _course_ids(user: User) -> set[int]:
 
 
 def _link(endpoint: str, external: bool, **values) -> str:
+    # A feed is read by calendar apps: its links are absolute under SITE_URL, like mails.
     try:
-        return url_for(endpoint, _external=external, **values)
-    except Exception:  # the courses component is not installed: no link, the date still counts
+        return absolute_url(endpoint, **values) if external else url_for(endpoint, **values)
+    except BuildError:  # the endpoint is not installed: no link, the date still counts
         return ""
 
 

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from lms.calendar import ical, services
 from lms.extensions import db
 from lms.timeutil import utcnow
+from lms.urls import absolute_url
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
@@ -52,7 +53,8 @@ def _page(new_token: str | None = None, status: int = 200):
             by_day.setdefault(e.at.date(), []).append(e)
     prev_m = (year - (month == 1), 12 if month == 1 else month - 1)
     next_m = (year + (month == 12), 1 if month == 12 else month + 1)
-    feed_url = url_for("calendar.feed", token=new_token, _external=True) if new_token else None
+    # The address calendar apps subscribe to: the public one (SITE_URL), not the request host.
+    feed_url = absolute_url("calendar.feed", token=new_token) if new_token else None
     return render_template(
         "calendar/index.html", view=view, year=year, month=month, weeks=weeks, by_day=by_day,
         events=events, month_name=cal.month_name[month], today=now.date(),

@@ -25,7 +25,7 @@ from lms.errors import Conflict, DomainError
 from lms.extensions import db
 from lms.models import User
 from lms.progress.assignments import notify
-from lms.progress.models import CompletionState
+from lms.progress.models import CompletionState, CourseCompletion
 from lms.timeutil import utcnow
 
 MAX_REASON = 1000
@@ -101,8 +101,6 @@ def _plain_summary(markdown_text: str, limit: int = 400) -> str:
 
 
 def _program_grade(user_id: int, program) -> float | None:
-    from lms.progress.models import CourseCompletion
-
     course_ids = [pc.course_id for pc in program.courses]
     if not course_ids:
         return None

@@ -60,10 +60,12 @@ class SigningKey:
 
     @property
     def public(self) -> Ed25519PublicKey:
+        """Ed25519 public half of the signing key."""
         return self.private.public_key()
 
     @property
     def public_bytes(self) -> bytes:
+        """Raw 32-byte public key."""
         return self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
     @property
@@ -73,6 +75,7 @@ class SigningKey:
 
     @property
     def did(self) -> str:
+        """did:key identifier of the issuer for this key."""
         return f"did:key:{self.multibase}"
 
     @property
@@ -81,9 +84,11 @@ class SigningKey:
         return f"{self.did}#{self.multibase}"
 
     def sign(self, data: bytes) -> bytes:
+        """Ed25519 signature of the bytes."""
         return self.private.sign(data)
 
     def jwk(self) -> dict:
+        """Public key as a JWK for the published key set."""
         return {
             "kty": "OKP",
             "crv": "Ed25519",

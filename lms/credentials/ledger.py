@@ -186,6 +186,7 @@ def verify_ledger(batch: int = 2000) -> LedgerCheck:
 
 
 def ledger_count() -> int:
+    """Number of entries in the certificate ledger."""
     return db.session.scalar(select(func.count(LedgerEntry.id))) or 0
 
 
@@ -222,8 +223,34 @@ def _on_program_completed(sender, user, program, assignment, **_) -> None:
 
 
 @progress_cli.command("verify-ledger")
-def verify_ledger_command() -> None:
-    """Check the whole hash chain; exit 1 naming the first bad entry."""
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.File("rb"),
+    default=None,
+    help="A saved signed checkpoint: prove it is still a prefix of today's chain.",
+)
+def verify_ledger_command(checkpoint_file=None) -> None:
+    """Check the whole hash chain; exit 1 naming the first bad entry.
+
+    With ``--checkpoint FILE`` also check that the checkpoint's entry still has its hash (the
+    history up to it was not rewritten, even if every later hash was recomputed).
+    """
+    if checkpoint_file is not None:
+        # Local import: checkpoints import this module (the entry model and the walk).
+        from lms.credentials.checkpoints import verify_checkpoint
+
+        try:
+            doc = json.loads(checkpoint_file.read())
+        except ValueError:
+            click.echo("Checkpoint FAILED: the file is not JSON.", err=True)
+            sys.exit(1)
+        ok, reason = verify_checkpoint(doc)
+        if not ok:
+            click.echo(f"Checkpoint FAILED: {reason}.", err=True)
+            sys.exit(1)
+        click.echo(f"Checkpoint verified: {reason}.")
+        return
     result = verify_ledger()
     if result.ok:
         click.echo(f"Ledger intact ({result.count} entries).")

@@ -80,10 +80,12 @@ class Certificate(db.Model):
 
     @property
     def partners(self) -> list[dict]:
+        """Partner organizations recorded on the certificate at issue."""
         return json.loads(self.partners_json or "[]")
 
     @property
     def partner_names(self) -> list[str]:
+        """Names of the partner organizations on the certificate."""
         return [p["name"] for p in self.partners]
 
     @property

@@ -20,6 +20,7 @@ from typing import Any
 from flask import current_app
 
 from lms.credentials.canonical import canonical_bytes
+from lms.credentials.certificates import find_certificate
 from lms.credentials.keys import (
     b58decode,
     b58encode,
@@ -29,16 +30,13 @@ from lms.credentials.keys import (
 )
 from lms.credentials.models import Certificate
 from lms.timeutil import utcnow
+from lms.urls import site_url
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CRYPTOSUITE = "eddsa-jcs-2022"
 MAX_CREDENTIAL_BYTES = 64 * 1024
 _SKEW = timedelta(minutes=5)  # clock difference tolerated on validFrom
-
-
-def site_url() -> str:
-    return current_app.config["SITE_URL"].rstrip("/")
 
 
 def _z(value: datetime) -> str:
@@ -79,6 +77,26 @@ def issuer_profile() -> dict:
 def build_credential(cert: Certificate) -> dict:
     """The unsigned OpenBadgeCredential for ``cert``."""
     base = site_url()
+    credential: dict[str, Any] = {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": f"{base}/verify/{cert.code}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": cert.title,
+        "issuer": issuer_profile(),
+        "validFrom": _z(cert.issued_at),
+        "credentialSubject": _subject(cert, _achievement(cert, base)),
+        "credentialStatus": {
+            "id": f"{base}/verify/{cert.code}.json",
+            "type": "EduClusterCertificateStatus",
+        },
+    }
+    if cert.expires_at is not None:
+        credential["validUntil"] = _z(cert.expires_at)
+    return credential
+
+
+def _achievement(cert: Certificate, base: str) -> dict[str, Any]:
+    """What was achieved: the course or program, its criteria and, with a grade, how it is read."""
     achievement_id = (
         f"{base}/achievements/course/{cert.course_id}"
         if cert.kind == "course"
@@ -100,6 +118,22 @@ def build_credential(cert: Certificate) -> dict:
         "criteria": {"narrative": narrative},
         "creator": issuer_profile(),
     }
+    if cert.grade is not None:
+        achievement["resultDescription"] = [
+            {
+                "id": f"{achievement_id}#grade",
+                "type": ["ResultDescription"],
+                "name": "Final grade",
+                "resultType": "Percent",
+                "valueMin": "0",
+                "valueMax": "100",
+            }
+        ]
+    return achievement
+
+
+def _subject(cert: Certificate, achievement: dict[str, Any]) -> dict[str, Any]:
+    """Who achieved it (a salted hash of their email, never the address) and their grade."""
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [
@@ -114,36 +148,11 @@ def build_credential(cert: Certificate) -> dict:
         "achievement": achievement,
     }
     if cert.grade is not None:
-        result_id = f"{achievement_id}#grade"
-        achievement["resultDescription"] = [
-            {
-                "id": result_id,
-                "type": ["ResultDescription"],
-                "name": "Final grade",
-                "resultType": "Percent",
-                "valueMin": "0",
-                "valueMax": "100",
-            }
-        ]
+        result_id = achievement["resultDescription"][0]["id"]
         subject["result"] = [
             {"type": ["Result"], "resultDescription": result_id, "value": f"{cert.grade:g}"}
         ]
-    credential: dict[str, Any] = {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
-        "id": f"{base}/verify/{cert.code}",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": cert.title,
-        "issuer": issuer_profile(),
-        "validFrom": _z(cert.issued_at),
-        "credentialSubject": subject,
-        "credentialStatus": {
-            "id": f"{base}/verify/{cert.code}.json",
-            "type": "EduClusterCertificateStatus",
-        },
-    }
-    if cert.expires_at is not None:
-        credential["validUntil"] = _z(cert.expires_at)
-    return credential
+    return subject
 
 
 def _hash_data(document: dict, proof_options: dict) -> bytes:
@@ -211,8 +220,6 @@ def verify_credential(doc: Any) -> tuple[bool, str]:
 
     Returns ``(True, "valid")`` or ``(False, reason)`` where the reason is written for people.
     """
-    from lms.credentials.certificates import find_certificate
-
     if not isinstance(doc, dict):
         return False, "This is not a JSON credential object."
     types = doc.get("type")

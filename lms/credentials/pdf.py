@@ -72,6 +72,7 @@ class _Sheet:
         self.kind = "program" if cert.kind == "program" else "course"
 
     def t(self, text: str) -> str:
+        """Text the chosen font can draw (Latin-1 fallback without the Unicode font)."""
         return _latin1(text, self.unicode)
 
     def line(self, x: float, y: float, w: float, h: float, text: str, font: tuple, color: tuple):
@@ -82,6 +83,7 @@ class _Sheet:
         self.pdf.cell(w, h, self.t(text), align="C")
 
     def frame_and_title(self) -> None:
+        """Draw the border, the cluster's name and the certificate title."""
         pdf, width = self.pdf, self.width
         pdf.set_draw_color(*PRIMARY)
         pdf.set_line_width(1.2)
@@ -113,6 +115,7 @@ class _Sheet:
         return y
 
     def facts(self, y: float) -> None:
+        """Draw the date, grade and validity row at height y."""
         cert = self.cert
         facts = [("Date", f"{cert.issued_at:%d %B %Y}")]
         if cert.grade is not None:
@@ -126,6 +129,7 @@ class _Sheet:
             self.line(left + i * col, y + 12, col, 8, value, (self.sans, "B", 14), TEXT)
 
     def verification(self, verify_url: str) -> None:
+        """Draw the verification code and the link to check it."""
         pdf, width = self.pdf, self.width
         self.line(20, pdf.h - 40, width - 40, 6, "Verification code", (self.sans, "", 10), MUTED)
         self.line(20, pdf.h - 34, width - 40, 8, self.cert.code, ("Courier", "B", 16), TEXT)
@@ -135,6 +139,7 @@ class _Sheet:
         pdf.cell(width - 40, 6, self.t(f"Verify at {verify_url}"), align="C", link=verify_url)
 
     def stamp(self, status: str) -> None:
+        """Draw the certificate's status (e.g. revoked) as a diagonal stamp across the sheet."""
         pdf = self.pdf
         pdf.set_text_color(*DANGER)
         pdf.set_font(self.sans, "B", 60)

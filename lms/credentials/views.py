@@ -36,11 +36,15 @@ from lms.credentials.pdf import certificate_pdf
 from lms.errors import DomainError
 from lms.extensions import csrf, db
 from lms.permissions import can
+from lms.templating import register_nav
+from lms.urls import absolute_url
 
 bp = Blueprint("certificates", __name__)
 
 
 class RevokeForm(FlaskForm):
+    """Form to revoke a certificate with the reason everyone will see."""
+
     reason = TextAreaField(
         "Reason for revoking",
         description="The learner, their HR manager and anyone verifying the code will see it.",
@@ -52,7 +56,11 @@ class RevokeForm(FlaskForm):
 
 
 class VerifyCodeForm(FlaskForm):
+    """Public form to look up a certificate by its verification code."""
+
     class Meta:
+        """No CSRF token: the lookup is a side-effect-free GET."""
+
         csrf = False  # a GET lookup with no side effect
 
     code = StringField(
@@ -63,6 +71,8 @@ class VerifyCodeForm(FlaskForm):
 
 
 class CredentialForm(FlaskForm):
+    """Public form to paste or upload an Open Badges credential to verify."""
+
     credential = TextAreaField(
         "Credential JSON",
         description="Paste the content of the Open Badges file (…-credential.json).",
@@ -78,13 +88,14 @@ def _visible_certificate(code: str) -> Certificate:
 
 
 def _verify_url(cert: Certificate) -> str:
-    return f"{openbadges.site_url()}/verify/{cert.code}"
+    return absolute_url("certificates.verify", code=cert.code)
 
 
 # --- the learner's certificates ---------------------------------------------------------------
 @bp.route("/certificates/")
 @login_required
 def mine():
+    """Learner's list of their own certificates."""
     return render_template(
         "certificates/index.html", certificates=certificates_for_user(current_user.id)
     )
@@ -93,6 +104,7 @@ def mine():
 @bp.route("/certificates/<code>")
 @login_required
 def show(code: str):
+    """Certificate page for its learner, HR and trainers."""
     cert = _visible_certificate(code)
     return render_template(
         "certificates/show.html",
@@ -105,6 +117,7 @@ def show(code: str):
 @bp.route("/certificates/<code>.pdf")
 @login_required
 def pdf(code: str):
+    """Certificate PDF download."""
     cert = _visible_certificate(code)
     body = certificate_pdf(cert, _verify_url(cert))
     db.session.commit()  # the first download stores the rendered file
@@ -121,6 +134,7 @@ def pdf(code: str):
 @bp.route("/certificates/<code>/credential.json")
 @login_required
 def credential(code: str):
+    """Signed Open Badges credential file of a certificate."""
     cert = _visible_certificate(code)
     body = json.dumps(openbadges.signed_credential(cert), indent=2, ensure_ascii=False)
     return (
@@ -136,6 +150,7 @@ def credential(code: str):
 @bp.route("/certificates/<code>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke(code: str):
+    """Page for HR or a trainer to revoke a certificate with a reason."""
     cert = find_certificate(code)
     if cert is None or not (
         can(current_user, "certificate.view", cert) or can(current_user, "certificate.revoke", cert)
@@ -168,11 +183,13 @@ def revoke(code: str):
 
 @bp.route("/certificates/issuer.json")
 def issuer():
+    """Public Open Badges issuer profile of the cluster."""
     return jsonify(openbadges.issuer_profile())
 
 
 @bp.route("/.well-known/educluster-keys.json")
 def keys():
+    """Public key set that verifies the cluster's signed credentials."""
     response = jsonify(jwks())
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
@@ -181,6 +198,7 @@ def keys():
 # --- public verification ----------------------------------------------------------------------
 @bp.route("/verify/", strict_slashes=False)
 def verify_form():
+    """Public page where anyone enters a certificate's verification code."""
     form = VerifyCodeForm(request.args)
     if request.args and form.validate():
         return redirect(url_for(".verify", code=form.code.data.strip()))
@@ -190,6 +208,7 @@ def verify_form():
 
 @bp.route("/verify/<code>")
 def verify(code: str):
+    """Public verification page of one certificate code."""
     cert = find_certificate(code)
     if cert is None:
         return render_template("certificates/verify.html", cert=None, code=code[:64]), 404
@@ -243,6 +262,7 @@ def _read_credential(form: CredentialForm) -> tuple[object | None, str | None]:
 
 @bp.route("/verify/credential", methods=["GET", "POST"])
 def verify_credential_page():
+    """Public page to check the signature of an Open Badges credential file."""
     form = CredentialForm()
     result = None
     if request.method == "POST" and form.validate_on_submit():
@@ -259,6 +279,7 @@ def verify_credential_page():
 @bp.route("/verify/credential.json", methods=["POST"])
 @csrf.exempt  # a public, side-effect-free check that other systems call with JSON
 def verify_credential_json():
+    """Public JSON endpoint for employers' systems to verify a credential."""
     if (request.content_length or 0) > openbadges.MAX_CREDENTIAL_BYTES:
         return jsonify(valid=False, reason="Too large to be a credential."), 413
     doc = request.get_json(silent=True)
@@ -276,8 +297,6 @@ def course_certificate_urls(user_id: int, course_ids: list[int]) -> dict[int, st
 
 def init_app(app: Flask) -> None:
     """Register the pages and the top-bar link."""
-    from lms.templating import register_nav
-
     app.register_blueprint(bp)
     app.jinja_env.globals["CertificateStatus"] = CertificateStatus
     register_nav(app, "Certificates", "certificates.mine", lambda user: True, order=70)

@@ -15,6 +15,8 @@ from lms.domain.models import ConditionKind
 
 
 class CompletionState(Protocol):
+    """What access rules need from a completion row: done and grade."""
+
     completed: bool
     grade: float | None
 

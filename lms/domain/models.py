@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # the skills models refer back to these; SQLAlchemy resolves 
 
 
 class CourseStatus(enum.StrEnum):
+    """Editorial state of a course, from draft to archived."""
+
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     PUBLISHED = "published"
@@ -52,11 +54,15 @@ LEVELS = ("beginner", "intermediate", "advanced")
 
 
 class Visibility(enum.StrEnum):
+    """Which learners may see and enrol in a published course."""
+
     PARTNERS = "partners"  # learners of the partner organizations
     CLUSTER = "cluster"  # every learner of the cluster
 
 
 class Course(db.Model):
+    """A course of the cluster, co-owned by partner organizations."""
+
     __tablename__ = "courses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,10 +109,12 @@ class Course(db.Model):
 
     @property
     def status_label(self) -> str:
+        """Human label of the course's editorial state."""
         return COURSE_STATUS_LABELS.get(CourseStatus(self.status), self.status)
 
     @property
     def partner_org_ids(self) -> set[int]:
+        """Ids of the course's partner organizations."""
         return {p.organization_id for p in self.partners}
 
     def __repr__(self) -> str:
@@ -152,6 +160,8 @@ class CourseSignoff(db.Model):
 
 
 class Module(db.Model):
+    """A titled section of a course that groups its activities."""
+
     __tablename__ = "modules"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,6 +177,8 @@ class Module(db.Model):
 
 
 class CompletionRule(enum.StrEnum):
+    """What a learner must do for an activity to count as completed."""
+
     NONE = "none"
     VIEWED = "viewed"
     SUBMITTED = "submitted"
@@ -240,11 +252,15 @@ class ActivityCondition(db.Model):
 
 
 class EnrolmentStatus(enum.StrEnum):
+    """Whether an enrolment is current or withdrawn."""
+
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
 
 
 class Enrolment(db.Model):
+    """A learner's enrolment in a course."""
+
     __tablename__ = "enrolments"
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
+from lms import signals
 from lms.domain.models import (
     Course,
     CourseStatus,
@@ -51,8 +52,6 @@ def enrol_user(
     checks belong to the caller (self-enrolment, a trainer, an HR program assignment). Sends
     ``lms.signals.enrolled`` after a new or reactivated enrolment.
     """
-    from lms import signals
-
     if method not in ENROLMENT_METHODS:
         raise ValueError(f"unknown enrolment method {method!r}")
     if course.status != CourseStatus.PUBLISHED:

@@ -15,7 +15,8 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.gradebook.models import GradeCategory, GradeItem, GradeOverride
 from lms.models import User
-from lms.progress.services import recompute_course, update_course_completion
+from lms.progress.recompute import recompute_course
+from lms.progress.services import update_course_completion
 
 
 def _weight(value: float | None) -> float:

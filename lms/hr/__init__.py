@@ -8,7 +8,9 @@ from flask import Flask, render_template
 from lms.hr import program_views, views
 from lms.hr.blueprint import bp
 from lms.hr.queries import org_figures
+from lms.main import register_dashboard_panel
 from lms.permissions import can
+from lms.templating import register_nav
 from lms.timeutil import utcnow
 
 
@@ -29,9 +31,6 @@ def _hr_panel(user):
 
 def init_app(app: Flask) -> None:
     """Register the HR pages, the HR menu entry and the dashboard panel."""
-    from lms.main import register_dashboard_panel
-    from lms.templating import register_nav
-
     assert program_views  # importing it adds its routes to ``bp``
     app.register_blueprint(bp)
     register_nav(app, "HR", "hr.index", _is_hr, order=60, prefix="/hr")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import (
     DateField,
@@ -20,11 +19,12 @@ from wtforms.validators import Optional
 
 from lms.errors import DomainError, InvalidFields
 from lms.extensions import db
+from lms.forms import options
 from lms.hr import queries
 from lms.hr.blueprint import bp
 from lms.hr.views import _switcher, org_or_404
 from lms.lookup import owned_or_404
-from lms.models import Department, Membership, Organization, Role, User
+from lms.models import Department, Organization
 from lms.permissions import can, require
 from lms.progress import programs as svc
 from lms.progress.models import PROGRAM_PURPOSE_LABELS, Program, ProgramCourse
@@ -33,20 +33,24 @@ from lms.urls import parse_id
 
 
 class ProgramForm(FlaskForm):
+    """HR's form to create or edit a training program."""
+
     name = StringField("Name", description="For example “Digital Quality Retraining 2026”.")
     purpose = SelectField(
-        "Purpose", choices=[(k.value, v) for k, v in PROGRAM_PURPOSE_LABELS.items()]
+        "Purpose", choices=options((k.value, v) for k, v in PROGRAM_PURPOSE_LABELS.items())
     )
     description = TextAreaField("Description", description="What the program is for (Markdown).")
     completion_mode = RadioField(
         "Completed when",
-        choices=[("all", "All its courses are completed"), ("n_of", "A number of its courses are completed")],
+        choices=options([("all", "All its courses are completed"), ("n_of", "A number of its courses are completed")]),
         default="all",
     )  # fmt: skip
     completion_count = IntegerField("Number of courses", validators=[Optional()])
     due_mode = RadioField(
         "Due date",
-        choices=[("fixed", "A fixed date"), ("relative", "A number of days after assignment")],
+        choices=options(
+            [("fixed", "A fixed date"), ("relative", "A number of days after assignment")]
+        ),
         default="fixed",
     )
     due_date = DateField("Date", validators=[Optional()])
@@ -60,13 +64,17 @@ class ProgramForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
+    """HR's form to assign a program to employees, a department or everyone."""
+
     target = RadioField(
         "Assign to",
-        choices=[
-            ("employees", "Chosen employees"),
-            ("department", "A department"),
-            ("everyone", "Every employee of the organization"),
-        ],  # fmt: skip
+        choices=options(
+            [
+                ("employees", "Chosen employees"),
+                ("department", "A department"),
+                ("everyone", "Every employee of the organization"),
+            ]
+        ),  # fmt: skip
         default="employees",
     )
     # Choices are checked by the service (with a clear message), not by WTForms.
@@ -101,6 +109,7 @@ def _selected_courses() -> list[int]:
     chosen = [i for i in map(parse_id, request.form.getlist("course_ids")) if i is not None]
 
     def position(pair):
+        """Sort key of a course in the program: its given position, else its form order."""
         index, course_id = pair
         given = parse_id(request.form.get(f"position-{course_id}", "").strip())
         return (given if given is not None else 10_000 + index, index)
@@ -166,6 +175,7 @@ def _render_program_form(org, form, program, selected, positions, status=200):
 @bp.route("/hr/<org>/programs")
 @login_required
 def programs(org: str):
+    """HR's list of the organization's training programs."""
     organization = org_or_404(org)
     now = utcnow()
     return render_template(
@@ -180,6 +190,7 @@ def programs(org: str):
 @bp.route("/hr/<org>/programs/new", methods=["GET", "POST"])
 @login_required
 def program_new(org: str):
+    """HR's page to create a training program."""
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     form = ProgramForm()
@@ -206,6 +217,7 @@ def program_new(org: str):
 @bp.route("/hr/<org>/programs/<int:program_id>/edit", methods=["GET", "POST"])
 @login_required
 def program_edit(org: str, program_id: int):
+    """HR's page to edit a training program and its courses."""
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     program = _program_or_404(organization, program_id)
@@ -239,6 +251,7 @@ def program_edit(org: str, program_id: int):
 @bp.route("/hr/<org>/programs/<int:program_id>/archive", methods=["POST"])
 @login_required
 def program_archive(org: str, program_id: int):
+    """POST endpoint for HR to archive or restore a program."""
     organization = org_or_404(org)
     require("org.manage_programs", organization)
     program = _program_or_404(organization, program_id)
@@ -250,23 +263,20 @@ def program_archive(org: str, program_id: int):
 
 def _assign_form(organization: Organization) -> AssignForm:
     form = AssignForm()
-    learners = db.session.execute(
-        select(User.id, User.name, Department.name)
-        .join(Membership, Membership.user_id == User.id)
-        .outerjoin(Department, Department.id == Membership.department_id)
-        .where(Membership.organization_id == organization.id, Membership.role == Role.LEARNER)
-        .order_by(User.name)
-    ).all()
-    form.user_ids.choices = [
+    learners = queries.org_learners(organization.id)
+    form.user_ids.choices = options(
         (uid, f"{name} ({dept})" if dept else name) for uid, name, dept in learners
-    ]
-    form.department.choices = [(d.id, d.name) for d in queries.org_departments(organization.id)]
+    )
+    form.department.choices = options(
+        (d.id, d.name) for d in queries.org_departments(organization.id)
+    )
     return form
 
 
 @bp.route("/hr/<org>/programs/<int:program_id>", methods=["GET", "POST"])
 @login_required
 def program(org: str, program_id: int):
+    """HR's page of one program: its assignments and the form to assign it."""
     organization = org_or_404(org)
     program = _program_or_404(organization, program_id)
     manage = can(current_user, "org.manage_programs", organization)

@@ -323,6 +323,27 @@ def employee_in_org(org_id: int, user_id: int) -> User | None:
 
 
 def org_departments(org_id: int) -> Sequence[Department]:
+    """Departments of an organization, by name."""
     return db.session.scalars(
         select(Department).where(Department.organization_id == org_id).order_by(Department.name)
     ).all()
+
+
+def org_programs(org_id: int) -> Sequence[Program]:
+    """The organization's programs by name (archived ones too: the filter offers them)."""
+    return db.session.scalars(
+        select(Program).where(Program.organization_id == org_id).order_by(Program.name)
+    ).all()
+
+
+def org_learners(org_id: int) -> list:
+    """(id, name, department name) of the organization's learners, by name."""
+    return list(
+        db.session.execute(
+            select(User.id, User.name, Department.name)
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(Department, Department.id == Membership.department_id)
+            .where(Membership.organization_id == org_id, Membership.role == Role.LEARNER)
+            .order_by(User.name)
+        )
+    )

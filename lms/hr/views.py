@@ -10,10 +10,8 @@ from datetime import datetime
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from lms.export import csv_response, stream_rows, xlsx_response
-from lms.extensions import db
 from lms.hr import queries
 from lms.hr.blueprint import bp
 from lms.hr.transcript import activity_details, employee_transcript
@@ -21,9 +19,6 @@ from lms.lookup import organization_or_404
 from lms.models import Organization
 from lms.pagination import page_number
 from lms.permissions import can, organizations_where
-from lms.progress.models import (
-    Program,
-)
 from lms.templating import status_label
 from lms.timeutil import utcnow
 from lms.urls import current_url, parse_id, url_with_query
@@ -50,6 +45,7 @@ def org_or_404(slug: str) -> Organization:
 @bp.route("/hr/")
 @login_required
 def index():
+    """HR entry page: goes to the one organization or lets HR pick one."""
     orgs = hr_organizations(current_user)
     wanted = request.args.get("org")
     if wanted:
@@ -69,6 +65,7 @@ def _switcher(org: Organization) -> list[Organization]:
 @bp.route("/hr/<org>/")
 @login_required
 def dashboard(org: str):
+    """HR's dashboard of one organization: programs, completion and due figures."""
     organization = org_or_404(org)
     now = utcnow()
     return render_template(
@@ -86,6 +83,7 @@ def _filters(org: Organization) -> dict:
     args = request.args
 
     def as_int(name: str) -> int | None:
+        """Id filter from the query string, or None."""
         return parse_id(args.get(name, ""))
 
     sort = args.get("sort", "name")
@@ -103,14 +101,14 @@ def _filters(org: Organization) -> dict:
 @bp.route("/hr/<org>/employees")
 @login_required
 def employees(org: str):
+    """HR's employee table of one organization, filtered, sorted and paged."""
     organization = org_or_404(org)
     f = _filters(organization)
     page = queries.employee_page(organization.id, utcnow(), page_number(), PER_PAGE, **f)
-    programs = db.session.scalars(
-        select(Program).where(Program.organization_id == organization.id).order_by(Program.name)
-    ).all()
+    programs = queries.org_programs(organization.id)
 
     def sort_url(key: str, direction: str) -> str:
+        """URL of the employee table sorted by another column."""
         return current_url(drop=("page",), sort=key, dir=direction)
 
     filters = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
@@ -154,6 +152,7 @@ def _iso(value):
 @bp.route("/hr/<org>/employees.csv")
 @login_required
 def employees_csv(org: str):
+    """HR's CSV export of the filtered employee table."""
     organization = org_or_404(org)
     rows = ((*r[:7], _iso(r[7]), _iso(r[8]), _iso(r[9]), r[10]) for r in _export_rows(organization))
     stamp = utcnow().strftime("%Y%m%d")
@@ -163,6 +162,7 @@ def employees_csv(org: str):
 @bp.route("/hr/<org>/employees.xlsx")
 @login_required
 def employees_xlsx(org: str):
+    """HR's Excel export of the filtered employee table."""
     organization = org_or_404(org)
     stamp = utcnow().strftime("%Y%m%d")
     moment, day = "yyyy-mm-dd hh:mm", "yyyy-mm-dd"

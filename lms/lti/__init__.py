@@ -7,8 +7,23 @@ registry, never by importing a plugin."""
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, render_template
 from flask.cli import AppGroup
+from markupsafe import Markup
+from sqlalchemy import select
+
+import lms.lti.models  # noqa: F401  (tables)
+from lms.extensions import csrf, db
+from lms.lti import grades
+from lms.lti.admin_views import bp as admin_bp
+from lms.lti.grades import flush_scores
+from lms.lti.keys import rotate_key
+from lms.lti.models import LtiContext
+from lms.lti.roster import instructor_contexts, sync_roster
+from lms.lti.views import bp, dynamic_registration, launch, login
+from lms.main import register_dashboard_panel
+from lms.permissions import can
+from lms.templating import register_site_admin_tab
 
 lti_cli = AppGroup("lti", help="LTI 1.3: grade passback, rosters and the tool's keys.")
 
@@ -17,8 +32,6 @@ lti_cli = AppGroup("lti", help="LTI 1.3: grade passback, rosters and the tool's 
 @click.option("--now", "ignore_backoff", is_flag=True, help="Retry postponed scores now.")
 def flush_scores_command(ignore_backoff: bool) -> None:
     """Post queued scores to the platforms' gradebooks (safe to run from cron)."""
-    from lms.lti.grades import flush_scores
-
     result = flush_scores(ignore_backoff=ignore_backoff)
     click.echo(f"Sent {result.sent}, failed {result.failed}, pending {result.pending}.")
     if result.error:
@@ -29,9 +42,6 @@ def flush_scores_command(ignore_backoff: bool) -> None:
 @lti_cli.command("rotate-key")
 def rotate_key_command() -> None:
     """Sign with a new key; the old one stays published for a week (launches keep working)."""
-    from lms.extensions import db
-    from lms.lti.keys import rotate_key
-
     key = rotate_key()
     db.session.commit()
     click.echo(f"Now signing with key {key.kid}.")
@@ -40,12 +50,6 @@ def rotate_key_command() -> None:
 @lti_cli.command("sync-rosters")
 def sync_rosters_command() -> None:
     """Sync every platform course's roster (NRPS)."""
-    from sqlalchemy import select
-
-    from lms.extensions import db
-    from lms.lti.models import LtiContext
-    from lms.lti.roster import sync_roster
-
     for context in db.session.scalars(select(LtiContext).where(LtiContext.memberships_url != "")):
         try:
             count = sync_roster(context)
@@ -59,14 +63,6 @@ def sync_rosters_command() -> None:
 def init_app(app: Flask) -> None:
     """Blueprints (launch endpoints are CSRF-exempt: the platform signs them), grade passback
     signals, CLI, the admin tab and the instructor's dashboard panel."""
-    import lms.lti.models  # noqa: F401  (tables)
-    from lms.extensions import csrf
-    from lms.lti import grades
-    from lms.lti.admin_views import bp as admin_bp
-    from lms.lti.views import bp, dynamic_registration, launch, login
-    from lms.main import register_dashboard_panel
-    from lms.templating import register_site_admin_tab
-
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     for view in (login, launch, dynamic_registration):
@@ -79,12 +75,6 @@ def init_app(app: Flask) -> None:
 
 def _panel(user):
     """Instructors launched from a platform: their platform courses; org admins: the setup."""
-    from flask import render_template
-    from markupsafe import Markup
-
-    from lms.lti.roster import instructor_contexts
-    from lms.permissions import can
-
     contexts = instructor_contexts(user)
     manages = can(user, "org.manage")
     if not contexts and not manages:

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import options
 from lms.models import Organization
 from lms.permissions import can
 
@@ -22,6 +23,8 @@ URL_SESSION = "lti_registration_url"
 
 
 class PlatformForm(FlaskForm):
+    """Org admin's form to register an LTI platform by hand."""
+
     organization_id = SelectField(
         "Organization",
         coerce=int,
@@ -58,14 +61,19 @@ class PlatformForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
+    """Org admin's form to create an LTI dynamic-registration link."""
+
     organization_id = SelectField("Organization", coerce=int)
 
 
 class DeactivateForm(FlaskForm):
+    """CSRF-only form behind the deactivate-platform button."""
+
     pass
 
 
 def managed_orgs() -> list[Organization]:
+    """Organizations whose LTI platforms the current user may manage."""
     orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
     return [org for org in orgs if can(current_user, "org.manage", org)]
 
@@ -99,7 +107,7 @@ def _forms() -> tuple[PlatformForm, TokenForm]:
     orgs = managed_orgs()
     if not orgs:
         abort(403)
-    choices = [(o.id, o.name) for o in orgs]
+    choices = options((o.id, o.name) for o in orgs)
     form = PlatformForm(prefix="p")
     token_form = TokenForm(prefix="t")
     form.organization_id.choices = token_form.organization_id.choices = choices

@@ -38,6 +38,8 @@ LEASE = timedelta(minutes=2)
 
 @dataclass(frozen=True)
 class FlushResult:
+    """Counts of LTI scores sent, failed and still pending after a flush."""
+
     sent: int
     failed: int
     pending: int

@@ -36,6 +36,8 @@ class LtiRole(enum.StrEnum):
 
 
 class ScoreStatus(enum.StrEnum):
+    """Delivery state of a score queued for an LTI platform's gradebook."""
+
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
@@ -71,10 +73,13 @@ class LtiPlatform(db.Model):
 
     @property
     def deployment_ids(self) -> list[str]:
+        """Deployment ids known for this platform."""
         return [d.deployment_id for d in self.deployments]
 
 
 class LtiDeployment(db.Model):
+    """A deployment id under which a platform launches EduCluster."""
+
     __tablename__ = "lti_deployments"
     __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
 

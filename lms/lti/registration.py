@@ -130,30 +130,39 @@ class EduClusterRegistration(DynamicRegistration):
         self.platform: LtiPlatform | None = None
 
     def get_request_session(self):
+        """HTTP session with a timeout for calls to the platform."""
         return _TimeoutSession()
 
     def get_initiate_login_uri(self) -> str:
+        """Our OIDC login-initiation URL."""
         return url_for("lti.login", _external=True)
 
     def get_jwks_uri(self) -> str:
+        """URL of our public tool keys."""
         return url_for("lti.jwks", _external=True)
 
     def get_redirect_uris(self) -> list[str]:
+        """Launch URLs the platform may redirect to."""
         return [url_for("lti.launch", _external=True)]
 
     def get_target_link_uri(self) -> str:
+        """Default launch URL of the tool."""
         return url_for("lti.launch", _external=True)
 
     def get_domain(self) -> str:
+        """Host name the tool is registered under."""
         return request.host
 
     def get_scopes(self) -> list[str]:
+        """LTI service scopes the tool asks for."""
         return SCOPES
 
     def get_claims(self) -> list[str]:
+        """Identity claims the tool asks the platform to send."""
         return ["iss", "sub", "name", "given_name", "family_name"]
 
     def get_messages(self) -> list[dict[str, Any]]:
+        """Deep-linking message the tool offers to add courses, labs or quizzes."""
         return [
             {
                 "type": "LtiDeepLinkingRequest",
@@ -163,15 +172,19 @@ class EduClusterRegistration(DynamicRegistration):
         ]
 
     def get_logo_uri(self) -> str:
+        """Logo the platform shows for the tool."""
         return url_for("static", filename="favicon.svg", _external=True)
 
     def get_openid_configuration_endpoint(self) -> str:
+        """Platform's OpenID configuration URL from the registration request."""
         return self.openid_configuration_url
 
     def get_registration_token(self) -> str | None:
+        """Registration token the platform passed, if any."""
         return self.reg_token
 
     def complete_registration(self, openid_configuration: dict, openid_registration: dict):
+        """Check the platform's configuration and save it with its deployment."""
         issuer = openid_configuration.get("issuer")
         # The spec's check: the configuration must come from the issuer it names.
         if not isinstance(issuer, str) or not self.openid_configuration_url.startswith(issuer):

@@ -51,6 +51,8 @@ class LaunchRefused(DomainError):
 
 @dataclass(frozen=True)
 class LaunchResult:
+    """Who launched, in which role, from which context and link, into which course."""
+
     user: User
     role: LtiRole
     context: LtiContext | None

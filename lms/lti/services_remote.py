@@ -20,6 +20,7 @@ class _TimeoutSession(requests.Session):
     """A session whose requests never hang a sender: the library sets no timeout itself."""
 
     def request(self, *args, **kwargs):
+        """Send the request with the default timeout unless one is given."""
         kwargs.setdefault("timeout", TIMEOUT)
         return super().request(*args, **kwargs)
 

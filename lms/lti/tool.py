@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import request
+from jwcrypto.jwk import JWK
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.deployment import Deployment
 from pylti1p3.launch_data_storage.cache import CacheDataStorage
@@ -31,12 +32,14 @@ class DbCache:
     """get/set with expiry over ``lti_store`` (the shape the library's cache storage expects)."""
 
     def get(self, key: str) -> Any:
+        """Cached LTI launch value, unless it expired."""
         row = db.session.get(LtiStoreEntry, key[:255])
         if row is None or row.expires_at < utcnow():
             return None
         return row.value
 
     def set(self, key: str, value: Any, exp: int | None = None) -> None:
+        """Store an LTI launch value with its lifetime, pruning expired ones."""
         now = utcnow()
         db.session.execute(delete(LtiStoreEntry).where(LtiStoreEntry.expires_at < now))
         expires = now + timedelta(seconds=exp or DEFAULT_LIFETIME)
@@ -71,8 +74,6 @@ def registration_for(platform: LtiPlatform) -> Registration:
 
 
 def _public_pem(jwk: dict) -> str:
-    from jwcrypto.jwk import JWK
-
     return JWK(**jwk).export_to_pem().decode()
 
 
@@ -89,27 +90,33 @@ class DbToolConf(ToolConfAbstract):
     """Registrations and deployments from ``lti_platforms``; several client ids per issuer."""
 
     def check_iss_has_one_client(self, iss: str) -> bool:
+        """Never: an issuer may register several client ids."""
         return False
 
     def check_iss_has_many_clients(self, iss: str) -> bool:
+        """Always: look registrations up by issuer and client id."""
         return True
 
     def find_registration_by_issuer(self, iss: str, *args, **kwargs) -> Registration | None:
+        """Registration of the active platform of an issuer."""
         platform = find_platform(iss, None)
         return registration_for(platform) if platform else None
 
     def find_registration_by_params(
         self, iss: str, client_id: str, *args, **kwargs
     ) -> Registration | None:
+        """Registration of the active platform of an issuer and client id."""
         platform = find_platform(iss, client_id)
         return registration_for(platform) if platform else None
 
     def find_deployment(self, iss: str, deployment_id: str) -> Deployment | None:
+        """Known deployment of an issuer, any client."""
         return self.find_deployment_by_params(iss, deployment_id, None)
 
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str | None, *args, **kwargs
     ) -> Deployment | None:
+        """Known deployment of an issuer and client id, else None."""
         platform = find_platform(iss, client_id)
         if platform is None or not isinstance(deployment_id, str):
             return None

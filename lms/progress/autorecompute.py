@@ -14,6 +14,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from lms.domain.models import Activity, Course
+from lms.progress.recompute import recompute_course
 
 ACTIVITY_RULE_FIELDS = ("completion_rule", "pass_mark", "weight", "required")
 COURSE_RULE_FIELDS = ("completion_mode", "completion_count", "completion_min_grade")
@@ -60,7 +61,6 @@ def _recompute(session: Session) -> None:
     ids = session.info.pop(_KEY, None)
     if not ids:
         return
-    from lms.progress.services import recompute_course
 
     for course_id in sorted(ids):
         course = session.get(Course, course_id)

@@ -8,16 +8,17 @@ from sqlalchemy import select
 
 from lms.cli import lms_cli
 from lms.domain.models import Course
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.progress.cli import progress_cli
+from lms.progress.recompute import recompute_course
+from lms.progress.reminders import expire_and_recertify, send_reminders
 
 
 @progress_cli.command("recompute")
 @click.option("--course", "slug", help="Only this course (its slug); default: every course.")
 def recompute_command(slug: str | None) -> None:
     """Re-apply completion rules to every learner (after rules changed), in one transaction."""
-    from lms.progress.services import recompute_course
-
     stmt = select(Course).order_by(Course.id)
     if slug:
         stmt = stmt.where(Course.slug == slug)
@@ -36,8 +37,6 @@ def recompute_command(slug: str | None) -> None:
 @progress_cli.command("remind")
 def remind_command() -> None:
     """Send due-soon and overdue reminders, expire and re-assign programs (idempotent; for cron)."""
-    from lms.progress.reminders import expire_and_recertify, send_reminders
-
     expired = expire_and_recertify()
     sent = send_reminders()
     db.session.commit()
@@ -49,9 +48,16 @@ def remind_command() -> None:
 @click.option("--seed", "random_seed", default=2026, show_default=True, help="Random seed.")
 def seed_scale_command(learners: int, random_seed: int) -> None:
     """Create a large synthetic cluster (bulk inserts) for load tests and the benchmark."""
-    from lms.progress.scale import seed_scale
+    # imported here: the synthetic-cluster generators are only needed by this command.
+    from lms.progress.scale import seed_scale, seed_scale_steps
 
-    stats = seed_scale(learners, random_seed)
+    try:
+        stats = seed_scale(learners, random_seed)
+        # Features add to it (skills: profiles and demand) through app.extensions["lms.scale_steps"].
+        stats.update(seed_scale_steps(random_seed))
+    except DomainError as exc:  # e.g. run twice: a message, not a traceback, and nothing written
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(", ".join(f"{v:,} {k}" for k, v in stats.items()))
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, update
 
 from lms.extensions import db
 from lms.pagination import paginate
+from lms.progress import queries
 from lms.progress.blueprint import bp
 from lms.progress.learning import learner_overview
-from lms.progress.models import Notification
+from lms.progress.notices import mark_notifications_read
 from lms.timeutil import utcnow
 from lms.urls import parse_id
 
@@ -24,6 +24,7 @@ def certificate_links(user_id: int, course_ids: list[int]) -> dict[int, str]:
 @bp.route("/learning")
 @login_required
 def my_learning():
+    """Learner's "My learning" page: courses in progress, completed and assigned."""
     now = utcnow()
     overview = learner_overview(current_user.id, now)
     certificates = certificate_links(current_user.id, [c.course.id for c in overview.completed])
@@ -35,25 +36,17 @@ def my_learning():
 @bp.route("/notifications")
 @login_required
 def notifications():
-    stmt = (
-        select(Notification)
-        .where(Notification.user_id == current_user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-    )
-    page = paginate(stmt, per_page=20)
+    """Signed-in user's notification list, newest first."""
+    page = paginate(queries.notifications_of(current_user.id), per_page=20)
     return render_template("progress/notifications.html", page=page)
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 def notifications_read():
+    """POST endpoint marking the user's notifications (or chosen ones) read."""
     ids = [i for i in map(parse_id, request.form.getlist("id")) if i is not None]
-    stmt = update(Notification).where(
-        Notification.user_id == current_user.id, Notification.read_at.is_(None)
-    )
-    if ids:
-        stmt = stmt.where(Notification.id.in_(ids))
-    count = db.session.execute(stmt.values(read_at=utcnow())).rowcount
+    count = mark_notifications_read(current_user.id, ids)
     db.session.commit()
     flash(f"Marked {count} notification{'s' if count != 1 else ''} as read.", "success")
     return redirect(url_for("progress.notifications"))

@@ -36,6 +36,8 @@ from lms.progress.models import (
 
 @dataclass
 class CourseCard:
+    """One course on the learner's overview with state, progress and grade."""
+
     course: Course
     state: str
     progress: float
@@ -50,6 +52,8 @@ class CourseCard:
 
 @dataclass
 class Overview:
+    """Learner's courses in progress and completed, and program assignments."""
+
     in_progress: list[CourseCard] = field(default_factory=list)
     completed: list[CourseCard] = field(default_factory=list)
     assignments: list[ProgramAssignment] = field(default_factory=list)

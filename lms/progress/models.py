@@ -111,6 +111,8 @@ class CompletionHistory(db.Model):
 
 
 class ProgramPurpose(enum.StrEnum):
+    """Why an organization runs a training program."""
+
     UPSKILLING = "upskilling"
     RETRAINING = "retraining"
     ONBOARDING = "onboarding"
@@ -155,6 +157,7 @@ class Program(db.Model):
 
     @property
     def purpose_label(self) -> str:
+        """Human label of the program's purpose."""
         return PROGRAM_PURPOSE_LABELS.get(self.purpose, self.purpose)
 
     @property
@@ -167,6 +170,8 @@ class Program(db.Model):
 
 
 class ProgramCourse(db.Model):
+    """A course in a training program, at its position."""
+
     __tablename__ = "program_courses"
     __table_args__ = (UniqueConstraint("program_id", "course_id"),)
 
@@ -180,6 +185,8 @@ class ProgramCourse(db.Model):
 
 
 class AssignmentStatus(enum.StrEnum):
+    """State of an employee's program assignment."""
+
     ASSIGNED = "assigned"  # shown as "Not started"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"

@@ -75,6 +75,7 @@ def program_problems(
     problems: list[DomainError] = []
 
     def fail(message: str, field: str) -> None:
+        """Collect a problem of the program form on one field."""
         problems.append(DomainError(message, field=field))
 
     name = (data.name or "").strip()
@@ -203,6 +204,7 @@ def update_program(program: Program, data: ProgramData) -> Program:
 
 
 def users_by_id(ids: Iterable[int]) -> dict[int, User]:
+    """Users of these ids, keyed by id."""
     ids = list(set(ids))
     if not ids:
         return {}
@@ -231,6 +233,8 @@ def org_learner_ids(org_id: int, department_id: int | None = None) -> Select:
 
 @dataclass(frozen=True)
 class AssignResult:
+    """How many assignments were created and how many already existed."""
+
     created: int
     already: int
 
@@ -320,6 +324,7 @@ def create_assignments(
     cycle_of: dict[int, int],
     due: datetime | None = None,
 ) -> list[ProgramAssignment]:
+    """Insert program assignments for these employees with their due date and cycle."""
     if not user_ids:
         return []
     due = due or due_for(program, now, recertification=bool(cycle_of))

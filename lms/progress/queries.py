@@ -14,13 +14,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from lms.domain.models import Course, Enrolment, EnrolmentStatus
+from lms.domain.models import Course, CoursePartner, Enrolment, EnrolmentStatus
 from lms.domain.services import remember_enrolment
 from lms.extensions import db
 from lms.progress.models import (
     ActivityCompletion,
     AssignmentStatus,
+    CompletionState,
     CourseCompletion,
+    Notification,
     ProgramAssignment,
 )
 
@@ -60,6 +62,7 @@ def enrolment_and_state(user_id: int, course_id: int) -> tuple[bool, CourseCompl
 
 
 def course_state(user_id: int, course_id: int) -> CourseCompletion | None:
+    """Learner's completion row for one course, if any."""
     return db.session.scalar(
         select(CourseCompletion).where(
             CourseCompletion.user_id == user_id, CourseCompletion.course_id == course_id
@@ -110,4 +113,50 @@ def days_between(start, end) -> ColumnElement[float]:
 
 
 def course_by_slug(slug: str) -> Course | None:
+    """Course with this slug, if any."""
     return db.session.scalar(select(Course).where(Course.slug == slug))
+
+
+def unread_notification_count(user_id: int) -> int:
+    """Unread notifications of a user (the navigation badge)."""
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def notifications_of(user_id: int):
+    """A user's notifications, newest first (a select to paginate)."""
+    return (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def authored_course_figures(org_ids: set[int], limit: int = 8) -> list:
+    """Courses the organizations co-author, with active learners and completions (one query)."""
+    authored = select(CoursePartner.course_id).where(CoursePartner.organization_id.in_(org_ids))
+    done = func.sum(case((CourseCompletion.state == CompletionState.COMPLETED, 1), else_=0))
+    return list(
+        db.session.execute(
+            select(Course, func.count(Enrolment.id), done)
+            .outerjoin(
+                Enrolment,
+                (Enrolment.course_id == Course.id) & (Enrolment.status == EnrolmentStatus.ACTIVE),
+            )
+            .outerjoin(
+                CourseCompletion,
+                (CourseCompletion.course_id == Course.id)
+                & (CourseCompletion.user_id == Enrolment.user_id),
+            )
+            .where(Course.id.in_(authored))
+            .group_by(Course.id)
+            .order_by(Course.title)
+            .limit(limit)
+        )
+    )

@@ -11,10 +11,12 @@ from lms.domain.models import Activity, Course
 from lms.errors import DomainError
 from lms.export import csv_response, stream_rows
 from lms.extensions import db
+from lms.forms import options
 from lms.permissions import can, require
 from lms.progress import queries, report_queries
 from lms.progress.blueprint import bp
-from lms.progress.services import override_activity_completion, recompute_course
+from lms.progress.recompute import recompute_course
+from lms.progress.services import override_activity_completion
 from lms.templating import status_label
 from lms.urls import parse_id
 
@@ -34,6 +36,7 @@ def _org_filter() -> int | None:
 @bp.route("/courses-report/<slug>")
 @login_required
 def course_report(slug: str):
+    """Trainers' completion report of one course, per learner and activity."""
     course = _course_or_404(slug)
     org_id = _org_filter()
     report = report_queries.course_report(course, org_id)
@@ -54,6 +57,7 @@ def course_report(slug: str):
 @bp.route("/courses-report/<slug>.csv")
 @login_required
 def course_report_csv(slug: str):
+    """CSV export of a course's completion report."""
     course = _course_or_404(slug)
     activities = report_queries.course_activities(course.id)
     index = {a.id: i for i, a in enumerate(activities)}
@@ -63,6 +67,7 @@ def course_report_csv(slug: str):
         header += [f"{a.title}: state", f"{a.title}: grade %"]
 
     def rows():
+        """One CSV row per learner, gathering their activity states."""
         current, row = None, None
         for r in stream_rows(stmt):
             if r[0] != current:
@@ -83,13 +88,17 @@ def course_report_csv(slug: str):
 
 
 class OverrideForm(FlaskForm):
+    """Trainer's form to mark an activity completed or not for a learner."""
+
     state = RadioField(
         "Completion",
-        choices=[
-            ("completed", "Mark as completed"),
-            ("not_completed", "Mark as not completed"),
-            ("auto", "Remove the override (the activity's rule applies)"),
-        ],  # fmt: skip
+        choices=options(
+            [
+                ("completed", "Mark as completed"),
+                ("not_completed", "Mark as not completed"),
+                ("auto", "Remove the override (the activity's rule applies)"),
+            ]
+        ),  # fmt: skip
         default="completed",
     )
     reason = TextAreaField(
@@ -102,6 +111,7 @@ class OverrideForm(FlaskForm):
 )
 @login_required
 def course_override(slug: str, user_id: int, activity_id: int):
+    """Trainer's page to override one learner's completion of an activity."""
     course = _course_or_404(slug)
     require("course.override_completion", course)
     activity = db.session.get(Activity, activity_id)
@@ -147,6 +157,7 @@ def course_override(slug: str, user_id: int, activity_id: int):
 @bp.route("/courses-report/<slug>/recompute", methods=["POST"])
 @login_required
 def course_recompute(slug: str):
+    """POST endpoint for course managers to recompute everyone's completion."""
     course = _course_or_404(slug)
     require("course.manage", course)
     result = recompute_course(course)

@@ -24,6 +24,7 @@ Course states:
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,8 @@ DEFAULT_PASS_MARK = 50.0
 
 @dataclass(frozen=True)
 class ActivityOutcome:
+    """Whether an activity counts as completed or as failed."""
+
     completed: bool
     failed: bool
 
@@ -88,6 +91,8 @@ class ActivityFacts:
 
 @dataclass(frozen=True)
 class CourseRule:
+    """How a course completes: all or n required activities, and a minimum grade."""
+
     mode: str = "all"  # "all" | "n_of"
     count: int | None = None
     min_grade: float | None = None
@@ -95,6 +100,8 @@ class CourseRule:
 
 @dataclass(frozen=True)
 class CourseOutcome:
+    """Course state, progress, grade and activities done out of needed."""
+
     state: str
     progress: float  # 0..100
     grade: float | None
@@ -177,8 +184,6 @@ def median(values: Sequence[float]) -> float | None:
 
 def add_months(year: int, month: int, day: int, months: int) -> tuple[int, int, int]:
     """(year, month, day) ``months`` later, the day clamped to the month's length."""
-    import calendar
-
     index = year * 12 + (month - 1) + months
     y, m = divmod(index, 12)
     last = calendar.monthrange(y, m + 1)[1]

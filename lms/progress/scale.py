@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import insert, select
 
 from lms.domain.models import Activity, Course, CoursePartner, Enrolment, Module
@@ -120,14 +121,14 @@ ACTIVITIES_PER_COURSE = 10
 BATCH = 5000
 
 
-def _bulk(model, rows: list[dict]) -> None:
+def bulk_insert(model, rows: list[dict]) -> None:
     """Core executemany INSERT (batched multi-row VALUES): no ORM work per row."""
     table = model.__table__
     for start in range(0, len(rows), BATCH):
         db.session.execute(table.insert(), rows[start : start + BATCH])
 
 
-def _bulk_ids(model, rows: list[dict]) -> list[int]:
+def bulk_insert_ids(model, rows: list[dict]) -> list[int]:
     """Insert ``rows`` and return their new ids, in order."""
     ids: list[int] = []
     for start in range(0, len(rows), BATCH):
@@ -160,28 +161,28 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
     password_hash.set_password(DEMO_PASSWORD)
     hashed = password_hash.password_hash
 
-    org_ids = _bulk_ids(
+    org_ids = bulk_insert_ids(
         Organization,
         [{"slug": f"scale-{i + 1}", "name": f"Scale Enterprise {i + 1}", "kind": "enterprise",
           "description": "Synthetic enterprise for load tests.", "created_at": now}
          for i in range(ENTERPRISES)],
     )  # fmt: skip
     dept_rows = [{"organization_id": o, "name": d} for o in org_ids for d in DEPARTMENTS]
-    dept_ids = _bulk_ids(Department, dept_rows)
+    dept_ids = bulk_insert_ids(Department, dept_rows)
     depts_of = {o: dept_ids[i * len(DEPARTMENTS) : (i + 1) * len(DEPARTMENTS)]
                 for i, o in enumerate(org_ids)}  # fmt: skip
 
     # Courses, modules, activities (shared by all enterprises: cluster-wide).
-    course_ids = _bulk_ids(
+    course_ids = bulk_insert_ids(
         Course,
         [{"slug": f"scale-course-{i + 1}", "title": f"Scale course {i + 1}", "summary": "",
           "status": "published", "visibility": "cluster", "completion_mode": "all",
           "created_at": now, "updated_at": now, "content_version": 1, "level": "beginner",
           "estimated_hours": 4.0, "language": "en"} for i in range(COURSES)],
     )  # fmt: skip
-    _bulk(CoursePartner, [{"course_id": c, "organization_id": org_ids[0], "role": "partner"}
+    bulk_insert(CoursePartner, [{"course_id": c, "organization_id": org_ids[0], "role": "partner"}
                           for c in course_ids])  # fmt: skip
-    module_ids = _bulk_ids(
+    module_ids = bulk_insert_ids(
         Module,
         [
             {"course_id": c, "title": "Module 1", "summary": "", "position": 0} for c in course_ids
@@ -206,7 +207,7 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
                     "updated_at": now,
                 }  # fmt: skip
             )
-    activity_ids = _bulk_ids(Activity, activity_rows)
+    activity_ids = bulk_insert_ids(Activity, activity_rows)
     activities_of = {
         c: list(zip(activity_ids[i * ACTIVITIES_PER_COURSE : (i + 1) * ACTIVITIES_PER_COURSE],
                     [r["completion_rule"] for r in activity_rows[i * ACTIVITIES_PER_COURSE :
@@ -216,13 +217,13 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
     }  # fmt: skip
 
     # HR managers, then programs (two per enterprise).
-    hr_ids = _bulk_ids(
+    hr_ids = bulk_insert_ids(
         User,
         [{"email": f"hr@scale-{i + 1}.demo", "name": f"HR Manager {i + 1}",
           "password_hash": hashed, "active": True, "is_site_admin": False, "created_at": now}
          for i in range(ENTERPRISES)],
     )  # fmt: skip
-    _bulk(Membership, [{"user_id": h, "organization_id": o, "role": "hr", "created_at": now}
+    bulk_insert(Membership, [{"user_id": h, "organization_id": o, "role": "hr", "created_at": now}
                        for h, o in zip(hr_ids, org_ids, strict=True)])  # fmt: skip
     program_rows, program_courses = [], []
     for i, o in enumerate(org_ids):
@@ -237,8 +238,8 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
                  "created_at": now - timedelta(days=200), "updated_at": now, "archived": False}
             )  # fmt: skip
             program_courses.append(chosen)
-    program_ids = _bulk_ids(Program, program_rows)
-    _bulk(ProgramCourse, [{"program_id": p, "course_id": c, "position": j}
+    program_ids = bulk_insert_ids(Program, program_rows)
+    bulk_insert(ProgramCourse, [{"program_id": p, "course_id": c, "position": j}
                           for p, cs in zip(program_ids, program_courses, strict=True)
                           for j, c in enumerate(cs)])  # fmt: skip
     programs_of = {o: list(zip(program_ids[2 * i : 2 * i + 2], program_courses[2 * i : 2 * i + 2],
@@ -257,7 +258,7 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
                  "password_hash": hashed, "active": True, "is_site_admin": False,
                  "created_at": now - timedelta(days=400)}
             )  # fmt: skip
-        user_ids = _bulk_ids(User, user_rows)
+        user_ids = bulk_insert_ids(User, user_rows)
         members, assignments, enrolments, course_states, activity_states = [], [], [], [], []
         for n, uid in zip(chunk, user_ids, strict=True):
             org = org_ids[n % ENTERPRISES]
@@ -304,17 +305,26 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
                      "last_activity_at": last_seen, "completed_at": completed_at,
                      "expires_at": None, "cycle": 1}
                 )  # fmt: skip
-        _bulk(Membership, members)
-        _bulk(Enrolment, enrolments)
-        _bulk(CourseCompletion, course_states)
-        _bulk(ActivityCompletion, activity_states)
-        _bulk(ProgramAssignment, assignments)
+        bulk_insert(Membership, members)
+        bulk_insert(Enrolment, enrolments)
+        bulk_insert(CourseCompletion, course_states)
+        bulk_insert(ActivityCompletion, activity_states)
+        bulk_insert(ProgramAssignment, assignments)
         stats["learners"] += len(user_ids)
         stats["assignments"] += len(assignments)
         stats["enrolments"] += len(enrolments)
         stats["course_completions"] += len(course_states)
         stats["activity_completions"] += len(activity_states)
         db.session.flush()
+    return stats
+
+
+def seed_scale_steps(seed: int = 2026, now: datetime | None = None) -> dict[str, int]:
+    """Run the scale steps other features registered in ``app.extensions["lms.scale_steps"]``
+    (callables taking ``seed`` and ``now`` and returning counts), after :func:`seed_scale`."""
+    stats: dict[str, int] = {}
+    for step in current_app.extensions.get("lms.scale_steps", []):
+        stats.update(step(seed=seed, now=now))
     return stats
 
 

@@ -75,34 +75,7 @@ def seed_progress() -> None:
     )
     hr = db.session.scalar(select(User).where(User.email == "hr@acme.demo"))
     rng = random.Random(2026)
-    depts = {
-        d.name: d
-        for d in db.session.scalars(select(Department).where(Department.organization_id == acme.id))
-    }
-    staff: dict[str, list[User]] = {"Quality": [], "Production": []}
-    for dept_name, names in (("Quality", QUALITY), ("Production", PRODUCTION)):
-        dept = depts.get(dept_name)
-        if dept is None:
-            dept = Department(organization_id=acme.id, name=dept_name)
-            db.session.add(dept)
-            db.session.flush()
-            depts[dept_name] = dept
-        for name in names:
-            user = get_or_create_user(_email(name), name)
-            ensure_membership(user, acme, Role.LEARNER, dept)
-            staff[dept_name].append(user)
-    for email, dept_name in (
-        ("employee2@acme.demo", "Quality"),
-        ("employee@acme.demo", "Production"),
-    ):
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None:
-            # Lena (Quality) joins the early cohort and is overdue; Marco (Production) the
-            # recent one, with time left: the walkthrough shows both.
-            if dept_name == "Quality":
-                staff[dept_name].insert(0, user)
-            else:
-                staff[dept_name].append(user)
+    staff = _acme_staff(acme)
     now = utcnow()
     for name, purpose, dept_name, slugs, due_days, validity, description in PROGRAMS:
         if name in existing:
@@ -125,16 +98,53 @@ def seed_progress() -> None:
         early, late = people[: len(people) // 2], people[len(people) // 2 :]
         assign_program(program, [u.id for u in early], hr, now - timedelta(days=due_days + 20))
         assign_program(program, [u.id for u in late], hr, now - timedelta(days=due_days // 3))
-        for i, user in enumerate(early):
-            if user.email.startswith("employee"):
-                continue  # keep the named demo accounts fresh for the walkthrough
-            if i % 3 != 2:  # two thirds completed
-                for course in courses:
-                    _complete_course(user, course, rng, 1.0)
-            else:  # the rest overdue, some with partial work
-                _complete_course(user, courses[0], rng, 0.5)
-        for i, user in enumerate(late):
-            if user.email.startswith("employee") or i % 3 == 0:
-                continue  # not started
-            _complete_course(user, courses[0], rng, 1.0 if i % 3 == 1 else 0.4)
+        _seed_cohort_progress(early, late, courses, rng)
     db.session.flush()
+
+
+def _acme_staff(acme: Organization) -> dict[str, list[User]]:
+    """Acme's Quality and Production employees (created once), with the named demo accounts."""
+    depts = {
+        d.name: d
+        for d in db.session.scalars(select(Department).where(Department.organization_id == acme.id))
+    }
+    staff: dict[str, list[User]] = {"Quality": [], "Production": []}
+    for dept_name, names in (("Quality", QUALITY), ("Production", PRODUCTION)):
+        dept = depts.get(dept_name)
+        if dept is None:
+            dept = Department(organization_id=acme.id, name=dept_name)
+            db.session.add(dept)
+            db.session.flush()
+        for name in names:
+            user = get_or_create_user(_email(name), name)
+            ensure_membership(user, acme, Role.LEARNER, dept)
+            staff[dept_name].append(user)
+    for email, dept_name in (
+        ("employee2@acme.demo", "Quality"),
+        ("employee@acme.demo", "Production"),
+    ):
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            # Lena (Quality) joins the early cohort and is overdue; Marco (Production) the
+            # recent one, with time left: the walkthrough shows both.
+            if dept_name == "Quality":
+                staff[dept_name].insert(0, user)
+            else:
+                staff[dept_name].append(user)
+    return staff
+
+
+def _seed_cohort_progress(early: list[User], late: list[User], courses, rng) -> None:
+    """Two thirds of the early cohort completed, the rest overdue; the late one under way."""
+    for i, user in enumerate(early):
+        if user.email.startswith("employee"):
+            continue  # keep the named demo accounts fresh for the walkthrough
+        if i % 3 != 2:  # two thirds completed
+            for course in courses:
+                _complete_course(user, course, rng, 1.0)
+        else:  # the rest overdue, some with partial work
+            _complete_course(user, courses[0], rng, 0.5)
+    for i, user in enumerate(late):
+        if user.email.startswith("employee") or i % 3 == 0:
+            continue  # not started
+        _complete_course(user, courses[0], rng, 1.0 if i % 3 == 1 else 0.4)

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from lms.extensions import db
+from lms.main import register_dashboard_panel
 from lms.models import Role
+from lms.progress import autorecompute, cli, commands, learner_views, queries, reports
+from lms.progress.blueprint import bp
+from lms.progress.learning import learner_overview
+from lms.progress.seed import seed_progress
+from lms.templating import register_nav
+from lms.timeutil import utcnow
 
 
 def _is_learner(user) -> bool:
@@ -19,26 +24,15 @@ def _is_learner(user) -> bool:
 
 
 def unread_notifications(user) -> int:
-    from lms.progress.models import Notification
-
+    """Number of unread notifications for the navigation badge."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user.id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return queries.unread_notification_count(user.id)
 
 
 def _learning_panel(user):
     if not _is_learner(user):
         return None
-    from lms.progress.learning import learner_overview
-    from lms.timeutil import utcnow
-
     now = utcnow()
     return render_template(
         "progress/_learning_panel.html", overview=learner_overview(user.id, now), now=now
@@ -49,30 +43,7 @@ def _reports_panel(user):
     """Trainers: the courses they author, with learners and completions, linked to reports."""
     if not user.has_role(Role.TRAINER):
         return None
-    from sqlalchemy import case
-
-    from lms.domain.models import Course, CoursePartner, Enrolment, EnrolmentStatus
-    from lms.progress.models import CompletionState, CourseCompletion
-
-    orgs = user.organization_ids(Role.TRAINER)
-    authored = select(CoursePartner.course_id).where(CoursePartner.organization_id.in_(orgs))
-    done = func.sum(case((CourseCompletion.state == CompletionState.COMPLETED, 1), else_=0))
-    rows = db.session.execute(
-        select(Course, func.count(Enrolment.id), done)
-        .outerjoin(
-            Enrolment,
-            (Enrolment.course_id == Course.id) & (Enrolment.status == EnrolmentStatus.ACTIVE),
-        )
-        .outerjoin(
-            CourseCompletion,
-            (CourseCompletion.course_id == Course.id)
-            & (CourseCompletion.user_id == Enrolment.user_id),
-        )
-        .where(Course.id.in_(authored))
-        .group_by(Course.id)
-        .order_by(Course.title)
-        .limit(8)
-    ).all()
+    rows = queries.authored_course_figures(user.organization_ids(Role.TRAINER))
     if not rows:
         return None
     return render_template("progress/_reports_panel.html", rows=rows)
@@ -80,12 +51,6 @@ def _reports_panel(user):
 
 def init_app(app: Flask) -> None:
     """Register the progress pages, navigation, dashboard panels, commands and seed step."""
-    from lms.main import register_dashboard_panel
-    from lms.progress import autorecompute, cli, commands, learner_views, reports
-    from lms.progress.blueprint import bp
-    from lms.progress.seed import seed_progress
-    from lms.templating import register_nav
-
     # Importing these registers their routes on ``bp`` and the rule-change listener.
     assert autorecompute and learner_views and reports
     app.register_blueprint(bp)

@@ -11,6 +11,7 @@ from lms.export import csv_response
 from lms.extensions import db
 from lms.permissions import require
 from lms.skills import gap as gaps
+from lms.skills.charts import gap_chart
 from lms.skills.demand import REGIONAL_COLUMNS, import_regional_demand
 from lms.timeutil import utcnow
 
@@ -39,6 +40,7 @@ def cluster_gap():
     return render_template(
         "skills/cluster_gap.html",
         rows=rows,
+        chart=gap_chart(rows),
         error=error,
         columns=REGIONAL_COLUMNS,
         # The courses component (a plugin) offers the uncovered-demand page when installed.

@@ -7,6 +7,8 @@ Services validate everything before writing anything and flush, never commit; a 
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +20,7 @@ from lms.extensions import db
 from lms.models import Department, Organization, User
 from lms.skills.gap_models import ROLE_DESCRIPTION_MAX, ROLE_TITLE_MAX, JobRole, RoleSkill
 from lms.skills.models import ProficiencyLevel, Skill, SkillKind
+from lms.skills.queries import skill_by_uri
 from lms.skills.services import SkillError
 
 MAX_HEADCOUNT = 100_000
@@ -144,9 +147,6 @@ def _line_error(line: int, message: str) -> SkillError:
 
 def _parse_regional(text: str, today: date) -> dict[tuple[str, str], dict]:
     """Roles keyed by (region, role title), each with headcount, date and {skill id: level}."""
-    import csv  # local: only the importer reads CSV here
-    import io
-
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REGIONAL_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -188,7 +188,6 @@ def _parse_regional(text: str, today: date) -> dict[tuple[str, str], dict]:
         uris[line] = (uri, level_raw, role)
     if not roles:
         raise SkillError("The file has no rows of demand.", "file")
-    from lms.skills.queries import skill_by_uri  # local: keeps the module's imports light
 
     for line, (uri, level_raw, role) in uris.items():
         skill = skill_by_uri(uri)
@@ -220,7 +219,6 @@ def import_regional_demand(raw: bytes, today: date, by: User | None) -> int:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SkillError("The file is not UTF-8 text (save it as CSV UTF-8).", "file") from None
-    import csv  # local: only the importer reads CSV here
 
     try:
         roles = _parse_regional(text, today)

@@ -166,6 +166,7 @@ def _drop_dangling_phrase(labels: list[str], end: int) -> int:
     fertilisers"), so cut it and the word before it."""
 
     def strip(end: int) -> int:
+        """End index after dropping trailing function words from the label."""
         while end > 1 and labels[end - 1].lower() in FUNCTION_WORDS:
             end -= 1
         return end

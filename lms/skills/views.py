@@ -8,8 +8,10 @@ from flask_login import login_required
 
 from lms.errors import problem
 from lms.skills.esco import ESCO_ATTRIBUTION
-from lms.skills.queries import framework_ids_for
+from lms.skills.queries import framework_ids_for, skill_scales
+from lms.skills.scale import seed_skill_scale
 from lms.skills.search import MAX_SUGGEST_CHARS, search_skills, suggest_skills
+from lms.skills.seed import seed_cluster_framework
 from lms.skills.services import SkillError
 
 bp = Blueprint("skills", __name__, url_prefix="/skills")
@@ -36,12 +38,21 @@ def _frameworks() -> list[int] | None:
 @bp.get("/search")
 @login_required
 def search():
-    """Type-ahead: skills whose labels start with the typed words, as JSON."""
+    """Type-ahead: skills whose labels start with the typed words, as JSON (``levels=1``: with
+    each skill's proficiency scale)."""
     try:
         hits = search_skills(request.args.get("q", ""), _limit(10), _frameworks())
     except SkillError as exc:
         return problem(400, "Bad search", exc.message)
-    return jsonify(results=[h.as_json() for h in hits], attribution=ESCO_ATTRIBUTION)
+    results = [h.as_json() for h in hits]
+    if request.args.get("levels") == "1":
+        # Forms that add the skill at a level (demand) draw the select from its own scale.
+        scales = skill_scales([h.id for h in hits])
+        for item in results:
+            item["levels"] = [
+                {"rank": rank, "name": name} for rank, name in scales.get(item["id"], [])
+            ]
+    return jsonify(results=results, attribution=ESCO_ATTRIBUTION)
 
 
 @bp.post("/suggest")
@@ -61,11 +72,11 @@ def suggest():
 
 
 def init_app(app: Flask) -> None:
-    """Register the skills endpoints and the demo framework's seed step."""
-    from lms.skills.seed import seed_cluster_framework
-
+    """Register the skills endpoints, the demo framework's seed step and the scale step."""
     app.register_blueprint(bp)
     # Before the courses (order 10): their outcomes point at the cluster framework's skills.
     app.extensions.setdefault("lms.seed_steps", []).append(
         (5, "skill framework", seed_cluster_framework)
     )
+    # ``lms seed-scale``: skill profiles and demand for the synthetic cluster.
+    app.extensions.setdefault("lms.scale_steps", []).append(seed_skill_scale)

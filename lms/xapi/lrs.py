@@ -41,6 +41,8 @@ TIMEOUT = 10
 
 @dataclass(frozen=True)
 class FlushResult:
+    """Counts of xAPI statements sent, failed and still pending after a flush."""
+
     sent: int
     failed: int
     pending: int
@@ -48,6 +50,7 @@ class FlushResult:
 
 
 def lrs_configured() -> bool:
+    """Whether an external learning record store is configured."""
     return bool(current_app.config.get("LRS_ENDPOINT"))
 
 
@@ -68,6 +71,7 @@ def _session() -> requests.Session:
 
 
 def pending_count() -> int:
+    """Number of xAPI statements not yet sent to the LRS."""
     return (
         db.session.scalar(
             select(func.count(XapiStatement.id)).where(XapiStatement.sent_at.is_(None))

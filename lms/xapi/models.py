@@ -42,4 +42,5 @@ class XapiStatement(db.Model):
 
     @property
     def data(self) -> dict:
+        """The stored statement as a dict."""
         return json.loads(self.statement)

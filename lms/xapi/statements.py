@@ -29,6 +29,7 @@ from lms.models import Organization, Role, User
 from lms.plugins import activity_registry
 from lms.progress.models import LearningEvent
 from lms.timeutil import utcnow
+from lms.urls import site_url
 from lms.xapi.lrs import note_new_statement
 from lms.xapi.models import XapiStatement
 
@@ -50,10 +51,6 @@ ACTIVITY_TYPES = {
 DEFAULT_ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/interaction"
 
 
-def _site() -> str:
-    return current_app.config["SITE_URL"].rstrip("/")
-
-
 def _timestamp() -> str:
     return utcnow().isoformat(timespec="milliseconds") + "Z"
 
@@ -65,9 +62,10 @@ def learner_organization(user: User) -> Organization | None:
 
 
 def actor(user: User) -> dict:
+    """xAPI actor of a learner, by account id on this site."""
     return {
         "objectType": "Agent",
-        "account": {"homePage": _site() + "/", "name": str(user.id)},
+        "account": {"homePage": site_url() + "/", "name": str(user.id)},
     }
 
 
@@ -89,16 +87,19 @@ def _plugin_activity_type(key: str) -> str:
 
 
 def course_object(course: Course) -> dict:
-    return _activity(f"{_site()}/courses/{course.id}", course.title, "course")
+    """xAPI activity object of a course."""
+    return _activity(f"{site_url()}/courses/{course.id}", course.title, "course")
 
 
 def activity_object(activity: Activity) -> dict:
-    iri = f"{_site()}/courses/{activity.course_id}/activities/{activity.id}"
+    """xAPI activity object of a course activity."""
+    iri = f"{site_url()}/courses/{activity.course_id}/activities/{activity.id}"
     return _activity(iri, activity.title, activity.type)
 
 
 def program_object(program) -> dict:
-    return _activity(f"{_site()}/programs/{program.id}", program.name, "program")
+    """xAPI activity object of a training program."""
+    return _activity(f"{site_url()}/programs/{program.id}", program.name, "program")
 
 
 def _context(org: Organization | None, parent: dict | None) -> dict:
@@ -108,10 +109,10 @@ def _context(org: Organization | None, parent: dict | None) -> dict:
         activities["parent"] = [parent]
     if org is not None:
         activities["grouping"] = [
-            _activity(f"{_site()}/organizations/{org.slug}", org.name, "organization")
+            _activity(f"{site_url()}/organizations/{org.slug}", org.name, "organization")
         ]
         context["extensions"] = {
-            f"{_site()}/xapi/extensions/organization": {
+            f"{site_url()}/xapi/extensions/organization": {
                 "id": org.id,
                 "slug": org.slug,
                 "name": org.name,
@@ -189,6 +190,7 @@ def validate_statement(statement: dict) -> None:
     5.0.1) although xAPI makes it a decimal in [-1, 1]. We check that range ourselves and hand
     ralph an integer in its place; every other field is validated by ralph as emitted.
     """
+    # imported here: ralph is a dev dependency (and slow to import), absent in production.
     from ralph.models.xapi.base.results import BaseXapiResultScore
     from ralph.models.xapi.base.statements import BaseXapiStatement
 

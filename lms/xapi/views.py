@@ -22,6 +22,7 @@ def _stream(stmt, filename: str) -> Response:
     """A StatementResult document streamed row by row (constant memory for large exports)."""
 
     def generate() -> Iterator[str]:
+        """Stream the statements as one JSON document."""
         yield '{"statements":['
         first = True
         for (statement,) in db.session.execute(stmt.execution_options(yield_per=500)):
@@ -41,6 +42,7 @@ def _stamp() -> str:
 @bp.route("/")
 @login_required
 def index():
+    """Page of xAPI exports for learners and the organizations the user may report on."""
     orgs = [
         org
         for org in db.session.scalars(select(Organization).order_by(Organization.name))
@@ -57,12 +59,14 @@ def index():
 @bp.route("/me.json")
 @login_required
 def mine():
+    """Download of the signed-in learner's own xAPI statements."""
     return _stream(statements_query(user_id=current_user.id), f"xapi-my-learning-{_stamp()}.json")
 
 
 @bp.route("/users/<int:user_id>.json")
 @login_required
 def learner(user_id: int):
+    """Download of one learner's xAPI statements for them or their HR."""
     user = db.get_or_404(User, user_id)
     allowed = user.id == current_user.id or any(
         can(current_user, "org.view_progress", org_id) for org_id in user.organization_ids()
@@ -75,6 +79,7 @@ def learner(user_id: int):
 @bp.route("/organizations/<int:org_id>.json")
 @login_required
 def organization(org_id: int):
+    """Download of an organization's xAPI statements for its HR."""
     org = db.get_or_404(Organization, org_id)
     if not can(current_user, "org.view_progress", org):
         abort(404)
@@ -82,4 +87,5 @@ def organization(org_id: int):
 
 
 def init_app(app: Flask) -> None:
+    """Register the xAPI export blueprint."""
     app.register_blueprint(bp)

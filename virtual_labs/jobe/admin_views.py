@@ -20,6 +20,8 @@ bp = Blueprint("jobe_admin", __name__, url_prefix="/admin/site/jobe-keys")
 
 
 class JobeKeyForm(FlaskForm):
+    """Site admin's form to issue a named Jobe API key for a CodeRunner site."""
+
     name = StringField(
         "Key name",
         description="Which CodeRunner site uses it, e.g. “Moodle, Faculty of Engineering”.",
@@ -40,6 +42,8 @@ class JobeKeyForm(FlaskForm):
 
 
 class RevokeKeyForm(FlaskForm):
+    """CSRF-only form behind the revoke-key button."""
+
     pass
 
 

@@ -38,6 +38,7 @@ class JobeApiKey(db.Model):
 
     @property
     def status(self) -> str:
+        """ "active" or "revoked", as the key list shows it."""
         return "revoked" if self.revoked_at else "active"
 
 

@@ -69,6 +69,7 @@ def key_required(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
+        """Check the X-API-KEY header (when keys are required) before the Jobe endpoint runs."""
         g.jobe_key = None
         if _setting("LAB_JOBE_REQUIRE_KEY"):
             secret = request.headers.get("X-API-KEY", "").strip()

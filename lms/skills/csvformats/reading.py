@@ -1,18 +1,4 @@
-"""Skill frameworks as CSV: ESCO's layout and Moodle's competency-framework layout.
-
-**ESCO** (the columns of ESCO's ``skills_en.csv``): ``conceptType, conceptUri, skillType,
-preferredLabel, altLabels`` (one per line inside the cell), ``description``, plus ``broaderUri``
-(the parent, as in ESCO's ``broaderRelationsSkillPillar.csv``) and ``inScheme``. Categories are
-``SkillGroup`` rows; an optional first ``ConceptScheme`` row names the framework (``notation`` is
-its id here, ``proficiencyLevels`` its scale, one level per line).
-
-**Moodle** (``tool_lpimportcsv``): ``Parent ID number, ID number, Short name, Description,
-Description format, Scale values, Scale configuration, Rule type (optional), Rule outcome
-(optional), Rule config (optional), Cross-referenced competency ID numbers, Exported ID
-(optional), Is framework, Taxonomy``. The framework row carries the scale; each competency's ID
-number is the skill URI. Three trailing columns (``Alternative labels, Skill type, Kind``), which
-Moodle's importer ignores, keep what Moodle has no place for, so a round trip loses nothing.
-"""
+"""Reading ESCO and Moodle CSV files into framework data, with errors that name the line."""
 
 from __future__ import annotations
 
@@ -23,52 +9,26 @@ from collections.abc import Iterator
 
 from markupsafe import Markup
 
+from lms.skills.csvformats.columns import (  # noqa: F401
+    ESCO_COLUMNS,
+    ESCO_FRAMEWORK,
+    ESCO_GROUP,
+    ESCO_REQUIRED,
+    ESCO_SCHEME,
+    ESCO_SKILL,
+    FORMATS,
+    MOODLE_COLUMNS,
+    MOODLE_EXTRA,
+    MOODLE_FORMAT_HTML,
+    MOODLE_FORMAT_PLAIN,
+    MOODLE_IDNUMBER_MAX,
+    MOODLE_REQUIRED,
+)
 from lms.skills.frameworks import FrameworkData, FrameworkFileError, LevelData, NodeData
 from lms.skills.models import DEFAULT_SCALE, FrameworkSource, SkillKind
 from lms.skills.services import slug_for_uri
 
-FORMATS = ("esco", "moodle")
 
-ESCO_COLUMNS = [
-    "conceptType",
-    "conceptUri",
-    "skillType",
-    "preferredLabel",
-    "altLabels",
-    "description",
-    "broaderUri",
-    "inScheme",
-    "notation",
-    "proficiencyLevels",
-]
-ESCO_REQUIRED = ("conceptUri", "preferredLabel")
-ESCO_SKILL, ESCO_GROUP, ESCO_SCHEME = "KnowledgeSkillCompetence", "SkillGroup", "ConceptScheme"
-#: The framework a plain ESCO file (without a ConceptScheme row) is imported into.
-ESCO_FRAMEWORK = ("esco", "ESCO skills", "http://data.europa.eu/esco/concept-scheme/skills")
-
-MOODLE_COLUMNS = [
-    "Parent ID number",
-    "ID number",
-    "Short name",
-    "Description",
-    "Description format",
-    "Scale values",
-    "Scale configuration",
-    "Rule type (optional)",
-    "Rule outcome (optional)",
-    "Rule config (optional)",
-    "Cross-referenced competency ID numbers",
-    "Exported ID (optional)",
-    "Is framework",
-    "Taxonomy",
-]
-MOODLE_EXTRA = ["Alternative labels", "Skill type", "Kind"]
-MOODLE_REQUIRED = ("Parent ID number", "ID number", "Short name", "Is framework")
-MOODLE_IDNUMBER_MAX = 100
-MOODLE_FORMAT_HTML, MOODLE_FORMAT_PLAIN = "1", "2"
-
-
-# --- reading ---------------------------------------------------------------------------------------
 def decode(raw: bytes) -> str:
     """The text of an uploaded or read file (UTF-8, with or without a byte-order mark)."""
     if not raw.strip():
@@ -292,112 +252,3 @@ def read_framework(
         raise FrameworkFileError(f"Unknown format “{fmt}”: use esco or moodle.")
     fmt = fmt or detect_format(text)
     return read_esco(text, framework_slug) if fmt == "esco" else read_moodle(text, framework_slug)
-
-
-# --- writing ---------------------------------------------------------------------------------------
-def _default_pattern(levels: list[LevelData]) -> bool:
-    return all(lv.is_default == (i == 0) and not lv.proficient for i, lv in enumerate(levels))
-
-
-def write_esco(data: FrameworkData) -> str:
-    """``data`` in ESCO's layout, with its ConceptScheme row first."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, ESCO_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    levels = (
-        "\n".join(lv.name for lv in data.levels)
-        if _default_pattern(data.levels)
-        else json.dumps(
-            [
-                {"name": lv.name, "default": lv.is_default, "proficient": lv.proficient}
-                for lv in data.levels
-            ]
-        )
-    )
-    writer.writerow(
-        {
-            "conceptType": ESCO_SCHEME,
-            "conceptUri": data.uri,
-            "preferredLabel": data.name,
-            "description": data.description,
-            "notation": data.slug,
-            "proficiencyLevels": levels,
-        }
-    )
-    for node in data.nodes:
-        writer.writerow(
-            {
-                "conceptType": ESCO_GROUP if node.kind == SkillKind.CATEGORY else ESCO_SKILL,
-                "conceptUri": node.uri,
-                "skillType": node.skill_type or "",
-                "preferredLabel": node.label,
-                "altLabels": "\n".join(node.alt_labels),
-                "description": node.description,
-                "broaderUri": node.parent_uri or "",
-                "inScheme": data.uri,
-            }
-        )
-    return out.getvalue()
-
-
-def write_moodle(data: FrameworkData) -> str:
-    """``data`` in Moodle's competency-framework layout (importable by tool_lpimportcsv)."""
-    for level in data.levels:
-        if "," in level.name:
-            raise FrameworkFileError(
-                f"Moodle scales cannot hold commas: rename the level “{level.name}” first."
-            )
-    for node in data.nodes:
-        if len(node.uri) > MOODLE_IDNUMBER_MAX:
-            raise FrameworkFileError(
-                f"Moodle ID numbers hold at most {MOODLE_IDNUMBER_MAX} characters; the URI of "
-                f"“{node.label}” has {len(node.uri)}."
-            )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(MOODLE_COLUMNS + MOODLE_EXTRA)
-    config = [{"scaleid": "0"}] + [
-        {"id": i, "scaledefault": int(lv.is_default), "proficient": int(lv.proficient)}
-        for i, lv in enumerate(data.levels, 1)
-    ]
-    depth = _depths(data.nodes)
-    taxonomy = ",".join(
-        "domain" if all(data.nodes[i].kind == SkillKind.CATEGORY for i in idx) else "competency"
-        for _, idx in sorted(_by_depth(depth).items())
-    )
-    writer.writerow(
-        ["", data.slug, data.name, data.description, MOODLE_FORMAT_PLAIN,
-         ",".join(lv.name for lv in data.levels), json.dumps(config), "", "", "", "",
-         data.uri, "1", taxonomy, "", "", ""]
-    )  # fmt: skip
-    for node in data.nodes:
-        writer.writerow(
-            [node.parent_uri or "", node.uri, node.label, node.description, MOODLE_FORMAT_PLAIN,
-             "", "", "", "", "null", "", "", "0", "",
-             "\n".join(node.alt_labels), node.skill_type or "", node.kind]
-        )  # fmt: skip
-    return out.getvalue()
-
-
-def _depths(nodes: list[NodeData]) -> list[int]:
-    depth_of: dict[str, int] = {}
-    result = []
-    for node in nodes:  # parents come before their children
-        depth = depth_of.get(node.parent_uri, -1) + 1 if node.parent_uri else 0
-        depth_of[node.uri] = depth
-        result.append(depth)
-    return result
-
-
-def _by_depth(depths: list[int]) -> dict[int, list[int]]:
-    groups: dict[int, list[int]] = {}
-    for i, depth in enumerate(depths):
-        groups.setdefault(depth, []).append(i)
-    return groups
-
-
-def write_framework(data: FrameworkData, fmt: str) -> str:
-    """``data`` as CSV text in ``fmt``."""
-    if fmt not in FORMATS:
-        raise FrameworkFileError(f"Unknown format “{fmt}”: use esco or moodle.")
-    return write_esco(data) if fmt == "esco" else write_moodle(data)

@@ -1,0 +1,67 @@
+"""Server-rendered SVG charts (no JavaScript): a monthly line chart with a title and labels."""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 560, 180, 44, 28, 12
+
+
+def line_chart(title: str, months: list[str], points: list[dict], chart_id: str) -> Markup:
+    """An SVG line of ``points`` (figures with ``value``) over ``months``.
+
+    Months without a value (no snapshot, or suppressed) leave a gap; the figures are also in the
+    table beside the chart, as the design language asks.
+    """
+    values = [p["value"] for p in points if p.get("value") is not None]
+    top = max(values) if values else 1
+    top = top if top > 0 else 1
+    inner_w, inner_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
+    step = inner_w / max(len(months) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return PAD_LEFT + i * step, PAD_TOP + inner_h - (v / top) * inner_h
+
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'aria-labelledby="{chart_id}-title" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<line class="chart__axis" x1="{PAD_LEFT}" y1="{PAD_TOP + inner_h}" '
+        f'x2="{WIDTH - 8}" y2="{PAD_TOP + inner_h}"/>',
+        f'<text class="chart__label" x="{PAD_LEFT - 6}" y="{PAD_TOP + 4}" '
+        f'text-anchor="end">{escape(_short(top))}</text>',
+        f'<text class="chart__label" x="{PAD_LEFT - 6}" y="{PAD_TOP + inner_h}" '
+        f'text-anchor="end">0</text>',
+    ]
+    segment: list[str] = []
+    segments: list[list[str]] = []
+    for i, point in enumerate(points):
+        value = point.get("value")
+        if value is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+            continue
+        x, y = xy(i, value)
+        segment.append(f"{x:.1f},{y:.1f}")
+        parts.append(
+            f'<circle class="chart__dot" cx="{x:.1f}" cy="{y:.1f}" r="3">'
+            f"<title>{escape(months[i])}: {escape(point['display'])}</title></circle>"
+        )
+    if segment:
+        segments.append(segment)
+    for seg in segments:
+        parts.append(f'<polyline class="chart__line" points="{" ".join(seg)}"/>')
+    for i, month in enumerate(months):
+        if i % 3 == 0 or i == len(months) - 1:
+            x, _ = xy(i, 0)
+            parts.append(
+                f'<text class="chart__label" x="{x:.1f}" y="{HEIGHT - 8}" '
+                f'text-anchor="middle">{escape(month)}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _short(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"

@@ -1,0 +1,350 @@
+"""The demo cluster's monitoring history: 18 months of snapshots, targets, demand, placements,
+contributions with their ledger entries and a signed checkpoint, survey answers, and the
+conditions every rule looks for, so each kind of signal is open on first start.
+
+The monthly history is generated (realistic, growing figures per partner) and stored as
+snapshots, as ``cluster snapshot`` would have stored it; the current month is computed live from
+the demo's real courses, completions and programs.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from lms.cluster import funding, placements
+from lms.cluster.alerts import evaluate_signals
+from lms.cluster.models import (
+    IndicatorSnapshot,
+    IndicatorTarget,
+    SurveyKind,
+    SurveyResponse,
+)
+from lms.cluster.periods import last_months
+from lms.cluster.raw import CLUSTER, RAW_KEYS
+from lms.cluster.snapshots import store_snapshot
+from lms.cluster.surveys import learner_org_id
+from lms.domain.models import Activity, Course, CourseStatus, Enrolment
+from lms.extensions import db
+from lms.models import Membership, Organization, Role, User
+from lms.progress.models import ActivityCompletion, CompletionState, CourseCompletion
+from lms.settings import set_setting
+from lms.skills.gap_models import JobRole, RoleSkill
+from lms.skills.models import CourseOutcome, Skill
+from lms.skills.services import cluster_framework
+from lms.timeutil import utcnow
+
+PDF = b"%PDF-1.4\n% EduCluster demo document\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+#: learners, trainers and whether the partner hosts placements and programs
+PROFILES = {
+    "northfield": (24, 6, False),
+    "acme": (40, 4, True),
+    "globex": (18, 3, True),
+    "ril": (10, 5, False),
+}
+
+
+def _month_raw(rng: random.Random, slug: str, step: float) -> dict[str, float]:
+    """Plausible figures of one partner in one month; ``step`` runs from 0 (oldest) to 1."""
+    learners, trainers, hosts = PROFILES.get(slug, (20, 2, False))
+    g = 0.6 + 0.4 * step
+    enrolled = round(learners * (0.45 + 0.3 * g))
+    completed = round(enrolled * 0.22 * g + rng.randint(0, 3))
+    den = enrolled * 2
+    evals = round(completed * 0.6)
+    raw = dict.fromkeys(RAW_KEYS, 0.0)
+    raw.update(
+        courses_codesigned=1 + round(2 * step), partner_links=2 * (1 + round(2 * step)),
+        trainers=trainers, learners=learners, enrolled=enrolled,
+        active=round(enrolled * rng.uniform(0.6, 0.8)), completed=completed,
+        completion_den=den, completion_num=round(den * (0.45 + 0.25 * g)),
+        median_days=round(rng.uniform(18, 38), 1), days_count=completed,
+        lab_attempted=round(enrolled * 1.4), quiz_count=round(enrolled * 1.1),
+        skills_gained=completed * 2, eval_count=evals,
+        satisfaction_sum=round(evals * rng.uniform(3.8, 4.5)),
+        relevance_sum=round(evals * rng.uniform(3.5, 4.3)),
+    )  # fmt: skip
+    raw["lab_passed"] = round(raw["lab_attempted"] * (0.5 + 0.25 * g))
+    raw["quiz_sum"] = round(raw["quiz_count"] * rng.uniform(66, 82))
+    if hosts:
+        due = rng.randint(8, 16)
+        offered = rng.randint(4, 8)
+        done = rng.randint(2, 4)
+        raw.update(
+            program_due=due, program_on_time=round(due * (0.6 + 0.3 * g)),
+            recert_total=20, recert_ok=round(20 * (0.75 + 0.2 * g)),
+            demand_headcount=12, demand_met=round(12 * (0.3 + 0.5 * step)),
+            placements_offered=offered, placements_filled=round(offered * (0.6 + 0.3 * g)),
+            placements_completed=done, placements_hired=round(done * (0.4 + 0.3 * g)),
+            follow_count=6, skills_used_yes=round(6 * (0.5 + 0.4 * g)),
+        )  # fmt: skip
+    return raw
+
+
+def seed_history(now: datetime) -> None:
+    """18 past months of snapshots for every partner and the cluster."""
+    rng = random.Random(11)
+    orgs = db.session.scalars(select(Organization).order_by(Organization.id)).all()
+    months = last_months(now, 19)[:-1]
+    for i, period in enumerate(months):
+        raw: dict[int | None, dict] = {}
+        for org in orgs:
+            raw[org.id] = _month_raw(rng, org.slug, i / (len(months) - 1))
+        total = dict.fromkeys(RAW_KEYS, 0.0)
+        for figures in raw.values():
+            for key, value in figures.items():
+                total[key] += value
+        total["median_days"] = round(
+            sum(f["median_days"] for f in raw.values()) / max(len(raw), 1), 1
+        )
+        total["courses_codesigned"] = max(f["courses_codesigned"] for f in raw.values())
+        total["partner_links"] = 2 * total["courses_codesigned"]
+        raw[CLUSTER] = total
+        store_snapshot(period, raw, period.end)
+
+
+def _org(slug: str) -> Organization | None:
+    return db.session.scalar(select(Organization).where(Organization.slug == slug))
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def seed_targets(admin: User) -> None:
+    """Targets the cluster admin set: some met, one (co-designed courses) clearly not."""
+    for slug, key, value in [
+        ("northfield", "courses_codesigned", 6), ("northfield", "completion_rate", 60),
+        ("acme", "program_on_time", 85), ("globex", "placements_filled", 3),
+    ]:  # fmt: skip
+        org = _org(slug)
+        if org is not None:
+            db.session.add(IndicatorTarget(organization_id=org.id, indicator=key, target=value,
+                                           set_by_id=admin.id))  # fmt: skip
+
+
+def seed_demand(now: datetime) -> None:
+    """Job roles: one Acme role the courses cover, one Globex role no course reaches."""
+    framework = cluster_framework()
+    covered = db.session.execute(
+        select(CourseOutcome.skill_id, CourseOutcome.level)
+        .join(Course, Course.id == CourseOutcome.course_id)
+        .where(Course.status == CourseStatus.PUBLISHED)
+        .limit(1)
+    ).first()
+    taught = select(CourseOutcome.skill_id)
+    uncovered = db.session.scalar(
+        select(Skill).where(
+            Skill.framework_id == framework.id, Skill.kind == "skill", Skill.id.not_in(taught)
+        )
+    )
+    acme, globex = _org("acme"), _org("globex")
+    if covered is not None and acme is not None:
+        role = JobRole(organization_id=acme.id, title="Quality engineer", headcount=4,
+                       needed_by=(now + timedelta(days=150)).date())  # fmt: skip
+        role.skills = [RoleSkill(skill_id=covered[0], level=covered[1])]
+        db.session.add(role)
+    if uncovered is not None and globex is not None:
+        role = JobRole(organization_id=globex.id, title="Warehouse robotics technician",
+                       headcount=8, needed_by=(now + timedelta(days=120)).date())  # fmt: skip
+        role.skills = [RoleSkill(skill_id=uncovered.id, level=2)]
+        db.session.add(role)
+    db.session.flush()
+
+
+def seed_problem_conditions(now: datetime) -> None:
+    """What the remaining rules look for: a sign-off waiting, inactive learners, a hard lab."""
+    waiting = db.session.scalar(select(Course).where(Course.status == CourseStatus.IN_REVIEW))
+    if waiting is not None:
+        waiting.updated_at = now - timedelta(days=19)
+    # Two employees who enrolled six weeks ago and never started.
+    published = select(Course.id).where(Course.status == CourseStatus.PUBLISHED)
+    idle = db.session.execute(
+        select(Membership.user_id, Course.id)
+        .join(Organization, Organization.id == Membership.organization_id)
+        .join(Course, Course.id.in_(published))
+        .where(
+            Membership.role == Role.LEARNER,
+            Organization.kind == "enterprise",
+            ~select(Enrolment.id)
+            .where(Enrolment.user_id == Membership.user_id, Enrolment.course_id == Course.id)
+            .exists(),
+        )
+        .order_by(Membership.user_id, Course.id)
+        .limit(2)
+    ).all()
+    for user_id, course_id in idle:
+        db.session.add(Enrolment(user_id=user_id, course_id=course_id, method="self",
+                                 enrolled_at=now - timedelta(days=45)))  # fmt: skip
+    registry = current_app.extensions["lms.activities"]
+    practical = [t.key for t in registry if getattr(t, "cluster_measure", "") == "practical"]
+    # The lab with the fewest attempts so far: new struggles weigh most there.
+    lab = db.session.scalar(
+        select(Activity)
+        .outerjoin(ActivityCompletion, ActivityCompletion.activity_id == Activity.id)
+        .where(Activity.type.in_(practical or ["-"]))
+        .group_by(Activity.id)
+        .order_by(func.count(ActivityCompletion.id), Activity.id)
+        .limit(1)
+    )
+    if lab is None:
+        return
+    # Ten learners struggled with it this week (enrolled if they were not).
+    tried = select(ActivityCompletion.user_id).where(ActivityCompletion.activity_id == lab.id)
+    learners = db.session.scalars(
+        select(Membership.user_id)
+        .where(Membership.role == Role.LEARNER, Membership.user_id.not_in(tried))
+        .distinct()
+        .order_by(Membership.user_id)
+        .limit(10)
+    ).all()
+    enrolled = set(
+        db.session.scalars(select(Enrolment.user_id).where(Enrolment.course_id == lab.course_id))
+    )
+    for user_id in learners:
+        if user_id not in enrolled:
+            db.session.add(Enrolment(user_id=user_id, course_id=lab.course_id, method="self",
+                                     enrolled_at=now - timedelta(days=20)))  # fmt: skip
+    for i, user_id in enumerate(learners):
+        db.session.add(
+            ActivityCompletion(
+                user_id=user_id,
+                activity_id=lab.id,
+                course_id=lab.course_id,
+                attempts=6,
+                submitted_at=now - timedelta(days=3 + i),
+                completed=i == 0,
+                grade=100.0 if i == 0 else 40.0,
+            )  # fmt: skip
+        )
+    db.session.flush()
+
+
+def seed_placements(now: datetime) -> None:
+    """An Acme internship starting soon with free seats, a later Globex project, and a finished
+    Globex dual-study placement with an evaluation and a hire."""
+    acme, globex = _org("acme"), _org("globex")
+    hr_acme, hr_globex = _user("hr@acme.demo"), _user("hr@globex.demo")
+    mentor_acme, mentor_globex = _user("trainer@acme.demo"), _user("trainer@globex.demo")
+    student = _user("student@uni.demo")
+    if not all([acme, globex, hr_acme, hr_globex, student]):
+        return
+    skills = db.session.execute(
+        select(CourseOutcome.skill_id, CourseOutcome.level).distinct().limit(2)
+    ).all()
+    pairs = [(s, lv) for s, lv in skills] or []
+    if not pairs:
+        return
+    today = now.date()
+    placements.publish_placement(acme, placements.PlacementData(
+        title="Quality lab internship", kind="internship",
+        description="Measure machined parts, run gauge studies and report to the quality lead.",
+        location="Acme Plant 2, Quality lab", remote=False, starts_on=today + timedelta(days=20),
+        ends_on=today + timedelta(days=110), seats=3,
+        mentor_id=mentor_acme.id if mentor_acme else None, skills=pairs[:1]), hr_acme, now)  # fmt: skip
+    placements.publish_placement(globex, placements.PlacementData(
+        title="Data for logistics: company project", kind="company_project",
+        description="Forecast pallet flows from warehouse data with Python.", location="",
+        remote=True, starts_on=today + timedelta(days=60), ends_on=today + timedelta(days=150),
+        seats=2, mentor_id=mentor_globex.id if mentor_globex else None, skills=pairs),
+        hr_globex, now)  # fmt: skip
+    past = placements.publish_placement(globex, placements.PlacementData(
+        title="Warehouse automation dual study", kind="dual_study",
+        description="Two days a week in the automated warehouse.", location="Globex hub",
+        remote=False, starts_on=today, ends_on=today + timedelta(days=1), seats=2,
+        mentor_id=mentor_globex.id if mentor_globex else None, skills=pairs[:1]),
+        hr_globex, now)  # fmt: skip
+    application = placements.apply_to_placement(
+        past, student, "I study logistics and want to see automated storage in practice.", now
+    )
+    placements.decide_application(application, "accept", "Welcome to the hub!", hr_globex, now)
+    db.session.refresh(application)
+    placements.evaluate_placement_skill(
+        application,
+        pairs[0][0],
+        pairs[0][1],
+        "Ran the pick-rate analysis on her own.",
+        mentor_globex or hr_globex,
+        now,
+    )
+    # It ran last spring: move its dates back, then record the outcome.
+    past.starts_on, past.ends_on = today - timedelta(days=200), today - timedelta(days=20)
+    placements.record_outcome(application, "completed", True, now)
+    application.outcome_at = now - timedelta(days=15)
+    db.session.flush()
+
+
+def seed_funding(now: datetime) -> None:
+    """Contributions and spending over 18 months, each on the ledger, and a checkpoint."""
+    entries = [
+        ("acme", "contribution", "money", "Dual study programme", "40000", "", "", 520),
+        ("globex", "contribution", "staff_hours", "Dual study programme", "", "160", "55", 410),
+        ("acme", "contribution", "equipment", "Sensor lab", "12500", "", "", 300),
+        ("ril", "contribution", "equipment", "Sensor lab", "7000", "", "", 240),
+        ("northfield", "contribution", "staff_hours", "Sensor lab", "", "220", "48", 200),
+        ("northfield", "spending", "money", "Sensor lab", "9800", "", "", 120),
+        ("northfield", "spending", "money", "Dual study programme", "15000", "", "", 60),
+    ]
+    for slug, direction, kind, program, amount, hours, rate, days_ago in entries:
+        org = _org(slug)
+        admin = _user("admin@cluster.demo")
+        if org is None or admin is None:
+            continue
+        funding.record_funding(org, funding.FundingData(
+            direction=direction, kind=kind, program=program,
+            description=f"{program}: {kind.replace('_', ' ')} from {org.name}",
+            currency=funding.cluster_currency(), amount=amount, hours=hours, hourly_rate=rate,
+            occurred_on=(now - timedelta(days=days_ago)).date(),
+            document_name=f"{slug}-{program.lower().replace(' ', '-')}.pdf",
+            document_type="application/pdf", document=PDF), admin, now)  # fmt: skip
+    funding.create_checkpoint(now)
+
+
+def seed_surveys(now: datetime) -> None:
+    """Evaluations from the demo's completers and follow-ups from employees and HR."""
+    rng = random.Random(7)
+    done = db.session.execute(
+        select(CourseCompletion.user_id, CourseCompletion.course_id)
+        .where(CourseCompletion.state == CompletionState.COMPLETED)
+        .order_by(CourseCompletion.id)
+    ).all()
+    comments = ["The labs were the best part.", "More time for the quiz would help.",
+                "Directly useful on the line.", "", "Good pace.", ""]  # fmt: skip
+    for i, (user_id, course_id) in enumerate(done):
+        user = db.session.get(User, user_id)
+        org_id = learner_org_id(user)
+        db.session.add(SurveyResponse(
+            kind=SurveyKind.COURSE_EVALUATION, course_id=course_id, user_id=user_id,
+            respondent_id=user_id, organization_id=org_id, satisfaction=rng.choice([4, 4, 5, 3]),
+            relevance=rng.choice([3, 4, 5]), comment=comments[i % len(comments)],
+            created_at=now - timedelta(days=rng.randint(1, 25))))  # fmt: skip
+        if i % 2 == 0:
+            db.session.add(SurveyResponse(
+                kind=SurveyKind.FOLLOW_UP, course_id=course_id, user_id=user_id,
+                respondent_id=user_id, organization_id=org_id, skills_used=rng.choice([3, 4, 5]),
+                created_at=now - timedelta(days=rng.randint(1, 20))))  # fmt: skip
+    db.session.flush()
+
+
+def seed_cluster() -> None:
+    """The whole monitoring demo (idempotent: skipped when the history exists)."""
+    if db.session.scalar(select(func.count(IndicatorSnapshot.id))):
+        return
+    now = utcnow()
+    admin = _user("admin@cluster.demo")
+    seed_history(now)
+    if admin is not None:
+        seed_targets(admin)
+    seed_demand(now)
+    seed_problem_conditions(now)
+    seed_placements(now)
+    seed_funding(now)
+    seed_surveys(now)
+    # The demo cluster is strict about overdue programs.
+    set_setting("cluster.overdue_share", "15")
+    set_setting("cluster.lab_pass_rate", "50")
+    db.session.flush()
+    evaluate_signals(now)
