@@ -2,6 +2,8 @@
 
 (a) ``bench_bare(n)``: a trivial Python program run bare N times (subprocess, same interpreter
     and flags as the sandbox uses);
+(a') ``bench_bwrap(n)``: the same program in a bare bubblewrap box (the namespaces and mounts
+    of a sandbox box, none of the rest): the floor the sandbox's overhead is measured against;
 (b) ``bench_sandbox(n)``: the same program through the sandbox N times (``run_program``: work
     directory, pool user, bubblewrap box, limits, output capture), one at a time, and then N runs
     in parallel on every core (the baseline for the pipeline target);
@@ -13,7 +15,7 @@
     CodeRunner sends it: ``clients`` parallel HTTP clients POST ``/runs`` to the app served on a
     loopback port (key check and hourly budget, slot admission, sandbox, JSON answer).
 
-Targets (issue #4): sandbox overhead <= 1.5x the bare run; pipeline throughput >= 0.6x of N
+Targets (issue #4, again in #13): sandbox overhead <= 1.5x the bare run; pipeline throughput >= 0.6x of N
 parallel sandbox runs; at least 20 Python runs per second per core. Issue #12: the Jobe API at
 least 10x Jobe's own figure of about 2.25 Python jobs per second per core.
 
@@ -79,6 +81,34 @@ def bench_bare(n: int) -> dict:
             assert done.stdout == b"hello, world\n"
         wall = time.perf_counter() - started
         return _figures("(a) bare subprocess, sequential", durations, wall, _cpu_seconds() - cpu)
+
+
+def bench_bwrap(n: int) -> dict:
+    """(a') The program in a bare bubblewrap box, n times in a row: the namespaces and mounts of
+    a sandbox box, nothing else (no pool user, limits, cgroup, seccomp or supervision). The
+    floor any sandbox built on bubblewrap starts from."""
+    from virtual_labs import box
+
+    argv = list(get_language("python").run)
+    with tempfile.TemporaryDirectory() as work:
+        Path(work, "main.py").write_text(PROGRAM)
+        bwrap = [
+            box.BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--clearenv", *box._SYSTEM_MOUNTS,
+            "--tmpfs", "/tmp", "--tmpfs", box.BOX,
+            "--ro-bind", str(Path(work, "main.py")), f"{box.BOX}/main.py", "--chdir", box.BOX,
+        ]  # fmt: skip
+        durations = []
+        started = time.perf_counter()
+        for _ in range(n):
+            t = time.perf_counter()
+            done = subprocess.run([*bwrap, *argv], capture_output=True, check=True)
+            durations.append(time.perf_counter() - t)
+            assert done.stdout == b"hello, world\n"
+        wall = time.perf_counter() - started
+        # No CPU figure: bwrap does not reap its box's pid 1, so the program's CPU time never
+        # reaches this process's children's usage (the sandbox reaps it as a subreaper).
+        return _figures("(a') bubblewrap alone, sequential", durations, wall)
 
 
 def _one_sandbox_run() -> float:
@@ -211,9 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Lab sandbox benchmark: {args.n} runs per row, {CORES} cores")
     print(f"  boxes: {sandbox_mode()}; {cgroup_status()} (LAB_SANDBOX_CGROUPS=0 turns them off)")
     bare = bench_bare(args.n)
+    bwrap = bench_bwrap(args.n)
     boxed = bench_sandbox(args.n)
     parallel = bench_sandbox_parallel(args.n)
-    rows = [bare, boxed, parallel]
+    rows = [bare, bwrap, boxed, parallel]
     pipeline = _optional_pipeline(args.n)
     if pipeline:
         rows.append(pipeline)
@@ -235,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     cpu_ratio = boxed["cpu_ms"] / bare["cpu_ms"] if bare["cpu_ms"] else float("nan")
     print(f"sandbox / bare (median wall per run): {ratio:.2f}x (target <= 1.5x)")
     print(f"sandbox / bare (CPU per run, runner and boxes included): {cpu_ratio:.2f}x")
+    print(
+        f"bubblewrap alone / bare (median wall): {bwrap['ms'] / bare['ms']:.2f}x (the floor); "
+        f"sandbox / bubblewrap alone: {boxed['ms'] / bwrap['ms']:.2f}x"
+    )
     print(
         f"parallel sandbox throughput: {parallel['per_s'] / CORES:.1f} runs/s/core (target >= 20)"
     )

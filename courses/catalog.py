@@ -6,13 +6,12 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.domain.models import (
     Activity,
     Course,
     CoursePartner,
-    CourseSignoff,
     CourseStatus,
     Enrolment,
     EnrolmentStatus,
@@ -21,7 +20,7 @@ from lms.domain.models import (
 )
 from lms.extensions import db
 from lms.models import Organization, Role, User
-from lms.skills.models import CourseOutcome, Skill
+from lms.skills.models import CourseOutcome, Framework, Skill
 from lms.skills.queries import course_skill_choices
 
 
@@ -98,7 +97,7 @@ def catalog_query(user: User, filters: CatalogFilters) -> Select:
     if filters.language:
         stmt = stmt.where(Course.language == filters.language)
     return stmt.options(
-        selectinload(Course.partners).selectinload(CoursePartner.organization),
+        selectinload(Course.partners).joinedload(CoursePartner.organization),
         selectinload(Course.skills),
     ).order_by(Course.title, Course.id)
 
@@ -149,16 +148,40 @@ def authored_courses(user: User) -> list[Course]:
 
 
 def load_course(slug: str) -> Course | None:
-    """A course by slug with partners, skills, modules and activities loaded."""
-    return db.session.scalar(
-        select(Course)
-        .where(Course.slug == slug)
-        .options(
-            selectinload(Course.partners).selectinload(CoursePartner.organization),
-            selectinload(Course.skills),
-            selectinload(Course.signoffs).selectinload(CourseSignoff.user),
-            selectinload(Course.modules)
-            .selectinload(Module.activities)
-            .selectinload(Activity.conditions),
+    """A course by slug with its partners and its outline loaded: two queries, whatever its size.
+
+    The course with its partners (for the permission checks), then the modules with their
+    activities and access conditions (for the outline and the locks). Skills and sign-offs load
+    when a page shows them (one query each).
+    """
+    return (
+        db.session.execute(
+            select(Course)
+            .where(Course.slug == slug)
+            .options(
+                joinedload(Course.partners).joinedload(CoursePartner.organization),
+                selectinload(Course.modules)
+                .joinedload(Module.activities)
+                .joinedload(Activity.conditions),
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+
+
+def course_outcomes(course: Course) -> list[CourseOutcome]:
+    """The course's skills and levels with each skill's framework and level scale (two
+    queries, whatever the number of skills and frameworks)."""
+    return list(
+        db.session.scalars(
+            select(CourseOutcome)
+            .where(CourseOutcome.course_id == course.id)
+            .options(
+                joinedload(CourseOutcome.skill)
+                .joinedload(Skill.framework)
+                .selectinload(Framework.levels)
+            )
+            .order_by(CourseOutcome.skill_id)
         )
     )

@@ -8,11 +8,10 @@ from typing import Any
 
 from lms.domain.access import course_locks
 from lms.domain.models import Activity, Course
-from lms.domain.services import active_enrolment
 from lms.models import User
 from lms.permissions import can
 from lms.plugins import activity_registry
-from lms.progress.queries import activity_states, course_state
+from lms.progress.queries import activity_states, enrolment_and_state
 from lms.timeutil import utcnow
 
 
@@ -49,9 +48,10 @@ class Outline:
 
 
 def outline(course: Course, user: User, now: datetime | None = None) -> Outline:
-    """Learner's view of a course: activities, enrolment and completion states."""
+    """The course as ``user`` sees it: two queries (enrolment with completion, activity states)
+    on a course loaded by ``load_course``, whatever the course's size."""
     activities = [a for m in course.modules for a in m.activities]
-    enrolled = active_enrolment(user.id, course.id) is not None
+    enrolled, completion = enrolment_and_state(user.id, course.id)
     states = activity_states(user.id, course.id) if enrolled else {}
     return Outline(
         course=course,
@@ -60,5 +60,5 @@ def outline(course: Course, user: User, now: datetime | None = None) -> Outline:
         locks=course_locks(activities, states, now or utcnow()),
         enrolled=enrolled,
         staff=can(user, "course.manage", course),
-        completion=course_state(user.id, course.id) if enrolled else None,
+        completion=completion,
     )

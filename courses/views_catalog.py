@@ -69,7 +69,8 @@ def overview(slug: str):
         enrol_form=EnrolForm(),
         confirm=ConfirmForm(),
         may_enrol=can(user(), "course.enrol", course),
-        invitation=pending_invitation(user(), course),
+        invitation=None if view.enrolled else pending_invitation(user(), course),
+        outcomes=catalog.course_outcomes(course),
         roles=PARTNER_ROLES,
         languages=LANGUAGES,
     )

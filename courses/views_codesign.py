@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
+from sqlalchemy import select
 
 from courses import codesign, services
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
@@ -12,7 +13,7 @@ from courses.notices import notify_partners
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import options
-from lms.models import Organization
+from lms.models import Organization, User
 from lms.permissions import can, require
 
 
@@ -33,6 +34,10 @@ def _signoff_form(course) -> SignoffForm:
 
 
 def _render(course, form, status=200):
+    # The signers in one query (the page names each of them).
+    signers = {s.user_id for s in course.signoffs if s.user_id is not None}
+    if signers:
+        db.session.scalars(select(User).where(User.id.in_(signers))).all()
     reviews = codesign.review_state(course)
     return render_template(
         "courses/review.html",

@@ -28,15 +28,20 @@ def activity(slug: str, activity_id: int):
     body = None
     if atype is not None and (view.staff or not reasons):
         body = atype.render(act, user())
-    # Every opening by an enrolled learner is a "viewed" event, whatever the type; authors
-    # previewing (and learners facing a lock) are not recorded.
+    # The first opening by an enrolled learner is a "viewed" event, whatever the type; authors
+    # previewing (and learners facing a lock) are not recorded. Later openings write nothing:
+    # the view is already on record, and a page read by a whole class must not be a write.
     preview = view.staff and (not view.enrolled or request.args.get("preview") == "1")
-    if view.enrolled and not reasons and not preview and atype is not None:
+    state = view.states.get(act.id)
+    first_view = state is None or state.viewed_at is None
+    if view.enrolled and not reasons and not preview and atype is not None and first_view:
         record_activity_event(user(), act, "viewed")
-        db.session.commit()
-        view = outline(course, user())
+        db.session.flush()
+        view = outline(course, user())  # the new ticks and locks, on the objects still loaded
     prev, nxt = view.neighbours(act)
-    return render_template(
+    # Rendered before the commit: a commit expires every loaded object, and the template would
+    # then load the course again, module by module.
+    page = render_template(
         "courses/activity.html",
         course=course,
         activity=act,
@@ -49,3 +54,5 @@ def activity(slug: str, activity_id: int):
         nxt=nxt,
         confirm=ConfirmForm(),
     )
+    db.session.commit()
+    return page

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -49,6 +50,11 @@ EXTENSION_CONFIGS = {"codehilite": {"guess_lang": False, "css_class": "codehilit
 # Pygments' short token classes (k, s2, nf...): the only classes a highlighted span may carry.
 PYGMENTS_CLASSES = frozenset(c for c in STANDARD_TYPES.values() if c)
 MAX_LENGTH = 500_000  # characters; longer input is cut rather than parsed for minutes
+# Texts up to this length are rendered once per process and kept (course and module summaries,
+# quiz prompts, lab instructions: shown on every request, changed rarely). The output depends on
+# the text alone, so a cached result is the result. Lesson bodies are stored rendered instead.
+CACHED_LENGTH = 8_000
+CACHE_ENTRIES = 1024  # at most a few tens of MB
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
@@ -149,6 +155,17 @@ def _link_external_images(clean: str) -> str:
 def render_markdown(text: str | None) -> Markup:
     """Render untrusted Markdown to sanitized HTML (no scripts, handlers or unsafe URLs)."""
     source = (text or "")[:MAX_LENGTH]
+    if len(source) <= CACHED_LENGTH:
+        return _render_cached(source)
+    return _render(source)
+
+
+@lru_cache(maxsize=CACHE_ENTRIES)
+def _render_cached(source: str) -> Markup:
+    return _render(source)
+
+
+def _render(source: str) -> Markup:
     html = markdown.markdown(
         source, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
     )

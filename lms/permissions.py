@@ -41,6 +41,8 @@ def organizations_where(user: User, name: str) -> list[Organization]:
     stmt = select(Organization).order_by(func.lower(Organization.name))
     if not (user.is_authenticated and user.is_site_admin):
         ids = [org_id for org_id in user.organization_ids() if can(user, name, org_id)]
+        if not ids:
+            return []  # no query for the (many) people who hold the capability nowhere
         stmt = stmt.where(Organization.id.in_(ids))
     return list(db.session.scalars(stmt))
 

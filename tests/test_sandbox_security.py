@@ -550,7 +550,16 @@ def test_unprivileged_fallback_without_a_pool(world_readable_tmp):
     package = tmp_path / "code" / "virtual_labs"
     package.mkdir(parents=True)
     source = os.path.dirname(virtual_labs.__file__)
-    modules = ("__init__", "box", "cgroups", "sandbox", "uidpool", "languages", "seccomp")
+    modules = (
+        "__init__",
+        "box",
+        "supervise",
+        "cgroups",
+        "sandbox",
+        "uidpool",
+        "languages",
+        "seccomp",
+    )
     for name in (f"{module}.py" for module in modules):
         shutil.copy(os.path.join(source, name), package / name)
     probe = tmp_path / "code" / "probe.py"

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from lms.domain.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
@@ -259,14 +259,39 @@ def submission_history(lab: Lab, user: User, limit: int = 50) -> list[LabSubmiss
     )
 
 
-def latest_files(lab: Lab, user: User) -> dict[str, str]:
-    """What the editor opens with: the learner's latest code, else the starter files."""
-    last = db.session.scalar(
-        select(LabSubmission)
+def history_and_best(
+    lab: Lab, user: User, limit: int = 50
+) -> tuple[list[LabSubmission], float | None]:
+    """:func:`submission_history` and :func:`best_score` in one query (the best over every
+    graded submission: the window function sees all rows before the limit)."""
+    graded = and_(
+        LabSubmission.kind == SubmissionKind.SUBMIT,
+        LabSubmission.status == SubmissionStatus.DONE,
+    )
+    rows = db.session.execute(
+        select(LabSubmission, func.max(case((graded, LabSubmission.score))).over())
         .where(LabSubmission.lab_id == lab.id, LabSubmission.user_id == user.id)
         .order_by(LabSubmission.id.desc())
-        .limit(1)
-    )
+        .limit(limit)
+    ).all()
+    return [r[0] for r in rows], (rows[0][1] if rows else None)
+
+
+def latest_files(
+    lab: Lab, user: User, history: list[LabSubmission] | None = None
+) -> dict[str, str]:
+    """What the editor opens with: the learner's latest code, else the starter files.
+
+    ``history``: the learner's submissions, newest first, when the caller has them."""
+    if history is not None:
+        last = history[0] if history else None
+    else:
+        last = db.session.scalar(
+            select(LabSubmission)
+            .where(LabSubmission.lab_id == lab.id, LabSubmission.user_id == user.id)
+            .order_by(LabSubmission.id.desc())
+            .limit(1)
+        )
     files = editable_files(lab)
     if last is not None:
         files.update({k: v for k, v in last.files.items() if k in files})

@@ -145,17 +145,17 @@ def submission_view(sub: LabSubmission, viewer: User | None = None) -> dict[str,
 def lab_context(lab: Lab, user: User) -> dict[str, Any]:
     """Everything the lab's main column needs (``labs/_lab.html``)."""
     ok, message = sandbox_state()
-    history = services.submission_history(lab, user)
+    history, best = services.history_and_best(lab, user)
     pending = next((s for s in history if s.pending), None)
     finished = next((s for s in history if not s.pending), None)
     return {
         "lab": lab,
         "instructions": render_markdown(lab.instructions),
-        "files": services.latest_files(lab, user),
+        "files": services.latest_files(lab, user, history),
         "mode": editor_mode(lab.language),
         "language_label": language_label(lab.language),
         "history": history,
-        "best": services.best_score(lab, user),
+        "best": best,
         "refusal": services.submission_refusal(user, lab),
         "sandbox_ok": ok,
         "sandbox_message": message,

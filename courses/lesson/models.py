@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, Text, UniqueConstraint
+from markupsafe import Markup
+from sqlalchemy import DateTime, ForeignKey, Integer, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.domain.models import Activity
 from lms.extensions import db
+from lms.markup import render_markdown
 from lms.models import User
 from lms.timeutil import utcnow
 
@@ -22,6 +24,10 @@ class Lesson(Activity):
         ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
     )
     body: Mapped[str] = mapped_column(Text, default="")
+    # The body through the one sanitizer, rendered when the body is set (once per revision), so
+    # a learner's page never parses Markdown. NULL for a row written without the ORM: rendered
+    # on the fly then (``html``).
+    body_html: Mapped[str | None] = mapped_column(Text)
 
     revisions: Mapped[list[LessonRevision]] = relationship(
         back_populates="lesson",
@@ -31,6 +37,19 @@ class Lesson(Activity):
     )
 
     __mapper_args__ = {"polymorphic_identity": "lesson"}
+
+    @property
+    def html(self) -> Markup:
+        """The body as sanitized HTML (stored; rendered here only for a row that lacks it)."""
+        if self.body_html is not None:
+            return Markup(self.body_html)
+        return render_markdown(self.body)
+
+
+@event.listens_for(Lesson.body, "set")
+def _render_body(target: Lesson, value: str | None, _old, _initiator) -> None:
+    """Render the sanitized HTML whenever the body changes (a save, a restore, an import)."""
+    target.body_html = str(render_markdown(value)) if value and value.strip() else ""
 
 
 class LessonRevision(db.Model):

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from courses.quiz.models import Quiz, QuizAttempt
+from lms.domain.models import Course
 from lms.errors import NotAllowed
 from lms.extensions import db
 from lms.models import User
@@ -46,7 +48,16 @@ def quiz_access(user: User, quiz: Quiz, check_locks: bool = True) -> QuizAccess:
 
 def load_quiz(activity_id: int) -> Quiz:
     """The quiz, or 404 when it does not exist or its course is hidden from the current user."""
-    quiz = db.get_or_404(Quiz, activity_id)
+    # The course with its partners (the permission check) and the access conditions come in
+    # the same query.
+    quiz = db.get_or_404(
+        Quiz,
+        activity_id,
+        options=[
+            joinedload(Quiz.course).joinedload(Course.partners),
+            selectinload(Quiz.conditions),
+        ],
+    )
     require("course.view", quiz.course, hide=True)
     return quiz
 

@@ -94,19 +94,28 @@ def finish_attempt(attempt: QuizAttempt, now: datetime, auto: bool = False) -> Q
     return attempt
 
 
-def close_overdue(quiz: Quiz, user: User, now: datetime | None = None) -> list[QuizAttempt]:
-    """Finish the user's open attempts whose time ran out; returns those it finished."""
+def close_overdue(
+    quiz: Quiz,
+    user: User,
+    now: datetime | None = None,
+    attempts: list[QuizAttempt] | None = None,
+) -> list[QuizAttempt]:
+    """Finish the user's open attempts whose time ran out; returns those it finished.
+
+    ``attempts``: the user's attempts of ``quiz`` when the caller has them (no query then)."""
     now = now or utcnow()
-    closed = []
-    for attempt in db.session.scalars(
-        select(QuizAttempt).where(
-            QuizAttempt.quiz_id == quiz.id,
-            QuizAttempt.user_id == user.id,
-            QuizAttempt.state == AttemptState.IN_PROGRESS,
-            QuizAttempt.deadline.is_not(None),
+    if attempts is None:
+        attempts = db.session.scalars(
+            select(QuizAttempt).where(
+                QuizAttempt.quiz_id == quiz.id,
+                QuizAttempt.user_id == user.id,
+                QuizAttempt.state == AttemptState.IN_PROGRESS,
+                QuizAttempt.deadline.is_not(None),
+            )
         )
-    ):
-        if is_overdue(attempt, now):
+    closed = []
+    for attempt in attempts:
+        if attempt.state == AttemptState.IN_PROGRESS and is_overdue(attempt, now):
             closed.append(finish_attempt(attempt, now, auto=True))
     return closed
 

@@ -127,8 +127,8 @@ class QuizType(ActivityType):
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Activity, user: User) -> Markup:
         """Quiz panel on the activity page: attempts, best score, start button."""
-        close_overdue(activity, user)
         attempts = user_attempts(activity, user)
+        close_overdue(activity, user, attempts=attempts)
         author = can(user, "course.manage", activity.course)
         enrolled = active_enrolment(user.id, activity.course_id) is not None
         open_attempt = next((a for a in attempts if a.state == AttemptState.IN_PROGRESS), None)

@@ -14,9 +14,10 @@ from datetime import timedelta
 from flask import current_app
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
-from lms.models import LoginSession, User
+from lms.models import LoginSession, Membership, User
 from lms.timeutil import utcnow
 
 
@@ -75,15 +76,22 @@ def load_session_user(session_id: str) -> User | None:
     fingerprint, _, key = rest.partition(":")
     if not raw_id.isascii() or not raw_id.isdigit() or len(raw_id) > 10 or not key:
         return None
-    user = db.session.scalar(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            User.id == int(raw_id),
-            LoginSession.key_hash == _hash(key),
-            LoginSession.ended_at.is_(None),
-            LoginSession.expires_at > utcnow(),
+    # The memberships (and their organizations) come in the same query: every page's permission
+    # checks and the top bar read them.
+    user = (
+        db.session.execute(
+            select(User)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(
+                User.id == int(raw_id),
+                LoginSession.key_hash == _hash(key),
+                LoginSession.ended_at.is_(None),
+                LoginSession.expires_at > utcnow(),
+            )
+            .options(joinedload(User.memberships).joinedload(Membership.organization))
         )
+        .unique()
+        .scalar_one_or_none()
     )
     # A deactivated account is logged out at its next request, not at its next login; so is
     # every session opened before the password last changed.

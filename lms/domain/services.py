@@ -6,7 +6,7 @@ them and must not import the ``courses`` blueprint. Like every service they flus
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
 from lms import signals
@@ -82,11 +82,34 @@ def enrol_user(
 
 
 def active_enrolment(user_id: int, course_id: int) -> Enrolment | None:
-    """The user's active enrolment in the course, if any."""
-    return db.session.scalar(
+    """The user's active enrolment in the course, if any.
+
+    Within a request, an active enrolment found once (here or by the course outline, through
+    :func:`remember_enrolment`) is not fetched again: the course page, the activity's plugin and
+    its access check all ask. The row is the session's own object, so a withdrawal in the same
+    request is seen (its status is checked); a missing one is always asked for again.
+    """
+    known = _known_enrolments().get((user_id, course_id))
+    if known is not None and known.status == EnrolmentStatus.ACTIVE:
+        return known
+    enrolment = db.session.scalar(
         select(Enrolment).where(
             Enrolment.user_id == user_id,
             Enrolment.course_id == course_id,
             Enrolment.status == EnrolmentStatus.ACTIVE,
         )
     )
+    remember_enrolment(enrolment)
+    return enrolment
+
+
+def remember_enrolment(enrolment: Enrolment | None) -> None:
+    """Keep an active enrolment loaded by another query for :func:`active_enrolment`."""
+    if enrolment is not None and has_request_context():
+        _known_enrolments()[(enrolment.user_id, enrolment.course_id)] = enrolment
+
+
+def _known_enrolments() -> dict[tuple[int, int], Enrolment]:
+    if not has_request_context():
+        return {}
+    return g.setdefault("lms.active_enrolments", {})

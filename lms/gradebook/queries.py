@@ -10,9 +10,10 @@ to progress. Core never imports a plugin.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectin_polymorphic
+from sqlalchemy.orm import with_polymorphic
 
 from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus, Module
 from lms.extensions import db
@@ -84,16 +85,17 @@ def graded_activities(course_id: int) -> list[Activity]:
     installed keeps counting with the grades it reported to progress."""
     registry = activity_registry()
     ungraded = [t.key for t in registry if not t.graded]
-    # Each type's own columns in one query per type, not one per activity (the types' hooks
-    # read them, e.g. whether a quiz's results are released).
+    # Each type's own columns come in the same query (outer joins to the types' tables), not
+    # one query per type or per activity: the types' hooks read them, e.g. whether a quiz's
+    # results are released. Grading a submission recomputes this for one learner.
     models = [t.model for t in registry if t.graded and t.model is not Activity]
+    poly = with_polymorphic(Activity, models) if models else Activity
     return list(
         db.session.scalars(
-            select(Activity)
-            .join(Module, Module.id == Activity.module_id)
-            .where(Activity.course_id == course_id, Activity.type.not_in(ungraded))
-            .options(selectin_polymorphic(Activity, models))
-            .order_by(Module.position, Activity.position)
+            select(poly)
+            .join(Module, Module.id == poly.module_id)
+            .where(poly.course_id == course_id, poly.type.not_in(ungraded))
+            .order_by(Module.position, poly.position)
         )
     )
 
@@ -126,11 +128,12 @@ def _entries(
 
 
 def build_gradebook(
-    course: Course, user_ids: list[int] | None, learner_view: bool = False
+    course: Course, user_ids: list[int] | None, learner_view: bool = False, names: bool = True
 ) -> Gradebook:
     """The gradebook rows of ``user_ids`` (in that order; ``None``: every active learner, by
     name). ``learner_view`` hides grades that are not released yet, exactly as the learner sees
-    them (and as completion counts them)."""
+    them (and as completion counts them). ``names=False`` (with ``user_ids``): the rows carry
+    no names or emails, one query fewer (totals only)."""
     registry = activity_registry()
     activities = graded_activities(course.id)
     items = {
@@ -154,7 +157,10 @@ def build_gradebook(
         people = people.where(User.id.in_(learners_statement(course.id).subquery().select()))
     else:
         people = people.where(User.id.in_(user_ids))
-    users = {u.id: u for u in db.session.execute(people)} if user_ids != [] else {}
+    if user_ids is not None and not names:
+        users = {uid: SimpleNamespace(id=uid, name="", email="") for uid in user_ids}
+    else:
+        users = {u.id: u for u in db.session.execute(people)} if user_ids != [] else {}
     if user_ids is None:
         user_ids = sorted(users, key=lambda uid: (users[uid].name, uid))
     entries = _entries(activities, None if len(user_ids) > 500 else list(users))
@@ -200,5 +206,5 @@ def course_totals(course_id: int, user_ids: list[int] | None) -> dict[int, float
     course = db.session.get(Course, course_id)
     if course is None or user_ids == []:
         return {}
-    book = build_gradebook(course, user_ids, learner_view=True)
+    book = build_gradebook(course, user_ids, learner_view=True, names=user_ids is None)
     return {row.user_id: row.total for row in book.rows}

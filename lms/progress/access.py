@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from lms.domain.access import Condition, lock_reasons
 from lms.domain.models import Activity
@@ -58,18 +58,20 @@ def activity_access(user: User, activity: Activity, now: datetime | None = None)
     ids = [c.required_activity_id for c in conditions]
     states, titles = {}, {}
     if ids:
-        states = {
-            row.activity_id: row
-            for row in db.session.scalars(
-                select(ActivityCompletion).where(
-                    ActivityCompletion.user_id == user.id, ActivityCompletion.activity_id.in_(ids)
-                )
+        # The required activities' titles and the learner's rows for them, in one query.
+        for activity_id, title, row in db.session.execute(
+            select(Activity.id, Activity.title, ActivityCompletion)
+            .outerjoin(
+                ActivityCompletion,
+                and_(
+                    ActivityCompletion.activity_id == Activity.id,
+                    ActivityCompletion.user_id == user.id,
+                ),
             )
-        }
-        titles = dict(
-            db.session.execute(
-                select(Activity.id, Activity.title).where(Activity.id.in_(ids))
-            ).all()
-        )
+            .where(Activity.id.in_(ids))
+        ):
+            titles[activity_id] = title
+            if row is not None:
+                states[activity_id] = row
     reasons = lock_reasons(activity.available_from, conditions, states, titles, now or utcnow())
     return ActivityAccess(staff=False, enrolled=True, reasons=tuple(reasons))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from lms.domain.access import course_locks
 from lms.domain.models import (
@@ -60,16 +60,23 @@ class Overview:
 
 
 def next_activities(user_id: int, course_ids: list[int], now: datetime) -> dict[int, Activity]:
-    """Per course: the first required, incomplete activity the learner may open (3 queries)."""
+    """Per course: the first required, incomplete activity the learner may open (2 queries)."""
     if not course_ids:
         return {}
-    activities = db.session.scalars(
-        select(Activity)
-        .join(Module, Module.id == Activity.module_id)
-        .where(Activity.course_id.in_(course_ids))
-        .options(selectinload(Activity.conditions))
-        .order_by(Activity.course_id, Module.position, Module.id, Activity.position, Activity.id)
-    ).all()
+    activities = (
+        db.session.execute(
+            select(Activity)
+            .join(Module, Module.id == Activity.module_id)
+            .where(Activity.course_id.in_(course_ids))
+            .options(joinedload(Activity.conditions))
+            .order_by(
+                Activity.course_id, Module.position, Module.id, Activity.position, Activity.id
+            )
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
     states = {
         r.activity_id: r
         for r in db.session.scalars(
@@ -108,15 +115,20 @@ def learner_overview(user_id: int, now: datetime) -> Overview:
         .where(Enrolment.user_id == user_id, Enrolment.status == EnrolmentStatus.ACTIVE)
         .order_by(CourseCompletion.last_activity_at.desc().nulls_last(), Course.title)
     ).all()
-    assignments = db.session.scalars(
-        select(ProgramAssignment)
-        .where(
-            ProgramAssignment.user_id == user_id,
-            ProgramAssignment.status != AssignmentStatus.EXPIRED,
+    assignments = (
+        db.session.execute(
+            select(ProgramAssignment)
+            .where(
+                ProgramAssignment.user_id == user_id,
+                ProgramAssignment.status != AssignmentStatus.EXPIRED,
+            )
+            .options(joinedload(ProgramAssignment.program).joinedload(Program.courses))
+            .order_by(ProgramAssignment.due_at.nulls_last())
         )
-        .options(selectinload(ProgramAssignment.program).selectinload(Program.courses))
-        .order_by(ProgramAssignment.due_at.nulls_last())
-    ).all()
+        .unique()
+        .scalars()
+        .all()
+    )
     due: dict[int, tuple[datetime, str]] = {}
     for a in assignments:
         if a.status == AssignmentStatus.COMPLETED or a.due_at is None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement
 
 from lms.domain.models import Course, CoursePartner, Enrolment, EnrolmentStatus
+from lms.domain.services import remember_enrolment
 from lms.extensions import db
 from lms.progress.models import (
     ActivityCompletion,
@@ -34,6 +35,30 @@ def activity_states(user_id: int, course_id: int) -> dict[int, ActivityCompletio
         )
     )
     return {row.activity_id: row for row in rows}
+
+
+def enrolment_and_state(user_id: int, course_id: int) -> tuple[bool, CourseCompletion | None]:
+    """Whether the learner is actively enrolled, and their course completion row (one query)."""
+    row = db.session.execute(
+        select(Enrolment, CourseCompletion)
+        .outerjoin(
+            CourseCompletion,
+            and_(
+                CourseCompletion.user_id == Enrolment.user_id,
+                CourseCompletion.course_id == Enrolment.course_id,
+            ),
+        )
+        .where(
+            Enrolment.user_id == user_id,
+            Enrolment.course_id == course_id,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+        .limit(1)
+    ).first()
+    if row is None:
+        return False, None
+    remember_enrolment(row[0])  # the activity's plugin asks again: no second query
+    return True, row[1]
 
 
 def course_state(user_id: int, course_id: int) -> CourseCompletion | None:

@@ -43,12 +43,32 @@ def _app():
     return current_app._get_current_object()
 
 
-def _activity_completion(user_id: int, activity: Activity) -> ActivityCompletion:
-    row = db.session.scalar(
-        select(ActivityCompletion).where(
-            ActivityCompletion.user_id == user_id, ActivityCompletion.activity_id == activity.id
+def _course_rows(user_id: int, course_id: int) -> dict[int, ActivityCompletion]:
+    """The learner's completion rows in a course, by activity (one query)."""
+    return {
+        r.activity_id: r
+        for r in db.session.scalars(
+            select(ActivityCompletion).where(
+                ActivityCompletion.user_id == user_id, ActivityCompletion.course_id == course_id
+            )
         )
-    )
+    }
+
+
+def _activity_completion(
+    user_id: int, activity: Activity, rows: dict[int, ActivityCompletion] | None = None
+) -> ActivityCompletion:
+    """The learner's row for ``activity`` (created if missing); ``rows``: their rows in the
+    course when the caller has them (the new row is added to it)."""
+    if rows is not None:
+        row = rows.get(activity.id)
+    else:
+        row = db.session.scalar(
+            select(ActivityCompletion).where(
+                ActivityCompletion.user_id == user_id,
+                ActivityCompletion.activity_id == activity.id,
+            )
+        )
     if row is None:
         row = ActivityCompletion(
             user_id=user_id,
@@ -60,6 +80,8 @@ def _activity_completion(user_id: int, activity: Activity) -> ActivityCompletion
             override_reason="",
         )
         db.session.add(row)
+        if rows is not None:
+            rows[activity.id] = row
     return row
 
 
@@ -81,7 +103,9 @@ def record_activity_event(
     if grade is not None and not 0 <= grade <= 100:
         raise ValueError(f"grade {grade!r} is outside 0..100")
     now = utcnow()
-    row = _activity_completion(user.id, activity)
+    # The learner's rows of the whole course, read once: this one and the course recompute's.
+    rows = _course_rows(user.id, activity.course_id)
+    row = _activity_completion(user.id, activity, rows)
     if event == LearningEvent.VIEWED:
         row.viewed_at = row.viewed_at or now
     elif event in (LearningEvent.SUBMITTED, LearningEvent.GRADED):
@@ -102,22 +126,23 @@ def record_activity_event(
     )
     if row.completed and not was_completed:
         signals.activity_completed.send(_app(), user=user, activity=activity, completion=row)
-    update_course_completion(user.id, activity.course_id)
+    update_course_completion(user.id, activity.course_id, rows)
     return row
 
 
-def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
-    """Recompute one learner's course state from their activity completions, then their programs."""
+def update_course_completion(
+    user_id: int, course_id: int, rows: dict[int, ActivityCompletion] | None = None
+) -> CourseCompletion:
+    """Recompute one learner's course state from their activity completions, then their programs.
+
+    ``rows``: the learner's completion rows in the course, when the caller has them loaded."""
     course = db.session.get(Course, course_id)
     activities = activity_columns(course_id)
-    rows = {
-        r.activity_id: r
-        for r in db.session.scalars(
-            select(ActivityCompletion).where(
-                ActivityCompletion.user_id == user_id, ActivityCompletion.course_id == course_id
-            )
-        )
-    }
+    if rows is None:
+        rows = _course_rows(user_id, course_id)
+    # The gradebook's totals before a new course row exists: its queries would flush the row
+    # first and the outcome then update it, two statements for one.
+    totals = course_totals(course_id, [user_id])
     cc = db.session.scalar(
         select(CourseCompletion).where(
             CourseCompletion.user_id == user_id, CourseCompletion.course_id == course_id
@@ -128,7 +153,6 @@ def update_course_completion(user_id: int, course_id: int) -> CourseCompletion:
             user_id=user_id, course_id=course_id, state="not_started", progress=0.0
         )
         db.session.add(cc)
-    totals = course_totals(course_id, [user_id])
     outcome = evaluate(course_rule(course), facts(activities, rows), totals, user_id)
     now = utcnow()
     change = apply_outcome(cc, outcome, list(rows.values()), now)

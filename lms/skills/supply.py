@@ -281,13 +281,8 @@ class ProfileSkill:
 
 
 def skill_profile(user_id: int, now: datetime | None = None) -> list[ProfileSkill]:
-    """Every skill ``user_id`` has evidence for, with the level held now (three queries)."""
+    """Every skill ``user_id`` has evidence for, with the level held now (at most three queries)."""
     now = now or utcnow()
-    held = held_levels(now).subquery()
-    levels = {
-        r.skill_id: (r.level, r.basis)
-        for r in db.session.execute(select(held).where(held.c.user_id == user_id))
-    }
     giver = aliased(User)
     rows = db.session.execute(
         select(SkillEvidence, Skill, Framework.name, Course.title, Activity.title, giver.name)
@@ -299,10 +294,20 @@ def skill_profile(user_id: int, now: datetime | None = None) -> list[ProfileSkil
         .where(SkillEvidence.user_id == user_id)
         .order_by(SkillEvidence.earned_at.desc(), SkillEvidence.id.desc())
     ).all()
+    if not rows:
+        return []  # no evidence, no profile: the levels and the scales are not needed
+    held = held_levels(now).subquery()
+    levels = {
+        r.skill_id: (r.level, r.basis)
+        for r in db.session.execute(select(held).where(held.c.user_id == user_id))
+    }
+    frameworks = {skill.framework_id for _, skill, *_ in rows}
     scale = {
         (r.framework_id, r.rank): r.name
         for r in db.session.execute(
-            select(ProficiencyLevel.framework_id, ProficiencyLevel.rank, ProficiencyLevel.name)
+            select(
+                ProficiencyLevel.framework_id, ProficiencyLevel.rank, ProficiencyLevel.name
+            ).where(ProficiencyLevel.framework_id.in_(frameworks))
         )
     }
     profile: dict[int, ProfileSkill] = {}
