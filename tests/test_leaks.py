@@ -57,7 +57,7 @@ OPEN_COURSES = {
 COURSE_PAGE = re.compile(r"/courses/(?P<slug>[^/?]+)(/activities/\d+|/files/\d+/[^/?]+)?(\?.*)?")
 # The forums of the Python course, where Northfield's enrolled student talks with Acme's learners:
 # posts carry their authors' names to the course's members on purpose.
-COURSE_FORUM = re.compile(r"/forum/(threads/\d+|\d+/new)")
+COURSE_FORUM = re.compile(r"/forum/(threads/\d+(\?reply_to=\d+)?|\d+/new)")
 SHARED_RE = re.compile("|".join(f"(?:{p})" for p in SHARED))
 # Acme's learners: their names must not show up on any page an outsider can open (except the public
 # verification of a certificate, which names its holder on purpose).
