@@ -8,7 +8,7 @@ One command, loopback only, bounded in time, everything it starts it stops:
 2. ``gunicorn -w 2`` with the Celery lab executor, and one Celery worker (``--concurrency`` =
    cores) on its own queue of the Redis at ``--redis`` (default ``127.0.0.1:6379/12``);
 3. Locust, headless (``bench/locustfile_exam.py``): the learners arrive at ``--rate`` per
-   second and each sits the exam once (log in, course, quiz page, start, answer, submit, lab
+   second (each Locust user waits for its own arrival time) and each sits the exam once (log in, course, quiz page, start, answer, submit, lab
    page, submit a solution, poll until graded); the run ends when all are done, or at
    ``--minutes``;
 4. the table: per step, requests, failures, p50/p95/p99 ms and requests/s; plus what one
@@ -158,7 +158,7 @@ def run_locust(url: str, env: dict[str, str], args, out: str) -> int:
     locust = Path(sys.executable).with_name("locust")
     return subprocess.run(
         [str(locust), "-f", str(ROOT / "bench" / "locustfile_exam.py"), "--headless",
-         "-u", str(args.users), "-r", str(args.rate), "-t", f"{int(args.minutes * 60)}s",
+         "-u", str(args.users), "-r", "100", "-t", f"{int(args.minutes * 60)}s",
          "--host", url, "--csv", out, "--only-summary", "--loglevel", "WARNING",
          "--stop-timeout", "10"],
         env=env, cwd=ROOT, timeout=args.minutes * 60 + 120, check=False,
@@ -254,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             "LOAD_LAB": str(lab),
             "LOAD_USERS": str(args.users),
             "LOAD_PASSWORD": PASSWORD,
+            "LOAD_RATE": str(args.rate),
         }
         started = time.monotonic()
         run_locust(server.url, locust_env, args, out)

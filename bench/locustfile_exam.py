@@ -25,9 +25,11 @@ LAB = int(os.environ.get("LOAD_LAB", "0"))
 USERS = int(os.environ.get("LOAD_USERS", "300"))
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
 GRADE_SECONDS = float(os.environ.get("LOAD_GRADE_SECONDS", "60"))
+RATE = float(os.environ.get("LOAD_RATE", "1.25"))  # learners arriving per second
 SOLUTION = "a, b = map(int, input().split())\nprint(a + b)\n"
 _numbers = itertools.count()
 _finished = itertools.count(1)
+_first_arrival: list[float] = []
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _INPUT = re.compile(r'<input[^>]*type="(radio|checkbox|text)"[^>]*>')
@@ -77,6 +79,11 @@ class Learner(HttpUser):
         if number >= USERS:
             # Locust may start a user again after one stopped: each account sits the exam once.
             raise StopUser()
+        # Locust starts every user at once; each waits for its own arrival time, so learners
+        # arrive at RATE per second whatever Locust does with stopped users meanwhile.
+        if not _first_arrival:
+            _first_arrival.append(time.monotonic())
+        gevent.sleep(max(0.0, _first_arrival[0] + number / RATE - time.monotonic()))
         try:
             self.journey(f"exam{number}@load.test")
         finally:
