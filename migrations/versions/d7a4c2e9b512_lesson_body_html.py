@@ -1,7 +1,7 @@
 """Lesson bodies stored rendered (sanitized HTML): lessons.body_html
 
 Revision ID: d7a4c2e9b512
-Revises: d7c1a5e0b911
+Revises: d7c1a5e0b912
 Create Date: 2026-12-04 21:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "d7a4c2e9b512"
-down_revision = "d7c1a5e0b911"
+down_revision = "d7c1a5e0b912"
 branch_labels = None
 depends_on = None
 
