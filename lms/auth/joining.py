@@ -91,11 +91,7 @@ def _register_invited(invite, context: dict):
             form.form_errors.append(exc.message)
             status = 400
         else:
-            user.last_login_at = utcnow()
-            start_session(user)
-            db.session.commit()
-            flash(f"Welcome, {user.name}. You joined {invite.organization.name}.", "success")
-            return redirect(url_for("main.dashboard"))
+            return _welcome(user, f"Welcome, {user.name}. You joined {invite.organization.name}.")
     elif request.method == "POST":
         status = 400
     return render_template("auth/invitation_register.html", form=form, **context), status
@@ -193,13 +189,18 @@ def finish_registration(token: str):
             form.form_errors.append(exc.message)
             status = 400
         else:
-            user.last_login_at = utcnow()
-            start_session(user)
-            db.session.commit()
-            flash(f"Welcome to EduCluster, {user.name}.", "success")
-            return redirect(url_for("main.dashboard"))
+            return _welcome(user, f"Welcome to EduCluster, {user.name}.")
     elif request.method == "POST":
         status = 400
     return render_template(
         "auth/register_finish.html", form=form, name=data["n"], email=data["e"], org=chosen
     ), status
+
+
+def _welcome(user, message: str):
+    """A newly registered person is logged in and lands on their dashboard."""
+    user.last_login_at = utcnow()
+    start_session(user)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("main.dashboard"))
