@@ -12,7 +12,7 @@ from typing import Any
 from lms.errors import DomainError
 from lms.extensions import db
 from virtual_labs import services
-from virtual_labs.grading import InvalidTests, validate_tests
+from virtual_labs.grading import GradeVerdict, InvalidTests, validate_tests
 from virtual_labs.languages import LANGUAGES
 from virtual_labs.models import Lab, LabTest
 
@@ -86,7 +86,7 @@ def check_against_reference(
         )
     except InvalidTests as exc:
         raise DomainError("Not saved: " + " ".join(exc.problems)) from exc
-    if report.get("verdict") != "accepted":
+    if report.get("verdict") != GradeVerdict.ACCEPTED:
         raise ValidationFailed(report)
     return report
 

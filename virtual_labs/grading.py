@@ -17,6 +17,7 @@ or any message (which could quote them).
 from __future__ import annotations
 
 import ast
+import enum
 import json
 import math
 import secrets
@@ -32,7 +33,7 @@ from .compare import (
     explain_mismatch,
     regex_problem,
 )
-from .sandbox import Limits, Prepared, RunResult, prepare
+from .sandbox import Limits, Prepared, RunResult, RunVerdict, prepare
 
 __all__ = [
     "COMPARE_MODES",
@@ -54,16 +55,22 @@ __all__ = [
 ]
 
 TEST_KINDS = ("io", "python_unit")
-TEST_VERDICTS = (
-    "accepted",
-    "wrong_answer",
-    "runtime_error",
-    "time_limit",
-    "memory_limit",
-    "output_limit",
-    "sandbox_error",
-    "compile_error",
-)
+
+
+class GradeVerdict(enum.StrEnum):
+    """How one test of a submission ended (and the submission's overall verdict)."""
+
+    ACCEPTED = "accepted"
+    WRONG_ANSWER = "wrong_answer"
+    RUNTIME_ERROR = "runtime_error"
+    TIME_LIMIT = "time_limit"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"
+    SANDBOX_ERROR = "sandbox_error"
+    COMPILE_ERROR = "compile_error"
+
+
+TEST_VERDICTS = tuple(GradeVerdict)
 STORED_OUTPUT_CHARS = 8000
 HARNESS_SOURCE = (Path(__file__).with_name("unit_harness.py")).read_text(encoding="utf-8")
 HARNESS_FILE = "_lab_harness.py"
@@ -140,7 +147,7 @@ class GradeReport:
 
     @property
     def accepted(self) -> bool:
-        return self.verdict == "accepted"
+        return self.verdict == GradeVerdict.ACCEPTED
 
     def to_dict(self) -> dict:
         return {
@@ -247,7 +254,7 @@ def _outcome(
     return TestOutcome(
         name=name or test.name,
         verdict=verdict,
-        passed=verdict == "accepted",
+        passed=verdict == GradeVerdict.ACCEPTED,
         hidden=hidden,
         weight=test.weight if weight is None else weight,
         expected=None if hidden else expected,
@@ -260,13 +267,13 @@ def _outcome(
 
 
 def _limit_message(run: RunResult, limits: Limits) -> str:
-    if run.verdict == "time_limit":
+    if run.verdict == RunVerdict.TIME_LIMIT:
         return f"Time limit exceeded ({limits.cpu_s:g} s of CPU, {limits.wall_s:g} s in all)."
-    if run.verdict == "memory_limit":
+    if run.verdict == RunVerdict.MEMORY_LIMIT:
         return f"Memory limit exceeded ({limits.memory_mb} MB)."
-    if run.verdict == "output_limit":
+    if run.verdict == RunVerdict.OUTPUT_LIMIT:
         return f"Output limit exceeded ({limits.output_kb} KB, files up to {limits.file_kb} KB)."
-    if run.verdict == "sandbox_error":
+    if run.verdict == RunVerdict.SANDBOX_ERROR:
         return "The sandbox could not run this test; please try again later."
     tail = run.stderr.strip()[-2000:]
     code = f"signal {run.signal}" if run.signal else f"exit code {run.exit_code}"
@@ -276,7 +283,7 @@ def _limit_message(run: RunResult, limits: Limits) -> str:
 # --- running tests ----------------------------------------------------------------------------
 def _run_io(prepared: Prepared, test: TestSpec, limits: Limits) -> TestOutcome:
     run = prepared.run(test.stdin, test.args, limits)
-    if run.verdict != "ok":
+    if run.verdict != RunVerdict.OK:
         return _outcome(
             test,
             run.verdict,
@@ -350,8 +357,14 @@ def _run_unit(prepared: Prepared, test: TestSpec, limits: Limits) -> list[TestOu
 
 
 def _compile_failed(tests: Sequence[TestSpec], result: RunResult) -> GradeReport:
-    verdict = "sandbox_error" if result.verdict == "sandbox_error" else "compile_error"
-    message = "The program does not compile." if verdict == "compile_error" else result.stderr
+    verdict = (
+        GradeVerdict.SANDBOX_ERROR
+        if result.verdict == RunVerdict.SANDBOX_ERROR
+        else GradeVerdict.COMPILE_ERROR
+    )
+    message = (
+        "The program does not compile." if verdict == GradeVerdict.COMPILE_ERROR else result.stderr
+    )
     outcomes = []
     for test in tests:
         if test.kind == "python_unit":

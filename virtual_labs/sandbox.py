@@ -19,6 +19,7 @@ output), ``sandbox_error`` (bwrap could not set the box up).
 
 from __future__ import annotations
 
+import enum
 import os
 import signal
 import stat
@@ -39,17 +40,9 @@ __all__ = [
     "sandbox_status",
     "language_limits",
     "VERDICTS",
+    "RunVerdict",
 ]
 
-VERDICTS = (
-    "ok",
-    "compile_error",
-    "runtime_error",
-    "time_limit",
-    "memory_limit",
-    "output_limit",
-    "sandbox_error",
-)
 COMPILE_OUTPUT_CAP = 64 * 1024
 MAX_FILES = 64
 MAX_FILES_BYTES = 8 * 1024 * 1024
@@ -63,6 +56,21 @@ _MEMORY_MARKERS = (
     b"allocation failed",
 )
 _FILE_LIMIT_MARKERS = (b"[Errno 27] File too large", b"[Errno 28] No space left on device")
+
+
+class RunVerdict(enum.StrEnum):
+    """How one sandboxed run ended."""
+
+    OK = "ok"
+    RUNTIME_ERROR = "runtime_error"
+    TIME_LIMIT = "time_limit"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"
+    COMPILE_ERROR = "compile_error"
+    SANDBOX_ERROR = "sandbox_error"
+
+
+VERDICTS = tuple(RunVerdict)
 
 
 @dataclass(frozen=True)
@@ -111,26 +119,26 @@ def _decode(data: bytes) -> str:
 
 def _verdict(o: BoxOutcome, limits: Limits) -> str:
     if o.setup_error:
-        return "sandbox_error"
+        return RunVerdict.SANDBOX_ERROR
     if o.overflow:
-        return "output_limit"
+        return RunVerdict.OUTPUT_LIMIT
     if o.oom_killed:  # the memory cgroup's OOM killer stopped the box
-        return "memory_limit"
+        return RunVerdict.MEMORY_LIMIT
     if o.timed_out or o.signal == signal.SIGXCPU or o.cpu_s > limits.cpu_s:
-        return "time_limit"
+        return RunVerdict.TIME_LIMIT
     if o.signal == signal.SIGXFSZ:
-        return "output_limit"
+        return RunVerdict.OUTPUT_LIMIT
     budget_kb = limits.memory_mb * 1024
     if o.exit_code == 0 and o.signal is None:
         # Runtimes given extra address space (V8) are held to the limit on their peak instead.
-        return "memory_limit" if o.memory_kb > budget_kb else "ok"
+        return RunVerdict.MEMORY_LIMIT if o.memory_kb > budget_kb else "ok"
     if any(marker in o.stderr for marker in _MEMORY_MARKERS):
-        return "memory_limit"
+        return RunVerdict.MEMORY_LIMIT
     if o.memory_kb >= 0.9 * budget_kb:  # a crash (or a failed allocation) at the limit
-        return "memory_limit"
+        return RunVerdict.MEMORY_LIMIT
     if any(marker in o.stderr for marker in _FILE_LIMIT_MARKERS):
-        return "output_limit"
-    return "runtime_error"
+        return RunVerdict.OUTPUT_LIMIT
+    return RunVerdict.RUNTIME_ERROR
 
 
 def _result(o: BoxOutcome, limits: Limits) -> RunResult:
@@ -237,7 +245,7 @@ class Prepared:
             written = _write_files(self._dir, files)
             if not self.language.available:
                 self.compile_result = RunResult(
-                    verdict="sandbox_error",
+                    verdict=RunVerdict.SANDBOX_ERROR,
                     stderr=f"{self.language.label} is not installed on this server "
                     f"({self.language.missing})",
                 )
@@ -250,7 +258,7 @@ class Prepared:
 
     @property
     def ok(self) -> bool:
-        return self.compile_result is None or self.compile_result.verdict == "ok"
+        return self.compile_result is None or self.compile_result.verdict == RunVerdict.OK
 
     def _compile(self, written: list[tuple[str, str]]) -> RunResult:
         lang = self.language
@@ -266,9 +274,13 @@ class Prepared:
         output = _decode(outcome.stdout + outcome.stderr)
         if outcome.setup_error:
             return RunResult(
-                verdict="sandbox_error", stderr=f"sandbox error: {outcome.setup_error}"
+                verdict=RunVerdict.SANDBOX_ERROR, stderr=f"sandbox error: {outcome.setup_error}"
             )
-        verdict = "ok" if outcome.exit_code == 0 and outcome.signal is None else "compile_error"
+        verdict = (
+            RunVerdict.OK
+            if outcome.exit_code == 0 and outcome.signal is None
+            else RunVerdict.COMPILE_ERROR
+        )
         if outcome.timed_out or (outcome.signal == signal.SIGXCPU):
             output += "\nThe compiler exceeded its time limit."
         elif outcome.oom_killed:

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .languages import LANGUAGES
-from .sandbox import Limits, RunResult, run_program, sandbox_mode, sandbox_status
+from .sandbox import Limits, RunResult, RunVerdict, run_program, sandbox_mode, sandbox_status
 
 SMALL = Limits(cpu_s=1, wall_s=3, memory_mb=128, procs=8, output_kb=64, file_kb=256)
 HELLO = {
@@ -61,7 +61,7 @@ def check_languages(_ctx) -> tuple[bool, str]:
             failures.append(f"{key}: not installed ({lang.missing})")
             continue
         result = run_program(key, {lang.source_file: source})
-        if result.verdict == "ok" and result.stdout.strip() == "hello, world":
+        if result.verdict == RunVerdict.OK and result.stdout.strip() == "hello, world":
             done.append(key)
         else:
             failures.append(
@@ -80,7 +80,9 @@ def check_identity(_ctx) -> tuple[bool, str]:
         print(os.getuid(), os.getgid(), caps[0], sorted(os.environ))
         """
     )
-    uid, gid, caps, env = result.stdout.split(" ", 3) if result.verdict == "ok" else ("?",) * 4
+    uid, gid, caps, env = (
+        result.stdout.split(" ", 3) if result.verdict == RunVerdict.OK else ("?",) * 4
+    )
     ok = uid not in ("0", "?") and caps == "0000000000000000" and "SECRET" not in env
     return ok, f"uid {uid}, gid {gid}, effective capabilities {caps}, environment {env.strip()}"
 
@@ -108,7 +110,7 @@ def check_network(_ctx) -> tuple[bool, str]:
         print(",".join(opened) or "none")
         """
     )
-    ok = result.verdict == "ok" and result.stdout.strip() == "none"
+    ok = result.verdict == RunVerdict.OK and result.stdout.strip() == "none"
     return ok, f"connections that succeeded: {result.stdout.strip() or result.verdict}"
 
 
@@ -129,7 +131,7 @@ def check_host_files(ctx) -> tuple[bool, str]:
         print(",".join(seen) or "none")
         """
     )
-    ok = result.verdict == "ok" and result.stdout.strip() == "none"
+    ok = result.verdict == RunVerdict.OK and result.stdout.strip() == "none"
     return ok, f"host paths visible: {result.stdout.strip() or result.verdict}"
 
 
@@ -148,7 +150,7 @@ def check_readonly(_ctx) -> tuple[bool, str]:
         print(",".join(written) or "none")
         """
     )
-    ok = result.verdict == "ok" and result.stdout.strip() == "none"
+    ok = result.verdict == RunVerdict.OK and result.stdout.strip() == "none"
     return ok, f"writable outside the work directory and /tmp: {result.stdout.strip()}"
 
 
@@ -162,7 +164,7 @@ def check_ptrace(_ctx) -> tuple[bool, str]:
         print(libc.ptrace(16, 1, None, None), ctypes.get_errno())
         """
     )
-    ok = result.verdict == "ok" and result.stdout.split()[:1] == ["-1"]
+    ok = result.verdict == RunVerdict.OK and result.stdout.split()[:1] == ["-1"]
     return ok, f"ptrace(PTRACE_ATTACH, 1) returned {result.stdout.strip() or result.verdict}"
 
 
@@ -199,7 +201,7 @@ def check_fork_bomb(_ctx) -> tuple[bool, str]:
         print(children)
         """
     )
-    started = int(result.stdout.strip() or 0) if result.verdict == "ok" else -1
+    started = int(result.stdout.strip() or 0) if result.verdict == RunVerdict.OK else -1
     ok = 0 <= started < SMALL.procs and result.wall_s < SMALL.wall_s + 2
     return ok, f"{started} processes started under a limit of {SMALL.procs}, {result.verdict}"
 
@@ -234,7 +236,7 @@ def check_leftovers(_ctx) -> tuple[bool, str]:
     )
     time.sleep(0.2)
     survivors = processes_with(marker)
-    ok = result.verdict == "ok" and not survivors and result.wall_s < SMALL.wall_s
+    ok = result.verdict == RunVerdict.OK and not survivors and result.wall_s < SMALL.wall_s
     return ok, f"a double-forked daemon: {len(survivors)} left after the run ({result.verdict})"
 
 

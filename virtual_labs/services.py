@@ -21,7 +21,7 @@ from lms.models import User
 from lms.permissions import can
 from lms.progress.access import ENROL_FIRST, activity_access
 from lms.timeutil import utcnow
-from virtual_labs.grading import TestSpec, validate_lab
+from virtual_labs.grading import GradeVerdict, TestSpec, validate_lab
 from virtual_labs.languages import LANGUAGES
 from virtual_labs.models import (
     COMPARE_MODES,
@@ -34,7 +34,7 @@ from virtual_labs.models import (
     SubmissionKind,
     SubmissionStatus,
 )
-from virtual_labs.sandbox import Limits, run_program
+from virtual_labs.sandbox import Limits, RunVerdict, run_program
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 MAX_FILES = 10
@@ -334,7 +334,7 @@ def validate_reference(
 def reference_output(lab: Lab, stdin: str, args: list[str]) -> tuple[str, str]:
     """Run the reference solution once: (stdout, problem). ``problem`` is empty on success."""
     result = run_program(lab.language, dict(lab.reference_files), stdin, args, lab_limits(lab))
-    if result.verdict != "ok":
+    if result.verdict != RunVerdict.OK:
         detail = (result.compile_output or result.stderr or "").strip()[-1500:]
         return result.stdout, f"The reference solution ended with “{result.verdict}”. {detail}"
     return result.stdout, ""
@@ -342,7 +342,7 @@ def reference_output(lab: Lab, stdin: str, args: list[str]) -> tuple[str, str]:
 
 def record_validation(lab: Lab, report: dict[str, Any]) -> None:
     """Store the reference solution's validation report on the lab."""
-    lab.validation_status = "valid" if report.get("verdict") == "accepted" else "invalid"
+    lab.validation_status = "valid" if report.get("verdict") == GradeVerdict.ACCEPTED else "invalid"
     lab.validation_report = report
     lab.validated_at = utcnow()
     db.session.flush()

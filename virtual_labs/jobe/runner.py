@@ -22,7 +22,7 @@ from celery import shared_task
 from flask import Flask
 
 from virtual_labs.languages import LANGUAGES, Language
-from virtual_labs.sandbox import Limits, language_limits, prepare
+from virtual_labs.sandbox import Limits, RunVerdict, language_limits, prepare
 
 from .spec import RunSpec
 
@@ -142,19 +142,19 @@ def execute(job: dict) -> dict:
         with prepare(lang, files, limits) as prepared:
             if not prepared.ok:
                 compiled = prepared.compile_result
-                if compiled.verdict == "compile_error":
+                if compiled.verdict == RunVerdict.COMPILE_ERROR:
                     return result(COMPILE_ERROR, cmpinfo=compiled.compile_output)
                 return result(INTERNAL_ERROR, stderr=compiled.stderr)
             run = prepared.run(spec.stdin, spec.parameters.get("runargs", ()), limits)
     except ValueError as exc:  # files the sandbox refuses (checked earlier; kept as a guard)
         return result(INTERNAL_ERROR, stderr=str(exc))
-    if run.verdict == "runtime_error" and _python_syntax_error(lang, run.stderr):
+    if run.verdict == RunVerdict.RUNTIME_ERROR and _python_syntax_error(lang, run.stderr):
         return result(COMPILE_ERROR, cmpinfo=run.stderr)
     outcome = VERDICT_OUTCOMES.get(str(run.verdict), INTERNAL_ERROR)
-    if run.verdict == "runtime_error" and run.signal == signal.SIGSYS:
+    if run.verdict == RunVerdict.RUNTIME_ERROR and run.signal == signal.SIGSYS:
         outcome = ILLEGAL_SYSCALL  # the seccomp filter stopped a forbidden system call
     stderr = run.stderr
-    if run.verdict == "output_limit":
+    if run.verdict == RunVerdict.OUTPUT_LIMIT:
         stderr += "\n(output limit exceeded)"
     return result(outcome, stdout=run.stdout, stderr=stderr)
 
