@@ -91,7 +91,7 @@ def test_threaded_replies_answer_a_specific_post(demo, client, auth):
     tid = _ask(client, fid, "Rolling mean or EWMA?", "Which smooths sensor noise better?")
     auth.logout()
     auth.login(MARCO)
-    client.post(f"/forum/threads/{tid}/reply", data={"body": "EWMA reacts faster."})
+    client.post(f"/forum/threads/{tid}/reply", data={"body": "**EWMA** reacts _faster_."})
     with demo.app_context():
         marco_post = db.session.scalar(select(ForumPost).where(
             ForumPost.thread_id == tid, ForumPost.parent_id.is_not(None))).id  # fmt: skip
@@ -103,6 +103,8 @@ def test_threaded_replies_answer_a_specific_post(demo, client, auth):
     assert (
         "Reply to Marco" in form and f'name="parent_id" type="hidden" value="{marco_post}"' in form
     )
+    quote = form[form.index('class="reply-to"') : form.index("</blockquote>")]
+    assert "EWMA reacts faster." in quote and "**" not in quote and "<strong>" not in quote
     done = client.post(f"/forum/threads/{tid}/reply",
                        data={"body": "Which span did you use?", "parent_id": str(marco_post)})  # fmt: skip
     assert done.status_code == 302
