@@ -9,9 +9,9 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.extensions import db
+from lms.passwords import hash_password, verify_password
 from lms.timeutil import utcnow
 
 
@@ -100,12 +100,12 @@ class User(UserMixin, db.Model):
         return (email or "").strip().lower()
 
     def set_password(self, password: str) -> None:
-        """Store the scrypt hash of a new password."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store the Argon2id hash of a new password (see lms.passwords)."""
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         """Whether the password matches the stored hash."""
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -7,10 +7,10 @@ import functools
 import click
 from flask import current_app
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from lms.extensions import db
 from lms.models import Department, Membership, Organization, Role, User
+from lms.passwords import hash_password
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -47,10 +47,10 @@ ACCOUNTS = [
 
 @functools.cache
 def _password_hash(password: str) -> str:
-    # scrypt is deliberately slow (~100 ms); demo accounts share one password, so hash it once
+    # Argon2id is deliberately slow (~30 ms); demo accounts share one password, so hash it once
     # per process instead of once per generated employee. Each hash still has its own salt
     # across processes; the demo password is public anyway.
-    return generate_password_hash(password, method="scrypt")
+    return hash_password(password)
 
 
 def get_or_create_user(email: str, name: str, password: str = DEMO_PASSWORD, **kw) -> User:

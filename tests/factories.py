@@ -6,17 +6,22 @@ before using the client. Add new helpers at the end; do not change existing sign
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
-
-from werkzeug.security import generate_password_hash
 
 from lms.domain.models import Course, CoursePartner, CourseStatus, Enrolment, Module
 from lms.extensions import db
 from lms.models import Membership, Organization, User
+from lms.passwords import hash_password
 
 PASSWORD = "demo-pass-2026"
 _seq = itertools.count(1)
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    return hash_password(password)
 
 
 def make_org(slug: str | None = None, kind: str = "university", **kw: Any) -> Organization:
@@ -37,8 +42,9 @@ def make_user(
 ) -> User:
     n = next(_seq)
     user = User(email=email or f"user{n}@example.test", name=kw.pop("name", f"User {n}"), **kw)
-    # A cheap hash keeps tests fast; login verifies any werkzeug method.
-    user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
+    # The real method (Argon2id), hashed once per password and run: a cheaper method would be
+    # upgraded at each test's first login (lms.passwords.needs_rehash).
+    user.password_hash = _password_hash(password)
     db.session.add(user)
     db.session.flush()
     if org is not None:

@@ -12,11 +12,11 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
 from lms.models import ROLE_LABELS, Department, Invitation, Membership, Organization, Role, User
+from lms.passwords import hash_password, needs_rehash, verify_password
 from lms.timeutil import utcnow
 
 INVITATION_MESSAGES = {
@@ -39,7 +39,7 @@ def find_user(email: str) -> User | None:
 @functools.cache
 def _stand_in_hash() -> str:
     # Same method and cost as real passwords (User.set_password): checking it takes as long.
-    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+    return hash_password(secrets.token_hex(16))
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -47,12 +47,18 @@ def authenticate(email: str, password: str) -> User | None:
 
     The password hash is checked whether or not the account exists (against a stand-in hash
     when it does not), so the answer's timing does not tell which addresses have accounts.
+    A hash of an older method (Werkzeug's scrypt or pbkdf2) is replaced by the Argon2id hash of
+    the password just checked (flushed with the login): the account is upgraded at its next
+    login, without a reset. Like any change of the stored hash, this ends the account's other
+    open sessions once (see ``User.credentials_fingerprint``).
     """
     user = find_user(email)
     stored = user.password_hash if user is not None and user.password_hash else _stand_in_hash()
-    matches = check_password_hash(stored, password or "")
+    matches = verify_password(stored, password or "")
     if user is None or not user.password_hash or not matches or not user.active:
         return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     return user
 
 
