@@ -11,13 +11,13 @@ from lms.domain.models import Activity, Course
 from lms.models import User
 from lms.permissions import can
 from lms.plugins import activity_registry
-from lms.progress.queries import activity_states, enrolment_and_state
+from lms.progress.queries import enrolment_with_states
 from lms.timeutil import utcnow
 
 
 @dataclass
 class Outline:
-    """A course as one learner sees it (two queries for states; the course is preloaded)."""
+    """A course as one learner sees it (one query for states; the course is preloaded)."""
 
     course: Course
     activities: list[Activity]
@@ -48,11 +48,10 @@ class Outline:
 
 
 def outline(course: Course, user: User, now: datetime | None = None) -> Outline:
-    """The course as ``user`` sees it: two queries (enrolment with completion, activity states)
-    on a course loaded by ``load_course``, whatever the course's size."""
+    """The course as ``user`` sees it: one query (enrolment, course completion and activity
+    states together) on a course loaded by ``load_course``, whatever the course's size."""
     activities = [a for m in course.modules for a in m.activities]
-    enrolled, completion = enrolment_and_state(user.id, course.id)
-    states = activity_states(user.id, course.id) if enrolled else {}
+    enrolled, completion, states = enrolment_with_states(user.id, course.id)
     return Outline(
         course=course,
         activities=activities,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import joinedload
@@ -70,17 +72,29 @@ def end_session(user: User) -> None:
     logout_user()
 
 
+def register_session_figure(app: Flask, name: str, expression: Callable[[Any], Any]) -> None:
+    """Load a per-user figure every page shows (the notifications badge) with the session user.
+
+    ``expression(user_id)`` returns a scalar subquery correlated on the user's id column; its
+    value is in ``user.session_figures[name]`` for the rest of the request, so the layout costs
+    no query of its own. A feature that changes the figure during a request and then renders a
+    page should query it again (none does: changes are POSTs that redirect).
+    """
+    app.extensions.setdefault("lms.session_figures", {})[name] = expression
+
+
 def load_session_user(session_id: str) -> User | None:
     """The user a session or remember-me cookie names, if that login is still open (one query)."""
     raw_id, _, rest = (session_id or "").partition(":")
     fingerprint, _, key = rest.partition(":")
     if not raw_id.isascii() or not raw_id.isdigit() or len(raw_id) > 10 or not key:
         return None
+    figures = current_app.extensions.get("lms.session_figures", {})
     # The memberships (and their organizations) come in the same query: every page's permission
-    # checks and the top bar read them.
-    user = (
+    # checks and the top bar read them; so do the figures of the layout (the badge).
+    row = (
         db.session.execute(
-            select(User)
+            select(User, *(expr(User.id).label(name) for name, expr in figures.items()))
             .join(LoginSession, LoginSession.user_id == User.id)
             .where(
                 User.id == int(raw_id),
@@ -91,11 +105,13 @@ def load_session_user(session_id: str) -> User | None:
             .options(joinedload(User.memberships).joinedload(Membership.organization))
         )
         .unique()
-        .scalar_one_or_none()
+        .one_or_none()
     )
+    user = row[0] if row is not None else None
     # A deactivated account is logged out at its next request, not at its next login; so is
     # every session opened before the password last changed.
     if user is None or not user.active or fingerprint != user.credentials_fingerprint:
         return None
     user.session_key = key
+    user.session_figures = dict(zip(figures, row[1:], strict=True))
     return user

@@ -61,6 +61,40 @@ def enrolment_and_state(user_id: int, course_id: int) -> tuple[bool, CourseCompl
     return True, row[1]
 
 
+def enrolment_with_states(
+    user_id: int, course_id: int
+) -> tuple[bool, CourseCompletion | None, dict[int, ActivityCompletion]]:
+    """``enrolment_and_state`` and ``activity_states`` in one query (the outline of every
+    course page): one row per completion row of the learner, none when not enrolled."""
+    rows = db.session.execute(
+        select(Enrolment, CourseCompletion, ActivityCompletion)
+        .outerjoin(
+            CourseCompletion,
+            and_(
+                CourseCompletion.user_id == Enrolment.user_id,
+                CourseCompletion.course_id == Enrolment.course_id,
+            ),
+        )
+        .outerjoin(
+            ActivityCompletion,
+            and_(
+                ActivityCompletion.user_id == Enrolment.user_id,
+                ActivityCompletion.course_id == Enrolment.course_id,
+            ),
+        )
+        .where(
+            Enrolment.user_id == user_id,
+            Enrolment.course_id == course_id,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+    ).all()
+    if not rows:
+        return False, None, {}
+    remember_enrolment(rows[0][0])  # the activity's plugin asks again: no second query
+    states = {row[2].activity_id: row[2] for row in rows if row[2] is not None}
+    return True, rows[0][1], states
+
+
 def course_state(user_id: int, course_id: int) -> CourseCompletion | None:
     """Learner's completion row for one course, if any."""
     return db.session.scalar(
@@ -126,6 +160,16 @@ def unread_notification_count(user_id: int) -> int:
             )
         )
         or 0
+    )
+
+
+def unread_notification_subquery(user_id):
+    """The unread count as a scalar subquery on ``user_id`` (a column or a value): the badge
+    loaded with the session user (see ``lms.auth.sessions.register_session_figure``)."""
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
 
 

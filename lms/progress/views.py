@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_login import current_user
 
+from lms.auth.sessions import register_session_figure
 from lms.main import register_dashboard_panel
 from lms.models import Role
 from lms.progress import autorecompute, cli, commands, learner_views, queries, reports
@@ -27,6 +28,9 @@ def unread_notifications(user) -> int:
     """Number of unread notifications for the navigation badge."""
     if not getattr(user, "is_authenticated", False):
         return 0
+    figures = getattr(user, "session_figures", None) or {}
+    if "unread_notifications" in figures:  # loaded with the session user: no query
+        return figures["unread_notifications"] or 0
     return queries.unread_notification_count(user.id)
 
 
@@ -57,6 +61,7 @@ def init_app(app: Flask) -> None:
     register_nav(app, "My learning", "progress.my_learning", _is_learner, order=10)
     register_dashboard_panel(app, "My learning", _learning_panel, order=10)
     register_dashboard_panel(app, "Course reports", _reports_panel, order=50)
+    register_session_figure(app, "unread_notifications", queries.unread_notification_subquery)
     cli.init_app(app)
     commands.init_app(app)
     app.extensions.setdefault("lms.seed_steps", []).append(
