@@ -14,7 +14,7 @@ _HASH: list[str] = []
 
 
 def _password_hash() -> str:
-    """scrypt is slow on purpose: hash the test password once per run."""
+    """Password hashes are slow on purpose: hash the test password once per run."""
     if not _HASH:
         probe = User(email="probe", name="probe")
         probe.set_password(PASSWORD)

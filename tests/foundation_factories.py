@@ -15,7 +15,7 @@ PASSWORD = "demo-pass-2026"
 
 @functools.cache
 def password_hash(password: str) -> str:
-    """scrypt is slow on purpose; hashing each test password once keeps the suite fast."""
+    """Password hashes are slow on purpose; hashing each test password once keeps the suite fast."""
     probe = User(email="", name="")
     probe.set_password(password)
     return probe.password_hash

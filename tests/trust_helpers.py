@@ -14,7 +14,7 @@ _HASH: list[str] = []
 
 
 def make_user(email: str, org=None, role: str = "learner", name: str | None = None, **kw) -> User:
-    """Like ``factories.make_user`` but hashing the password once per run (scrypt is slow)."""
+    """Like ``factories.make_user`` but hashing the password once per run (hashes are slow)."""
     from lms.models import Membership
 
     if not _HASH:
