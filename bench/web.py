@@ -160,13 +160,24 @@ def measure_in_process(app, pages: dict[str, str], repeat: int) -> dict[str, tup
 class Server:
     """``gunicorn -w 2 app:app`` on a loopback port, started and stopped here."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2):
+    def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 1):
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.bind = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.bind}"
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open while the server runs)
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.proc = subprocess.Popen(
-            [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "app:app"],
+            # More than one thread per worker makes it gunicorn's gthread worker.
+            [
+                str(gunicorn),
+                "-w",
+                str(workers),
+                "--threads",
+                str(threads),
+                "-b",
+                self.bind,
+                "app:app",
+            ],
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -277,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="load per page (default 5)")
     parser.add_argument("--repeat", type=int, default=20, help="test-client requests per page")
     parser.add_argument("--python-load", action="store_true", help="Python threads, not wrk")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     args = parser.parse_args(argv)
 
     url, name = _scratch_database(args.database)
@@ -314,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             db.engine.dispose()
         import requests
 
-        server = Server(env)
+        server = Server(env, args.workers, args.threads)
         cookie = login_cookie(server.url)
         use_wrk = shutil.which("wrk") and not args.python_load
         load = throughput_wrk if use_wrk else throughput_python
@@ -339,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
 
     tool = f"wrk, {CONNECTIONS} connections" if use_wrk else f"{CONNECTIONS} Python threads"
     print(
-        f"Learner pages: PostgreSQL, gunicorn -w 2, {os.cpu_count()} cores, {tool}, "
+        f"Learner pages: PostgreSQL, gunicorn -w {args.workers} --threads {args.threads}, "
+        f"{os.cpu_count()} cores, {tool}, "
         f"{args.seconds:g} s per page (load average {os.getloadavg()[0]:.1f})"
     )
     print(
