@@ -261,7 +261,7 @@ def measure(app, stats: dict, repeat: int) -> dict:
         if label == "cluster snapshot":
             with app.app_context():
                 from lms.cluster.models import IndicatorSnapshot
-                from lms.cluster.snapshots import previous_month
+                from lms.cluster.periods import previous_month
                 from lms.timeutil import utcnow
 
                 db.session.query(IndicatorSnapshot).filter_by(
