@@ -48,8 +48,8 @@ def _rows(table, rows):
 def seed(learners: int) -> dict:
     """50 partners, ``learners`` learners spread over them, courses, results, programs, history."""
     from lms.cluster.models import Placement
-    from lms.cluster.periods import last_months
-    from lms.cluster.raw import CLUSTER
+    from lms.cluster.periods import last_months, month_of
+    from lms.cluster.raw import CLUSTER, store_cohort_base
     from lms.cluster.seed import _month_raw
     from lms.cluster.snapshots import store_snapshot
     from lms.domain.models import Activity, Course, CoursePartner, Enrolment, Module
@@ -167,6 +167,8 @@ def seed(learners: int) -> dict:
         raw = {o: _month_raw(rng, slugs[o % 4], i / (MONTHS - 1)) for o in range(1, ORGS + 1)}
         raw[CLUSTER] = raw[1]
         store_snapshot(period, raw, period.end)
+    # The current month's cohort base, as `cluster snapshot` stores it when the month begins.
+    store_cohort_base(month_of(now), now)
     db.session.commit()
     return {"learners": learners, "enrolments": len(enrolments), "results": len(results)}
 

@@ -23,8 +23,8 @@ from lms.cluster.models import (
     SurveyKind,
     SurveyResponse,
 )
-from lms.cluster.periods import last_months
-from lms.cluster.raw import CLUSTER, RAW_KEYS
+from lms.cluster.periods import last_months, month_of
+from lms.cluster.raw import CLUSTER, RAW_KEYS, store_cohort_base
 from lms.cluster.snapshots import store_snapshot
 from lms.cluster.surveys import learner_org_id
 from lms.domain.models import Activity, Course, CourseStatus, Enrolment
@@ -333,6 +333,7 @@ def seed_cluster() -> None:
     now = utcnow()
     admin = _user("admin@cluster.demo")
     seed_history(now)
+    store_cohort_base(month_of(now), now)  # as `cluster snapshot` would at the month's start
     if admin is not None:
         seed_targets(admin)
     seed_demand(now)

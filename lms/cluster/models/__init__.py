@@ -22,7 +22,7 @@ from lms.cluster.models.funding import (
     FundingKind,
     LedgerCheckpoint,
 )
-from lms.cluster.models.indicators import IndicatorSnapshot, IndicatorTarget
+from lms.cluster.models.indicators import CohortBase, IndicatorSnapshot, IndicatorTarget
 from lms.cluster.models.placements import (
     PLACEMENT_KIND_LABELS,
     ApplicationState,
@@ -38,7 +38,7 @@ from lms.cluster.models.signals import ClusterSignal, Severity, SignalState
 
 __all__ = [
     "FOLLOW_UP_KINDS", "FUNDING_KIND_LABELS", "PLACEMENT_KIND_LABELS", "ApplicationState",
-    "ClusterSignal", "FundingDirection", "FundingEntry", "FundingKind", "IndicatorSnapshot",
+    "ClusterSignal", "CohortBase", "FundingDirection", "FundingEntry", "FundingKind", "IndicatorSnapshot",
     "IndicatorTarget", "LedgerCheckpoint", "Placement", "PlacementApplication",
     "PlacementEvaluation", "PlacementKind", "PlacementOutcome", "PlacementSkill",
     "PlacementStatus", "Severity", "SignalState", "SurveyInvitation", "SurveyKind",

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -60,3 +61,29 @@ class IndicatorTarget(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     organization: Mapped[Organization] = relationship()
+
+
+class CohortBase(db.Model):
+    """The part of a month's learner cohort that is fixed when the month begins, per partner.
+
+    The cohort of a month is every enrolment of the year before the month's end (completion rate,
+    learners in training). Its enrolments before the month began, those of them completed before
+    it began, and their distinct learners not withdrawn by then do not change during the month;
+    stored once (``cluster snapshot``), the live month adds only the month's own enrolments and
+    completions to them, so its cost does not grow with learners or months. The row with
+    ``scope`` "cluster" marks the month's base as taken.
+    """
+
+    __tablename__ = "cluster_cohort_bases"
+    __table_args__ = (UniqueConstraint("month", "scope", name="uq_cluster_cohort_bases_month_scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # "2026-12"
+    scope: Mapped[str] = mapped_column(String(40))  # "org:<id>" or "cluster"
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    enrolments: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    learners: Mapped[int] = mapped_column(Integer, default=0)
+    taken_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
