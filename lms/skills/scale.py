@@ -19,6 +19,7 @@ from lms.extensions import db
 from lms.models import Membership, Organization, Role, User
 from lms.progress.scale import BATCH, bulk_insert, bulk_insert_ids
 from lms.skills.gap_models import EvidenceKind, JobRole, RoleSkill, SkillEvidence
+from lms.skills.holders import recount_holdings
 from lms.skills.models import DEFAULT_SCALE, CourseOutcome, Framework, ProficiencyLevel, Skill
 from lms.timeutil import utcnow
 
@@ -130,6 +131,7 @@ def seed_skill_scale(seed: int = 2026, now: datetime | None = None) -> dict[str,
                       for role_id in role_ids
                       for s in rng.sample(skill_ids, SKILLS_PER_ROLE)])  # fmt: skip
     db.session.flush()
+    recount_holdings(now)  # the bulk inserts bypass the session hook that keeps them
     return {"skills": len(skill_ids), "course_outcomes": len(outcomes),
             "skill_evidence": evidence, "demand_organizations": len(org_ids),
             "job_roles": len(role_ids)}  # fmt: skip
