@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from lms.domain.models import Enrolment
 from lms.extensions import db
 from lms.models import Membership, Role, User
 from lms.skills.gap import GapFilters, gap_rows
@@ -49,6 +50,21 @@ def test_stored_counts_equal_a_recount_through_every_change(demo, runner):
         _complete(marco, course, trainer)
         db.session.commit()
         _agree()
+        # Enrolling someone puts them in the pipeline for the course's outcome levels.
+        newcomer = _user("student@uni.demo")
+        if (
+            db.session.scalar(
+                select(Enrolment.id).where(
+                    Enrolment.user_id == newcomer.id, Enrolment.course_id == course.id
+                )
+            )
+            is None
+        ):
+            db.session.add(Enrolment(user_id=newcomer.id, course_id=course.id))
+            db.session.commit()
+        pipeline = {k: v for k, v in stored_counts().items() if k[3] == "pipeline"}
+        assert any(k[2] == outcome.skill_id for k in pipeline)
+        _agree()
         # A validation above the earned level, valid for two more days.
         validate_skill(marco, skill, 4, trainer, "Ran the audit alone",
                        valid_until=date.today() + timedelta(days=2))  # fmt: skip
@@ -83,7 +99,7 @@ def test_stored_counts_equal_a_recount_through_every_change(demo, runner):
     # The repair CLI rebuilds the same counts from scratch.
     with demo.app_context():
         before = stored_counts()
-        db.session.execute(SkillHolderCount.__table__.update().values(holders=99))
+        db.session.execute(SkillHolderCount.__table__.update().values(people=99))
         db.session.commit()
     result = runner.invoke(args=["skills", "recount-holders"])
     assert result.exit_code == 0 and "recounted" in result.output
@@ -93,7 +109,6 @@ def test_stored_counts_equal_a_recount_through_every_change(demo, runner):
 
 def _supply(org_id: int, skill_id: int, level: int, now) -> int:
     """The gap's supply of (skill, level) for the organization, as the page shows it."""
-    from lms.skills.gap import _people  # noqa: F401
 
     rows = gap_rows(org_id, GapFilters(skill_id=skill_id), now)
     by_level = {r.level: r.supply for r in rows}

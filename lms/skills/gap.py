@@ -11,7 +11,8 @@ one or three for lapsed evidence), whatever the number of employees:
   since their last sync;
 - **pipeline**: people not yet holding it, enrolled (active, not completed) in a published course
   whose outcome reaches the level, expected to finish by the date: the due date of a program
-  assigning the course is on or before it, or no program sets a date for them;
+  assigning the course is on or before it, or no program sets a date for them (read from the
+  same stored counts, per level and due date);
 - **gap** = demand − supply − pipeline (never below zero).
 """
 
@@ -20,15 +21,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time
 
-from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, select
 
-from lms.domain.models import Course, CoursePartner, CourseStatus, Enrolment, EnrolmentStatus
+from lms.domain.models import Course, CoursePartner, CourseStatus
 from lms.extensions import db
 from lms.models import Membership, Organization, User
-from lms.progress.assignments import OPEN_STATUSES
-from lms.progress.models import CompletionState, CourseCompletion, ProgramAssignment, ProgramCourse
 from lms.skills.gap_models import JobRole, RoleSkill
-from lms.skills.holders import SkillHolderCount, SkillHolding, lapse_correction, org_scope
+from lms.skills.holders import HoldingKind, SkillHolderCount, lapse_correction, org_scope
 from lms.skills.models import CourseOutcome, Framework, ProficiencyLevel, Skill
 from lms.skills.supply import held_levels
 from lms.timeutil import utcnow
@@ -77,14 +76,6 @@ class GapRow:
         return data
 
 
-def _people(org_id: int | None):
-    """The people whose skills count as supply: members of the organization (or any)."""
-    stmt = select(Membership.user_id)
-    if org_id is not None:
-        stmt = stmt.where(Membership.organization_id == org_id)
-    return stmt
-
-
 def _demand(org_id: int | None, filters: GapFilters):
     """Demanded (skill, level): headcount and the earliest date, after the filters (a CTE)."""
     stmt = select(
@@ -111,15 +102,17 @@ def _demand(org_id: int | None, filters: GapFilters):
 def _supply(d, scope: str):
     """People of ``scope`` at or above each demanded level, from the stored counts (one row per
     level held), so the work follows the number of skills and levels, not of people."""
+    c = SkillHolderCount
     return (
-        select(d.c.skill_id, d.c.level, func.sum(SkillHolderCount.holders).label("n"))
+        select(d.c.skill_id, d.c.level, func.sum(c.people).label("n"))
         .select_from(d)
         .join(
-            SkillHolderCount,
+            c,
             and_(
-                SkillHolderCount.scope == scope,
-                SkillHolderCount.skill_id == d.c.skill_id,
-                SkillHolderCount.level >= d.c.level,
+                c.scope == scope,
+                c.skill_id == d.c.skill_id,
+                c.kind == HoldingKind.HELD,
+                c.level >= d.c.level,
             ),
         )
         .group_by(d.c.skill_id, d.c.level)
@@ -127,64 +120,22 @@ def _supply(d, scope: str):
     )
 
 
-def _due(people):
-    """The earliest due date of the open programs with a date that assign each course to each
-    person (grouped once): it must fall on or before the demand date."""
+def _pipeline(d, scope: str):
+    """People of ``scope`` below each demanded level, training for it and due by its date, from
+    the stored counts (one row per level and due date)."""
+    c = SkillHolderCount
     return (
-        select(
-            ProgramAssignment.user_id,
-            ProgramCourse.course_id,
-            func.min(ProgramAssignment.due_at).label("due_at"),
-        )
-        .join(ProgramCourse, ProgramCourse.program_id == ProgramAssignment.program_id)
-        .where(
-            ProgramAssignment.status.in_(OPEN_STATUSES),
-            ProgramAssignment.due_at.is_not(None),
-            ProgramAssignment.user_id.in_(people),
-        )
-        .group_by(ProgramAssignment.user_id, ProgramCourse.course_id)
-        .subquery("due")
-    )
-
-
-def _pipeline(d, people, scope: str):
-    """People of ``scope`` below each demanded level, enrolled in a published course that reaches
-    it and expected to finish by the date (their holdings say who holds the level already)."""
-    due = _due(people)
-    return (
-        select(d.c.skill_id, d.c.level, func.count(distinct(Enrolment.user_id)).label("n"))
+        select(d.c.skill_id, d.c.level, func.sum(c.people).label("n"))
         .select_from(d)
         .join(
-            CourseOutcome,
-            and_(CourseOutcome.skill_id == d.c.skill_id, CourseOutcome.level >= d.c.level),
-        )
-        .join(Course, Course.id == CourseOutcome.course_id)
-        .join(Enrolment, Enrolment.course_id == Course.id)
-        .outerjoin(
-            CourseCompletion,
+            c,
             and_(
-                CourseCompletion.course_id == Enrolment.course_id,
-                CourseCompletion.user_id == Enrolment.user_id,
+                c.scope == scope,
+                c.skill_id == d.c.skill_id,
+                c.kind == HoldingKind.PIPELINE,
+                c.level == d.c.level,
+                c.due_on <= d.c.needed_by,
             ),
-        )
-        .outerjoin(
-            due, and_(due.c.user_id == Enrolment.user_id, due.c.course_id == Enrolment.course_id)
-        )
-        .outerjoin(
-            SkillHolding,
-            and_(
-                SkillHolding.user_id == Enrolment.user_id,
-                SkillHolding.skill_id == d.c.skill_id,
-                SkillHolding.scope == scope,
-            ),
-        )
-        .where(
-            Course.status == CourseStatus.PUBLISHED,
-            Enrolment.status == EnrolmentStatus.ACTIVE,
-            Enrolment.user_id.in_(people),
-            or_(SkillHolding.level.is_(None), SkillHolding.level < d.c.level),
-            or_(CourseCompletion.id.is_(None), CourseCompletion.state != CompletionState.COMPLETED),
-            or_(due.c.due_at.is_(None), func.date(due.c.due_at) <= d.c.needed_by),
         )
         .group_by(d.c.skill_id, d.c.level)
         .subquery("pipeline")
@@ -251,7 +202,7 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
     now = now or utcnow()
     scope = org_scope(org_id)
     d = _demand(org_id, filters)
-    rows = _figures(d, _supply(d, scope), _pipeline(d, _people(org_id), scope))
+    rows = _figures(d, _supply(d, scope), _pipeline(d, scope))
     return sort_rows(_with_lapses(rows, scope, now), filters.sort, filters.descending)
 
 

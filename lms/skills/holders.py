@@ -1,50 +1,68 @@
-"""Stored counts of who holds which skill at which level, per organization and for the cluster.
+"""Stored counts behind the skills gap, per organization (and the cluster), skill and level:
+who *holds* a skill at each level, and who is in the *pipeline* for a level by a date.
 
-The gap's *supply* (people at or above a level) must not cost more with more employees, so it
-is read from :class:`SkillHolderCount` (a histogram: per scope, skill and level, how many people
-hold exactly that level now) instead of ranking every person's evidence on each request.
+The gap's supply and pipeline must not cost more with more employees, so they are read from
+:class:`SkillHolderCount` instead of ranking every person's evidence and enrolments per request:
 
-How the counts stay right:
+- kind ``held``: how many people of a scope hold the skill at exactly ``level`` now (supply adds
+  up the levels at or above the demanded one);
+- kind ``pipeline``: how many people of a scope, below ``level``, are enrolled (active, not
+  completed) in a published course whose outcome reaches it, by the earliest due date of an open
+  program assigning them that course (``due_on``; :data:`NO_DUE` when no program sets one), so the
+  pipeline of a demand is the sum of the rows due on or before its date.
 
-- :class:`SkillHolding` keeps, per person, skill and scope (each organization they belong to, and
-  the cluster), the level the counts hold for them. :func:`sync_holdings` recomputes the levels of
-  a few people (:func:`lms.skills.supply.held_levels`), compares, and moves the counts by the
+How they stay right:
+
+- :class:`SkillHolding` keeps, per person, the rows the counts hold for them (per skill, scope,
+  kind and level). :func:`sync_holdings` recomputes a few people's rows from the evidence,
+  memberships, enrolments, completions and programs, compares, and moves the counts by the
   difference; it is idempotent.
-- It runs in the same transaction as every change that can move a level: a session hook collects
-  the people whose evidence (earning on completion, a validation, a self-assessment) or
-  memberships change in a flush and syncs them right after it; a deleted person's holdings are
-  taken out of the counts before the row goes.
+- It runs in the same transaction as each change that can move them: a session hook collects the
+  people whose evidence (earning on completion, a validation), memberships, enrolments,
+  completions or program assignments change in a flush, and everyone enrolled in a course whose
+  outcomes or status change, and syncs them right after it; a deleted person's rows are taken out
+  of the counts before the row goes.
 - Evidence lapses by time (re-certification), with no write at that moment: readers add the
-  difference of the people whose evidence lapsed since the last sync (:func:`lapsed_since`,
+  difference of the people whose evidence lapsed since the last sync (:func:`lapse_correction`,
   a handful), and ``flask --app app skills sync-holders`` (cron, daily) stores it.
-- ``flask --app app skills recount-holders`` rebuilds everything from the evidence (repair, and
-  after bulk loads such as ``lms seed-scale``).
+- ``flask --app app skills recount-holders`` rebuilds everything (repair, and after bulk loads
+  such as ``lms seed-scale``).
 """
 
 from __future__ import annotations
 
+import enum
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    and_,
     delete,
     event,
+    func,
     insert,
+    inspect,
+    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lms.domain.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.models import Membership, User
+from lms.progress.assignments import OPEN_STATUSES
+from lms.progress.models import CompletionState, CourseCompletion, ProgramAssignment, ProgramCourse
 from lms.settings import get_setting, set_setting
 from lms.skills.gap_models import SkillEvidence
+from lms.skills.models import CourseOutcome
 from lms.skills.supply import held_levels
 from lms.timeutil import utcnow
 
@@ -53,8 +71,17 @@ Index("ix_skill_evidence_expires_at", SkillEvidence.expires_at)
 
 CLUSTER_SCOPE = "cluster"
 SYNCED_SETTING = "skills.holders_synced_until"
-_DIRTY = "skills.holders_touched"
+#: The due date of a pipeline row no program dates: before any demand date.
+NO_DUE = date(1970, 1, 1)
+_TOUCHED = "skills.holders_touched"
 _GONE = "skills.holders_gone"
+
+
+class HoldingKind(enum.StrEnum):
+    """What a stored row counts."""
+
+    HELD = "held"
+    PIPELINE = "pipeline"
 
 
 def org_scope(org_id: int | None) -> str:
@@ -63,13 +90,14 @@ def org_scope(org_id: int | None) -> str:
 
 
 class SkillHolding(db.Model):
-    """The level the stored counts hold for one person, skill and scope."""
+    """One row the stored counts hold for one person: a skill held at a level, or a level the
+    person is in the pipeline for (with its due date), in one scope."""
 
     __tablename__ = "skill_holdings"
     __table_args__ = (
-        UniqueConstraint("user_id", "skill_id", "scope", name="uq_skill_holdings_user_skill_scope"),
-        Index("ix_skill_holdings_scope_skill", "scope", "skill_id"),
-    )
+        UniqueConstraint("user_id", "skill_id", "scope", "kind", "level",
+                         name="uq_skill_holdings_user_skill_scope"),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -78,16 +106,20 @@ class SkillHolding(db.Model):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")
     )
+    kind: Mapped[str] = mapped_column(String(10))  # HoldingKind
     level: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date | None] = mapped_column(Date)  # pipeline rows only
 
 
 class SkillHolderCount(db.Model):
-    """How many people of a scope hold a skill at exactly a level now."""
+    """How many people of a scope hold a skill at exactly a level (``held``), or are in the
+    pipeline for a level by a date (``pipeline``)."""
 
     __tablename__ = "skill_holder_counts"
     __table_args__ = (
-        UniqueConstraint("scope", "skill_id", "level", name="uq_skill_holder_counts_scope_skill"),
-    )
+        UniqueConstraint("scope", "skill_id", "kind", "level", "due_on",
+                         name="uq_skill_holder_counts_scope_skill"),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(40))
@@ -95,19 +127,19 @@ class SkillHolderCount(db.Model):
         ForeignKey("organizations.id", ondelete="CASCADE")
     )
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
     level: Mapped[int] = mapped_column(Integer)
-    holders: Mapped[int] = mapped_column(Integer, default=0)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    people: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # --- computing what the counts should hold -------------------------------------------------------
-Key = tuple[int, int, str]  # user, skill, scope
+Key = tuple[int, int, str, str, int]  # user, skill, scope, kind, level
+Value = tuple[int | None, date | None]  # organization, due date
 
 
-def _desired(user_ids, now: datetime, conn=None) -> dict[Key, tuple[int | None, int]]:
-    """{(user, skill, scope): (organization, level)} as the evidence and memberships say now
-    (``conn``: a connection to read with instead of the session, as a migration does)."""
-    conn = conn if conn is not None else db.session
+def _organizations(user_ids, conn) -> dict[int, set[int]]:
     orgs: dict[int, set[int]] = defaultdict(set)
     for user_id, org_id in conn.execute(
         select(Membership.user_id, Membership.organization_id).where(
@@ -115,74 +147,144 @@ def _desired(user_ids, now: datetime, conn=None) -> dict[Key, tuple[int | None, 
         )
     ):
         orgs[user_id].add(org_id)
+    return orgs
+
+
+def _held(user_ids, now: datetime, conn) -> dict[tuple[int, int], int]:
+    """{(user, skill): level held now}."""
     held = held_levels(now, users=user_ids).subquery()
-    out: dict[Key, tuple[int | None, int]] = {}
-    for user_id, skill_id, level in conn.execute(
-        select(held.c.user_id, held.c.skill_id, held.c.level)
-    ):
-        if not orgs.get(user_id):
-            continue  # belongs to no organization: counts nowhere, as in the live gap
-        out[(user_id, skill_id, CLUSTER_SCOPE)] = (None, level)
-        for org_id in orgs[user_id]:
-            out[(user_id, skill_id, org_scope(org_id))] = (org_id, level)
+    return {
+        (u, s): level
+        for u, s, level in conn.execute(select(held.c.user_id, held.c.skill_id, held.c.level))
+    }
+
+
+def _training(user_ids, held: dict, conn) -> dict[tuple[int, int, int], date]:
+    """{(user, skill, level): earliest due date} of the levels people are training for: active,
+    uncompleted enrolments in published courses whose outcome reaches a level above theirs."""
+    due = (
+        select(
+            ProgramAssignment.user_id,
+            ProgramCourse.course_id,
+            func.min(ProgramAssignment.due_at).label("due_at"),
+        )
+        .join(ProgramCourse, ProgramCourse.program_id == ProgramAssignment.program_id)
+        .where(
+            ProgramAssignment.status.in_(OPEN_STATUSES),
+            ProgramAssignment.due_at.is_not(None),
+            ProgramAssignment.user_id.in_(user_ids),
+        )
+        .group_by(ProgramAssignment.user_id, ProgramCourse.course_id)
+        .subquery("due")
+    )
+    rows = conn.execute(
+        select(Enrolment.user_id, CourseOutcome.skill_id, CourseOutcome.level, due.c.due_at)
+        .join(Course, Course.id == Enrolment.course_id)
+        .join(CourseOutcome, CourseOutcome.course_id == Course.id)
+        .outerjoin(
+            CourseCompletion,
+            and_(
+                CourseCompletion.course_id == Enrolment.course_id,
+                CourseCompletion.user_id == Enrolment.user_id,
+            ),
+        )
+        .outerjoin(
+            due, and_(due.c.user_id == Enrolment.user_id, due.c.course_id == Enrolment.course_id)
+        )
+        .where(
+            Enrolment.user_id.in_(user_ids),
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+            Course.status == CourseStatus.PUBLISHED,
+            or_(CourseCompletion.id.is_(None), CourseCompletion.state != CompletionState.COMPLETED),
+        )
+    )
+    out: dict[tuple[int, int, int], date] = {}
+    for user_id, skill_id, reach, due_at in rows:
+        due_on = NO_DUE if due_at is None else _as_date(due_at)
+        for level in range(held.get((user_id, skill_id), 0) + 1, reach + 1):
+            key = (user_id, skill_id, level)
+            out[key] = min(out.get(key, due_on), due_on)
     return out
 
 
-def _stored(user_ids: list[int]) -> dict[Key, tuple[int, int | None, int]]:
-    """{(user, skill, scope): (row id, organization, level)} the counts hold now."""
+def _as_date(value) -> date:
+    if isinstance(value, str):  # SQLite hands back an aggregate of a date-time as text
+        return date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _desired(user_ids, now: datetime, conn=None) -> dict[Key, Value]:
+    """Every row the counts should hold for ``user_ids`` now (``conn``: a connection to read
+    with instead of the session, as a migration does)."""
+    conn = conn if conn is not None else db.session
+    orgs = _organizations(user_ids, conn)
+    held = _held(user_ids, now, conn)
+    training = _training(user_ids, held, conn)
+    out: dict[Key, Value] = {}
+
+    def put(user_id: int, skill_id: int, kind: str, level: int, due_on: date | None) -> None:
+        if not orgs.get(user_id):
+            return  # belongs to no organization: counts nowhere, as in the live gap
+        out[(user_id, skill_id, CLUSTER_SCOPE, kind, level)] = (None, due_on)
+        for org_id in orgs[user_id]:
+            out[(user_id, skill_id, org_scope(org_id), kind, level)] = (org_id, due_on)
+
+    for (user_id, skill_id), level in held.items():
+        put(user_id, skill_id, HoldingKind.HELD, level, None)
+    for (user_id, skill_id, level), due_on in training.items():
+        put(user_id, skill_id, HoldingKind.PIPELINE, level, due_on)
+    return out
+
+
+def _stored(user_ids) -> dict[Key, tuple[int, int | None, date | None]]:
+    """{key: (row id, organization, due date)} the counts hold now for ``user_ids``."""
+    h = SkillHolding
     return {
-        (r.user_id, r.skill_id, r.scope): (r.id, r.organization_id, r.level)
+        (r.user_id, r.skill_id, r.scope, r.kind, r.level): (r.id, r.organization_id, r.due_on)
         for r in db.session.execute(
-            select(
-                SkillHolding.id,
-                SkillHolding.user_id,
-                SkillHolding.skill_id,
-                SkillHolding.scope,
-                SkillHolding.organization_id,
-                SkillHolding.level,
-            ).where(SkillHolding.user_id.in_(user_ids))
+            select(h.id, h.user_id, h.skill_id, h.scope, h.kind, h.level, h.organization_id,
+                   h.due_on).where(h.user_id.in_(user_ids))
         )
-    }
+    }  # fmt: skip
+
+
+def _count_key(key: Key, org_id: int | None, due_on: date | None) -> tuple:
+    _user, skill_id, scope, kind, level = key
+    return (scope, org_id, skill_id, kind, level, due_on)
 
 
 def _move_counts(deltas: Counter, now: datetime) -> None:
-    """Add ``deltas`` {(scope, organization, skill, level): +-n} to the stored counts."""
+    """Add ``deltas`` {(scope, organization, skill, kind, level, due): +-n} to the counts."""
     deltas = Counter({k: v for k, v in deltas.items() if v})
     if not deltas:
         return
-    skills = {k[2] for k in deltas}
-    scopes = {k[0] for k in deltas}
+    c = SkillHolderCount
     existing = {
-        (scope, skill_id, level): row_id
-        for row_id, scope, skill_id, level in db.session.execute(
-            select(
-                SkillHolderCount.id,
-                SkillHolderCount.scope,
-                SkillHolderCount.skill_id,
-                SkillHolderCount.level,
-            ).where(SkillHolderCount.skill_id.in_(skills), SkillHolderCount.scope.in_(scopes))
+        (r.scope, r.skill_id, r.kind, r.level, r.due_on): r.id
+        for r in db.session.execute(
+            select(c.id, c.scope, c.skill_id, c.kind, c.level, c.due_on).where(
+                c.skill_id.in_({k[2] for k in deltas}), c.scope.in_({k[0] for k in deltas})
+            )
         )
     }
     new_rows = []
-    for (scope, org_id, skill_id, level), n in deltas.items():
-        row_id = existing.get((scope, skill_id, level))
+    for (scope, org_id, skill_id, kind, level, due_on), n in deltas.items():
+        row_id = existing.get((scope, skill_id, kind, level, due_on))
         if row_id is None:
             new_rows.append({"scope": scope, "organization_id": org_id, "skill_id": skill_id,
-                             "level": level, "holders": n, "updated_at": now})  # fmt: skip
+                             "kind": kind, "level": level, "due_on": due_on, "people": n,
+                             "updated_at": now})  # fmt: skip
         else:
             db.session.execute(
-                update(SkillHolderCount)
-                .where(SkillHolderCount.id == row_id)
-                .values(holders=SkillHolderCount.holders + n, updated_at=now)
+                update(c).where(c.id == row_id).values(people=c.people + n, updated_at=now)
             )
     if new_rows:
-        db.session.execute(insert(SkillHolderCount), new_rows)
+        db.session.execute(insert(c), new_rows)
 
 
 def sync_holdings(user_ids, now: datetime | None = None) -> int:
-    """Bring the stored holdings and counts of ``user_ids`` in line with their evidence and
-    memberships now (idempotent; a fixed number of statements per changed count). Returns the
-    number of holdings changed."""
+    """Bring the stored rows and counts of ``user_ids`` in line with their evidence,
+    memberships, enrolments and programs now (idempotent). Returns the rows changed."""
     ids = sorted({int(u) for u in user_ids if u is not None})
     if not ids:
         return 0
@@ -190,25 +292,27 @@ def sync_holdings(user_ids, now: datetime | None = None) -> int:
     desired, stored = _desired(ids, now), _stored(ids)
     deltas: Counter = Counter()
     gone, added, changed = [], [], []
-    for key, (row_id, org_id, level) in stored.items():
+    for key, (row_id, org_id, due_on) in stored.items():
         want = desired.get(key)
         if want is None:
             gone.append(row_id)
-            deltas[(key[2], org_id, key[1], level)] -= 1
-        elif want[1] != level:
+            deltas[_count_key(key, org_id, due_on)] -= 1
+        elif want[1] != due_on:
             changed.append((row_id, want[1]))
-            deltas[(key[2], org_id, key[1], level)] -= 1
-            deltas[(key[2], org_id, key[1], want[1])] += 1
-    for key, (org_id, level) in desired.items():
+            deltas[_count_key(key, org_id, due_on)] -= 1
+            deltas[_count_key(key, org_id, want[1])] += 1
+    for key, (org_id, due_on) in desired.items():
         if key not in stored:
-            added.append({"user_id": key[0], "skill_id": key[1], "scope": key[2],
-                          "organization_id": org_id, "level": level})  # fmt: skip
-            deltas[(key[2], org_id, key[1], level)] += 1
+            user_id, skill_id, scope, kind, level = key
+            added.append({"user_id": user_id, "skill_id": skill_id, "scope": scope,
+                          "organization_id": org_id, "kind": kind, "level": level,
+                          "due_on": due_on})  # fmt: skip
+            deltas[_count_key(key, org_id, due_on)] += 1
     if gone:
         db.session.execute(delete(SkillHolding).where(SkillHolding.id.in_(gone)))
-    for row_id, level in changed:
+    for row_id, due_on in changed:
         db.session.execute(
-            update(SkillHolding).where(SkillHolding.id == row_id).values(level=level)
+            update(SkillHolding).where(SkillHolding.id == row_id).values(due_on=due_on)
         )
     if added:
         db.session.execute(insert(SkillHolding), added)
@@ -217,13 +321,13 @@ def sync_holdings(user_ids, now: datetime | None = None) -> int:
 
 
 def release_holdings(user_ids: list[int]) -> None:
-    """Take people out of the counts (they are being deleted) and drop their holdings."""
+    """Take people out of the counts (they are being deleted) and drop their rows."""
     stored = _stored(user_ids)
     if not stored:
         return
     deltas: Counter = Counter()
-    for (_user, skill_id, scope), (_id, org_id, level) in stored.items():
-        deltas[(scope, org_id, skill_id, level)] -= 1
+    for key, (_id, org_id, due_on) in stored.items():
+        deltas[_count_key(key, org_id, due_on)] -= 1
     db.session.execute(delete(SkillHolding).where(SkillHolding.user_id.in_(user_ids)))
     _move_counts(deltas, utcnow())
 
@@ -257,75 +361,109 @@ def sync_lapsed(now: datetime | None = None) -> int:
 
 
 def lapse_correction(scope: str, skill_ids, now: datetime) -> Counter:
-    """{(skill, level): +-n} to add to the stored counts of ``scope`` for evidence that lapsed
-    since the last sync: those few people's live levels minus what the counts hold for them."""
+    """{(skill, level): +-n} to add to the stored holders of ``scope`` for evidence that lapsed
+    since the last sync: those few people's live levels minus what the counts hold for them.
+    (Their pipeline rows catch up at the daily sync.)"""
     people = lapsed_since(now)
     out: Counter = Counter()
     if not people:
         return out
     skills = list(skill_ids)
-    for key, (_id, _org, level) in _stored(people).items():
-        if key[2] == scope and key[1] in skills:
-            out[(key[1], level)] -= 1
-    for key, (_org, level) in _desired(people, now).items():
-        if key[2] == scope and key[1] in skills:
-            out[(key[1], level)] += 1
+    for key in _stored(people):
+        if key[2] == scope and key[3] == HoldingKind.HELD and key[1] in skills:
+            out[(key[1], key[4])] -= 1
+    for key in _desired(people, now):
+        if key[2] == scope and key[3] == HoldingKind.HELD and key[1] in skills:
+            out[(key[1], key[4])] += 1
     return Counter({k: v for k, v in out.items() if v})
 
 
 # --- rebuilding ----------------------------------------------------------------------------------
+def recounted(now: datetime | None = None, conn=None) -> tuple[list[dict], dict]:
+    """Every row, and {(scope, organization, skill, kind, level, due): people}, counted afresh,
+    writing nothing (``conn``: as in :func:`_desired`)."""
+    conn = conn if conn is not None else db.session
+    people = select(Membership.user_id).distinct()
+    rows, counts = [], Counter()
+    for key, (org_id, due_on) in _desired(people, now or utcnow(), conn).items():
+        user_id, skill_id, scope, kind, level = key
+        rows.append({"user_id": user_id, "skill_id": skill_id, "scope": scope,
+                     "organization_id": org_id, "kind": kind, "level": level, "due_on": due_on})  # fmt: skip
+        counts[_count_key(key, org_id, due_on)] += 1
+    return rows, dict(counts)
+
+
+def count_rows(counts: dict, now: datetime) -> list[dict]:
+    """The rows of :class:`SkillHolderCount` for ``counts`` as :func:`recounted` returns them."""
+    return [
+        {"scope": scope, "organization_id": org_id, "skill_id": skill_id, "kind": kind,
+         "level": level, "due_on": due_on, "people": n, "updated_at": now}
+        for (scope, org_id, skill_id, kind, level, due_on), n in counts.items()
+    ]  # fmt: skip
+
+
 def recount_holdings(now: datetime | None = None) -> int:
-    """Rebuild every holding and count from the evidence (repair, bulk loads). Returns the
-    number of holdings stored."""
+    """Rebuild every row and count from scratch (repair, bulk loads). Returns the rows stored."""
     now = now or utcnow()
-    holdings, counts = recounted(now)
+    rows, counts = recounted(now)
     db.session.execute(delete(SkillHolderCount))
     db.session.execute(delete(SkillHolding))
-    for i in range(0, len(holdings), 5_000):
-        db.session.execute(insert(SkillHolding), holdings[i : i + 5_000])
+    for i in range(0, len(rows), 5_000):
+        db.session.execute(insert(SkillHolding), rows[i : i + 5_000])
     if counts:
-        db.session.execute(insert(SkillHolderCount), [
-            {"scope": scope, "organization_id": org_id, "skill_id": skill_id, "level": level,
-             "holders": n, "updated_at": now}
-            for (scope, org_id, skill_id, level), n in counts.items()
-        ])  # fmt: skip
+        db.session.execute(insert(SkillHolderCount), count_rows(counts, now))
     set_setting(SYNCED_SETTING, now.isoformat())
-    return len(holdings)
+    return len(rows)
 
 
-def stored_counts() -> dict[tuple[str, int | None, int, int], int]:
-    """{(scope, organization, skill, level): holders} as stored (zero rows left out)."""
+def stored_counts() -> dict[tuple, int]:
+    """{(scope, organization, skill, kind, level, due): people} as stored (zeros left out)."""
     return {
-        (r.scope, r.organization_id, r.skill_id, r.level): r.holders
+        (r.scope, r.organization_id, r.skill_id, r.kind, r.level, r.due_on): r.people
         for r in db.session.scalars(select(SkillHolderCount))
-        if r.holders
+        if r.people
     }
 
 
-def recounted(now: datetime | None = None, conn=None) -> tuple[list[dict], dict]:
-    """Every holding row, and {(scope, organization, skill, level): holders}, counted afresh from
-    the evidence, writing nothing (``conn``: as in :func:`_desired`)."""
-    conn = conn if conn is not None else db.session
-    people = select(SkillEvidence.user_id).distinct()
-    holdings, counts = [], Counter()
-    for (user_id, skill_id, scope), (org_id, level) in _desired(
-        people, now or utcnow(), conn
-    ).items():
-        holdings.append({"user_id": user_id, "skill_id": skill_id, "scope": scope,
-                         "organization_id": org_id, "level": level})  # fmt: skip
-        counts[(scope, org_id, skill_id, level)] += 1
-    return holdings, dict(counts)
-
-
 # --- keeping them right in the same transaction --------------------------------------------------
+#: Per-person rows whose change can move the counts, and the columns that matter when updated.
+_PERSONAL = {
+    SkillEvidence: None, Membership: None, Enrolment: ("status", "course_id"),
+    CourseCompletion: ("state",), ProgramAssignment: ("status", "due_at"),
+}  # fmt: skip
+
+
+def _matters(obj, session: Session) -> bool:
+    columns = _PERSONAL[type(obj)]
+    if columns is None or obj in session.new or obj in session.deleted:
+        return True
+    state = inspect(obj)
+    return any(state.attrs[c].history.has_changes() for c in columns)
+
+
+def _status_changed(course: Course) -> bool:
+    return inspect(course).attrs.status.history.has_changes()
+
+
 def _before_flush(session: Session, _context, _instances) -> None:
-    # The objects, not their user ids: a new membership may get its user id only in the flush.
-    touched = session.info.setdefault(_DIRTY, [])
-    touched.extend(
-        obj
-        for obj in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(obj, SkillEvidence | Membership)
+    touched = session.info.setdefault(
+        _TOUCHED, {"people": [], "ids": set(), "courses": set(), "programs": set()}
     )
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        kind = type(obj)
+        if kind in _PERSONAL and _matters(obj, session):
+            touched["people"].append(obj)  # its user id may be set only by the flush
+        elif kind is CourseOutcome:
+            touched["courses"].add(obj.course_id)
+        elif kind is Course and obj in session.deleted:
+            # Its enrolments go with it (in the database): name the people while they exist.
+            touched["ids"].update(
+                db.session.scalars(select(Enrolment.user_id).where(Enrolment.course_id == obj.id))
+            )
+        elif kind is Course and obj not in session.new and _status_changed(obj):
+            touched["courses"].add(obj.id)
+        elif kind is ProgramCourse:
+            touched["programs"].add(obj.program_id)
     deleted = [obj.id for obj in session.deleted if isinstance(obj, User)]
     if deleted:
         release_holdings(deleted)
@@ -333,14 +471,26 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
 
 def _after_flush(session: Session, _context) -> None:
-    touched = session.info.pop(_DIRTY, None)
+    touched = session.info.pop(_TOUCHED, None)
     gone = session.info.pop(_GONE, set())
-    if touched:
-        sync_holdings({getattr(obj, "user_id", None) for obj in touched} - gone)
+    if not touched:
+        return
+    people = {getattr(obj, "user_id", None) for obj in touched["people"]} | touched["ids"]
+    if touched["courses"]:
+        people.update(db.session.scalars(
+            select(Enrolment.user_id).where(Enrolment.course_id.in_(touched["courses"]))
+        ))  # fmt: skip
+    if touched["programs"]:
+        people.update(db.session.scalars(
+            select(ProgramAssignment.user_id).where(
+                ProgramAssignment.program_id.in_(touched["programs"])
+            )
+        ))  # fmt: skip
+    sync_holdings(people - gone)
 
 
 def listen() -> None:
-    """Keep the counts in the same transaction as each change of evidence or membership."""
+    """Keep the counts in the same transaction as each change that moves them."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush_postexec", _after_flush)
