@@ -8,8 +8,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the skills pages (frameworks, outcomes, profiles) and the gap pages."""
-    from lms.skills import gap_views, holders, views  # the views import every feature's models
+    from lms.skills import gap_views, holder_hooks, views  # the views import every model
 
-    holders.listen()
+    holder_hooks.listen()
     views.init_app(app)
     gap_views.init_app(app)

@@ -27,7 +27,8 @@ from lms.domain.models import Course, CoursePartner, CourseStatus
 from lms.extensions import db
 from lms.models import Membership, Organization, User
 from lms.skills.gap_models import JobRole, RoleSkill
-from lms.skills.holders import HoldingKind, SkillHolderCount, lapse_correction, org_scope
+from lms.skills.holder_models import HoldingKind, SkillHolderCount, org_scope
+from lms.skills.holders import lapse_correction
 from lms.skills.models import CourseOutcome, Framework, ProficiencyLevel, Skill
 from lms.skills.supply import held_levels
 from lms.timeutil import utcnow
@@ -259,11 +260,11 @@ def closest_employees(
 ) -> list[dict]:
     """Employees who do not hold the level yet, closest first (current level, then name)."""
     now = now or utcnow()
-    held = held_levels(now).subquery("held")
-    current = func.coalesce(held.c.level, 0)
     learners = select(Membership.user_id).where(
         Membership.organization_id == org_id, Membership.role == "learner"
     )
+    held = held_levels(now, users=learners, skills=[skill_id]).subquery("held")
+    current = func.coalesce(held.c.level, 0)
     rows = db.session.execute(
         select(User.id, User.name, User.email, current.label("level"))
         .outerjoin(held, and_(held.c.user_id == User.id, held.c.skill_id == skill_id))
@@ -279,9 +280,9 @@ def demand_date_end(value: date) -> datetime:
     return datetime.combine(value, time.max)
 
 
-def uncovered_demand() -> list[dict]:
-    """Demanded (skill, level) per organization or region that no published course reaches
-    (one query): the signal for the cluster's universities to co-design a course."""
+def _uncovered_statement():
+    """Demanded (skill, level) per organization or region with no published course reaching it,
+    with the headcount and the earliest date, soonest first."""
     covered = (
         select(CourseOutcome.course_id)
         .join(Course, Course.id == CourseOutcome.course_id)
@@ -291,14 +292,13 @@ def uncovered_demand() -> list[dict]:
             Course.status == CourseStatus.PUBLISHED,
         )
     )
-    rows = db.session.execute(
+    who = (JobRole.organization_id, Organization.name, JobRole.region)
+    what = (RoleSkill.skill_id, Skill.preferred_label, RoleSkill.level, ProficiencyLevel.name)
+    return (
         select(
             JobRole.organization_id,
             func.coalesce(Organization.name, JobRole.region).label("demanded_by"),
-            RoleSkill.skill_id,
-            Skill.preferred_label,
-            RoleSkill.level,
-            ProficiencyLevel.name,
+            *what,
             func.sum(JobRole.headcount).label("headcount"),
             func.min(JobRole.needed_by).label("needed_by"),
         )
@@ -313,17 +313,14 @@ def uncovered_demand() -> list[dict]:
             ),
         )
         .where(~exists(covered))
-        .group_by(
-            JobRole.organization_id,
-            Organization.name,
-            JobRole.region,
-            RoleSkill.skill_id,
-            Skill.preferred_label,
-            RoleSkill.level,
-            ProficiencyLevel.name,
-        )
+        .group_by(*who, *what)
         .order_by(func.min(JobRole.needed_by), Skill.preferred_label)
-    ).all()
+    )
+
+
+def uncovered_demand() -> list[dict]:
+    """Demanded (skill, level) per organization or region that no published course reaches
+    (one query): the signal for the cluster's universities to co-design a course."""
     return [
         {
             "organization_id": r[0],
@@ -335,5 +332,5 @@ def uncovered_demand() -> list[dict]:
             "headcount": int(r[6]),
             "needed_by": _as_date(r[7]),
         }
-        for r in rows
+        for r in db.session.execute(_uncovered_statement()).all()
     ]

@@ -31,107 +31,41 @@ How they stay right:
 
 from __future__ import annotations
 
-import enum
 from collections import Counter, defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
     and_,
     delete,
-    event,
     func,
     insert,
-    inspect,
     or_,
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.domain.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.models import Membership, User
+from lms.models import Membership
 from lms.progress.assignments import OPEN_STATUSES
 from lms.progress.models import CompletionState, CourseCompletion, ProgramAssignment, ProgramCourse
 from lms.settings import get_setting, set_setting
 from lms.skills.gap_models import SkillEvidence
+from lms.skills.holder_models import (
+    CLUSTER_SCOPE,
+    NO_DUE,
+    HoldingKind,
+    SkillHolderCount,
+    SkillHolding,
+    org_scope,
+)
 from lms.skills.models import CourseOutcome
 from lms.skills.supply import held_levels
 from lms.timeutil import utcnow
 
-# Lapsed evidence is found by time on every gap read.
-Index("ix_skill_evidence_expires_at", SkillEvidence.expires_at)
-
-CLUSTER_SCOPE = "cluster"
 SYNCED_SETTING = "skills.holders_synced_until"
-#: The due date of a pipeline row no program dates: before any demand date.
-NO_DUE = date(1970, 1, 1)
 _TOUCHED = "skills.holders_touched"
 _GONE = "skills.holders_gone"
-
-
-class HoldingKind(enum.StrEnum):
-    """What a stored row counts."""
-
-    HELD = "held"
-    PIPELINE = "pipeline"
-
-
-def org_scope(org_id: int | None) -> str:
-    """The scope key of an organization (None: the cluster)."""
-    return CLUSTER_SCOPE if org_id is None else f"org:{org_id}"
-
-
-class SkillHolding(db.Model):
-    """One row the stored counts hold for one person: a skill held at a level, or a level the
-    person is in the pipeline for (with its due date), in one scope."""
-
-    __tablename__ = "skill_holdings"
-    __table_args__ = (
-        UniqueConstraint("user_id", "skill_id", "scope", "kind", "level",
-                         name="uq_skill_holdings_user_skill_scope"),
-    )  # fmt: skip
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"))
-    scope: Mapped[str] = mapped_column(String(40))  # "org:<id>" or "cluster"
-    organization_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
-    kind: Mapped[str] = mapped_column(String(10))  # HoldingKind
-    level: Mapped[int] = mapped_column(Integer)
-    due_on: Mapped[date | None] = mapped_column(Date)  # pipeline rows only
-
-
-class SkillHolderCount(db.Model):
-    """How many people of a scope hold a skill at exactly a level (``held``), or are in the
-    pipeline for a level by a date (``pipeline``)."""
-
-    __tablename__ = "skill_holder_counts"
-    __table_args__ = (
-        UniqueConstraint("scope", "skill_id", "kind", "level", "due_on",
-                         name="uq_skill_holder_counts_scope_skill"),
-    )  # fmt: skip
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(40))
-    organization_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(10))
-    level: Mapped[int] = mapped_column(Integer)
-    due_on: Mapped[date | None] = mapped_column(Date)
-    people: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # --- computing what the counts should hold -------------------------------------------------------
@@ -423,74 +357,3 @@ def stored_counts() -> dict[tuple, int]:
         for r in db.session.scalars(select(SkillHolderCount))
         if r.people
     }
-
-
-# --- keeping them right in the same transaction --------------------------------------------------
-#: Per-person rows whose change can move the counts, and the columns that matter when updated.
-_PERSONAL = {
-    SkillEvidence: None, Membership: None, Enrolment: ("status", "course_id"),
-    CourseCompletion: ("state",), ProgramAssignment: ("status", "due_at"),
-}  # fmt: skip
-
-
-def _matters(obj, session: Session) -> bool:
-    columns = _PERSONAL[type(obj)]
-    if columns is None or obj in session.new or obj in session.deleted:
-        return True
-    state = inspect(obj)
-    return any(state.attrs[c].history.has_changes() for c in columns)
-
-
-def _status_changed(course: Course) -> bool:
-    return inspect(course).attrs.status.history.has_changes()
-
-
-def _before_flush(session: Session, _context, _instances) -> None:
-    touched = session.info.setdefault(
-        _TOUCHED, {"people": [], "ids": set(), "courses": set(), "programs": set()}
-    )
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        kind = type(obj)
-        if kind in _PERSONAL and _matters(obj, session):
-            touched["people"].append(obj)  # its user id may be set only by the flush
-        elif kind is CourseOutcome:
-            touched["courses"].add(obj.course_id)
-        elif kind is Course and obj in session.deleted:
-            # Its enrolments go with it (in the database): name the people while they exist.
-            touched["ids"].update(
-                db.session.scalars(select(Enrolment.user_id).where(Enrolment.course_id == obj.id))
-            )
-        elif kind is Course and obj not in session.new and _status_changed(obj):
-            touched["courses"].add(obj.id)
-        elif kind is ProgramCourse:
-            touched["programs"].add(obj.program_id)
-    deleted = [obj.id for obj in session.deleted if isinstance(obj, User)]
-    if deleted:
-        release_holdings(deleted)
-        session.info.setdefault(_GONE, set()).update(deleted)
-
-
-def _after_flush(session: Session, _context) -> None:
-    touched = session.info.pop(_TOUCHED, None)
-    gone = session.info.pop(_GONE, set())
-    if not touched:
-        return
-    people = {getattr(obj, "user_id", None) for obj in touched["people"]} | touched["ids"]
-    if touched["courses"]:
-        people.update(db.session.scalars(
-            select(Enrolment.user_id).where(Enrolment.course_id.in_(touched["courses"]))
-        ))  # fmt: skip
-    if touched["programs"]:
-        people.update(db.session.scalars(
-            select(ProgramAssignment.user_id).where(
-                ProgramAssignment.program_id.in_(touched["programs"])
-            )
-        ))  # fmt: skip
-    sync_holdings(people - gone)
-
-
-def listen() -> None:
-    """Keep the counts in the same transaction as each change that moves them."""
-    if not event.contains(Session, "before_flush", _before_flush):
-        event.listen(Session, "before_flush", _before_flush)
-        event.listen(Session, "after_flush_postexec", _after_flush)
