@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lms.domain.models import Enrolment
 from lms.extensions import db
 from lms.models import Membership, Role, User
+from lms.progress.models import CourseCompletion
 from lms.skills.gap import GapFilters, gap_rows
 from lms.skills.gap_models import JobRole, RoleSkill, SkillEvidence
 from lms.skills.holders import (
@@ -64,6 +65,14 @@ def test_stored_counts_equal_a_recount_through_every_change(demo, runner):
             db.session.commit()
         pipeline = {k: v for k, v in stored_counts().items() if k[3] == "pipeline"}
         assert any(k[2] == outcome.skill_id for k in pipeline)
+        _agree()
+        # A bulk statement (as a re-certification reset writes it) reopens the completion.
+        db.session.execute(
+            update(CourseCompletion)
+            .where(CourseCompletion.user_id == marco.id, CourseCompletion.course_id == course.id)
+            .values(state="not_started", completed_at=None)
+        )
+        db.session.commit()
         _agree()
         # A validation above the earned level, valid for two more days.
         validate_skill(marco, skill, 4, trainer, "Ran the audit alone",

@@ -1,5 +1,7 @@
 """Keeps the stored skill counts (:mod:`lms.skills.holders`) in the same transaction as each change
-that moves them: a session hook collects the people touched by a flush and syncs them after it."""
+that moves them: a session hook collects the people touched by a flush and syncs them after it,
+and another syncs the people an ORM bulk statement touches (a course's recomputed completions,
+refreshed program assignments, a re-certification reset) right after it runs."""
 
 from __future__ import annotations
 
@@ -16,6 +18,18 @@ from lms.skills.models import CourseOutcome
 
 _TOUCHED = "skills.holders_touched"
 _GONE = "skills.holders_gone"
+_PAUSED = "skills.holders_paused"
+
+
+def pause(session: Session) -> None:
+    """Stop keeping the counts in ``session`` (a bulk load recounts them when it is done)."""
+    session.info[_PAUSED] = True
+
+
+def resume(session: Session) -> None:
+    """Keep the counts again in ``session`` (after :func:`pause`; recount first)."""
+    session.info.pop(_PAUSED, None)
+
 
 #: Per-person rows whose change can move the counts, and the columns that matter when updated.
 _PERSONAL = {
@@ -37,6 +51,8 @@ def _status_changed(course: Course) -> bool:
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
+    if session.info.get(_PAUSED):
+        return
     touched = session.info.setdefault(
         _TOUCHED, {"people": [], "ids": set(), "courses": set(), "programs": set()}
     )
@@ -80,8 +96,43 @@ def _after_flush(session: Session, _context) -> None:
     sync_holdings(people - gone)
 
 
+#: Entities whose bulk statements (``update(Model)``, ``insert(Model)``, ``delete(Model)``) can
+#: move the counts: the people they touch are named from the statement and synced after it.
+_BULK = (SkillEvidence, Membership, Enrolment, CourseCompletion, ProgramAssignment)
+
+
+def _bulk_people(state) -> set:
+    """The people a bulk statement on one of :data:`_BULK` touches (read before it runs)."""
+    entity = state.bind_mapper.class_
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    if state.is_insert:
+        return {r.get("user_id") for r in rows}
+    where = state.statement.whereclause
+    if where is None and rows and all("id" in r for r in rows):  # bulk update by primary key
+        ids = [r["id"] for r in rows]
+        return set(state.session.scalars(select(entity.user_id).where(entity.id.in_(ids))))
+    stmt = select(entity.user_id).distinct()
+    return set(state.session.scalars(stmt if where is None else stmt.where(where)))
+
+
+def _on_execute(state):
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return None
+    if state.session.info.get(_PAUSED):
+        return None
+    mapper = state.bind_mapper
+    if mapper is None or mapper.class_ not in _BULK:
+        return None  # Core table statements (bulk loads) are recounted by their caller
+    people = _bulk_people(state)
+    result = state.invoke_statement()
+    sync_holdings(people - {None})
+    return result
+
+
 def listen() -> None:
     """Keep the counts in the same transaction as each change that moves them."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush_postexec", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_execute)
