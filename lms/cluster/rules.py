@@ -193,24 +193,26 @@ def inactive_learners(now: datetime) -> list[Finding]:
     ]
 
 
-def low_lab_pass_rates(now: datetime) -> list[Finding]:
-    """Practical activities (labs) whose pass rate is low after enough attempts."""
-    from flask import current_app  # the registry says which types are practical
+def _practical_types() -> list[str]:
+    """Activity types whose plugin says they measure practical work (labs), from the registry."""
+    from flask import current_app  # the registry lives on the app
 
-    types = [
+    return [
         t.key
         for t in current_app.extensions["lms.activities"]
         if getattr(t, "cluster_measure", "") == "practical"
     ]
-    if not types:
-        return []
-    rate, attempts = threshold("lab_pass_rate"), threshold("lab_min_attempts")
+
+
+def _lab_results(types: list[str], min_attempts: float) -> list:
+    """Per practical activity with enough attempts: (id, title, course, lead partner, attempts,
+    learners, learners passed), grouped in one query."""
     lead = (
         select(CoursePartner.course_id, func.min(CoursePartner.id).label("first"))
         .group_by(CoursePartner.course_id)
         .subquery()
     )
-    rows = db.session.execute(
+    return db.session.execute(
         select(
             Activity.id,
             Activity.title,
@@ -226,10 +228,20 @@ def low_lab_pass_rates(now: datetime) -> list[Finding]:
         .join(CoursePartner, CoursePartner.id == lead.c.first)
         .where(Activity.type.in_(types), ActivityCompletion.attempts > 0)
         .group_by(Activity.id, Activity.title, Course.id, CoursePartner.organization_id)
-        .having(func.sum(ActivityCompletion.attempts) >= attempts)
+        .having(func.sum(ActivityCompletion.attempts) >= min_attempts)
     ).all()
+
+
+def low_lab_pass_rates(now: datetime) -> list[Finding]:
+    """Practical activities (labs) whose pass rate is low after enough attempts."""
+    types = _practical_types()
+    if not types:
+        return []
+    rate = threshold("lab_pass_rate")
     out = []
-    for aid, title, course, org_id, tries, learners, passed in rows:
+    for aid, title, course, org_id, tries, learners, passed in _lab_results(
+        types, threshold("lab_min_attempts")
+    ):
         share = 100 * passed / learners if learners else 0
         if share < rate:
             out.append(
