@@ -38,7 +38,6 @@ from sqlalchemy import (
     and_,
     delete,
     func,
-    insert,
     or_,
     select,
     update,
@@ -213,7 +212,7 @@ def _move_counts(deltas: Counter, now: datetime) -> None:
                 update(c).where(c.id == row_id).values(people=c.people + n, updated_at=now)
             )
     if new_rows:
-        db.session.execute(insert(c), new_rows)
+        db.session.execute(c.__table__.insert(), new_rows)
 
 
 def sync_holdings(user_ids, now: datetime | None = None) -> int:
@@ -235,6 +234,8 @@ def sync_holdings(user_ids, now: datetime | None = None) -> int:
             changed.append((row_id, want[1]))
             deltas[_count_key(key, org_id, due_on)] -= 1
             deltas[_count_key(key, org_id, want[1])] += 1
+    # Core executemany (one statement per batch; the ORM's bulk insert goes row by row when
+    # some values are NULL).
     for key, (org_id, due_on) in desired.items():
         if key not in stored:
             user_id, skill_id, scope, kind, level = key
@@ -249,7 +250,7 @@ def sync_holdings(user_ids, now: datetime | None = None) -> int:
             update(SkillHolding).where(SkillHolding.id == row_id).values(due_on=due_on)
         )
     if added:
-        db.session.execute(insert(SkillHolding), added)
+        db.session.execute(SkillHolding.__table__.insert(), added)
     _move_counts(deltas, now)
     return len(gone) + len(added) + len(changed)
 
@@ -343,9 +344,9 @@ def recount_holdings(now: datetime | None = None) -> int:
     db.session.execute(delete(SkillHolderCount))
     db.session.execute(delete(SkillHolding))
     for i in range(0, len(rows), 5_000):
-        db.session.execute(insert(SkillHolding), rows[i : i + 5_000])
+        db.session.execute(SkillHolding.__table__.insert(), rows[i : i + 5_000])
     if counts:
-        db.session.execute(insert(SkillHolderCount), count_rows(counts, now))
+        db.session.execute(SkillHolderCount.__table__.insert(), count_rows(counts, now))
     set_setting(SYNCED_SETTING, now.isoformat())
     return len(rows)
 
