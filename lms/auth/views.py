@@ -16,13 +16,12 @@ from lms.auth.forms import (
     RequestResetForm,
     ResetPasswordForm,
 )
+from lms.auth.mails import mail_reset_link
 from lms.auth.sessions import end_session, start_session
 from lms.extensions import db
-from lms.mail import send_mail
 from lms.models import User
 from lms.settings import self_registration_enabled
 from lms.timeutil import utcnow
-from lms.urls import absolute_url
 
 BAD_LOGIN = "The email address or password is not right."
 
@@ -166,26 +165,7 @@ def forgot_password():
             db.session.commit()
             too_many_mails(form, wait)
             return render_template("auth/forgot_password.html", form=form), 429
-        user = services.find_user(email)
-        if user is not None and user.active:
-            link = absolute_url("auth.reset_password", token=tokens.make_reset_token(user))
-            send_mail(
-                user.email,
-                "Reset your EduCluster password",
-                f"Hello {user.name},\n\nTo choose a new password, open this link within an hour:\n"
-                f"{link}\n\nIf you did not ask for this, you can ignore this mail.",
-            )
-        else:
-            # A mail either way: the same work and timing, and a useful answer to someone who
-            # mistyped or registered with another address.
-            send_mail(
-                email,
-                "Your EduCluster password reset",
-                "Hello,\n\nSomeone asked to reset the EduCluster password for this address, but no "
-                "active account uses it. If it was you, try the address you registered with, or "
-                "ask your organization's administrator for an invitation.\n\nIf you did not ask "
-                "for this, you can ignore this mail.",
-            )
+        mail_reset_link(email)
         db.session.commit()
         flash(
             "If an account uses that address, we have sent it a link to reset the password.", "info"
