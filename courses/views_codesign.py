@@ -73,15 +73,7 @@ def signoff(slug: str):
         except DomainError as exc:
             form_error(form, exc)
         else:
-            missing = codesign.missing_signoffs(course)
-            ready = " Every partner has signed: it can be published." if not missing else ""
-            what = f"{org.name} signed off “{course.title}”."
-            if signoff.is_override:
-                what = (
-                    f"{user().name} (site administrator) signed off “{course.title}” on behalf "
-                    f"of {org.name} as an override: “{signoff.comment}”."
-                )
-            notify_partners(course, user(), "course_signoff", what + ready)
+            _announce_signoff(course, org, signoff)
             db.session.commit()
             kind = " as an override" if signoff.is_override else ""
             flash(
@@ -92,6 +84,19 @@ def signoff(slug: str):
     elif not form.organization_id.choices:
         form.form_errors.append("Your organizations have already signed off this version.")
     return _render(course, form, 400)
+
+
+def _announce_signoff(course, org: Organization, signoff) -> None:
+    """Tell the partners who signed off (an override says so) and whether it can be published."""
+    missing = codesign.missing_signoffs(course)
+    ready = " Every partner has signed: it can be published." if not missing else ""
+    what = f"{org.name} signed off “{course.title}”."
+    if signoff.is_override:
+        what = (
+            f"{user().name} (site administrator) signed off “{course.title}” on behalf "
+            f"of {org.name} as an override: “{signoff.comment}”."
+        )
+    notify_partners(course, user(), "course_signoff", what + ready)
 
 
 def _transition(slug: str, capability: str, action, done: str, notice: str | None = None):

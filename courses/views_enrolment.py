@@ -74,14 +74,7 @@ def enrolments(slug: str):
             form_error(form, exc)
         else:
             db.session.commit()
-            if enrolment is not None:
-                flash(f"{enrolment.user.name} is enrolled.", "success")
-            else:
-                flash(
-                    f"If {User.normalise_email(form.email.data)} is a learner of the cluster, "
-                    "they are invited: they are enrolled when they accept.",
-                    "info",
-                )
+            _flash_enrolled(enrolment, form.email.data)
             return redirect(url_for("courses.enrolments", slug=slug))
     status = request.args.get("status", "")
     q = request.args.get("q", "").strip()[:100]
@@ -96,6 +89,18 @@ def enrolments(slug: str):
         q=q,
         confirm=ConfirmForm(),
     ), (400 if form.errors else 200)
+
+
+def _flash_enrolled(enrolment, email: str) -> None:
+    """Say who is enrolled, or (without naming who has an account) that an invitation went out."""
+    if enrolment is not None:
+        flash(f"{enrolment.user.name} is enrolled.", "success")
+        return
+    flash(
+        f"If {User.normalise_email(email)} is a learner of the cluster, "
+        "they are invited: they are enrolled when they accept.",
+        "info",
+    )
 
 
 @bp.post("/<slug>/enrolments/<int:enrolment_id>/withdraw")
