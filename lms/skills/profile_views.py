@@ -91,6 +91,15 @@ def my_skills():
     ), (400 if error else 200)
 
 
+def _posted_date(name: str) -> date | None:
+    """A calendar date from the posted form (blank: None); anything else is refused."""
+    raw = request.form.get(name, "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise DomainError("Give the date as a calendar date.", name) from None
+
+
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
 @login_required
 def person(user_id: int):
@@ -102,14 +111,10 @@ def person(user_id: int):
     if request.method == "POST":
         try:
             skill, level = _posted_skill_level()
-            raw = request.form.get("valid_until", "").strip()
-            try:
-                valid_until = date.fromisoformat(raw) if raw else None
-            except ValueError:
-                raise DomainError("Give the date as a calendar date.", "valid_until") from None
             validate_skill(
-                person, skill, level, current_user, request.form.get("comment", ""), valid_until
-            )
+                person, skill, level, current_user, request.form.get("comment", ""),
+                _posted_date("valid_until"),
+            )  # fmt: skip
             db.session.commit()
             flash(f"Validated {person.name}'s level in “{skill.preferred_label}”.", "success")
             return redirect(url_for(".person", user_id=person.id))
