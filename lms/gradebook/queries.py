@@ -169,19 +169,24 @@ def _columns(course: Course, activities) -> tuple[list[Column], list[GradeCatego
         i.activity_id: i.category_id
         for i in db.session.scalars(select(GradeItem).where(GradeItem.course_id == course.id))
     }
-    categories = list(
-        db.session.scalars(
-            select(GradeCategory)
-            .where(GradeCategory.course_id == course.id)
-            .order_by(GradeCategory.position, GradeCategory.id)
-        )
-    )
+    categories = course_categories(course.id)
     columns = [
         Column(a.id, a.title, registry[a.type].label if a.type in registry else a.type, a.weight if a.weight is not None else 1.0,
                items.get(a.id))
         for a in activities
     ]  # fmt: skip
     return columns, categories
+
+
+def course_categories(course_id: int) -> list[GradeCategory]:
+    """The course's grade categories, in their order."""
+    return list(
+        db.session.scalars(
+            select(GradeCategory)
+            .where(GradeCategory.course_id == course_id)
+            .order_by(GradeCategory.position, GradeCategory.id)
+        )
+    )
 
 
 def _people(course: Course, user_ids: list[int] | None, names: bool) -> tuple[dict, list[int]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -13,10 +12,10 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import options
 from lms.models import Organization
-from lms.permissions import can
+from lms.permissions import can, organizations_where
 
 from .models import LtiPlatform
-from .registration import issue_registration_token, register_platform
+from .registration import issue_registration_token, platforms_of, register_platform
 
 bp = Blueprint("lti_admin", __name__, url_prefix="/lti/platforms")
 URL_SESSION = "lti_registration_url"
@@ -74,19 +73,14 @@ class DeactivateForm(FlaskForm):
 
 def managed_orgs() -> list[Organization]:
     """Organizations whose LTI platforms the current user may manage."""
-    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    return [org for org in orgs if can(current_user, "org.manage", org)]
+    return organizations_where(current_user, "org.manage")
 
 
 def _render(
     form: PlatformForm, token_form: TokenForm, registration_url: str | None = None, status=200
 ):
     orgs = managed_orgs()
-    platforms = db.session.scalars(
-        select(LtiPlatform)
-        .where(LtiPlatform.organization_id.in_([o.id for o in orgs]))
-        .order_by(LtiPlatform.active.desc(), LtiPlatform.name)
-    ).all()
+    platforms = platforms_of([o.id for o in orgs])
     page = render_template(
         "lti/platforms.html",
         form=form,
