@@ -24,6 +24,9 @@ from lms.settings import self_registration_enabled
 from lms.timeutil import utcnow
 
 BAD_LOGIN = "The email address or password is not right."
+LOCKED_OUT = (
+    "Too many failed attempts. Wait {wait} seconds, then try again, or reset your password."
+)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -55,9 +58,7 @@ def login():
         key = known_device or throttle.login_key(email, request.remote_addr or "unknown")
         wait = throttle.seconds_locked(key)
         if wait:
-            form.form_errors.append(
-                f"Too many failed attempts. Wait {wait} seconds, then try again, or reset your password."
-            )
+            form.form_errors.append(LOCKED_OUT.format(wait=wait))
             status = 429
         else:
             user = services.authenticate(email, form.password.data)
