@@ -16,13 +16,10 @@ from lms.models import Department, Invitation, Organization, User
 
 NEW_LINK_KEY = "lms.new_invitation"
 
-# Kept importable from here: the nav and the organization switcher ask for it.
-viewable_orgs = queries.viewable_orgs
-
 
 def _render(template: str, org: Organization, status: int = 200, **context):
     return render_template(
-        template, org=org, switch_orgs=viewable_orgs(current_user), **context
+        template, org=org, switch_orgs=queries.viewable_orgs(current_user), **context
     ), status
 
 
@@ -39,7 +36,7 @@ def _department_form(form_class, org: Organization):
 @login_required
 def org_home():
     """The "Organization" nav item: straight to the members when there is one organization."""
-    orgs = viewable_orgs(current_user)
+    orgs = queries.viewable_orgs(current_user)
     if not orgs:
         if current_user.is_site_admin:
             return redirect(url_for("admin.site_orgs"))
