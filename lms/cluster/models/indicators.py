@@ -75,7 +75,9 @@ class CohortBase(db.Model):
     """
 
     __tablename__ = "cluster_cohort_bases"
-    __table_args__ = (UniqueConstraint("month", "scope", name="uq_cluster_cohort_bases_month_scope"),)
+    __table_args__ = (
+        UniqueConstraint("month", "scope", name="uq_cluster_cohort_bases_month_scope"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7), index=True)  # "2026-12"
