@@ -270,30 +270,11 @@ def store_result(
     same transaction, so completion follows at once. False when the lease was lost (another
     worker took the submission over): nothing is stored then.
     """
-    now = utcnow()
-    values: dict[str, Any] = {"finished_at": now, "heartbeat_at": now}
-    if report is None:
-        values.update(status=SubmissionStatus.ERROR, verdict="sandbox_error", error=error)
-    else:
-        values.update(
-            status=SubmissionStatus.DONE,
-            verdict=report.get("verdict"),
-            score=report.get("score"),
-            report=report,
-        )
+    values = _result_values(report, error)
     counted = None
     if report is not None:
-        if job is None:
-            row = db.session.execute(
-                select(LabSubmission.kind, LabSubmission.user_id, LabSubmission.lab_id).where(
-                    LabSubmission.id == submission_id
-                )
-            ).one()
-            kind, user_id, lab_id = row
-        else:
-            kind, user_id, lab_id = job.kind, job.user_id, job.lab_id
-        if kind == SubmissionKind.SUBMIT:
-            counted = _countable(user_id, lab_id)
+        counted = _counted_submit(submission_id, job)
+        if counted is not False:
             # Marked in the same UPDATE that stores the result (one statement less per job).
             values["counted"] = counted is not None
     won = db.session.execute(
@@ -308,13 +289,44 @@ def store_result(
     ).rowcount
     if won != 1:
         return False
-    if counted is not None:
+    if counted:
         from lms.progress.services import record_activity_event
 
         user, lab = counted
         record_activity_event(user, lab, "graded", grade=float(report.get("score") or 0.0))
     db.session.flush()
     return True
+
+
+def _result_values(report: dict[str, Any] | None, error: str) -> dict[str, Any]:
+    """The columns a finished run sets: its report, or the error when the sandbox failed."""
+    now = utcnow()
+    values: dict[str, Any] = {"finished_at": now, "heartbeat_at": now}
+    if report is None:
+        values.update(status=SubmissionStatus.ERROR, verdict="sandbox_error", error=error)
+    else:
+        values.update(
+            status=SubmissionStatus.DONE,
+            verdict=report.get("verdict"),
+            score=report.get("score"),
+            report=report,
+        )
+    return values
+
+
+def _counted_submit(submission_id: int, job: Job | None):
+    """For a graded submission: False for a mere run, else ``_countable``'s (user, lab) or None."""
+    if job is None:
+        kind, user_id, lab_id = db.session.execute(
+            select(LabSubmission.kind, LabSubmission.user_id, LabSubmission.lab_id).where(
+                LabSubmission.id == submission_id
+            )
+        ).one()
+    else:
+        kind, user_id, lab_id = job.kind, job.user_id, job.lab_id
+    if kind != SubmissionKind.SUBMIT:
+        return False
+    return _countable(user_id, lab_id)
 
 
 def _countable(user_id: int, lab_id: int):

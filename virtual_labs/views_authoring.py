@@ -16,7 +16,7 @@ from lms.lookup import owned_or_404
 from lms.models import User
 from lms.pagination import paginate
 from lms.permissions import require
-from virtual_labs import authoring, services
+from virtual_labs import authoring, authoring_checks
 from virtual_labs.forms import LabForm, LabTestForm
 from virtual_labs.grading import InvalidTests
 from virtual_labs.models import COMPARE_MODES, Lab, LabSubmission, LabTest
@@ -92,7 +92,7 @@ def edit(lab_id: int):
     if form.validate_on_submit():
         try:
             authoring.save_lab_settings(lab, form.data, validate=True)
-            services.mark_edited(lab)
+            authoring_checks.mark_edited(lab)
             db.session.commit()
             flash("Lab saved. The reference solution passes every test.", "success")
             return redirect(url_for("labs.edit", lab_id=lab.id))
@@ -147,7 +147,7 @@ def _fill_expected(lab: Lab, form: LabTestForm) -> None:
     except ValueError as exc:
         form.args.errors.append(f"The arguments could not be read: {exc}.")
         return
-    stdout, problem = services.reference_output(
+    stdout, problem = authoring_checks.reference_output(
         lab, (form.stdin.data or "").replace("\r\n", "\n"), args
     )
     if problem:
@@ -252,11 +252,11 @@ def validate(lab_id: int):
         return redirect(url_for("labs.tests", lab_id=lab.id))
 
     try:
-        report = services.validate_reference(lab)
+        report = authoring_checks.validate_reference(lab)
     except InvalidTests as exc:
         flash("The tests need fixing first: " + " ".join(exc.problems), "error")
         return redirect(url_for("labs.tests", lab_id=lab.id))
-    services.record_validation(lab, report)
+    authoring_checks.record_validation(lab, report)
     db.session.commit()
     if lab.validation_status == "valid":
         flash("The reference solution passes every test.", "success")
