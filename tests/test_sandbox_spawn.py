@@ -230,3 +230,16 @@ def test_a_forked_worker_starts_launchers_of_its_own():
     assert os.waitpid(pid, 0)[1] == 0
     assert answer == "True True"
     assert run_program("python", {"main.py": "print(3)"}).stdout == "3\n"  # ours still work
+
+
+def test_a_launcher_serves_only_an_unprivileged_uid_and_keeps_its_socket_to_itself():
+    from virtual_labs import launcher_main
+
+    for uid in ("0", "-1"):
+        with pytest.raises(SystemExit):
+            launcher_main.main(["launcher_main.py", "0", uid])
+    if not launcher.ENABLED:
+        return
+    # The box sees only its three streams: not the launcher's socket, nor its other descriptors.
+    code = "import os\nprint(sorted(os.listdir('/proc/self/fd')))\n"
+    assert run_program("python", {"main.py": code}).stdout == "['0', '1', '2', '3']\n"
