@@ -34,7 +34,7 @@ from .supervise import BoxProcess
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher_main.py")
 ENABLED = os.geteuid() == 0 and os.environ.get("LAB_SANDBOX_LAUNCHER") != "0"
-_START_TIMEOUT_S = 10.0
+_ANSWER_TIMEOUT_S = 30.0  # it answers in milliseconds; a hung launcher is replaced
 _MAX_MESSAGE = 1 << 16
 
 
@@ -66,21 +66,26 @@ class Launcher:
             raise
         finally:
             theirs.close()
+        self.busy = False  # a box started and not yet reaped
         try:
-            self._receive(_START_TIMEOUT_S)  # {"ready": pid}: its start-up is charged outside
+            self._receive(_ANSWER_TIMEOUT_S)  # {"ready": pid}: its start-up is charged outside
             if cgroup_procs is not None:
-                with open(cgroup_procs, "w") as fh:
-                    fh.write(str(self.proc.pid))
-        except BaseException as exc:
+                self._confine(cgroup_procs)
+        except BaseException:
             self.close()
-            if isinstance(exc, OSError):
-                raise LauncherError(
-                    f"could not move the box launcher into its memory cgroup: {exc}"
-                ) from exc
             raise
 
-    def _receive(self, timeout: float | None = None) -> tuple[dict, list[int]]:
-        if timeout is not None and not select.select([self.sock], [], [], timeout)[0]:
+    def _confine(self, cgroup_procs: str) -> None:
+        try:
+            with open(cgroup_procs, "w") as fh:
+                fh.write(str(self.proc.pid))
+        except OSError as exc:
+            raise LauncherError(
+                f"could not move the box launcher into its memory cgroup: {exc}"
+            ) from exc
+
+    def _receive(self, timeout: float = _ANSWER_TIMEOUT_S) -> tuple[dict, list[int]]:
+        if not select.select([self.sock], [], [], timeout)[0]:
             raise LauncherError("the box launcher did not answer")
         fds = array.array("i")
         data, ancdata, _, _ = self.sock.recvmsg(
@@ -104,8 +109,10 @@ class Launcher:
         self.sock.sendmsg(
             [request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
         )
+        self.busy = True  # until its "done" is read: otherwise the next answer would be stale
         answer, received = self._receive()
         if "error" in answer:
+            self.busy = False
             raise LauncherError(answer["error"])
         return LaunchedBox(self, answer["started"], received[0])
 
@@ -140,6 +147,7 @@ class LaunchedBox(BoxProcess):
             answer, _ = self.launcher._receive()
         finally:
             os.close(self._pidfd)
+        self.launcher.busy = False
         cpu_s, maxrss = answer["usage"]
         return answer["done"], cpu_s, maxrss
 
@@ -165,12 +173,14 @@ def for_uid(uid: int, cgroup_procs: str | None) -> Launcher:
     """The launcher for a leased uid (started, and confined to ``cgroup_procs``, on first use).
 
     The caller holds the uid's lease, so no other thread uses this launcher meanwhile. A
-    launcher confined elsewhere (the cgroups were switched off or on) or gone is replaced.
+    launcher confined elsewhere (the cgroups were switched off or on), gone, or left with an
+    unread answer (its run was abandoned midway) is replaced.
     """
     with _lock:
         launcher = _launchers.get(uid)
         if launcher is not None:
-            if launcher.cgroup_procs == cgroup_procs and launcher.proc.poll() is None:
+            usable = not launcher.busy and launcher.proc.poll() is None
+            if usable and launcher.cgroup_procs == cgroup_procs:
                 return launcher
             del _launchers[uid]
     if launcher is not None:

@@ -145,7 +145,10 @@ def serve(sock: socket.socket, uid: int) -> None:
                     usable = len(payload) - len(payload) % 4
                     fds += list(memoryview(payload[:usable]).cast("i"))
             try:
-                pid, error = _spawn(json.loads(data), fds, uid, libc)
+                if running is not None:  # one box at a time: the app never asks for two
+                    pid, error = None, "the box launcher is busy"
+                else:
+                    pid, error = _spawn(json.loads(data), fds, uid, libc)
             finally:
                 for fd in fds:
                     os.close(fd)
