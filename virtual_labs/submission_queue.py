@@ -20,7 +20,14 @@ from sqlalchemy import and_, or_, select, update
 from lms.extensions import db
 from lms.models import User
 from lms.timeutil import utcnow
-from virtual_labs.models import LabSubmission, SubmissionKind, SubmissionStatus
+from virtual_labs.models import (
+    LIMIT_BOUNDS,
+    Lab,
+    LabSubmission,
+    LabTest,
+    SubmissionKind,
+    SubmissionStatus,
+)
 from virtual_labs.services import is_enrolled, setting, test_spec
 
 
@@ -226,18 +233,33 @@ class Job:
 
 
 def load_job(submission_id: int) -> Job:
-    sub = db.session.get(LabSubmission, submission_id)
-    lab = sub.lab
-    tests = lab.visible_tests if sub.kind == SubmissionKind.RUN else lab.tests
+    """The job of a submission: two plain queries, no ORM objects (the grade's recording loads
+    the lab once, after the run: an object loaded here would only be expired and reloaded)."""
+    limit_columns = [getattr(Lab, name) for name in LIMIT_BOUNDS]
+    row = db.session.execute(
+        select(
+            LabSubmission.lab_id,
+            LabSubmission.user_id,
+            LabSubmission.files,
+            LabSubmission.kind,
+            Lab.language,
+            *limit_columns,
+        )
+        .join(Lab, Lab.id == LabSubmission.lab_id)
+        .where(LabSubmission.id == submission_id)
+    ).one()
+    tests = select(LabTest).where(LabTest.lab_id == row.lab_id).order_by(LabTest.position)
+    if row.kind == SubmissionKind.RUN:
+        tests = tests.where(LabTest.hidden.is_(False))
     return Job(
-        submission_id=sub.id,
-        language=lab.language,
-        files=dict(sub.files),
-        tests=[t.to_content() for t in tests],
-        limits=lab.limits_dict,
-        kind=sub.kind,
-        user_id=sub.user_id,
-        lab_id=sub.lab_id,
+        submission_id=submission_id,
+        language=row.language,
+        files=dict(row.files),
+        tests=[t.to_content() for t in db.session.scalars(tests)],
+        limits={name: getattr(row, name) for name in LIMIT_BOUNDS},
+        kind=row.kind,
+        user_id=row.user_id,
+        lab_id=row.lab_id,
     )
 
 
@@ -334,8 +356,6 @@ def _countable(user_id: int, lab_id: int):
 
     Authors previewing and withdrawn learners are graded but not counted.
     """
-    from virtual_labs.models import Lab
-
     user = db.session.get(User, user_id)
     lab = db.session.get(Lab, lab_id)
     if user is None or lab is None or not is_enrolled(user, lab):
