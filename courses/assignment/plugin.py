@@ -72,6 +72,7 @@ class AssignmentType(ActivityType):
 
     # --- authoring ---------------------------------------------------------------------------
     def new_activity(self, **common: Any) -> Activity:
+        """A new, unsaved assignment with the defaults (text hand-in, a score out of 100)."""
         common.setdefault("pass_mark", 50.0)
         return Assignment(submit_text=True, submit_files=False, file_types=[], rubric=[],
                           grading="score", max_score=100.0, resubmission="until_graded",
@@ -79,6 +80,7 @@ class AssignmentType(ActivityType):
                           peer_weight=20.0, **common)  # fmt: skip
 
     def form_data(self, activity: Assignment) -> dict[str, Any]:
+        """The settings as the authoring form shows them (a rubric as text, sizes in MB)."""
         return {
             "instructions": activity.instructions or "",
             "submit_text": bool(activity.submit_text),
@@ -155,6 +157,7 @@ class AssignmentType(ActivityType):
         return users
 
     def author_links(self, activity: Assignment) -> list[tuple[str, str]]:
+        """Links for the authoring page: the grading queue and the extensions (once saved)."""
         if activity.id is None:
             return []
         return [
@@ -164,6 +167,7 @@ class AssignmentType(ActivityType):
 
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Assignment, user: User) -> Markup:
+        """The assignment's part of the learner's activity page (and the staff's view of it)."""
         from courses.assignment.views import learner_context
 
         staff = can(user, "course.manage", activity.course) or services.is_grader(activity, user)
@@ -183,6 +187,7 @@ class AssignmentType(ActivityType):
         )
 
     def learner_summary(self, activity: Assignment, user: User) -> dict[str, Any]:
+        """The learner's submission status and released grade, for HR's transcript."""
         sub = services.submission_of(activity, user.id)
         grade = sub.grade if sub is not None and activity.released else None
         return {
@@ -192,6 +197,7 @@ class AssignmentType(ActivityType):
 
     # --- grades and dates --------------------------------------------------------------------
     def gradebook_entries(self, activities, user_ids):
+        """Grades of these assignments per (activity, user) for the gradebook, released or not."""
         by_id = {a.id: a for a in activities}
         stmt = (
             select(AssignmentSubmission.assignment_id, AssignmentSubmission.user_id,
@@ -207,6 +213,7 @@ class AssignmentType(ActivityType):
         }
 
     def due_dates(self, activities, user_id):
+        """Due dates and cut-offs of these assignments for one learner, with their extensions."""
         from courses.assignment.models import AssignmentExtension
 
         ids = [a.id for a in activities]
@@ -229,11 +236,13 @@ class AssignmentType(ActivityType):
 
     # --- archive -----------------------------------------------------------------------------
     def export_content(self, activity: Assignment, files: dict[str, bytes]) -> dict[str, Any]:
+        """The assignment's settings for the course archive."""
         return settings_content(activity)
 
     def import_content(
         self, activity: Assignment, content: dict[str, Any], files: dict[str, bytes]
     ) -> None:
+        """Store settings from a course archive, cleaned as the authoring form cleans them."""
         apply_settings(activity, clean_settings(content))
 
 
