@@ -223,7 +223,8 @@ def test_bad_requests_get_a_clear_400_and_leave_nothing_behind(api, app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(JobeFile)) == 0
         assert db.session.scalar(select(JobeApiKey.runs_total)) == 0  # refusals cost nothing
-    assert _leftovers() == before
+    # Nothing new: the base is machine-wide, so another process's run may end meanwhile.
+    assert _leftovers() <= before
 
 
 def test_api_keys_required_revocable_and_rate_limited(api, app, client):
