@@ -86,24 +86,34 @@ def edit(lab_id: int):
         getattr(
             form, "reference_files" if target == "reference_files" else "starter_files"
         ).append_entry()
-        return render_template(
-            "labs/edit.html", lab=lab, form=form, failed=None, lab_url=lab_page_url(lab)
-        ), 200
+        return _edit_page(lab, form, None, 200)
     if form.validate_on_submit():
-        try:
-            authoring.save_lab_settings(lab, form.data, validate=True)
-            authoring_checks.mark_edited(lab)
-            db.session.commit()
+        saved, failed = _save_settings(lab, form)
+        if saved:
             flash("Lab saved. The reference solution passes every test.", "success")
             return redirect(url_for("labs.edit", lab_id=lab.id))
-        except authoring.ValidationFailed as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-            failed = _report_view(exc.report)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-    status = 400 if form.errors or form.form_errors else 200
+    return _edit_page(lab, form, failed, 400 if form.errors or form.form_errors else 200)
+
+
+def _save_settings(lab, form) -> tuple[bool, dict | None]:
+    """Save and validate the lab's settings: (saved, the failing reference run's report or None)."""
+    try:
+        authoring.save_lab_settings(lab, form.data, validate=True)
+        authoring_checks.mark_edited(lab)
+        db.session.commit()
+        return True, None
+    except authoring.ValidationFailed as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return False, _report_view(exc.report)
+    except DomainError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return False, None
+
+
+def _edit_page(lab, form, failed, status: int):
+    """The lab settings page with its form (and the failing run's report, if any)."""
     return render_template(
         "labs/edit.html", lab=lab, form=form, failed=failed, lab_url=lab_page_url(lab)
     ), status
