@@ -14,6 +14,7 @@ from courses.assignment import services
 from courses.assignment.forms import AssignmentForm, SubmissionForm
 from courses.assignment.models import (
     Assignment,
+    AssignmentExtension,
     AssignmentGrade,
     AssignmentSubmission,
     GradingMethod,
@@ -22,7 +23,7 @@ from courses.assignment.queries import grading_overview
 from courses.assignment.rubric import FINAL_RULE, RubricError, max_points, parse_rubric_text
 from courses.assignment.rubric import rubric_text as format_rubric
 from courses.assignment.settings import apply_settings, clean_settings, settings_content
-from courses.assignment.views import bp
+from courses.assignment.views import bp, learner_context
 from lms.domain.models import Activity
 from lms.domain.services import active_enrolment, mark_course_edited
 from lms.errors import DomainError
@@ -168,8 +169,6 @@ class AssignmentType(ActivityType):
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Assignment, user: User) -> Markup:
         """The assignment's part of the learner's activity page (and the staff's view of it)."""
-        from courses.assignment.views import learner_context
-
         staff = can(user, "course.manage", activity.course) or services.is_grader(activity, user)
         enrolled = active_enrolment(user.id, activity.course_id) is not None
         ctx = learner_context(activity, user) if enrolled else {}
@@ -214,8 +213,6 @@ class AssignmentType(ActivityType):
 
     def due_dates(self, activities, user_id):
         """Due dates and cut-offs of these assignments for one learner, with their extensions."""
-        from courses.assignment.models import AssignmentExtension
-
         ids = [a.id for a in activities]
         extensions = dict(
             db.session.execute(
