@@ -3,7 +3,9 @@
 Run: ``python bench/code_shape.py`` from the repository root. Prints a table; the figures are the ones
 the shape issue reports before and after (files over 400 lines, functions over 50 lines, the median
 function length, the share of public functions with a docstring, the package import cycles and the
-imports made inside functions).
+imports made inside functions), and how thick the views are: views over 30 lines and ``select()``
+calls inside views, where a view is a function decorated with a blueprint route (``@bp.route``,
+``@bp.get``, ``@bp.post``, ...).
 """
 
 from __future__ import annotations
@@ -55,9 +57,36 @@ def is_module(name: str) -> bool:
     return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
+ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete"}
+
+
+def is_view(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function is a view: decorated with a blueprint route (``@bp.get(...)``)."""
+    return any(
+        isinstance(dec, ast.Call)
+        and isinstance(dec.func, ast.Attribute)
+        and dec.func.attr in ROUTE_DECORATORS
+        for dec in node.decorator_list
+    )
+
+
+def select_calls(node: ast.AST) -> int:
+    """Number of ``select(...)`` (or ``sa.select(...)``) calls inside a function."""
+    return sum(
+        1
+        for inner in ast.walk(node)
+        if isinstance(inner, ast.Call)
+        and (
+            (isinstance(inner.func, ast.Name) and inner.func.id == "select")
+            or (isinstance(inner.func, ast.Attribute) and inner.func.attr == "select")
+        )
+    )
+
+
 def analyse() -> dict:
     """Walk every module and collect the figures."""
     long_files, lengths, long_functions = [], [], []
+    long_views, selecting_views = [], []
     public = documented = late_imports = 0
     edges: dict[str, set[str]] = defaultdict(set)
     for path in python_files():
@@ -75,6 +104,11 @@ def analyse() -> dict:
                 lengths.append(length)
                 if length > 50:
                     long_functions.append((length, f"{rel}:{node.name}"))
+                if is_view(node):
+                    if length > 30:
+                        long_views.append((length, f"{rel}:{node.name}"))
+                    if selects := select_calls(node):
+                        selecting_views.append((selects, f"{rel}:{node.name}"))
                 if not node.name.startswith("_"):
                     public += 1
                     documented += ast.get_docstring(node) is not None
@@ -112,6 +146,8 @@ def analyse() -> dict:
     return {
         "long_files": sorted(long_files, reverse=True),
         "long_functions": sorted(long_functions, reverse=True),
+        "long_views": sorted(long_views, reverse=True),
+        "selecting_views": sorted(selecting_views, reverse=True),
         "median": statistics.median(lengths) if lengths else 0,
         "functions": len(lengths),
         "docstrings": documented / public if public else 1.0,
@@ -147,6 +183,9 @@ def main() -> int:
     rows = [
         ("files over 400 lines", len(figures["long_files"])),
         ("functions over 50 lines", len(figures["long_functions"])),
+        ("views over 30 lines", len(figures["long_views"])),
+        ("select() in views (calls)", sum(n for n, _ in figures["selecting_views"])),
+        ("views calling select()", len(figures["selecting_views"])),
         ("median function length (lines)", figures["median"]),
         ("functions and methods", figures["functions"]),
         ("public docstring share", f"{figures['docstrings']:.0%}"),
@@ -163,6 +202,14 @@ def main() -> int:
         print(
             "\nfunctions over 50 lines:",
             *(f"  {n:5} {f}" for n, f in figures["long_functions"]),
+            sep="\n",
+        )
+        print(
+            "\nviews over 30 lines:", *(f"  {n:5} {f}" for n, f in figures["long_views"]), sep="\n"
+        )
+        print(
+            "\nselect() in views (calls per view):",
+            *(f"  {n:5} {f}" for n, f in figures["selecting_views"]),
             sep="\n",
         )
         print("\ncycles:", *(f"  {a} <-> {b}" for a, b in figures["cycles"]), sep="\n")

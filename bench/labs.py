@@ -15,9 +15,9 @@
     CodeRunner sends it: ``clients`` parallel HTTP clients POST ``/runs`` to the app served on a
     loopback port (key check and hourly budget, slot admission, sandbox, JSON answer).
 
-Targets (issue #4, again in #13): sandbox overhead <= 1.5x the bare run; pipeline throughput >= 0.6x of N
-parallel sandbox runs; at least 20 Python runs per second per core. Issue #12: the Jobe API at
-least 10x Jobe's own figure of about 2.25 Python jobs per second per core.
+Targets (issue #13): sandbox overhead <= 1.5x the bare run, wall and CPU; pipeline throughput
+>= 0.8x of N parallel sandbox runs; at least 20 Python runs per second per core. Issue #12: the
+Jobe API at least 10x Jobe's own figure of about 2.25 Python jobs per second per core.
 
 On a shared machine the wall times include waiting for the CPU: ``chrt -f 10 python
 bench/labs.py`` (as root) measures the intrinsic costs without the other tenants' noise.
@@ -26,6 +26,7 @@ bench/labs.py`` (as root) measures the intrinsic costs without the other tenants
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -98,17 +99,30 @@ def bench_bwrap(n: int) -> dict:
             "--tmpfs", "/tmp", "--tmpfs", box.BOX,
             "--ro-bind", str(Path(work, "main.py")), f"{box.BOX}/main.py", "--chdir", box.BOX,
         ]  # fmt: skip
+        box._become_subreaper()  # bwrap's box pid 1 is orphaned: reaped here, CPU counted
         durations = []
+        cpu = _cpu_seconds()
         started = time.perf_counter()
         for _ in range(n):
             t = time.perf_counter()
             done = subprocess.run([*bwrap, *argv], capture_output=True, check=True)
+            _reap_orphans()
             durations.append(time.perf_counter() - t)
             assert done.stdout == b"hello, world\n"
         wall = time.perf_counter() - started
-        # No CPU figure: bwrap does not reap its box's pid 1, so the program's CPU time never
-        # reaches this process's children's usage (the sandbox reaps it as a subreaper).
-        return _figures("(a') bubblewrap alone, sequential", durations, wall)
+        return _figures("(a') bubblewrap alone, sequential", durations, wall, _cpu_seconds() - cpu)
+
+
+def _reap_orphans() -> None:
+    """Reap the box pid 1s re-parented to this process (never the sandbox's launchers)."""
+    from virtual_labs import launcher
+
+    keep = {server.proc.pid for server in launcher._launchers.values()}
+    with open(f"/proc/self/task/{os.getpid()}/children") as fh:
+        orphans = [int(pid) for pid in fh.read().split() if int(pid) not in keep]
+    for pid in orphans:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 def _one_sandbox_run() -> float:
@@ -122,11 +136,16 @@ def _one_sandbox_run() -> float:
 
 def bench_sandbox(n: int) -> dict:
     """(b) The same through the sandbox (``run_program``), n times in a row."""
-    _one_sandbox_run()  # warm-up: base directory, bwrap feature probe
+    from virtual_labs import launcher
+
+    _one_sandbox_run()  # warm-up: base directory, bwrap feature probe, the uid's launcher
     cpu = _cpu_seconds()
     started = time.perf_counter()
     durations = [_one_sandbox_run() for _ in range(n)]
     wall = time.perf_counter() - started
+    # The boxes are the launchers' children: stopping (reaping) the launchers adds their CPU
+    # time and their boxes' to this process's children's usage (their start-up included).
+    launcher.stop_all()
     return _figures("(b) sandbox, sequential", durations, wall, _cpu_seconds() - cpu)
 
 
@@ -263,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     ratio = boxed["ms"] / bare["ms"]
     cpu_ratio = boxed["cpu_ms"] / bare["cpu_ms"] if bare["cpu_ms"] else float("nan")
     print(f"sandbox / bare (median wall per run): {ratio:.2f}x (target <= 1.5x)")
-    print(f"sandbox / bare (CPU per run, runner and boxes included): {cpu_ratio:.2f}x")
+    print(
+        f"sandbox / bare (CPU per run, runner and boxes included): {cpu_ratio:.2f}x (target <= 1.5x)"
+    )
     print(
         f"bubblewrap alone / bare (median wall): {bwrap['ms'] / bare['ms']:.2f}x (the floor); "
         f"sandbox / bubblewrap alone: {boxed['ms'] / bwrap['ms']:.2f}x"
@@ -274,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     if pipeline:
         share = pipeline["per_s"] / parallel["per_s"]
         print(
-            f"pipeline / parallel sandbox: {share:.2f} (target >= 0.6) {pipeline.get('note', '')}"
+            f"pipeline / parallel sandbox: {share:.2f} (target >= 0.8) {pipeline.get('note', '')}"
         )
     else:
         print("(c) pipeline: virtual_labs.bench_pipeline not found, row skipped")

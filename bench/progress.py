@@ -16,9 +16,7 @@ Usage: ``python bench/progress.py [--sizes 100 10000] [--repeat 5] [--postgres U
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -27,8 +25,8 @@ import tracemalloc
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from scale_bench import arguments, count_statements, make_app, ms, on_each_database, release  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 PAGES = [
     ("HR dashboard", "/hr/scale-1/", "hr"),
@@ -47,20 +45,14 @@ PAGINATED = {
 
 def build(database_url: str, instance: str, learners: int):
     """A fresh app and database holding the scale cluster of ``learners`` employees."""
-    os.environ["LMS_INSTANCE_PATH"] = instance
-    from lms import create_app
     from lms.extensions import db
 
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
-    )
+    app = make_app(database_url, instance)
     with app.app_context():
         from lms.models import Membership, User
         from lms.progress.models import ActivityCompletion
         from lms.progress.scale import seed_scale
 
-        db.drop_all()
-        db.create_all()
         started = time.perf_counter()
         stats = seed_scale(learners)
         db.session.commit()
@@ -94,17 +86,7 @@ def measure(targets: dict[int, dict], repeat: int) -> dict[int, dict[str, dict]]
     The machine is shared: interleaving gives both sizes the same background load, and the best
     of ``repeat`` runs is the least disturbed figure (the median is kept too).
     """
-    from lms.extensions import db
-
-    for target in targets.values():
-        with target["app"].app_context():
-            engine = db.engine
-        target["count"] = 0
-
-        def count(*_args, target=target):
-            target["count"] += 1
-
-        event.listen(engine, "before_cursor_execute", count)
+    count_statements(targets)
     results: dict[int, dict[str, dict]] = {n: {} for n in targets}
     for name, url, who in PAGES:
         samples = {n: ([], [], []) for n in targets}
@@ -137,10 +119,6 @@ def measure(targets: dict[int, dict], repeat: int) -> dict[int, dict[str, dict]]
     return results
 
 
-def _ms(result: dict) -> str:
-    return f"{result['time'] * 1000:.1f} ({result['median'] * 1000:.0f})"
-
-
 def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> None:
     targets, folders = {}, []
     try:
@@ -157,14 +135,7 @@ def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> No
             targets[n] = {"app": app, "clients": login_clients(app, learner)}
         by_size = measure(targets, repeat)
     finally:
-        for target in targets.values():
-            with target["app"].app_context():
-                from lms.extensions import db
-
-                db.session.remove()
-                db.engine.dispose()
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
+        release(targets, folders)
     small, large = sizes[0], sizes[-1]
     print()
     print(f"Progress pages on {backend}: best of {repeat} requests (median in brackets)")
@@ -180,7 +151,7 @@ def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> No
         flag = " (target <= 3)" if name in PAGINATED else ""
         print(
             f"{name:<36} {a['queries']:>12} {b['queries']:>14} "
-            f"{_ms(a):>16} {_ms(b):>16} {ratio:>6.2f}{flag}"
+            f"{ms(a):>16} {ms(b):>16} {ratio:>6.2f}{flag}"
         )
     for n in sizes:
         csv = by_size[n]["CSV export"]
@@ -192,37 +163,7 @@ def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> No
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--postgres", help="also run on PostgreSQL (server URL)")
-    args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="bench-progress-db-")
-    try:
-        urls = {n: f"sqlite:///{folder}/bench-{n}.sqlite3" for n in args.sizes}
-        run("SQLite", urls, args.sizes, args.repeat)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    if args.postgres:
-        from lms.config import normalise_database_url
-
-        base = make_url(normalise_database_url(args.postgres))
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        urls = {}
-        for n in args.sizes:
-            name = f"bench_progress_{n}_{os.getpid()}"
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            urls[n] = base.set(database=name).render_as_string(hide_password=False)
-        try:
-            run("PostgreSQL", urls, args.sizes, args.repeat)
-        finally:
-            with admin.connect() as conn:
-                for url in urls.values():
-                    name = make_url(url).database
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    on_each_database("progress", arguments(__doc__), run)
 
 
 if __name__ == "__main__":

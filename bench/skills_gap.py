@@ -19,9 +19,7 @@ Usage: ``python bench/skills_gap.py [--sizes 100 10000] [--repeat 5] [--postgres
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -29,8 +27,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from scale_bench import arguments, count_statements, make_app, ms, on_each_database, release  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 TARGETS = [
     ("HR skills gap page", "/hr/scale-1/skills/gap", "hr"),
@@ -43,19 +41,9 @@ ADMIN = "admin@scale.demo"
 def build(database_url: str, instance: str, learners: int):
     """A fresh app and database holding the scale cluster with its skills; returns the app,
     the seed counts, the seconds it took and the API token's secret."""
-    os.environ["LMS_INSTANCE_PATH"] = instance
-    from lms import create_app
     from lms.extensions import db
 
-    app = create_app(
-        # Inline lab executor: no background lab pool polling the database (and counted as SQL).
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "LAB_EXECUTOR": "inline",
-        },  # fmt: skip
-    )
+    app = make_app(database_url, instance)
     with app.app_context():
         from lms.api.tokens import create_token
         from lms.models import Organization, User
@@ -63,8 +51,6 @@ def build(database_url: str, instance: str, learners: int):
         from lms.seed import DEMO_PASSWORD
         from lms.skills.gap_models import SkillEvidence
 
-        db.drop_all()
-        db.create_all()
         started = time.perf_counter()
         stats = seed_scale(learners)  # the same two calls as ``lms seed-scale``
         stats.update(seed_scale_steps())
@@ -98,17 +84,7 @@ def clients(app, secret: str) -> dict:
 
 def measure(targets: dict[int, dict], repeat: int) -> dict[int, dict[str, dict]]:
     """Time every target on every size, interleaving the sizes request by request."""
-    from lms.extensions import db
-
-    for target in targets.values():
-        with target["app"].app_context():
-            engine = db.engine
-        target["count"] = 0
-
-        def count(*_args, target=target):
-            target["count"] += 1
-
-        event.listen(engine, "before_cursor_execute", count)
+    count_statements(targets)
     results: dict[int, dict[str, dict]] = {n: {} for n in targets}
     for name, url, who in TARGETS:
         samples = {n: ([], []) for n in targets}
@@ -148,14 +124,7 @@ def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> No
             targets[n] = {"app": app, "clients": clients(app, secret)}
         by_size = measure(targets, repeat)
     finally:
-        for target in targets.values():
-            with target["app"].app_context():
-                from lms.extensions import db
-
-                db.session.remove()
-                db.engine.dispose()
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
+        release(targets, folders)
     small, large = sizes[0], sizes[-1]
     print()
     print(f"Skills gap on {backend}: best of {repeat} requests (median in brackets)")
@@ -170,48 +139,13 @@ def run(backend: str, urls: dict[int, str], sizes: list[int], repeat: int) -> No
         ratio = b["time"] / a["time"] if a["time"] else float("nan")
         print(
             f"{name:<26} {a['queries']:>12} {b['queries']:>14} "
-            f"{_ms(a):>16} {_ms(b):>16} {ratio:>6.2f} (target <= 3)"
+            f"{ms(a):>16} {ms(b):>16} {ratio:>6.2f} (target <= 3)"
         )
     print()
 
 
-def _ms(result: dict) -> str:
-    return f"{result['time'] * 1000:.1f} ({result['median'] * 1000:.0f})"
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--postgres", help="also run on PostgreSQL (server URL)")
-    args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="bench-gap-db-")
-    try:
-        urls = {n: f"sqlite:///{folder}/bench-{n}.sqlite3" for n in args.sizes}
-        run("SQLite", urls, args.sizes, args.repeat)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    if args.postgres:
-        from lms.config import normalise_database_url
-
-        base = make_url(normalise_database_url(args.postgres))
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        urls = {}
-        for n in args.sizes:
-            name = f"bench_gap_{n}_{os.getpid()}"
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            urls[n] = base.set(database=name).render_as_string(hide_password=False)
-        try:
-            run("PostgreSQL", urls, args.sizes, args.repeat)
-        finally:
-            with admin.connect() as conn:
-                for url in urls.values():
-                    conn.execute(
-                        text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-                    )
-            admin.dispose()
+    on_each_database("gap", arguments(__doc__), run)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from lms.domain.models import (
     Course,
     CoursePartner,
@@ -56,6 +58,13 @@ def review_state(course: Course) -> list[PartnerReview]:
 def missing_signoffs(course: Course) -> list[Organization]:
     """Partner organizations that have not signed off the current content."""
     return [r.partner.organization for r in review_state(course) if r.current is None]
+
+
+def load_signers(course: Course) -> None:
+    """Load the people who signed off ``course`` in one query (the review page names each)."""
+    signers = {s.user_id for s in course.signoffs if s.user_id is not None}
+    if signers:
+        db.session.scalars(select(User).where(User.id.in_(signers))).all()
 
 
 def signable_organizations(user: User, course: Course) -> list[Organization]:

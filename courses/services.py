@@ -23,7 +23,7 @@ from lms.domain.models import (
 from lms.domain.services import mark_course_edited
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
-from lms.models import Role, User
+from lms.models import Organization, Role, User
 from lms.skills.services import COURSE_LEVEL_RANKS, cluster_skills_for_labels, set_course_outcomes
 
 PARTNER_ROLES = {
@@ -41,6 +41,21 @@ CONTENT_FIELDS = (
     "title", "summary", "level", "estimated_hours", "language", "visibility",
     "cover_attachment_id", "completion_mode", "completion_count", "completion_min_grade",
 )  # fmt: skip
+
+
+def all_organizations() -> list[Organization]:
+    """Every organization of the cluster, by name (the partner choices of the course form)."""
+    return list(db.session.scalars(select(Organization).order_by(Organization.name)))
+
+
+def import_organizations(user: User) -> list[Organization]:
+    """The organizations ``user`` may import a course for: where they train or administer
+    (every one for a site administrator), by name."""
+    stmt = select(Organization).order_by(Organization.name)
+    if not user.is_site_admin:
+        ids = user.organization_ids(Role.TRAINER, Role.ORG_ADMIN) or {-1}
+        stmt = stmt.where(Organization.id.in_(ids))
+    return list(db.session.scalars(stmt))
 
 
 def slugify(text: str, max_length: int = 100) -> str:

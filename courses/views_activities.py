@@ -104,16 +104,7 @@ def new_activity(slug: str, module_id: int):
             db.session.commit()
             flash(f"{atype.label} “{activity.title}” added.", "success")
             return redirect(url_for("courses.edit_activity", slug=slug, activity_id=activity.id))
-    has_errors = form.errors or (type_form is not None and type_form.errors)
-    return render_template(
-        "courses/activity_form.html",
-        course=course,
-        module=module,
-        activity=None,
-        atype=atype,
-        form=form,
-        type_form=type_form,
-    ), (400 if has_errors else 200)
+    return _render_form(course, module, None, atype, form, type_form)
 
 
 @bp.route("/<slug>/activities/<int:activity_id>/edit", methods=["GET", "POST"])
@@ -136,8 +127,31 @@ def edit_activity(slug: str, activity_id: int):
             db.session.commit()
             flash(f"“{activity.title}” saved.", "success")
             return redirect(url_for("courses.edit_activity", slug=slug, activity_id=activity.id))
+    return _render_form(
+        course, activity.module, activity, atype, form, type_form,
+        move_form=_move_form(course, activity), cond_form=_condition_form(course, activity),
+        confirm=ConfirmForm(), author_links=atype.author_links(activity),
+    )  # fmt: skip
+
+
+def _render_form(course, module, activity, atype: ActivityType, form, type_form, **extra):
+    """The activity form page (new or edit), 400 when either form has errors."""
+    has_errors = form.errors or (type_form is not None and type_form.errors)
+    return render_template(
+        "courses/activity_form.html", course=course, module=module, activity=activity,
+        atype=atype, form=form, type_form=type_form, **extra,
+    ), (400 if has_errors else 200)  # fmt: skip
+
+
+def _move_form(course, activity) -> MoveActivityForm:
+    """The form to move an activity to another module of its course."""
     move_form = MoveActivityForm(module_id=activity.module_id)
     move_form.module_id.choices = options((m.id, m.title) for m in course.modules)
+    return move_form
+
+
+def _condition_form(course, activity) -> ConditionForm:
+    """The form to make an activity wait for another activity of the course."""
     cond_form = ConditionForm()
     cond_form.required_activity_id.choices = options(
         (a.id, f"{m.title} › {a.title}")
@@ -145,20 +159,7 @@ def edit_activity(slug: str, activity_id: int):
         for a in m.activities
         if a.id != activity.id
     )
-    has_errors = form.errors or (type_form is not None and type_form.errors)
-    return render_template(
-        "courses/activity_form.html",
-        course=course,
-        module=activity.module,
-        activity=activity,
-        atype=atype,
-        form=form,
-        type_form=type_form,
-        move_form=move_form,
-        cond_form=cond_form,
-        confirm=ConfirmForm(),
-        author_links=atype.author_links(activity),
-    ), (400 if has_errors else 200)
+    return cond_form
 
 
 def _checked() -> None:

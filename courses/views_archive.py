@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
+from courses import services
 from courses.archive import export_course, import_course
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
 from courses.forms import ConfirmForm, ImportForm
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import options
-from lms.models import Organization, Role
+from lms.models import Organization
 from lms.permissions import require
 
 
@@ -29,21 +29,15 @@ def export(slug: str):
     )
 
 
-def _import_orgs() -> list[Organization]:
-    stmt = select(Organization).order_by(Organization.name)
-    if not user().is_site_admin:
-        ids = user().organization_ids(Role.TRAINER, Role.ORG_ADMIN) or {-1}
-        stmt = stmt.where(Organization.id.in_(ids))
-    return list(db.session.scalars(stmt))
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_page():
     """Trainer's page to import a course archive."""
     require("course.create")
     form = ImportForm()
-    form.organization_id.choices = options((o.id, o.name) for o in _import_orgs())
+    form.organization_id.choices = options(
+        (o.id, o.name) for o in services.import_organizations(user())
+    )
     if form.validate_on_submit():
         upload = form.archive.data
         if not upload or not getattr(upload, "filename", ""):
@@ -76,7 +70,8 @@ def duplicate(slug: str):
     require("course.create")
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    mine = [o for o in _import_orgs() if o.id in course.partner_org_ids] or _import_orgs()
+    orgs = services.import_organizations(user())
+    mine = [o for o in orgs if o.id in course.partner_org_ids] or orgs
     try:
         copy = import_course(export_course(course), mine[0] if mine else None, user())
     except DomainError as exc:

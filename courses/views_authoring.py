@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
-from courses import structure
+from courses import services, structure
 from courses.attachments import add_attachment
 from courses.blueprint import bp, course_or_404, flash_error, form_error, module_or_404, user
 from courses.forms import NOT_PARTNER, ConfirmForm, ModuleForm, course_form_class
 from courses.services import CourseData, course_data_from, create_course, set_cover, update_course
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.models import Organization
 from lms.permissions import require
 from lms.plugins import activity_registry
-
-
-def _organizations() -> list[Organization]:
-    return list(db.session.scalars(select(Organization).order_by(Organization.name)))
 
 
 def _data_from_form(form, creating: bool) -> CourseData:
@@ -67,7 +61,7 @@ def _save_cover(form, course) -> None:
 def new():
     """Trainer's page to create a course."""
     require("course.create")
-    orgs = _organizations()
+    orgs = services.all_organizations()
     form = course_form_class(orgs)()
     if request.method == "GET":
         own = user().organization_ids("trainer", "org_admin")
@@ -95,7 +89,7 @@ def new():
 def edit(slug: str):
     """Trainer's page to edit a course's description, settings and partners."""
     course = course_or_404(slug, "course.edit")
-    orgs = _organizations()
+    orgs = services.all_organizations()
     form_cls = course_form_class(orgs)
     form = form_cls(data=course_data_from(course)) if request.method == "GET" else form_cls()
     if request.method == "GET":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from courses import codesign, services
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
@@ -13,7 +12,7 @@ from courses.notices import notify_partners
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import options
-from lms.models import Organization, User
+from lms.models import Organization
 from lms.permissions import can, require
 
 
@@ -34,10 +33,7 @@ def _signoff_form(course) -> SignoffForm:
 
 
 def _render(course, form, status=200):
-    # The signers in one query (the page names each of them).
-    signers = {s.user_id for s in course.signoffs if s.user_id is not None}
-    if signers:
-        db.session.scalars(select(User).where(User.id.in_(signers))).all()
+    codesign.load_signers(course)
     reviews = codesign.review_state(course)
     return render_template(
         "courses/review.html",
@@ -73,15 +69,7 @@ def signoff(slug: str):
         except DomainError as exc:
             form_error(form, exc)
         else:
-            missing = codesign.missing_signoffs(course)
-            ready = " Every partner has signed: it can be published." if not missing else ""
-            what = f"{org.name} signed off “{course.title}”."
-            if signoff.is_override:
-                what = (
-                    f"{user().name} (site administrator) signed off “{course.title}” on behalf "
-                    f"of {org.name} as an override: “{signoff.comment}”."
-                )
-            notify_partners(course, user(), "course_signoff", what + ready)
+            _announce_signoff(course, org, signoff)
             db.session.commit()
             kind = " as an override" if signoff.is_override else ""
             flash(
@@ -92,6 +80,19 @@ def signoff(slug: str):
     elif not form.organization_id.choices:
         form.form_errors.append("Your organizations have already signed off this version.")
     return _render(course, form, 400)
+
+
+def _announce_signoff(course, org: Organization, signoff) -> None:
+    """Tell the partners who signed off (an override says so) and whether it can be published."""
+    missing = codesign.missing_signoffs(course)
+    ready = " Every partner has signed: it can be published." if not missing else ""
+    what = f"{org.name} signed off “{course.title}”."
+    if signoff.is_override:
+        what = (
+            f"{user().name} (site administrator) signed off “{course.title}” on behalf "
+            f"of {org.name} as an override: “{signoff.comment}”."
+        )
+    notify_partners(course, user(), "course_signoff", what + ready)
 
 
 def _transition(slug: str, capability: str, action, done: str, notice: str | None = None):

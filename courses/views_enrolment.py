@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from courses.blueprint import bp, course_or_404, flash_error, form_error, user
 from courses.enrolment import (
@@ -18,7 +17,8 @@ from courses.enrolment import (
     withdraw,
 )
 from courses.forms import ConfirmForm, EnrolForm, EnrolOtherForm
-from lms.domain.models import Enrolment, EnrolmentStatus
+from lms.domain.models import Enrolment
+from lms.domain.services import active_enrolment
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.lookup import owned_or_404
@@ -51,13 +51,7 @@ def unenrol(slug: str):
     course = course_or_404(slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    enrolment = db.session.scalar(
-        select(Enrolment).where(
-            Enrolment.user_id == user().id,
-            Enrolment.course_id == course.id,
-            Enrolment.status == EnrolmentStatus.ACTIVE,
-        )
-    )
+    enrolment = active_enrolment(user().id, course.id)
     if enrolment is None:
         flash("You are not enrolled in this course.", "info")
     else:
@@ -80,14 +74,7 @@ def enrolments(slug: str):
             form_error(form, exc)
         else:
             db.session.commit()
-            if enrolment is not None:
-                flash(f"{enrolment.user.name} is enrolled.", "success")
-            else:
-                flash(
-                    f"If {User.normalise_email(form.email.data)} is a learner of the cluster, "
-                    "they are invited: they are enrolled when they accept.",
-                    "info",
-                )
+            _flash_enrolled(enrolment, form.email.data)
             return redirect(url_for("courses.enrolments", slug=slug))
     status = request.args.get("status", "")
     q = request.args.get("q", "").strip()[:100]
@@ -102,6 +89,18 @@ def enrolments(slug: str):
         q=q,
         confirm=ConfirmForm(),
     ), (400 if form.errors else 200)
+
+
+def _flash_enrolled(enrolment, email: str) -> None:
+    """Say who is enrolled, or (without naming who has an account) that an invitation went out."""
+    if enrolment is not None:
+        flash(f"{enrolment.user.name} is enrolled.", "success")
+        return
+    flash(
+        f"If {User.normalise_email(email)} is a learner of the cluster, "
+        "they are invited: they are enrolled when they accept.",
+        "info",
+    )
 
 
 @bp.post("/<slug>/enrolments/<int:enrolment_id>/withdraw")

@@ -86,6 +86,7 @@ def register_extensions(app: Flask) -> None:
     import lms.models  # noqa: F401
     import lms.progress.models  # noqa: F401
     import lms.skills.gap_models  # noqa: F401
+    import lms.skills.holder_models  # noqa: F401
     import lms.skills.models  # noqa: F401
     import lms.xapi.models  # noqa: F401
 

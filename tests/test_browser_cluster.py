@@ -9,6 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from lms.cluster.periods import previous_month
+from lms.timeutil import utcnow
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser
@@ -27,12 +29,21 @@ def test_cluster_journey(demo, page):
     for name in ("Acme Manufacturing", "Globex Logistics", "Northfield University"):
         assert name in table.inner_text()
     assert page.locator("svg.chart").count() >= 5
-    # An open signal: Northfield's co-designed courses are off target.
+    # An open signal: Northfield's co-designed courses are off target in the last complete
+    # month (the current one has barely started), and the signal names that month.
+    last = previous_month(utcnow())
     page.get_by_role("link", name="Signals").first.click()
     row = page.locator("#signal-table tr", has_text="Co-designed courses is off target")
     assert "Open" in row.inner_text()
+    assert f"in {last.start.strftime('%B %Y')} (3 against 6)" in row.inner_text()
+    assert f"period: {last.name}" in row.inner_text()
     row.get_by_role("link", name="Handle it").click()
-    page.wait_for_url("**/cluster/partners/northfield")
+    page.wait_for_url(f"**/cluster/partners/northfield?period={last.name}")
+    # The partner page shows that month from its snapshot: 3 co-designed courses, target 6.
+    cell = page.locator("td[data-scope='northfield'][data-indicator='courses_codesigned']")
+    assert cell.inner_text() == "3"
+    target = cell.locator("xpath=following-sibling::td[1]")
+    assert "Off track" in target.inner_text() and "target 6" in target.inner_text()
     page.get_by_role("link", name="Set targets").click()
     page.fill("#t-courses_codesigned", "3")
     page.get_by_role("button", name="Save targets").click()
@@ -45,6 +56,9 @@ def test_cluster_journey(demo, page):
     assert (
         page.locator("#signal-table tr", has_text="Co-designed courses is off target").count() == 0
     )
+    # The month judged meets the new target: 3 co-designed courses against 3.
+    page.goto(f"/cluster/partners/northfield?period={last.name}")
+    assert "On track" in cell.locator("xpath=following-sibling::td[1]").inner_text()
     page.goto("/cluster/signals?state=resolved")
     resolved = page.locator("#signal-table tr", has_text="Co-designed courses is off target")
     assert "condition cleared" in resolved.inner_text()

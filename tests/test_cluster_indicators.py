@@ -295,3 +295,49 @@ def test_live_figures_are_reused_for_a_while(app, client, world):
         event.remove(engine, "before_cursor_execute", count)
         counts.append(len(statements))
     assert counts[1] < counts[0] - 10
+
+
+def test_running_month_from_its_stored_base_equals_a_full_count(app, runner, world):
+    """The running month's cohort (learners in training, completion rate) from the base stored
+    when it began plus what it added is the same as counting the whole year again."""
+    from datetime import datetime, timedelta
+
+    from lms.cluster.models import CohortBase
+    from lms.cluster.raw import raw_figures, store_cohort_base
+    from lms.domain.models import Course, Enrolment
+    from lms.models import Organization
+    from tests.cluster_factories import JUNE, complete
+    from tests.factories import enrol, make_user
+
+    now = datetime(2025, 6, 20, 12, 0)
+    june = parse_period(PERIOD)
+    with app.app_context():
+        assert store_cohort_base(june, now) == 4  # three partners and the cluster marker
+        assert store_cohort_base(june, now) == 0  # once
+        assert store_cohort_base(parse_period("2025-07"), now) == 0  # not begun
+        # After the base: a new learner enrols and completes, a known one starts another course.
+        uni = db.session.get(Organization, world.uni)
+        newcomer = make_user("late@uni.test", uni)
+        course = db.session.get(Course, world.course)
+        e = enrol(newcomer, course)
+        e.enrolled_at = JUNE + timedelta(days=2)
+        complete(newcomer, course, JUNE + timedelta(days=5))
+        known = db.session.scalar(select(Enrolment).where(Enrolment.course_id == world.course))
+        again = enrol(
+            db.session.get(type(newcomer), known.user_id), db.session.get(Course, world.solo)
+        )
+        again.enrolled_at = JUNE + timedelta(days=3)
+        db.session.commit()
+        keys = ("enrolled", "completion_den", "completion_num")
+        from_base = raw_figures(june, now)
+        db.session.execute(CohortBase.__table__.delete())
+        full = raw_figures(june, now)
+    for org in (world.uni, world.acme, world.globex, None):
+        assert {k: from_base[org][k] for k in keys} == {k: full[org][k] for k in keys}, org
+    assert full[world.uni]["enrolled"] == 7 and full[world.uni]["completion_den"] == 8
+    assert full[world.uni]["completion_num"] == 5
+    # The snapshot command stores the running month's base once (idempotent, for cron).
+    first = runner.invoke(args=["cluster", "snapshot", "--month", PERIOD])
+    assert "Cohort base of" in first.output
+    second = runner.invoke(args=["cluster", "snapshot", "--month", PERIOD])
+    assert "Cohort base of" not in second.output

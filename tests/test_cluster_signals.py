@@ -4,13 +4,13 @@ note, resolved by hand or when the condition clears; two evaluations at once rai
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from lms.cluster.alerts import evaluate_signals
-from lms.cluster.models import ClusterSignal, Placement, SignalState
+from lms.cluster.models import ClusterSignal, IndicatorTarget, Placement, SignalState
 from lms.domain.models import Course, CourseStatus
 from lms.extensions import db
 from lms.models import Organization, OutboundMail, User
@@ -216,3 +216,28 @@ def test_cli_and_thresholds(app, client, runner, world):
     with app.app_context():
         assert _open("overdue") == []  # 67 % overdue is under the new 80 % threshold
         assert _open("lab_pass_rate") == []
+
+
+def test_off_target_is_judged_on_the_last_complete_month(app, client):
+    """Early in a month its few days of data would look off target: the rule judges the last
+    complete month and names it, and the signal clears once a complete month meets the target."""
+    w = cluster_world(app)  # Northgate's students: 4 completions in June 2025, none in May
+    with app.app_context():
+        db.session.add(IndicatorTarget(organization_id=w.uni, indicator="completed", target=3))
+        db.session.commit()
+        # 28 June: June is not over, so May (no completions) is judged.
+        evaluate_signals(datetime(2025, 6, 28, 9, 0))
+        db.session.commit()
+        [signal] = _open("off_target")
+        assert signal.organization_id == w.uni
+        assert signal.figures_dict["period"] == "2025-05"
+        assert signal.figures_dict["value"] == 0 and signal.figures_dict["target"] == 3
+    login(client, w.admin)
+    page = client.get("/cluster/signals").get_data(as_text=True)
+    assert "Course completions is off target in May 2025 (0 against 3)" in page
+    assert "/cluster/partners/uni?period=2025-05" in page
+    with app.app_context():
+        # Five minutes into July, July has nothing yet, but June is complete and meets the target.
+        result = evaluate_signals(datetime(2025, 7, 1, 0, 5))
+        db.session.commit()
+        assert result.resolved == 1 and _open("off_target") == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
+import tempfile
 import textwrap
 
 import pytest
@@ -165,6 +167,16 @@ def _leftovers() -> set[str]:
     return set(os.listdir(uidpool.ensure_base_dir()))
 
 
+@pytest.fixture
+def private_sandbox_base(monkeypatch):
+    """A sandbox base of this test's own: the machine-wide one sees other workers' runs."""
+    path = tempfile.mkdtemp(prefix="educluster-sandbox-test-", dir="/tmp")
+    os.chmod(path, 0o711)
+    monkeypatch.setenv("LAB_SANDBOX_DIR", path)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 BAD_RUNS = [
     ({"run_spec": {"sourcecode": "print(1)"}}, "language_id is required"),
     ({"run_spec": {"language_id": "python3"}}, "sourcecode is required"),
@@ -195,7 +207,7 @@ BAD_FILE_LISTS = [
 ]
 
 
-def test_bad_requests_get_a_clear_400_and_leave_nothing_behind(api, app):
+def test_bad_requests_get_a_clear_400_and_leave_nothing_behind(api, app, private_sandbox_base):
     before = _leftovers()
     cases = [(body, hint) for body, hint in BAD_RUNS]
     for params in BAD_PARAMETERS:

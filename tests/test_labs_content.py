@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from tests.factories import make_course, make_lab, make_module, make_org
-from virtual_labs import seed, services
+from virtual_labs import authoring_checks, seed
 from virtual_labs.models import Lab
 from virtual_labs.plugin import LabType
 
@@ -91,10 +91,12 @@ def test_demo_reference_solutions_pass_and_starters_fail(app):
         make_course(org, slug=seed.PYTHON_COURSE)
         make_course(org, slug=seed.STATS_COURSES[0])
         for lab in seed.seed_labs():
-            report = services.validate_reference(lab)
+            report = authoring_checks.validate_reference(lab)
             failing = [t["name"] for t in report["tests"] if not t["passed"]]
             assert report["verdict"] == "accepted", (lab.title, failing, report)
-            starter = services.validate_reference(lab, reference_files=dict(lab.starter_files))
+            starter = authoring_checks.validate_reference(
+                lab, reference_files=dict(lab.starter_files)
+            )
             assert starter["verdict"] != "accepted" and starter["score"] < lab.pass_mark
 
 

@@ -1,9 +1,10 @@
 """How a box is started: without forking the app, and never released before it is confined.
 
-The gated spawn (``box._spawn_gated``) starts bwrap through setpriv, prlimit and a shell that
-checks its parent, and holds the box on ``--block-fd`` until this process has moved it into its
-memory cgroup. These tests check that the box ends up with the same user, limits and cgroup as
-with the forked fallback, and that a box which cannot be confined never runs.
+As root, a box's bwrap is forked by its pool uid's long-lived launcher, which sits in the uid's
+memory cgroup (``spawn.spawn_launched``). The gated spawn (``spawn.spawn_gated``) starts bwrap
+through setpriv, prlimit and a shell that checks its parent and waits for a go-ahead until this
+process has moved it into its memory cgroup. These tests check that the box ends up with the
+same user, limits and cgroup all three ways, and that a box which cannot be confined never runs.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import contextlib
 import os
 import secrets
 import subprocess
+import sys
 import textwrap
 import threading
 import time
 
 import pytest
 
-from virtual_labs import box, cgroups, uidpool
+from virtual_labs import box, cgroups, launcher, uidpool
 from virtual_labs.sandbox import Limits, run_program, sandbox_status
 
 pytestmark = pytest.mark.sandbox
@@ -48,12 +50,16 @@ def probe() -> str:
     return result.stdout
 
 
-def test_gated_and_forked_spawns_confine_the_box_alike(monkeypatch):
+def test_launched_gated_and_forked_spawns_confine_the_box_alike(monkeypatch):
     assert box.FAST_SPAWN, "setpriv, prlimit and a shell are installed here"
+    assert box.LAUNCHER == uidpool.IS_ROOT  # the launchers serve the pool
+    launched = probe()
+    monkeypatch.setattr(box, "LAUNCHER", False)
     gated = probe()
     monkeypatch.setattr(box, "FAST_SPAWN", False)
     forked = probe()
     assert gated.splitlines()[1:] == forked.splitlines()[1:]  # the pool uid may differ
+    assert launched.splitlines()[1:] == gated.splitlines()[1:]
     assert "NPROC" in gated and "environ ''" in gated
     if uidpool.IS_ROOT:
         uid = int(gated.split()[1])
@@ -141,3 +147,99 @@ def test_a_missing_bwrap_is_a_sandbox_error(monkeypatch, tmp_path):
     argv = [str(tmp_path / "no-bwrap"), "--version"]
     outcome = box.run_box(lambda info, sec: argv, LIMITS, uid=None)
     assert outcome.setup_error and "could not start bwrap" in outcome.setup_error
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{name}/cmdline", "rb") as fh:
+                if token.encode() in fh.read():
+                    found.append(int(name))
+    return found
+
+
+def test_a_killed_worker_takes_its_launchers_and_their_boxes_along(tmp_path):
+    """The launcher kills its running box and exits when the app's end of its socket closes."""
+    if not launcher.ENABLED:
+        pytest.skip("launchers serve the pool, as root")
+    token = str(secrets.randbelow(10**8)).zfill(8)
+    script = tmp_path / "worker.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys, threading
+            sys.path.insert(0, {os.getcwd()!r})
+            from virtual_labs import launcher
+            from virtual_labs.sandbox import Limits, run_program
+            run_program("python", {{"main.py": "print(1)"}})
+            print(*[l.proc.pid for l in launcher._launchers.values()], flush=True)
+            code = "import time\\ntime.sleep(20)\\n"
+            limits = Limits(wall_s=30, cpu_s=30)
+            run_program("python", {{"main.py": code}}, args=[{token!r}], limits=limits)
+            """
+        )
+    )
+    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        launchers = [int(pid) for pid in worker.stdout.readline().split()]
+        assert launchers
+        deadline = time.monotonic() + 10
+        while not _processes_with(token) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _processes_with(token), "the box is running"
+    finally:
+        worker.kill()  # SIGKILL: no clean-up of its own
+        worker.wait()
+    deadline = time.monotonic() + 5
+    while (_processes_with(token) or _alive(launchers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_with(token) == []
+    assert not _alive(launchers)
+
+
+def _alive(pids: list[int]) -> bool:
+    alive = False
+    for pid in pids:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as fh:
+            alive = alive or fh.read().split(") ", 1)[1][0] != "Z"
+    return alive
+
+
+def test_a_forked_worker_starts_launchers_of_its_own():
+    """A Celery prefork child must not talk to its parent's launchers (their sockets)."""
+    if not launcher.ENABLED:
+        pytest.skip("launchers serve the pool, as root")
+    assert run_program("python", {"main.py": "print(1)"}).stdout == "1\n"
+    assert launcher.warm_uids()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        status = 1
+        try:
+            fresh = not launcher.warm_uids()
+            ran = run_program("python", {"main.py": "print(2)"}).stdout == "2\n"
+            os.write(write, f"{fresh} {ran}".encode())
+            launcher.stop_all()
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        answer = fh.read()
+    assert os.waitpid(pid, 0)[1] == 0
+    assert answer == "True True"
+    assert run_program("python", {"main.py": "print(3)"}).stdout == "3\n"  # ours still work
+
+
+def test_a_launcher_serves_only_an_unprivileged_uid_and_keeps_its_socket_to_itself():
+    from virtual_labs import launcher_main
+
+    for uid in ("0", "-1"):
+        with pytest.raises(SystemExit):
+            launcher_main.main(["launcher_main.py", "0", uid])
+    if not launcher.ENABLED:
+        return
+    # The box sees only its three streams: not the launcher's socket, nor its other descriptors.
+    code = "import os\nprint(sorted(os.listdir('/proc/self/fd')))\n"
+    assert run_program("python", {"main.py": code}).stdout == "['0', '1', '2', '3']\n"

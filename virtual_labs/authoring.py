@@ -11,7 +11,7 @@ from typing import Any
 
 from lms.errors import DomainError
 from lms.extensions import db
-from virtual_labs import services
+from virtual_labs import authoring_checks, services
 from virtual_labs.grading import GradeVerdict, InvalidTests, validate_tests
 from virtual_labs.languages import LANGUAGES
 from virtual_labs.models import Lab, LabTest
@@ -21,7 +21,7 @@ class ValidationFailed(DomainError):
     """The reference solution fails some tests; ``report`` holds the grading report."""
 
     def __init__(self, report: dict[str, Any]) -> None:
-        failing = services.failing_tests(report)
+        failing = authoring_checks.failing_tests(report)
         names = ", ".join(f"“{t['name']}”" for t in failing[:5]) or "the compile step"
         more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
         super().__init__(
@@ -81,7 +81,7 @@ def check_against_reference(
         )
 
     try:
-        report = services.validate_reference(
+        report = authoring_checks.validate_reference(
             lab, reference_files=reference_files, tests=tests, language=language, limits=limits
         )
     except InvalidTests as exc:
@@ -118,7 +118,7 @@ def save_lab_settings(lab: Lab, data: dict[str, Any], validate: bool = True) -> 
     """Store the lab form's data; with tests, only if the reference solution passes them."""
     language = _language(data.get("language") or lab.language or "python")
     try:
-        limits = services.clean_limits(
+        limits = authoring_checks.clean_limits(
             {k: data.get(k) for k in ("cpu_s", "wall_s", "memory_mb", "procs", "output_kb")}
         )
     except ValueError as exc:
@@ -139,7 +139,7 @@ def save_lab_settings(lab: Lab, data: dict[str, Any], validate: bool = True) -> 
     for key, value in limits.items():
         setattr(lab, key, value)
     if report is not None:
-        services.record_validation(lab, report)
+        authoring_checks.record_validation(lab, report)
     db.session.flush()
 
 
@@ -150,7 +150,7 @@ def test_from_form(form) -> dict[str, Any]:
     except ValueError as exc:
         raise DomainError(f"The arguments could not be read: {exc}.", "args") from exc
     try:
-        return services.clean_test(
+        return authoring_checks.clean_test(
             {
                 "name": form.name.data,
                 "kind": form.kind.data,
@@ -181,8 +181,8 @@ def save_test(lab: Lab, test: LabTest | None, data: dict[str, Any]) -> LabTest:
         for key, value in data.items():
             setattr(test, key, value)
     if report is not None:
-        services.record_validation(lab, report)
-    services.mark_edited(lab)
+        authoring_checks.record_validation(lab, report)
+    authoring_checks.mark_edited(lab)
     db.session.flush()
     return test
 
@@ -191,8 +191,8 @@ def delete_test(lab: Lab, test: LabTest) -> None:
     """Delete a test from the lab and renumber the rest."""
     lab.tests.remove(test)
     db.session.delete(test)
-    services.renumber_tests(lab)
-    services.mark_edited(lab)
+    authoring_checks.renumber_tests(lab)
+    authoring_checks.mark_edited(lab)
 
 
 def move_test(lab: Lab, test: LabTest, direction: str) -> bool:
@@ -205,9 +205,32 @@ def move_test(lab: Lab, test: LabTest, direction: str) -> bool:
     ordered[index], ordered[target] = ordered[target], ordered[index]
     for position, item in enumerate(ordered):
         item.position = position
-    services.mark_edited(lab)
+    authoring_checks.mark_edited(lab)
     db.session.flush()
     return True
+
+
+def _content_limits(limits_in: Any) -> dict[str, float]:
+    """An archive's limits over the site's defaults, checked (``DomainError``)."""
+    if not isinstance(limits_in, dict):
+        raise DomainError("The lab limits must be an object.")
+    try:
+        return authoring_checks.clean_limits({**authoring_checks.default_limits(), **limits_in})
+    except ValueError as exc:
+        raise DomainError(str(exc)) from exc
+
+
+def _content_pass_mark(pass_mark: Any) -> float | None:
+    """An archive's pass mark (0..100) or None (``DomainError``)."""
+    if pass_mark is None:
+        return None
+    try:
+        pass_mark = float(pass_mark)
+    except (TypeError, ValueError) as exc:
+        raise DomainError("The lab pass mark must be a number.") from exc
+    if not 0 <= pass_mark <= 100:
+        raise DomainError("The lab pass mark must be between 0 and 100.")
+    return pass_mark
 
 
 def apply_lab_content(lab: Lab, content: dict[str, Any]) -> None:
@@ -222,29 +245,15 @@ def apply_lab_content(lab: Lab, content: dict[str, Any]) -> None:
     if missing:
         raise DomainError(f"The lab content lacks {', '.join(missing)}.")
     language = _language(content.get("language"))
-    limits_in = content.get("limits") or {}
-    if not isinstance(limits_in, dict):
-        raise DomainError("The lab limits must be an object.")
-    try:
-        limits = services.clean_limits({**services.default_limits(), **limits_in})
-    except ValueError as exc:
-        raise DomainError(str(exc)) from exc
-    pass_mark = content.get("pass_mark")
-    if pass_mark is not None:
-        try:
-            pass_mark = float(pass_mark)
-        except (TypeError, ValueError) as exc:
-            raise DomainError("The lab pass mark must be a number.") from exc
-        if not 0 <= pass_mark <= 100:
-            raise DomainError("The lab pass mark must be between 0 and 100.")
+    limits = _content_limits(content.get("limits") or {})
+    pass_mark = _content_pass_mark(content.get("pass_mark"))
     tests_in = content.get("tests")
     if not isinstance(tests_in, list):
         raise DomainError("The lab tests must be a list.")
     try:
-        tests = [services.clean_test(t) for t in tests_in]
+        tests = [authoring_checks.clean_test(t) for t in tests_in]
     except ValueError as exc:
         raise DomainError(str(exc)) from exc
-
     problems = validate_tests([services.test_spec(t) for t in tests], language) if tests else []
     if problems:
         raise DomainError("The lab tests are invalid: " + " ".join(problems))
@@ -262,4 +271,4 @@ def apply_lab_content(lab: Lab, content: dict[str, Any]) -> None:
     lab.validation_status = None
     lab.validation_report = None
     db.session.flush()
-    services.replace_tests(lab, tests)
+    authoring_checks.replace_tests(lab, tests)

@@ -15,52 +15,25 @@ reaping (nothing outlives a run, not even a double-forked daemon).
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import errno
-import math
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
-from . import cgroups, seccomp
-from .supervise import BoxOutcome, _kill, _supervise
+from . import cgroups, launcher, seccomp, spawn
+from .spawn import _LAUNCH, PRLIMIT, SHELL  # noqa: F401 - part of this module's interface
+from .supervise import BoxOutcome, Stdio, _supervise
 
 __all__ = ["BoxOutcome", "Limits", "build_argv", "run_box", "set_owner", "scratch_bytes"]
 
 BWRAP = os.environ.get("LAB_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
-PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin") or "/usr/bin/prlimit"
 BOX = "/box"
 BOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
-# The environment bwrap itself starts with (also what the box's /proc/1/environ shows).
-_BWRAP_ENV: dict[str, str] = {}
-_PR_SET_PDEATHSIG = 1
-
-# The launcher of the gated spawn (see ``_spawn_gated``): util-linux's setpriv and a POSIX shell.
-SETPRIV = shutil.which("setpriv", path="/usr/bin:/bin")
-SHELL = shutil.which("dash", path="/usr/bin:/bin") or shutil.which("sh", path="/usr/bin:/bin")
-# The last link of the launcher ($0 is the worker's pid): wait for the go-ahead, then exec bwrap
-# only while the worker is still our parent. The shell would export its own PWD: unset, so
-# bwrap (and the box's pid 1) start with an empty environment.
-_LAUNCH = 'read -r _ && [ "$PPID" = "$0" ] || exit 125; unset PWD; exec "$@"'
-FAST_SPAWN = (
-    bool(SETPRIV and SHELL and os.path.exists(PRLIMIT))
-    and os.environ.get("LAB_SANDBOX_GATED_SPAWN") != "0"
-)
-_PRLIMIT_OPTIONS = {
-    resource.RLIMIT_CPU: "cpu",
-    resource.RLIMIT_AS: "as",
-    resource.RLIMIT_FSIZE: "fsize",
-    resource.RLIMIT_NOFILE: "nofile",
-    resource.RLIMIT_CORE: "core",
-    resource.RLIMIT_STACK: "stack",
-    resource.RLIMIT_NPROC: "nproc",
-}
+# How boxes are started (see ``spawn``); tests switch between the three.
+LAUNCHER = launcher.ENABLED
+FAST_SPAWN = spawn.FAST_SPAWN
 
 
 @dataclass(frozen=True)
@@ -154,8 +127,24 @@ def build_argv(
     ``ro_files`` are (host path, path under /box) bound read-only into a fresh tmpfs work
     directory; ``writable_dir`` instead binds a host directory read-write as /box (compile step).
     """
-    argv = [
-        BWRAP,
+    argv = [BWRAP, *_isolation(info_fd, seccomp_fd, pooled)]
+    for key, value in {**BOX_ENV, **(env or {})}.items():
+        argv += ["--setenv", key, value]
+    argv += _SYSTEM_MOUNTS
+    for path in readonly_paths:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    argv += _work_mounts(scratch_bytes(limits), ro_files, writable_dir)
+    if not pooled:
+        # Best effort without a pool: the kernel counts processes per user namespace.
+        argv += [PRLIMIT, f"--nproc={limits.procs + 1}", "--"]
+    argv += list(command)
+    return argv
+
+
+def _isolation(info_fd: int, seccomp_fd: int | None, pooled: bool) -> list[str]:
+    """Every namespace, no capabilities, no nested user namespaces, an empty environment."""
+    options = [
         "--info-fd",
         str(info_fd),
         *(("--seccomp", str(seccomp_fd)) if seccomp_fd is not None else ()),
@@ -171,15 +160,16 @@ def build_argv(
         "--clearenv",
     ]
     if not pooled:
-        argv += ["--uid", "65534", "--gid", "65534"]
-    for key, value in {**BOX_ENV, **(env or {})}.items():
-        argv += ["--setenv", key, value]
-    argv += _SYSTEM_MOUNTS
-    for path in readonly_paths:
-        if os.path.exists(path):
-            argv += ["--ro-bind", path, path]
-    scratch = scratch_bytes(limits)
-    argv += _tmpfs("/tmp", scratch)
+        options += ["--uid", "65534", "--gid", "65534"]
+    return options
+
+
+def _work_mounts(
+    scratch: int, ro_files: Sequence[tuple[str, str]], writable_dir: str | None
+) -> list[str]:
+    """/tmp and /box (a fresh tmpfs with the files bound read-only, or the compile directory),
+    then everything else read-only."""
+    argv = _tmpfs("/tmp", scratch)
     if writable_dir is not None:
         argv += ["--bind", writable_dir, BOX]
     else:
@@ -188,22 +178,9 @@ def build_argv(
             argv += ["--ro-bind", host, f"{BOX}/{rel}"]
     # The root itself is a tmpfs made by bwrap: read-only, like everything but /tmp and /box.
     # /dev is bwrap's own tmpfs (unbounded): read-only too; its device nodes stay usable.
-    argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", BOX]
-    if not pooled:
-        # Best effort without a pool: the kernel counts processes per user namespace.
-        argv += [PRLIMIT, f"--nproc={limits.procs + 1}", "--"]
-    argv += list(command)
-    return argv
+    return argv + ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", BOX]
 
 
-def _load_libc():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    except OSError:
-        return None
-
-
-_LIBC = _load_libc()
 _PR_SET_CHILD_SUBREAPER = 36
 _subreaper = False
 
@@ -211,48 +188,9 @@ _subreaper = False
 def _become_subreaper() -> None:
     """Adopt orphaned descendants (the box's pid 1, see ``_reap_box_init``); once per process."""
     global _subreaper
-    if not _subreaper and _LIBC is not None:
-        _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    if not _subreaper and spawn.LIBC is not None:
+        spawn.LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1)
         _subreaper = True
-
-
-def _rlimits(limits: Limits, address_space_extra_mb: int, pooled: bool) -> list[tuple[int, tuple]]:
-    """The resource limits of a box's processes (bwrap's monitor, the box's pid 1 and below)."""
-    mb = 1024 * 1024
-    cpu = max(1, math.ceil(limits.cpu_s))
-    memory = (limits.memory_mb + address_space_extra_mb) * mb
-    settings = [
-        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (resource.RLIMIT_AS, (memory, memory)),
-        (resource.RLIMIT_FSIZE, (limits.file_kb * 1024,) * 2),
-        (resource.RLIMIT_NOFILE, (limits.open_files,) * 2),
-        (resource.RLIMIT_CORE, (0, 0)),
-        (resource.RLIMIT_STACK, (min(64, limits.memory_mb) * mb,) * 2),
-    ]
-    if pooled:
-        # The box's uid is its own: + 2 for bwrap's monitor and the box's pid 1.
-        settings.append((resource.RLIMIT_NPROC, (limits.procs + 2,) * 2))
-    return settings
-
-
-def _preexec(rlimits: list[tuple[int, tuple]], cgroup_procs: str | None = None):
-    """A preexec function: runs in the forked child after setuid, right before exec(bwrap)."""
-    parent = os.getpid()
-
-    def setup() -> None:
-        if cgroup_procs is not None:
-            # Into the pool user's memory cgroup (its cgroup.procs belongs to that user).
-            with contextlib.suppress(OSError), open(cgroup_procs, "w") as fh:
-                fh.write("0")
-        for which, value in rlimits:
-            resource.setrlimit(which, value)
-        if _LIBC is not None:
-            # Kill bwrap (and so the box) if this worker dies mid-run.
-            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    return setup
 
 
 def run_box(
@@ -270,32 +208,31 @@ def run_box(
     info pipe and of the seccomp program (``None`` on architectures without a filter).
     """
     _become_subreaper()
-    info_r, info_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-    pass_fds = [info_w]
-    seccomp_r = None
-    if seccomp.PROGRAM is not None:
-        # The filter is a few hundred bytes: it fits in the pipe before bwrap starts reading.
-        seccomp_r, seccomp_w = os.pipe2(os.O_CLOEXEC)
-        os.write(seccomp_w, seccomp.PROGRAM)
-        os.close(seccomp_w)
-        pass_fds.append(seccomp_r)
+    start = _spawner(uid)
+    info_r, pass_fds = _info_and_seccomp()
+    stdio, child_stdio = _pipes()
+    if start is spawn.spawn_launched:  # its bwrap sees the descriptors at fixed numbers
+        seen = (spawn.LAUNCHED_INFO_FD, spawn.LAUNCHED_SECCOMP_FD)[: len(pass_fds)]
+    else:
+        seen = tuple(pass_fds)
+    seen += (None,) * (2 - len(seen))
     cgroup = _arm_cgroup(uid, limits)
-    cap = output_cap if output_cap is not None else limits.output_kb * 1024
+    rlimits = spawn.rlimits(limits, address_space_extra_mb, uid is not None)
     started = time.monotonic()
-    spawn = _spawn_gated if FAST_SPAWN else _spawn_forked
     try:
-        proc, error = spawn(
-            argv_for_fd(info_w, seccomp_r),
-            pass_fds,
-            _rlimits(limits, address_space_extra_mb, uid is not None),
-            uid,
-            cgroup,
-        )
+        box, error = start(argv_for_fd(*seen), pass_fds, child_stdio, rlimits, uid, cgroup, stdio)
     except (OSError, subprocess.SubprocessError) as exc:
-        os.close(info_r)  # the spawn functions close pass_fds themselves, whatever happens
-        return BoxOutcome(setup_error=f"could not start bwrap: {exc}")
+        box, error = None, f"could not start bwrap: {exc}"  # the spawns closed the child's ends
+    if box is None:
+        os.close(info_r)
+        stdio.close()
+        return BoxOutcome(setup_error=error)
+    cap = output_cap if output_cap is not None else limits.output_kb * 1024
     try:
-        outcome = _supervise(proc, stdin, started + limits.wall_s, cap, info_r, uid)
+        outcome = _supervise(box, stdio, stdin, started + limits.wall_s, cap, info_r, uid)
+    except launcher.LauncherError as exc:  # the launcher died mid-run (it took the box along)
+        launcher.discard(uid)
+        outcome = BoxOutcome(setup_error=f"the box launcher failed: {exc}")
     finally:
         os.close(info_r)
     if error:
@@ -305,93 +242,32 @@ def run_box(
     return outcome
 
 
-def _popen(argv: list[str], pass_fds: list[int], **extra) -> subprocess.Popen:
-    return subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        pass_fds=pass_fds,
-        env=_BWRAP_ENV,
-        cwd="/",
-        start_new_session=True,
-        **extra,
-    )
+def _spawner(uid: int | None):
+    if uid is not None and LAUNCHER:
+        return spawn.spawn_launched
+    return spawn.spawn_gated if FAST_SPAWN else spawn.spawn_forked
 
 
-def _spawn_forked(argv, pass_fds, rlimits, uid, cgroup):
-    """Fallback: fork, and set user, limits and cgroup in the child before exec(bwrap).
-
-    A Python ``preexec_fn`` (or ``user=``) makes ``subprocess`` fork instead of vfork: the page
-    tables of the whole app are copied for every box (5-15 ms in a web or worker process).
-    """
-    pooled = uid is not None
-    extra = {"user": uid, "group": uid, "extra_groups": []} if pooled else {}
-    try:
-        proc = _popen(
-            argv,
-            pass_fds,
-            preexec_fn=_preexec(rlimits, cgroup.procs if cgroup else None),
-            **extra,
-        )
-    finally:
-        for fd in pass_fds:
-            os.close(fd)
-    return proc, None
+def _info_and_seccomp() -> tuple[int, list[int]]:
+    """bwrap's info pipe (our end) and the descriptors it gets: the info pipe's other end, and
+    the seccomp program's pipe (none on architectures without a filter)."""
+    info_r, info_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+    pass_fds = [info_w]
+    if seccomp.PROGRAM is not None:
+        # The filter is a few hundred bytes: it fits in the pipe before bwrap starts reading.
+        seccomp_r, seccomp_w = os.pipe2(os.O_CLOEXEC)
+        os.write(seccomp_w, seccomp.PROGRAM)
+        os.close(seccomp_w)
+        pass_fds.append(seccomp_r)
+    return info_r, pass_fds
 
 
-def _spawn_gated(argv, pass_fds, rlimits, uid, cgroup):
-    """Start bwrap without forking the app: vfork + exec, and confine it before it starts.
-
-    The launcher is a chain of small execs in one process: ``setpriv`` switches to the pool
-    user and arms the parent-death signal; ``prlimit`` sets the resource limits (inherited by
-    everything after it); a POSIX shell waits for a go-ahead line on its stdin, checks that
-    its parent is still this process (had the worker died before the signal was armed, the box
-    must not start unsupervised) and execs bwrap. Meanwhile this process moves that single
-    process into the pool user's memory cgroup and only then writes the go-ahead: bwrap and
-    the box are created inside the cgroup (and its cgroup namespace is rooted there), exactly
-    as with the forked fallback. If the move fails the process is killed before the go-ahead,
-    so a box never runs outside its cgroup. The shell reads its line byte by byte, so the
-    program's own input that follows is left intact.
-    """
-    launcher = [SETPRIV]
-    if uid is not None:
-        launcher += [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-    launcher += ["--pdeathsig=KILL", "--", PRLIMIT]
-    launcher += [f"--{_PRLIMIT_OPTIONS[which]}={soft}:{hard}" for which, (soft, hard) in rlimits]
-    launcher += ["--", SHELL, "-c", _LAUNCH, str(os.getpid())]
-    try:
-        if not os.access(argv[0], os.X_OK):  # the shell would only report a program error
-            raise FileNotFoundError(errno.ENOENT, "not found", argv[0])
-        proc = _popen([*launcher, *argv], pass_fds)
-    finally:
-        for fd in pass_fds:
-            os.close(fd)
-    error = None
-    try:
-        if cgroup is not None:
-            error = _confine(proc.pid, cgroup)
-        if error:
-            _kill(proc.pid)  # before the go-ahead: it never runs unconfined
-        else:
-            with contextlib.suppress(OSError):  # the launcher is already gone
-                os.write(proc.stdin.fileno(), b"go\n")
-    except BaseException:
-        _kill(proc.pid)
-        raise
-    return proc, error
-
-
-def _confine(pid: int, cgroup) -> str | None:
-    """Move the box's launcher into its memory cgroup; an error message, or None."""
-    try:
-        with open(cgroup.procs, "w") as fh:
-            fh.write(str(pid))
-    except ProcessLookupError:
-        return None  # the launcher is already gone: its exit status tells
-    except OSError as exc:
-        return f"could not move the box into its memory cgroup: {exc}"
-    return None
+def _pipes() -> tuple[Stdio, tuple[int, int, int]]:
+    """The box's standard streams: our ends, and the child's (stdin, stdout, stderr)."""
+    in_r, in_w = os.pipe2(os.O_CLOEXEC)
+    out_r, out_w = os.pipe2(os.O_CLOEXEC)
+    err_r, err_w = os.pipe2(os.O_CLOEXEC)
+    return Stdio(in_w, out_r, err_r), (in_r, out_w, err_w)
 
 
 def _arm_cgroup(uid: int | None, limits: Limits):

@@ -6,15 +6,17 @@ dentries) without touching its address space. A memory cgroup counts kernel memo
 and its OOM killer stops the box at the limit.
 
 Each pool uid gets one persistent cgroup, ``<memory hierarchy>/<this process's
-cgroup>/educluster-sandbox/uid-<uid>``, whose ``cgroup.procs`` is given to that uid. The box's
-launcher is moved in before it may exec bwrap (by the app, see ``box._spawn_gated``; or by
-itself in the forked fallback), so the whole box is inside. The limit is set before each run,
-and the cgroup's OOM-kill counter tells afterwards whether the kernel had to stop the box.
+cgroup>/educluster-sandbox/uid-<uid>``, whose ``cgroup.procs`` is given to that uid. Every box
+is created inside it: as root, by the uid's long-lived launcher, which was moved in once when it
+started (see ``launcher``); otherwise its start-up process is moved in before it may exec bwrap
+(by the app, see ``spawn.spawn_gated``; or by itself in the forked fallback). The limit is set
+before each run, and the cgroup's OOM-kill counter tells afterwards whether the kernel had to
+stop the box.
 
 Cost: moving a process between cgroups waits for an RCU grace period on cgroup v1 (5-15 ms of
 wall time, no CPU) because the kernel switches its thread-group lock to the writer's slow path;
-cgroup v1 has no ``CLONE_INTO_CGROUP`` to create the process in place. The app overlaps that
-wait with the launcher's own start-up, and it is the largest single cost of a box's start.
+cgroup v1 has no ``CLONE_INTO_CGROUP`` to create the process in place. That was the largest
+single cost of a box's start; the launchers pay it once per uid and process, not per run.
 
 Used only as root with the pool and a writable cgroup v1 memory hierarchy (the machines this
 app runs on); otherwise, or with ``LAB_SANDBOX_CGROUPS=0``, boxes rely on rlimits alone. cgroup v2

@@ -27,8 +27,9 @@ from wtforms.validators import (
 
 from lms.forms import options
 from virtual_labs import languages
+from virtual_labs.authoring_checks import default_limits
 from virtual_labs.models import COMPARE_MODES, LIMIT_BOUNDS, TEST_KINDS
-from virtual_labs.services import clean_files, default_limits
+from virtual_labs.services import clean_files
 
 
 def language_choices() -> list[SelectChoice]:

@@ -9,27 +9,22 @@ Learner code never runs unsandboxed: when ``sandbox_status()`` is not ok, labs a
   fresh box per test). A run sees the prepared files read-only in a fresh, size-limited tmpfs
   work directory, so it can create scratch files but never sees a previous run's leftovers.
 
-Verdicts: ``ok``, ``compile_error``, ``runtime_error``, ``time_limit`` (CPU limit: SIGXCPU or
-measured CPU over the limit; or the wall limit), ``memory_limit`` (an allocation failure message
-such as ``MemoryError``/``std::bad_alloc``/V8's out-of-memory, or a crash with peak memory near
-the limit), ``output_limit`` (stdout or stderr over the cap, and also a file over the file size
-limit: SIGXFSZ, or Python's EFBIG/ENOSPC errors, since writing a huge file is producing too much
-output), ``sandbox_error`` (bwrap could not set the box up).
+Verdicts: see ``results`` (what a run's outcome means) and ``workfiles`` (what a box sees).
 """
 
 from __future__ import annotations
 
-import enum
 import os
 import signal
-import stat
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 
-from . import uidpool
+from . import launcher, uidpool
 from .box import BWRAP, BoxOutcome, Limits, build_argv, run_box, set_owner
 from .languages import Language, get_language
+from .results import VERDICTS, RunResult, RunVerdict, _decode, _result
+from .workfiles import MAX_FILES, MAX_FILES_BYTES, _expand, _seal, _write_files  # noqa: F401
 
 __all__ = [
     "Limits",
@@ -44,59 +39,6 @@ __all__ = [
 ]
 
 COMPILE_OUTPUT_CAP = 64 * 1024
-MAX_FILES = 64
-MAX_FILES_BYTES = 8 * 1024 * 1024
-_MEMORY_MARKERS = (
-    b"MemoryError",
-    b"std::bad_alloc",
-    b"JavaScript heap out of memory",
-    b"Fatal process out of memory",
-    b"Cannot allocate memory",
-    b"out of memory",
-    b"allocation failed",
-)
-_FILE_LIMIT_MARKERS = (b"[Errno 27] File too large", b"[Errno 28] No space left on device")
-
-
-class RunVerdict(enum.StrEnum):
-    """How one sandboxed run ended."""
-
-    OK = "ok"
-    RUNTIME_ERROR = "runtime_error"
-    TIME_LIMIT = "time_limit"
-    MEMORY_LIMIT = "memory_limit"
-    OUTPUT_LIMIT = "output_limit"
-    COMPILE_ERROR = "compile_error"
-    SANDBOX_ERROR = "sandbox_error"
-
-
-VERDICTS = tuple(RunVerdict)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """The outcome of one run (or of a failed compile step)."""
-
-    verdict: str
-    exit_code: int | None = None
-    signal: int | None = None
-    stdout: str = ""
-    stderr: str = ""
-    compile_output: str = ""
-    cpu_s: float = 0.0
-    wall_s: float = 0.0
-    memory_kb: int = 0
-    truncated: bool = False
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["cpu_s"] = round(self.cpu_s, 4)
-        data["wall_s"] = round(self.wall_s, 4)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> RunResult:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 def language_limits(language: str | Language, limits: Limits | None = None) -> Limits:
@@ -111,118 +53,6 @@ def _compile_limits(lang: Language) -> Limits:
     return Limits(output_kb=COMPILE_OUTPUT_CAP // 1024, file_kb=64 * 1024).with_overrides(
         **asdict(lang.compile_limits)
     )
-
-
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8", "replace")
-
-
-def _verdict(o: BoxOutcome, limits: Limits) -> str:
-    if o.setup_error:
-        return RunVerdict.SANDBOX_ERROR
-    if o.overflow:
-        return RunVerdict.OUTPUT_LIMIT
-    if o.oom_killed:  # the memory cgroup's OOM killer stopped the box
-        return RunVerdict.MEMORY_LIMIT
-    if o.timed_out or o.signal == signal.SIGXCPU or o.cpu_s > limits.cpu_s:
-        return RunVerdict.TIME_LIMIT
-    if o.signal == signal.SIGXFSZ:
-        return RunVerdict.OUTPUT_LIMIT
-    budget_kb = limits.memory_mb * 1024
-    if o.exit_code == 0 and o.signal is None:
-        # Runtimes given extra address space (V8) are held to the limit on their peak instead.
-        return RunVerdict.MEMORY_LIMIT if o.memory_kb > budget_kb else "ok"
-    if any(marker in o.stderr for marker in _MEMORY_MARKERS):
-        return RunVerdict.MEMORY_LIMIT
-    if o.memory_kb >= 0.9 * budget_kb:  # a crash (or a failed allocation) at the limit
-        return RunVerdict.MEMORY_LIMIT
-    if any(marker in o.stderr for marker in _FILE_LIMIT_MARKERS):
-        return RunVerdict.OUTPUT_LIMIT
-    return RunVerdict.RUNTIME_ERROR
-
-
-def _result(o: BoxOutcome, limits: Limits) -> RunResult:
-    stderr = _decode(o.stderr)
-    if o.setup_error:
-        stderr = f"sandbox error: {o.setup_error}"
-    return RunResult(
-        verdict=_verdict(o, limits),
-        exit_code=o.exit_code,
-        signal=o.signal,
-        stdout=_decode(o.stdout),
-        stderr=stderr,
-        cpu_s=o.cpu_s,
-        wall_s=o.wall_s,
-        memory_kb=o.memory_kb,
-        truncated=o.overflow,
-    )
-
-
-def _check_name(name: str) -> str:
-    """A safe relative file name (no absolute paths, ``..``, hidden tricks or odd characters)."""
-    parts = name.split("/")
-    if (
-        not name
-        or len(name) > 200
-        or name.startswith("/")
-        or any(p in ("", ".", "..") for p in parts)
-        or not all(c.isalnum() or c in "._-/" for c in name)
-        or name.startswith("-")
-    ):
-        raise ValueError(f"invalid file name {name!r}")
-    return name
-
-
-def _write_files(directory: str, files: Mapping[str, str | bytes]) -> list[tuple[str, str]]:
-    if len(files) > MAX_FILES:
-        raise ValueError(f"too many files ({len(files)} > {MAX_FILES})")
-    total = 0
-    written = []
-    for name, content in files.items():
-        rel = _check_name(name)
-        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-        total += len(data)
-        if total > MAX_FILES_BYTES:
-            raise ValueError("the files are too large")
-        path = os.path.join(directory, rel)
-        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-        with open(path, "wb") as fh:
-            fh.write(data)
-        os.chmod(path, 0o644)
-        written.append((path, rel))
-    return written
-
-
-def _seal(directory: str) -> list[tuple[str, str]]:
-    """After compiling: hand the tree back to us, readable by every pool user, and list it."""
-    listing = []
-    for root, dirs, files in os.walk(directory):
-        os.chown(root, os.geteuid(), os.getegid())
-        os.chmod(root, 0o755)
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
-        for name in files:
-            path = os.path.join(root, name)
-            info = os.lstat(path)
-            if not stat.S_ISREG(info.st_mode):
-                continue  # symlinks or fifos left by a build are not passed on
-            os.chown(path, os.geteuid(), os.getegid())
-            os.chmod(path, 0o755 if info.st_mode & 0o100 else 0o644)
-            listing.append((path, os.path.relpath(path, directory)))
-    return sorted(listing, key=lambda item: item[1])
-
-
-def _expand(command: Sequence[str], *, sources: Sequence[str], memory_mb: int) -> list[str]:
-    argv = []
-    for part in command:
-        if part == "{sources}":
-            argv += sources
-        else:
-            # {heap_mb}: a runtime's own heap cap, leaving room for the runtime itself.
-            heap_mb = max(16, memory_mb - 64)
-            argv.append(
-                part.replace("{memory_mb}", str(memory_mb)).replace("{heap_mb}", str(heap_mb))
-            )
-    return argv
 
 
 class Prepared:
@@ -388,7 +218,7 @@ def _run_as(
 
 def _with_lease(fn) -> BoxOutcome:
     try:
-        lease = uidpool.lease_uid()
+        lease = uidpool.lease_uid(prefer=launcher.warm_uids())
     except (uidpool.PoolExhausted, OSError) as exc:
         return BoxOutcome(setup_error=str(exc))
     with lease:

@@ -20,7 +20,14 @@ from sqlalchemy import and_, or_, select, update
 from lms.extensions import db
 from lms.models import User
 from lms.timeutil import utcnow
-from virtual_labs.models import LabSubmission, SubmissionKind, SubmissionStatus
+from virtual_labs.models import (
+    LIMIT_BOUNDS,
+    Lab,
+    LabSubmission,
+    LabTest,
+    SubmissionKind,
+    SubmissionStatus,
+)
 from virtual_labs.services import is_enrolled, setting, test_spec
 
 
@@ -226,18 +233,33 @@ class Job:
 
 
 def load_job(submission_id: int) -> Job:
-    sub = db.session.get(LabSubmission, submission_id)
-    lab = sub.lab
-    tests = lab.visible_tests if sub.kind == SubmissionKind.RUN else lab.tests
+    """The job of a submission: two plain queries, no ORM objects (the grade's recording loads
+    the lab once, after the run: an object loaded here would only be expired and reloaded)."""
+    limit_columns = [getattr(Lab, name) for name in LIMIT_BOUNDS]
+    row = db.session.execute(
+        select(
+            LabSubmission.lab_id,
+            LabSubmission.user_id,
+            LabSubmission.files,
+            LabSubmission.kind,
+            Lab.language,
+            *limit_columns,
+        )
+        .join(Lab, Lab.id == LabSubmission.lab_id)
+        .where(LabSubmission.id == submission_id)
+    ).one()
+    tests = select(LabTest).where(LabTest.lab_id == row.lab_id).order_by(LabTest.position)
+    if row.kind == SubmissionKind.RUN:
+        tests = tests.where(LabTest.hidden.is_(False))
     return Job(
-        submission_id=sub.id,
-        language=lab.language,
-        files=dict(sub.files),
-        tests=[t.to_content() for t in tests],
-        limits=lab.limits_dict,
-        kind=sub.kind,
-        user_id=sub.user_id,
-        lab_id=sub.lab_id,
+        submission_id=submission_id,
+        language=row.language,
+        files=dict(row.files),
+        tests=[t.to_content() for t in db.session.scalars(tests)],
+        limits={name: getattr(row, name) for name in LIMIT_BOUNDS},
+        kind=row.kind,
+        user_id=row.user_id,
+        lab_id=row.lab_id,
     )
 
 
@@ -270,30 +292,11 @@ def store_result(
     same transaction, so completion follows at once. False when the lease was lost (another
     worker took the submission over): nothing is stored then.
     """
-    now = utcnow()
-    values: dict[str, Any] = {"finished_at": now, "heartbeat_at": now}
-    if report is None:
-        values.update(status=SubmissionStatus.ERROR, verdict="sandbox_error", error=error)
-    else:
-        values.update(
-            status=SubmissionStatus.DONE,
-            verdict=report.get("verdict"),
-            score=report.get("score"),
-            report=report,
-        )
+    values = _result_values(report, error)
     counted = None
     if report is not None:
-        if job is None:
-            row = db.session.execute(
-                select(LabSubmission.kind, LabSubmission.user_id, LabSubmission.lab_id).where(
-                    LabSubmission.id == submission_id
-                )
-            ).one()
-            kind, user_id, lab_id = row
-        else:
-            kind, user_id, lab_id = job.kind, job.user_id, job.lab_id
-        if kind == SubmissionKind.SUBMIT:
-            counted = _countable(user_id, lab_id)
+        counted = _counted_submit(submission_id, job)
+        if counted is not False:
             # Marked in the same UPDATE that stores the result (one statement less per job).
             values["counted"] = counted is not None
     won = db.session.execute(
@@ -308,7 +311,7 @@ def store_result(
     ).rowcount
     if won != 1:
         return False
-    if counted is not None:
+    if counted:
         from lms.progress.services import record_activity_event
 
         user, lab = counted
@@ -317,13 +320,42 @@ def store_result(
     return True
 
 
+def _result_values(report: dict[str, Any] | None, error: str) -> dict[str, Any]:
+    """The columns a finished run sets: its report, or the error when the sandbox failed."""
+    now = utcnow()
+    values: dict[str, Any] = {"finished_at": now, "heartbeat_at": now}
+    if report is None:
+        values.update(status=SubmissionStatus.ERROR, verdict="sandbox_error", error=error)
+    else:
+        values.update(
+            status=SubmissionStatus.DONE,
+            verdict=report.get("verdict"),
+            score=report.get("score"),
+            report=report,
+        )
+    return values
+
+
+def _counted_submit(submission_id: int, job: Job | None):
+    """For a graded submission: False for a mere run, else ``_countable``'s (user, lab) or None."""
+    if job is None:
+        kind, user_id, lab_id = db.session.execute(
+            select(LabSubmission.kind, LabSubmission.user_id, LabSubmission.lab_id).where(
+                LabSubmission.id == submission_id
+            )
+        ).one()
+    else:
+        kind, user_id, lab_id = job.kind, job.user_id, job.lab_id
+    if kind != SubmissionKind.SUBMIT:
+        return False
+    return _countable(user_id, lab_id)
+
+
 def _countable(user_id: int, lab_id: int):
     """(user, lab) when the grade counts for completion (an enrolled learner), else None.
 
     Authors previewing and withdrawn learners are graded but not counted.
     """
-    from virtual_labs.models import Lab
-
     user = db.session.get(User, user_id)
     lab = db.session.get(Lab, lab_id)
     if user is None or lab is None or not is_enrolled(user, lab):

@@ -53,7 +53,48 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def _kill_program(init: int | None, monitor: int, uid: int | None) -> None:
+class BoxProcess:
+    """A started box (bwrap's monitor) as the supervisor sees it: its pid and our ends of its
+    standard streams; subclasses say how to learn that it exited, kill it and reap it."""
+
+    pid: int
+
+    def exit_fd(self) -> int:
+        """A descriptor that becomes readable once the box has exited."""
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """SIGKILL bwrap's monitor (the box follows it: --die-with-parent)."""
+        raise NotImplementedError
+
+    def reap(self, init_pid: int | None) -> tuple[int, float, int]:
+        """Wait for the monitor and the box's pid 1: (wait status, CPU seconds, peak KB)."""
+        raise NotImplementedError
+
+
+class ChildBox(BoxProcess):
+    """A monitor that is this process's own child (the gated and forked spawns)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.pid = proc.pid
+        self._pidfd = os.pidfd_open(proc.pid)
+
+    def exit_fd(self) -> int:
+        return self._pidfd
+
+    def kill(self) -> None:
+        _kill(self.pid)  # our unreaped child: the pid cannot have been reused
+
+    def reap(self, init_pid: int | None) -> tuple[int, float, int]:
+        os.close(self._pidfd)
+        _, status, usage = os.wait4(self.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: not by Popen
+        usage = _reap_box_init(init_pid) or usage
+        return status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def _kill_program(init: int | None, box: BoxProcess, uid: int | None) -> None:
     """Stop a box at a limit: kill the program, so that the box's pid 1 reaps it.
 
     That keeps its CPU time and peak memory in the usage figures (when pid 1 itself dies, the
@@ -75,93 +116,134 @@ def _kill_program(init: int | None, monitor: int, uid: int | None) -> None:
                     _kill(pid)
                     killed = True
     if not killed:
-        _kill(monitor)
+        box.kill()
+
+
+@dataclass
+class Stdio:
+    """Our ends of a box's standard streams (pipes), closed by the supervisor."""
+
+    stdin: int
+    stdout: int
+    stderr: int
+
+    def close_stdin(self) -> None:
+        """Close our end of the box's stdin (once: the number may be reused right after)."""
+        if self.stdin >= 0:
+            fd, self.stdin = self.stdin, -1
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def close(self) -> None:
+        """Close our ends of all three streams."""
+        self.close_stdin()
+        for fd in (self.stdout, self.stderr):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class _Watch:
+    """One box's supervision: its streams, its limits, and who has been killed."""
+
+    def __init__(self, box, stdio, stdin, deadline, cap, info_fd, uid) -> None:
+        self.box, self.stdio, self.cap, self.info_fd, self.uid = box, stdio, cap, info_fd, uid
+        self.outcome = BoxOutcome()
+        self.buffers = {stdio.stdout: bytearray(), stdio.stderr: bytearray()}
+        self.pending = memoryview(stdin)
+        self.kill_deadline = deadline
+        self.exited = self.killed = False
+        self._init: list[int | None] = []
+        self.sel = selectors.DefaultSelector()
+        for fd in self.buffers:
+            os.set_blocking(fd, False)
+            self.sel.register(fd, selectors.EVENT_READ)
+        self.sel.register(box.exit_fd(), selectors.EVENT_READ)
+        if self.pending:
+            os.set_blocking(stdio.stdin, False)
+            self.sel.register(stdio.stdin, selectors.EVENT_WRITE)
+        else:
+            self.stdio.close_stdin()
+
+    def init_pid(self) -> int | None:
+        """The box's pid 1, from bwrap's info descriptor (read once, when needed)."""
+        if not self._init:
+            self._init.append(_read_child_pid(self.info_fd))
+        return self._init[0]
+
+    def kill_box(self) -> None:
+        if not self.killed:
+            self.killed = True
+            self.kill_deadline = time.monotonic() + _GRACE_S
+            _kill_program(self.init_pid(), self.box, self.uid)
+
+    def done(self) -> bool:
+        registered = self.sel.get_map()
+        return (
+            self.exited
+            and self.stdio.stdout not in registered
+            and (self.stdio.stderr not in registered)
+        )
+
+    def step(self) -> bool:
+        """Wait for one round of events; False when the box must be abandoned."""
+        now = time.monotonic()
+        if now >= self.kill_deadline:
+            if self.killed:
+                self.box.kill()  # the box did not go quietly: take its monitor down
+                return False
+            self.outcome.timed_out = True
+            self.kill_box()
+            return True
+        for key, _ in self.sel.select(self.kill_deadline - now):
+            if key.fd == self.stdio.stdin:
+                self._feed()
+            elif key.fd in self.buffers:
+                state = _drain(key.fd, self.buffers[key.fd], self.cap)
+                if state is not None:
+                    self.sel.unregister(key.fd)
+                if state == "overflow":
+                    self.outcome.overflow = True
+                    self.kill_box()
+            else:
+                self.exited = True
+                self.sel.unregister(key.fd)
+        return True
+
+    def _feed(self) -> None:
+        try:
+            self.pending = self.pending[os.write(self.stdio.stdin, self.pending[:_CHUNK]) :]
+        except BlockingIOError:
+            return
+        except OSError:  # the program closed its stdin or exited: fine
+            self.pending = self.pending[:0]
+        if not self.pending:
+            self.sel.unregister(self.stdio.stdin)
+            self.stdio.close_stdin()
 
 
 def _supervise(
-    proc: subprocess.Popen,
+    box: BoxProcess,
+    stdio: Stdio,
     stdin: bytes,
     deadline: float,
     cap: int,
     info_fd: int,
     uid,
 ) -> BoxOutcome:
-    outcome = BoxOutcome()
-    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-    buffers = {out_fd: bytearray(), err_fd: bytearray()}
-    pidfd = os.pidfd_open(proc.pid)
-    sel = selectors.DefaultSelector()
-    for fd in buffers:
-        os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ)
-    sel.register(pidfd, selectors.EVENT_READ)
-    stdin_fd = proc.stdin.fileno()
-    pending = memoryview(stdin)
-    if pending:
-        os.set_blocking(stdin_fd, False)
-        sel.register(stdin_fd, selectors.EVENT_WRITE)
-    else:
-        proc.stdin.close()
-    exited = killed = False
-    kill_deadline = deadline
-
-    box_init: list[int | None] = []
-
-    def init_pid() -> int | None:
-        if not box_init:
-            box_init.append(_read_child_pid(info_fd))
-        return box_init[0]
-
-    def kill_box() -> None:
-        nonlocal killed, kill_deadline
-        if not killed:
-            killed = True
-            kill_deadline = time.monotonic() + _GRACE_S
-            _kill_program(init_pid(), proc.pid, uid)
-
+    """Feed, read and time the box until it exits (or is killed), then reap it."""
+    watch = _Watch(box, stdio, stdin, deadline, cap, info_fd, uid)
     try:
-        while not (exited and out_fd not in sel.get_map() and err_fd not in sel.get_map()):
-            now = time.monotonic()
-            if now >= kill_deadline:
-                if killed:
-                    _kill(proc.pid)  # the box did not go quietly: take its monitor down
-                    break
-                outcome.timed_out = True
-                kill_box()
-                continue
-            for key, _ in sel.select(kill_deadline - now):
-                if key.fd == pidfd:
-                    exited = True
-                    sel.unregister(pidfd)
-                elif key.fd == stdin_fd:
-                    try:
-                        pending = pending[os.write(stdin_fd, pending[:_CHUNK]) :]
-                    except BlockingIOError:
-                        continue
-                    except OSError:  # the program closed its stdin or exited: fine
-                        pending = pending[:0]
-                    if not pending:
-                        sel.unregister(stdin_fd)
-                        proc.stdin.close()
-                else:
-                    state = _drain(key.fd, buffers[key.fd], cap)
-                    if state is not None:
-                        sel.unregister(key.fd)
-                    if state == "overflow":
-                        outcome.overflow = True
-                        kill_box()
+        while not watch.done() and watch.step():
+            pass
     finally:
-        sel.close()
-        os.close(pidfd)
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait
-    proc.stdout.close()
-    proc.stderr.close()
-    box_usage = _reap_box_init(init_pid())
-    outcome.stdout, outcome.stderr = bytes(buffers[out_fd]), bytes(buffers[err_fd])
-    return _finish(outcome, status, box_usage or usage)
+        watch.sel.close()
+        stdio.close()
+    status, cpu_s, memory_kb = box.reap(watch.init_pid())
+    outcome = watch.outcome
+    outcome.stdout = bytes(watch.buffers[stdio.stdout])
+    outcome.stderr = bytes(watch.buffers[stdio.stderr])
+    outcome.cpu_s, outcome.memory_kb = cpu_s, memory_kb
+    return _finish(outcome, status)
 
 
 def _reap_box_init(pid: int | None):
@@ -202,9 +284,7 @@ def _drain(fd: int, buf: bytearray, cap: int) -> str | None:
     return "overflow" if len(data) > room else None
 
 
-def _finish(outcome: BoxOutcome, status: int, usage) -> BoxOutcome:
-    outcome.cpu_s = usage.ru_utime + usage.ru_stime
-    outcome.memory_kb = usage.ru_maxrss
+def _finish(outcome: BoxOutcome, status: int) -> BoxOutcome:
     if os.WIFSIGNALED(status):
         outcome.signal = os.WTERMSIG(status)
     else:

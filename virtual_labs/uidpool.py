@@ -28,6 +28,7 @@ import shutil
 import stat
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 IS_ROOT = os.geteuid() == 0
@@ -239,17 +240,19 @@ class PoolExhausted(RuntimeError):
     pass
 
 
-def lease_uid(timeout: float = 60.0) -> Lease:
-    """Lease a free uid from the pool (waiting up to ``timeout`` seconds for one)."""
+def lease_uid(timeout: float = 60.0, prefer: Sequence[int] = ()) -> Lease:
+    """Lease a free uid from the pool (waiting up to ``timeout`` seconds for one), trying the
+    ``prefer`` uids first (those whose box launcher this process already runs)."""
     if not IS_ROOT:
         return Lease(uid=None)
     locks = os.path.join(ensure_base_dir(), "locks")
     deadline = time.monotonic() + timeout
     uids = list(UIDS)
+    preferred = [uid for uid in prefer if uid in UIDS]
     while True:
-        # Start at a random place: concurrent callers rarely collide on the same lock file.
+        # Then from a random place: concurrent callers rarely collide on the same lock file.
         start = random.randrange(len(uids))
-        for uid in uids[start:] + uids[:start]:
+        for uid in preferred + uids[start:] + uids[:start]:
             with _held_lock:
                 if uid in _held:
                     continue

@@ -103,6 +103,19 @@ def _status_of(exc):
     return "error"
 
 
+def _compile_tests():
+    """The author's tests, asserts rewritten to explain themselves, and their test names."""
+    with open(TESTS_FILE, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read(), TESTS_FILE)
+    tree = ast.fix_missing_locations(_AssertRewriter().visit(tree))
+    names = [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test")
+    ]
+    return compile(tree, TESTS_FILE, "exec"), names
+
+
 def main():
     """Run the learner's unit tests in the box and report each result under the nonce."""
     nonce = sys.stdin.readline().strip()
@@ -118,18 +131,10 @@ def main():
         report.flush()
 
     try:
-        with open(TESTS_FILE, encoding="utf-8") as fh:
-            tree = ast.parse(fh.read(), TESTS_FILE)
-        tree = ast.fix_missing_locations(_AssertRewriter().visit(tree))
-        code = compile(tree, TESTS_FILE, "exec")
+        code, names = _compile_tests()
     except SyntaxError as exc:
         emit(event="setup", status="error", message=f"the tests do not compile: {exc}")
         return
-    names = [
-        node.name
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test")
-    ]
     sys.path.insert(0, os.getcwd())
     try:
         import main as learner  # noqa: PLC0415 (the learner's module)

@@ -241,31 +241,15 @@ def create_submission(lab_id: int):
     """Queue the editor's code: ``kind=run`` (visible tests) or ``kind=submit`` (graded)."""
     lab = get_lab_or_404(lab_id)
     kind = request.form.get("kind", "submit")
-    back = lab_page_url(lab)
     try:
-        if kind not in (SubmissionKind.RUN, SubmissionKind.SUBMIT):
-            raise DomainError("Choose Run or Submit.")
-        ok, _ = sandbox_state()
-        if not ok:
-            raise services.LabUnavailable(
-                "Labs are temporarily unavailable: code cannot be run right now. "
-                "Your code is kept in the editor; please try again later."
-            )
-        refusal = services.submission_refusal(current_user, lab)
-        if refusal:
-            raise services.NotAllowedToSubmit(refusal)
-        files = {
-            key[len("file:") :]: value
-            for key, value in request.form.items()
-            if key.startswith("file:")
-        }
-        sub = services.enqueue_submission(lab, current_user, files, kind)
+        _check_can_run(lab, kind)
+        sub = services.enqueue_submission(lab, current_user, _posted_files(), kind)
     except DomainError as exc:
         db.session.rollback()
         if _wants_json():
             return problem(exc.status, "Not run", exc.message)
         flash(exc.message, "error")
-        return redirect(back)
+        return redirect(lab_page_url(lab))
     db.session.commit()
 
     dispatch_submission(current_app._get_current_object(), sub.id)
@@ -274,6 +258,28 @@ def create_submission(lab_id: int):
     if _wants_json():
         return jsonify(submission_payload(sub)), 202
     return redirect(url_for("labs.submission", submission_id=sub.id))
+
+
+def _check_can_run(lab, kind: str) -> None:
+    """Raise the reason this run cannot be queued: an unknown kind, no sandbox, or a refusal."""
+    if kind not in (SubmissionKind.RUN, SubmissionKind.SUBMIT):
+        raise DomainError("Choose Run or Submit.")
+    ok, _ = sandbox_state()
+    if not ok:
+        raise services.LabUnavailable(
+            "Labs are temporarily unavailable: code cannot be run right now. "
+            "Your code is kept in the editor; please try again later."
+        )
+    refusal = services.submission_refusal(current_user, lab)
+    if refusal:
+        raise services.NotAllowedToSubmit(refusal)
+
+
+def _posted_files() -> dict[str, str]:
+    """The editor's files, posted as ``file:<name>`` fields."""
+    return {
+        key[len("file:") :]: value for key, value in request.form.items() if key.startswith("file:")
+    }
 
 
 @bp.route("/submissions/<int:submission_id>.json")

@@ -16,7 +16,7 @@ from lms.lookup import owned_or_404
 from lms.models import User
 from lms.pagination import paginate
 from lms.permissions import require
-from virtual_labs import authoring, services
+from virtual_labs import authoring, authoring_checks
 from virtual_labs.forms import LabForm, LabTestForm
 from virtual_labs.grading import InvalidTests
 from virtual_labs.models import COMPARE_MODES, Lab, LabSubmission, LabTest
@@ -86,24 +86,34 @@ def edit(lab_id: int):
         getattr(
             form, "reference_files" if target == "reference_files" else "starter_files"
         ).append_entry()
-        return render_template(
-            "labs/edit.html", lab=lab, form=form, failed=None, lab_url=lab_page_url(lab)
-        ), 200
+        return _edit_page(lab, form, None, 200)
     if form.validate_on_submit():
-        try:
-            authoring.save_lab_settings(lab, form.data, validate=True)
-            services.mark_edited(lab)
-            db.session.commit()
+        saved, failed = _save_settings(lab, form)
+        if saved:
             flash("Lab saved. The reference solution passes every test.", "success")
             return redirect(url_for("labs.edit", lab_id=lab.id))
-        except authoring.ValidationFailed as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-            failed = _report_view(exc.report)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-    status = 400 if form.errors or form.form_errors else 200
+    return _edit_page(lab, form, failed, 400 if form.errors or form.form_errors else 200)
+
+
+def _save_settings(lab, form) -> tuple[bool, dict | None]:
+    """Save and validate the lab's settings: (saved, the failing reference run's report or None)."""
+    try:
+        authoring.save_lab_settings(lab, form.data, validate=True)
+        authoring_checks.mark_edited(lab)
+        db.session.commit()
+        return True, None
+    except authoring.ValidationFailed as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return False, _report_view(exc.report)
+    except DomainError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return False, None
+
+
+def _edit_page(lab, form, failed, status: int):
+    """The lab settings page with its form (and the failing run's report, if any)."""
     return render_template(
         "labs/edit.html", lab=lab, form=form, failed=failed, lab_url=lab_page_url(lab)
     ), status
@@ -147,7 +157,7 @@ def _fill_expected(lab: Lab, form: LabTestForm) -> None:
     except ValueError as exc:
         form.args.errors.append(f"The arguments could not be read: {exc}.")
         return
-    stdout, problem = services.reference_output(
+    stdout, problem = authoring_checks.reference_output(
         lab, (form.stdin.data or "").replace("\r\n", "\n"), args
     )
     if problem:
@@ -252,11 +262,11 @@ def validate(lab_id: int):
         return redirect(url_for("labs.tests", lab_id=lab.id))
 
     try:
-        report = services.validate_reference(lab)
+        report = authoring_checks.validate_reference(lab)
     except InvalidTests as exc:
         flash("The tests need fixing first: " + " ".join(exc.problems), "error")
         return redirect(url_for("labs.tests", lab_id=lab.id))
-    services.record_validation(lab, report)
+    authoring_checks.record_validation(lab, report)
     db.session.commit()
     if lab.validation_status == "valid":
         flash("The reference solution passes every test.", "success")

@@ -14,6 +14,7 @@ from courses.assignment import services
 from courses.assignment.forms import AssignmentForm, SubmissionForm
 from courses.assignment.models import (
     Assignment,
+    AssignmentExtension,
     AssignmentGrade,
     AssignmentSubmission,
     GradingMethod,
@@ -22,7 +23,7 @@ from courses.assignment.queries import grading_overview
 from courses.assignment.rubric import FINAL_RULE, RubricError, max_points, parse_rubric_text
 from courses.assignment.rubric import rubric_text as format_rubric
 from courses.assignment.settings import apply_settings, clean_settings, settings_content
-from courses.assignment.views import bp
+from courses.assignment.views import bp, learner_context
 from lms.domain.models import Activity
 from lms.domain.services import active_enrolment, mark_course_edited
 from lms.errors import DomainError
@@ -72,6 +73,7 @@ class AssignmentType(ActivityType):
 
     # --- authoring ---------------------------------------------------------------------------
     def new_activity(self, **common: Any) -> Activity:
+        """A new, unsaved assignment with the defaults (text hand-in, a score out of 100)."""
         common.setdefault("pass_mark", 50.0)
         return Assignment(submit_text=True, submit_files=False, file_types=[], rubric=[],
                           grading="score", max_score=100.0, resubmission="until_graded",
@@ -79,6 +81,7 @@ class AssignmentType(ActivityType):
                           peer_weight=20.0, **common)  # fmt: skip
 
     def form_data(self, activity: Assignment) -> dict[str, Any]:
+        """The settings as the authoring form shows them (a rubric as text, sizes in MB)."""
         return {
             "instructions": activity.instructions or "",
             "submit_text": bool(activity.submit_text),
@@ -155,6 +158,7 @@ class AssignmentType(ActivityType):
         return users
 
     def author_links(self, activity: Assignment) -> list[tuple[str, str]]:
+        """Links for the authoring page: the grading queue and the extensions (once saved)."""
         if activity.id is None:
             return []
         return [
@@ -164,8 +168,7 @@ class AssignmentType(ActivityType):
 
     # --- learning ----------------------------------------------------------------------------
     def render(self, activity: Assignment, user: User) -> Markup:
-        from courses.assignment.views import learner_context
-
+        """The assignment's part of the learner's activity page (and the staff's view of it)."""
         staff = can(user, "course.manage", activity.course) or services.is_grader(activity, user)
         enrolled = active_enrolment(user.id, activity.course_id) is not None
         ctx = learner_context(activity, user) if enrolled else {}
@@ -183,6 +186,7 @@ class AssignmentType(ActivityType):
         )
 
     def learner_summary(self, activity: Assignment, user: User) -> dict[str, Any]:
+        """The learner's submission status and released grade, for HR's transcript."""
         sub = services.submission_of(activity, user.id)
         grade = sub.grade if sub is not None and activity.released else None
         return {
@@ -192,6 +196,7 @@ class AssignmentType(ActivityType):
 
     # --- grades and dates --------------------------------------------------------------------
     def gradebook_entries(self, activities, user_ids):
+        """Grades of these assignments per (activity, user) for the gradebook, released or not."""
         by_id = {a.id: a for a in activities}
         stmt = (
             select(AssignmentSubmission.assignment_id, AssignmentSubmission.user_id,
@@ -207,8 +212,7 @@ class AssignmentType(ActivityType):
         }
 
     def due_dates(self, activities, user_id):
-        from courses.assignment.models import AssignmentExtension
-
+        """Due dates and cut-offs of these assignments for one learner, with their extensions."""
         ids = [a.id for a in activities]
         extensions = dict(
             db.session.execute(
@@ -229,11 +233,13 @@ class AssignmentType(ActivityType):
 
     # --- archive -----------------------------------------------------------------------------
     def export_content(self, activity: Assignment, files: dict[str, bytes]) -> dict[str, Any]:
+        """The assignment's settings for the course archive."""
         return settings_content(activity)
 
     def import_content(
         self, activity: Assignment, content: dict[str, Any], files: dict[str, bytes]
     ) -> None:
+        """Store settings from a course archive, cleaned as the authoring form cleans them."""
         apply_settings(activity, clean_settings(content))
 
 

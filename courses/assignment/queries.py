@@ -7,6 +7,7 @@ from sqlalchemy.orm import contains_eager
 
 from courses.assignment.models import (
     Assignment,
+    AssignmentExtension,
     AssignmentGrade,
     AssignmentGrader,
     AssignmentSubmission,
@@ -91,3 +92,14 @@ def grading_overview(user: User) -> list[tuple[int, str, str, int]]:
         .order_by(Course.title, Assignment.title)
     )
     return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def extension_rows(assignment_id: int) -> list[AssignmentExtension]:
+    """The assignment's extensions, the earliest new due date first."""
+    return list(
+        db.session.scalars(
+            select(AssignmentExtension)
+            .where(AssignmentExtension.assignment_id == assignment_id)
+            .order_by(AssignmentExtension.due_at)
+        )
+    )

@@ -273,6 +273,16 @@ def grant_extension(
     return ext
 
 
+def grant_extension_by_email(
+    assignment: Assignment, email: str, due_at: datetime, reason: str, by: User
+) -> AssignmentExtension:
+    """Grant an extension to the learner with this email address (the extensions form)."""
+    learner = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if learner is None:
+        raise DomainError("No learner of this course uses that email address.", "email")
+    return grant_extension(assignment, learner, due_at, reason, by)
+
+
 # --- graders -------------------------------------------------------------------------------------
 def is_grader(assignment: Assignment, user: User) -> bool:
     """Assigned graders (e.g. a mentor at the enterprise partner), besides the course's authors."""

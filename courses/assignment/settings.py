@@ -39,47 +39,12 @@ def clean_settings(content: dict[str, Any]) -> dict[str, Any]:
     """Validated settings; ``ValueError`` (with a message for the author) on bad values."""
     if not isinstance(content, dict):
         raise ValueError("assignment content must be an object")
-    instructions = content.get("instructions", "")
-    if not isinstance(instructions, str) or len(instructions) > MAX_INSTRUCTIONS:
-        raise ValueError(
-            f"instructions must be Markdown text under {MAX_INSTRUCTIONS:,} characters"
-        )
-    types = content.get("file_types", [])
-    if isinstance(types, str):
-        types = [t for t in (p.strip().lower().lstrip(".") for p in types.split(",")) if t]
-    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-        raise ValueError("file_types must be a list of file extensions")
-    unknown = [t for t in types if t not in ALLOWED_FILE_TYPES]
-    if unknown:
-        raise ValueError(
-            f"file type{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} cannot be accepted; "
-            f"choose from {', '.join(sorted(ALLOWED_FILE_TYPES))}"
-        )
-    submit_text = bool(content.get("submit_text", True))
-    submit_files = bool(content.get("submit_files", False))
-    if not submit_text and not submit_files:
-        raise ValueError("learners must be able to hand in a text, files or both")
-    if submit_files and not types:
-        raise ValueError("name at least one accepted file type")
-    due_at = _date(content.get("due_at"), "due_at")
-    cutoff_at = _date(content.get("cutoff_at"), "cutoff_at")
-    if due_at and cutoff_at and cutoff_at < due_at:
-        raise ValueError("the cut-off cannot be before the due date")
-    resubmission = content.get("resubmission", Resubmission.UNTIL_GRADED)
-    if resubmission not in set(Resubmission):
-        raise ValueError("resubmission must be until_graded, on_request or never")
-    grading = content.get("grading", GradingMethod.SCORE)
-    if grading not in set(GradingMethod):
-        raise ValueError("grading must be score or rubric")
-    try:
-        rubric = clean_rubric(content.get("rubric") or [])
-    except RubricError as exc:
-        raise ValueError(str(exc).rstrip(".")) from None
-    if grading == GradingMethod.RUBRIC and not rubric:
-        raise ValueError("a rubric needs at least one criterion with levels")
-    if rubric and not any(max(lv["points"] for lv in c["levels"]) > 0 for c in rubric):
-        raise ValueError("the rubric's best levels are all worth 0 points; give some points")
-    peer_review = bool(content.get("peer_review", False))
+    instructions = _instructions(content)
+    types = _file_types(content)
+    submit_text, submit_files = _hand_in(content, types)
+    due_at, cutoff_at = _dates(content)
+    resubmission, grading = _methods(content)
+    rubric = _rubric(content, grading)
     return {
         "instructions": instructions.replace("\r\n", "\n"),
         "submit_text": submit_text,
@@ -100,10 +65,80 @@ def clean_settings(content: dict[str, Any]) -> dict[str, Any]:
         "grading": str(grading),
         "max_score": _number(content.get("max_score", 100.0), "max_score", 1, 1000),
         "rubric": rubric,
-        "peer_review": peer_review,
+        "peer_review": bool(content.get("peer_review", False)),
         "peer_count": int(_number(content.get("peer_count", 2), "peer_count", 1, 10)),
         "peer_weight": _number(content.get("peer_weight", 20.0), "peer_weight", 0, 100),
     }
+
+
+def _instructions(content: dict[str, Any]) -> str:
+    """The instructions: Markdown text within the size limit."""
+    instructions = content.get("instructions", "")
+    if not isinstance(instructions, str) or len(instructions) > MAX_INSTRUCTIONS:
+        raise ValueError(
+            f"instructions must be Markdown text under {MAX_INSTRUCTIONS:,} characters"
+        )
+    return instructions
+
+
+def _file_types(content: dict[str, Any]) -> list[str]:
+    """The accepted file extensions (a list, or comma-separated text), each an allowed one."""
+    types = content.get("file_types", [])
+    if isinstance(types, str):
+        types = [t for t in (p.strip().lower().lstrip(".") for p in types.split(",")) if t]
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise ValueError("file_types must be a list of file extensions")
+    unknown = [t for t in types if t not in ALLOWED_FILE_TYPES]
+    if unknown:
+        raise ValueError(
+            f"file type{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} cannot be accepted; "
+            f"choose from {', '.join(sorted(ALLOWED_FILE_TYPES))}"
+        )
+    return types
+
+
+def _hand_in(content: dict[str, Any], types: list[str]) -> tuple[bool, bool]:
+    """Whether learners hand in a text and files: at least one, and files need a type."""
+    submit_text = bool(content.get("submit_text", True))
+    submit_files = bool(content.get("submit_files", False))
+    if not submit_text and not submit_files:
+        raise ValueError("learners must be able to hand in a text, files or both")
+    if submit_files and not types:
+        raise ValueError("name at least one accepted file type")
+    return submit_text, submit_files
+
+
+def _dates(content: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """The due date and the cut-off, which cannot come before it."""
+    due_at = _date(content.get("due_at"), "due_at")
+    cutoff_at = _date(content.get("cutoff_at"), "cutoff_at")
+    if due_at and cutoff_at and cutoff_at < due_at:
+        raise ValueError("the cut-off cannot be before the due date")
+    return due_at, cutoff_at
+
+
+def _methods(content: dict[str, Any]) -> tuple[str, str]:
+    """The resubmission rule and the grading method, each one of its enum's values."""
+    resubmission = content.get("resubmission", Resubmission.UNTIL_GRADED)
+    if resubmission not in set(Resubmission):
+        raise ValueError("resubmission must be until_graded, on_request or never")
+    grading = content.get("grading", GradingMethod.SCORE)
+    if grading not in set(GradingMethod):
+        raise ValueError("grading must be score or rubric")
+    return resubmission, grading
+
+
+def _rubric(content: dict[str, Any], grading: str) -> list[dict[str, Any]]:
+    """The cleaned rubric: required for rubric grading, and worth some points."""
+    try:
+        rubric = clean_rubric(content.get("rubric") or [])
+    except RubricError as exc:
+        raise ValueError(str(exc).rstrip(".")) from None
+    if grading == GradingMethod.RUBRIC and not rubric:
+        raise ValueError("a rubric needs at least one criterion with levels")
+    if rubric and not any(max(lv["points"] for lv in c["levels"]) > 0 for c in rubric):
+        raise ValueError("the rubric's best levels are all worth 0 points; give some points")
+    return rubric
 
 
 def apply_settings(assignment: Assignment, clean: dict[str, Any]) -> None:

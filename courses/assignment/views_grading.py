@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from courses.assignment import grading, services
 from courses.assignment.access import (
@@ -14,12 +13,11 @@ from courses.assignment.access import (
 )
 from courses.assignment.blueprint import bp
 from courses.assignment.forms import ExtensionForm, GradeForm, SubmissionForm
-from courses.assignment.models import AssignmentExtension, GradingMethod
-from courses.assignment.queries import QUEUE_FILTERS, queue_statement
+from courses.assignment.models import GradingMethod
+from courses.assignment.queries import QUEUE_FILTERS, extension_rows, queue_statement
 from courses.assignment.rubric import FINAL_RULE, max_points
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.models import User
 from lms.pagination import paginate
 from lms.permissions import can
 from lms.urls import parse_id
@@ -59,35 +57,10 @@ def grade(activity_id: int, submission_id: int):
     posted: dict[str, str] = {}
     if form.validate_on_submit():
         posted = {k: v for k, v in request.form.items() if k.startswith("criterion-")}
-        levels = [request.form.get(f"criterion-{i}") for i in range(len(assignment.rubric))]
-        upload = request.files.get("feedback_file")
-        feedback_file = (upload.filename, upload.read()) if upload and upload.filename else None
-        try:
-            grading.grade_submission(
-                sub, current_user, levels=levels if rubric else None,
-                points=float(form.score.data) if form.score.data is not None else None,
-                feedback=form.feedback.data or "", feedback_file=feedback_file,
-            )  # fmt: skip
-        except DomainError as exc:
-            db.session.rollback()
-            target = form[exc.field].errors if exc.field in form else form.form_errors
-            target.append(exc.message)
-        else:
-            db.session.commit()
-            when = "" if assignment.released else " Learners see it when you release grades."
-            flash(f"Grade saved for {sub.user.name}.{when}", "success")
-            nxt = grading.next_ungraded(assignment, sub.id)
-            if nxt is not None and request.form.get("next") == "1":
-                return redirect(url_for("assignment.grade", activity_id=assignment.id,
-                                        submission_id=nxt))  # fmt: skip
-            return redirect(url_for("assignment.queue", activity_id=assignment.id))
-    elif request.method == "GET" and sub.grade is not None:
-        form.feedback.data = sub.grade.feedback
-        if not rubric:
-            form.score.data = round(sub.grade.points, 1)
-    elif request.method == "GET" and request.args.get("inline") == "1":
-        # Moodle's "comment inline": the learner's text, quoted, to annotate in the feedback.
-        form.feedback.data = grading.quoted(sub.text)
+        if _save_grade(assignment, sub, form, rubric):
+            return _after_grade(assignment, sub)
+    elif request.method == "GET":
+        _prefill(form, sub, rubric)
     chosen = (
         {f"criterion-{i}": str(v) for i, v in enumerate(sub.grade.levels or [])}
         if sub.grade is not None and not posted
@@ -99,6 +72,47 @@ def grade(activity_id: int, submission_id: int):
         peer=grading.received_reviews(sub) if assignment.peer_review else [],
         confirm=SubmissionForm(),
     ), (400 if form.errors else 200)  # fmt: skip
+
+
+def _save_grade(assignment, sub, form: GradeForm, rubric: bool) -> bool:
+    """Grade ``sub`` from the posted form; a refusal lands on the form (and nothing is saved)."""
+    levels = [request.form.get(f"criterion-{i}") for i in range(len(assignment.rubric))]
+    upload = request.files.get("feedback_file")
+    feedback_file = (upload.filename, upload.read()) if upload and upload.filename else None
+    try:
+        grading.grade_submission(
+            sub, current_user, levels=levels if rubric else None,
+            points=float(form.score.data) if form.score.data is not None else None,
+            feedback=form.feedback.data or "", feedback_file=feedback_file,
+        )  # fmt: skip
+    except DomainError as exc:
+        db.session.rollback()
+        target = form[exc.field].errors if exc.field in form else form.form_errors
+        target.append(exc.message)
+        return False
+    db.session.commit()
+    return True
+
+
+def _after_grade(assignment, sub):
+    """Flash the saved grade and go to the next ungraded submission (when asked) or the queue."""
+    when = "" if assignment.released else " Learners see it when you release grades."
+    flash(f"Grade saved for {sub.user.name}.{when}", "success")
+    nxt = grading.next_ungraded(assignment, sub.id)
+    if nxt is not None and request.form.get("next") == "1":
+        return redirect(url_for("assignment.grade", activity_id=assignment.id, submission_id=nxt))
+    return redirect(url_for("assignment.queue", activity_id=assignment.id))
+
+
+def _prefill(form: GradeForm, sub, rubric: bool) -> None:
+    """The grade form of a GET: the saved grade, or the learner's text quoted to comment inline."""
+    if sub.grade is not None:
+        form.feedback.data = sub.grade.feedback
+        if not rubric:
+            form.score.data = round(sub.grade.points, 1)
+    elif request.args.get("inline") == "1":
+        # Moodle's "comment inline": the learner's text, quoted, to annotate in the feedback.
+        form.feedback.data = grading.quoted(sub.text)
 
 
 @bp.post("/<int:activity_id>/grading/<int:submission_id>/reopen")
@@ -143,28 +157,20 @@ def extensions(activity_id: int):
     require_grader(assignment)
     form = ExtensionForm()
     if form.validate_on_submit():
-        learner = db.session.scalar(
-            select(User).where(User.email == (form.email.data or "").strip().lower())
-        )
         try:
-            if learner is None:
-                raise DomainError("No learner of this course uses that email address.", "email")
-            services.grant_extension(assignment, learner, form.due_at.data, form.reason.data or "",
-                                     current_user)  # fmt: skip
+            ext = services.grant_extension_by_email(assignment, form.email.data,
+                                                    form.due_at.data, form.reason.data or "",
+                                                    current_user)  # fmt: skip
         except DomainError as exc:
             db.session.rollback()
             field = "email" if exc.field == "user_id" else exc.field
             (form[field].errors if field in form else form.form_errors).append(exc.message)
         else:
             db.session.commit()
-            flash(f"{learner.name} now has until {form.due_at.data:%d %b %Y, %H:%M} UTC.",
+            flash(f"{ext.user.name} now has until {form.due_at.data:%d %b %Y, %H:%M} UTC.",
                   "success")  # fmt: skip
             return redirect(url_for("assignment.extensions", activity_id=assignment.id))
-    rows = db.session.scalars(
-        select(AssignmentExtension)
-        .where(AssignmentExtension.assignment_id == assignment.id)
-        .order_by(AssignmentExtension.due_at)
-    ).all()
     return render_template(
-        "assignment/extensions.html", assignment=assignment, form=form, rows=rows
-    ), (400 if form.errors else 200)
+        "assignment/extensions.html", assignment=assignment, form=form,
+        rows=extension_rows(assignment.id),
+    ), (400 if form.errors else 200)  # fmt: skip

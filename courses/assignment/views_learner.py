@@ -212,19 +212,7 @@ def review(activity_id: int, review_id: int):
         abort(404)
     form = ReviewForm()
     if form.validate_on_submit():
-        levels = [request.form.get(f"criterion-{i}") for i in range(len(assignment.rubric))]
-        try:
-            grading.submit_review(
-                row, current_user,
-                levels=levels if assignment.grading == GradingMethod.RUBRIC else None,
-                points=float(form.score.data) if form.score.data is not None else None,
-                comment=form.comment.data or "",
-            )  # fmt: skip
-        except DomainError as exc:
-            db.session.rollback()
-            (form[exc.field].errors if exc.field in form else form.form_errors).append(exc.message)
-        else:
-            db.session.commit()
+        if _save_review(assignment, row, form):
             flash("Thank you: your review was recorded.", "success")
             return redirect(_back(assignment))
     elif request.method == "GET" and row.status == ReviewStatus.DONE:
@@ -235,3 +223,21 @@ def review(activity_id: int, review_id: int):
         form=form, number=number, final_rule=FINAL_RULE,
         posted={k: v for k, v in request.form.items() if k.startswith("criterion-")},
     ), (400 if form.errors else 200)  # fmt: skip
+
+
+def _save_review(assignment, row: PeerReview, form: ReviewForm) -> bool:
+    """Record the posted peer review and commit; a refusal lands on the form (nothing saved)."""
+    levels = [request.form.get(f"criterion-{i}") for i in range(len(assignment.rubric))]
+    try:
+        grading.submit_review(
+            row, current_user,
+            levels=levels if assignment.grading == GradingMethod.RUBRIC else None,
+            points=float(form.score.data) if form.score.data is not None else None,
+            comment=form.comment.data or "",
+        )  # fmt: skip
+    except DomainError as exc:
+        db.session.rollback()
+        (form[exc.field].errors if exc.field in form else form.form_errors).append(exc.message)
+        return False
+    db.session.commit()
+    return True

@@ -17,42 +17,55 @@ def _y(value: float) -> int:
     return int(HEIGHT - 16 - (value - low) / (high - low) * (HEIGHT - 32))
 
 
-def control_chart_png() -> bytes:
-    """PNG of a process control chart used as a demo course image."""
-    white, ink, blue, red, grey = (
-        (255, 255, 255),
-        (27, 31, 36),
-        (31, 95, 191),
-        (198, 40, 40),
-        (150, 158, 168),
-    )
-    pixels = [[white] * WIDTH for _ in range(HEIGHT)]
+WHITE, INK, BLUE, RED, GREY = (
+    (255, 255, 255),
+    (27, 31, 36),
+    (31, 95, 191),
+    (198, 40, 40),
+    (150, 158, 168),
+)
 
-    def dot(x: int, y: int, colour, r: int = 0) -> None:
+
+class _Canvas:
+    """An RGB picture of WIDTH × HEIGHT pixels to paint dots and lines on."""
+
+    def __init__(self) -> None:
+        self.pixels = [[WHITE] * WIDTH for _ in range(HEIGHT)]
+
+    def dot(self, x: int, y: int, colour, r: int = 0) -> None:
         """Paint a square dot of radius r on the chart."""
         for dx in range(-r, r + 1):
             for dy in range(-r, r + 1):
                 if 0 <= x + dx < WIDTH and 0 <= y + dy < HEIGHT:
-                    pixels[y + dy][x + dx] = colour
+                    self.pixels[y + dy][x + dx] = colour
 
-    def line(x0: int, y0: int, x1: int, y1: int, colour, dashed: bool = False) -> None:
+    def line(self, x0: int, y0: int, x1: int, y1: int, colour, dashed: bool = False) -> None:
         """Paint a straight, optionally dashed, line on the chart."""
         steps = max(abs(x1 - x0), abs(y1 - y0), 1)
         for i in range(steps + 1):
             if dashed and (i // 6) % 2:
                 continue
-            dot(round(x0 + (x1 - x0) * i / steps), round(y0 + (y1 - y0) * i / steps), colour)
+            self.dot(round(x0 + (x1 - x0) * i / steps), round(y0 + (y1 - y0) * i / steps), colour)
 
-    line(30, 8, 30, HEIGHT - 12, ink)
-    line(30, HEIGHT - 12, WIDTH - 8, HEIGHT - 12, ink)
-    for limit, colour in ((UCL, red), (CL, grey), (LCL, red)):
-        line(30, _y(limit), WIDTH - 8, _y(limit), colour, dashed=True)
+
+def control_chart_png() -> bytes:
+    """PNG of a process control chart used as a demo course image."""
+    canvas = _Canvas()
+    canvas.line(30, 8, 30, HEIGHT - 12, INK)
+    canvas.line(30, HEIGHT - 12, WIDTH - 8, HEIGHT - 12, INK)
+    for limit, colour in ((UCL, RED), (CL, GREY), (LCL, RED)):
+        canvas.line(30, _y(limit), WIDTH - 8, _y(limit), colour, dashed=True)
     step = (WIDTH - 60) // (len(MEANS) - 1)
     points = [(40 + i * step, _y(m)) for i, m in enumerate(MEANS)]
     for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
-        line(x0, y0, x1, y1, blue)
+        canvas.line(x0, y0, x1, y1, BLUE)
     for (x, y), mean in zip(points, MEANS, strict=True):
-        dot(x, y, red if mean > UCL else blue, 2)
+        canvas.dot(x, y, RED if mean > UCL else BLUE, 2)
+    return _png(canvas.pixels)
+
+
+def _png(pixels: list[list[tuple[int, int, int]]]) -> bytes:
+    """Encode rows of RGB pixels as a PNG (8-bit truecolour, no filter, deflated)."""
     raw = b"".join(b"\x00" + bytes(c for px in row for c in px) for row in pixels)
 
     def chunk(kind: bytes, data: bytes) -> bytes:

@@ -62,6 +62,7 @@ def _post_url(post: ForumPost) -> str:
 
 
 def notify_subscribers(forum: Forum, author: User, post: ForumPost) -> int:
+    """Mail a new post to the forum's per-post subscribers still in the course; returns how many."""
     subs = db.session.scalars(
         select(ForumSubscription).where(
             ForumSubscription.forum_id == forum.id,

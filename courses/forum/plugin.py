@@ -74,9 +74,11 @@ class ForumType(ActivityType):
             app.cli.add_command(forum_cli)
 
     def new_activity(self, **common: Any) -> Activity:
+        """A new, unsaved general discussion forum."""
         return Forum(kind=ForumKind.GENERAL, intro="", **common)
 
     def form_data(self, activity: Forum) -> dict[str, Any]:
+        """The forum's settings as the authoring form shows them (also the archive format)."""
         return {
             "kind": activity.kind,
             "intro": activity.intro or "",
@@ -85,6 +87,7 @@ class ForumType(ActivityType):
         }
 
     def apply_form(self, activity: Forum, data: dict[str, Any], author: User) -> None:
+        """Store the cleaned settings; a change to a saved forum marks the course edited."""
         clean = clean_content(data)
         changed = any(getattr(activity, k) != v for k, v in clean.items())
         for key, value in clean.items():
@@ -93,11 +96,13 @@ class ForumType(ActivityType):
             mark_course_edited(activity.course)
 
     def author_links(self, activity: Forum) -> list[tuple[str, str]]:
+        """Links for the authoring page: the reported posts (once saved)."""
         if activity.id is None:
             return []
         return [("Reported posts", url_for("forum.reports", forum_id=activity.id))]
 
     def render(self, activity: Forum, user: User) -> Markup:
+        """The forum's part of the activity page: its threads, subscription and moderation."""
         rows = services.thread_rows(activity, user.id) if services.may_view(user, activity) else []
         sub = mail.subscription(activity, user.id)
         return Markup(
@@ -116,10 +121,12 @@ class ForumType(ActivityType):
         )
 
     def export_content(self, activity: Forum, files: dict[str, bytes]) -> dict[str, Any]:
+        """The forum's settings for the course archive."""
         return self.form_data(activity)
 
     def import_content(
         self, activity: Forum, content: dict[str, Any], files: dict[str, bytes]
     ) -> None:
+        """Store settings from a course archive, cleaned as the authoring form cleans them."""
         for key, value in clean_content(content).items():
             setattr(activity, key, value)

@@ -289,6 +289,11 @@ def thread_posts(thread: ForumThread) -> list[ForumPost]:
 
 
 # --- search --------------------------------------------------------------------------------------
+def course_forums(course_id: int) -> list[Forum]:
+    """Every forum of a course."""
+    return list(db.session.scalars(select(Forum).where(Forum.course_id == course_id)))
+
+
 def search_posts(
     course_id: int, forum_ids: list[int], query: str, limit: int = 50
 ) -> list[ForumPost]:

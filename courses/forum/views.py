@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from courses.forum import mail, services
 from courses.forum.forms import EditForm, ReasonForm, ReplyForm, ThreadForm
@@ -276,8 +275,9 @@ def reports(forum_id: int):
 def search(course_id: int):
     """Search the posts of every forum of a course the user may read."""
     course = db.get_or_404(Course, course_id)
-    forums = list(db.session.scalars(select(Forum).where(Forum.course_id == course.id)))
-    readable = [f.id for f in forums if services.may_view(current_user, f)]
+    readable = [
+        f.id for f in services.course_forums(course.id) if services.may_view(current_user, f)
+    ]
     if not readable and not can(current_user, "course.manage", course):
         abort(404)
     query = (request.args.get("q") or "").strip()[:200]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from courses.lesson.models import Lesson, LessonRevision
 from lms.domain.services import mark_course_edited
@@ -68,6 +69,18 @@ def get_revision(lesson: Lesson, number: int) -> LessonRevision | None:
     return db.session.scalar(
         select(LessonRevision).where(
             LessonRevision.lesson_id == lesson.id, LessonRevision.number == number
+        )
+    )
+
+
+def revision_history(lesson: Lesson) -> list[LessonRevision]:
+    """Every revision of a lesson with its author, the newest first."""
+    return list(
+        db.session.scalars(
+            select(LessonRevision)
+            .where(LessonRevision.lesson_id == lesson.id)
+            .options(selectinload(LessonRevision.author))
+            .order_by(LessonRevision.number.desc())
         )
     )
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from courses.lesson.diff import diff_lines
-from courses.lesson.models import Lesson, LessonRevision
-from courses.lesson.services import MAX_BODY, get_revision, restore_revision
+from courses.lesson.models import Lesson
+from courses.lesson.services import (
+    MAX_BODY,
+    get_revision,
+    restore_revision,
+    revision_history,
+)
 from lms.domain.models import Course
 from lms.extensions import db
 from lms.markup import render_markdown
@@ -42,13 +45,9 @@ def preview(course_id: int):
 def revisions(activity_id: int):
     """Trainer's revision history of a lesson."""
     lesson = _lesson_for_author(activity_id)
-    rows = db.session.scalars(
-        select(LessonRevision)
-        .where(LessonRevision.lesson_id == lesson.id)
-        .options(selectinload(LessonRevision.author))
-        .order_by(LessonRevision.number.desc())
-    ).all()
-    return render_template("lesson/revisions.html", lesson=lesson, revisions=rows)
+    return render_template(
+        "lesson/revisions.html", lesson=lesson, revisions=revision_history(lesson)
+    )
 
 
 @bp.get("/<int:activity_id>/revisions/<int:number>")

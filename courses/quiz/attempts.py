@@ -143,27 +143,9 @@ def start_attempt(
     for attempt in attempts:
         if attempt.state == AttemptState.IN_PROGRESS:
             return attempt
-    if not preview and quiz.close_at is not None and now > quiz.close_at:
-        raise Conflict(f"This quiz closed on {quiz.close_at:%d %b %Y, %H:%M} UTC.")
     if not preview:
-        left = attempts_left(quiz, attempts)
-        if left == 0:
-            raise Conflict(
-                f"You have used all {quiz.attempts_allowed} attempt"
-                f"{'s' if quiz.attempts_allowed != 1 else ''} allowed for this quiz."
-            )
-    try:
-        questions = pick_questions(
-            bank_snapshots(quiz),
-            selection=quiz.selection,
-            question_keys=quiz.question_keys or [],
-            category=quiz.random_category,
-            count=quiz.random_count,
-            shuffle=bool(quiz.shuffle),
-            rng=rng,
-        )
-    except SelectionError as exc:
-        raise DomainError(f"{exc} Please tell the course authors.") from None
+        _refuse_if_closed(quiz, attempts, now)
+    questions = _draw_questions(quiz, rng)
     number = (
         db.session.scalar(
             select(func.max(QuizAttempt.number)).where(
@@ -189,6 +171,33 @@ def start_attempt(
     db.session.add(attempt)
     db.session.flush()
     return attempt
+
+
+def _refuse_if_closed(quiz: Quiz, attempts: list[QuizAttempt], now: datetime) -> None:
+    """Refuse a learner's new attempt once the quiz has closed or their attempts are used up."""
+    if quiz.close_at is not None and now > quiz.close_at:
+        raise Conflict(f"This quiz closed on {quiz.close_at:%d %b %Y, %H:%M} UTC.")
+    if attempts_left(quiz, attempts) == 0:
+        raise Conflict(
+            f"You have used all {quiz.attempts_allowed} attempt"
+            f"{'s' if quiz.attempts_allowed != 1 else ''} allowed for this quiz."
+        )
+
+
+def _draw_questions(quiz: Quiz, rng: random.Random | None) -> list[dict[str, Any]]:
+    """The frozen questions of a new attempt, picked from the bank as the quiz says."""
+    try:
+        return pick_questions(
+            bank_snapshots(quiz),
+            selection=quiz.selection,
+            question_keys=quiz.question_keys or [],
+            category=quiz.random_category,
+            count=quiz.random_count,
+            shuffle=bool(quiz.shuffle),
+            rng=rng,
+        )
+    except SelectionError as exc:
+        raise DomainError(f"{exc} Please tell the course authors.") from None
 
 
 def _refuse_if_finished(attempt: QuizAttempt) -> None:

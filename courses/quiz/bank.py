@@ -126,29 +126,36 @@ def clean_question(data: Mapping[str, Any]) -> dict[str, Any]:
             raise QuestionError("Choose whether the statement is true or false.", "answer")
         clean["answer"] = answer
     elif kind == "numeric":
-        clean["answer"] = _number(data.get("answer"), "answer", "the correct answer")
-        tolerance = data.get("tolerance")
-        tolerance = (
-            0.0 if tolerance in (None, "") else _number(tolerance, "tolerance", "the tolerance")
-        )
-        if tolerance < 0:
-            raise QuestionError("The tolerance cannot be negative.", "tolerance")
-        clean["tolerance"] = tolerance
+        clean.update(_numeric_answer(data))
     else:
-        accepted = data.get("accepted")
-        if not isinstance(accepted, list) or not all(isinstance(a, str) for a in accepted):
-            raise QuestionError("Give the accepted answers as a list of texts.", "accepted")
-        accepted = [a.strip() for a in accepted if a.strip()]
-        if not accepted:
-            raise QuestionError("Give at least one accepted answer.", "accepted")
-        if any(len(a) > 500 for a in accepted):
-            raise QuestionError("Accepted answers must be at most 500 characters.", "accepted")
-        case_sensitive = data.get("case_sensitive", False)
-        if not isinstance(case_sensitive, bool):
-            raise QuestionError("'case_sensitive' must be true or false.", "case_sensitive")
-        clean["accepted"] = list(dict.fromkeys(accepted))
-        clean["case_sensitive"] = case_sensitive
+        clean.update(_short_answer(data))
     return clean
+
+
+def _numeric_answer(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A numeric question's correct answer and (non-negative) tolerance."""
+    answer = _number(data.get("answer"), "answer", "the correct answer")
+    tolerance = data.get("tolerance")
+    tolerance = 0.0 if tolerance in (None, "") else _number(tolerance, "tolerance", "the tolerance")
+    if tolerance < 0:
+        raise QuestionError("The tolerance cannot be negative.", "tolerance")
+    return {"answer": answer, "tolerance": tolerance}
+
+
+def _short_answer(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A short-answer question's accepted answers (trimmed, no repeats) and case rule."""
+    accepted = data.get("accepted")
+    if not isinstance(accepted, list) or not all(isinstance(a, str) for a in accepted):
+        raise QuestionError("Give the accepted answers as a list of texts.", "accepted")
+    accepted = [a.strip() for a in accepted if a.strip()]
+    if not accepted:
+        raise QuestionError("Give at least one accepted answer.", "accepted")
+    if any(len(a) > 500 for a in accepted):
+        raise QuestionError("Accepted answers must be at most 500 characters.", "accepted")
+    case_sensitive = data.get("case_sensitive", False)
+    if not isinstance(case_sensitive, bool):
+        raise QuestionError("'case_sensitive' must be true or false.", "case_sensitive")
+    return {"accepted": list(dict.fromkeys(accepted)), "case_sensitive": case_sensitive}
 
 
 def question_data(question: QuizQuestion) -> dict[str, Any]:

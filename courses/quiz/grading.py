@@ -291,3 +291,22 @@ def response_text(question: Mapping[str, Any], response: Any) -> str:
         value = _as_bool(response)
         return "—" if value is None else ("True" if value else "False")
     return str(response)
+
+
+def review_rows(
+    questions: Sequence[Mapping[str, Any]],
+    answers: Mapping[str, Any] | None,
+    results: Sequence[Mapping[str, Any]] | None,
+) -> list[dict[str, Any]]:
+    """One row per question of a finished attempt: the question, its result, the learner's
+    response and the correct answer, as text (the result page's table)."""
+    by_key = {r["key"]: r for r in results or []}
+    return [
+        {
+            "question": q,
+            "result": by_key.get(q["key"], {}),
+            "response": response_text(q, (answers or {}).get(q["key"])),
+            "correct": correct_answer_text(q),
+        }
+        for q in questions
+    ]

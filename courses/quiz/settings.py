@@ -31,35 +31,8 @@ def clean_settings(content: Mapping[str, Any]) -> dict[str, Any]:
     """Validated quiz settings from archive-format ``content``; ``ValueError`` if invalid."""
     if not isinstance(content, Mapping):
         raise ValueError("quiz content must be an object")
-    clean: dict[str, Any] = {}
-    if "random" in content and content["random"] is not None:
-        rnd = content["random"]
-        if not isinstance(rnd, Mapping):
-            raise ValueError("'random' must be an object with 'category' and 'count'")
-        category = rnd.get("category", "")
-        if not isinstance(category, str):
-            raise ValueError("'random.category' must be text")
-        count = _optional_int(rnd.get("count"), "random.count", 1, 500)
-        if count is None:
-            raise ValueError("'random.count' is required")
-        clean.update(selection="random", question_keys=[], random_category=category.strip(),
-                     random_count=count)  # fmt: skip
-    else:
-        keys = content.get("question_keys", [])
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise ValueError("'question_keys' must be a list of question keys")
-        if len(set(keys)) != len(keys):
-            raise ValueError("'question_keys' lists a question twice")
-        clean.update(selection="fixed", question_keys=list(keys), random_category=None,
-                     random_count=None)  # fmt: skip
-    pass_mark = content.get("pass_mark")
-    if pass_mark is not None:
-        if isinstance(pass_mark, bool) or not isinstance(pass_mark, int | float):
-            raise ValueError("'pass_mark' must be a number from 0 to 100")
-        if not 0 <= pass_mark <= 100:
-            raise ValueError("'pass_mark' must be a number from 0 to 100")
-        pass_mark = float(pass_mark)
-    clean["pass_mark"] = pass_mark
+    clean: dict[str, Any] = _selection(content)
+    clean["pass_mark"] = _pass_mark(content.get("pass_mark"))
     clean["attempts_allowed"] = _optional_int(
         content.get("attempts_allowed"), "attempts_allowed", 1, MAX_ATTEMPTS
     )
@@ -74,16 +47,54 @@ def clean_settings(content: Mapping[str, Any]) -> dict[str, Any]:
     if mode not in FEEDBACK_MODES:
         raise ValueError(f"'feedback_mode' must be one of {', '.join(FEEDBACK_MODES)}")
     clean["feedback_mode"] = mode
-    close_at = content.get("close_at")
+    clean["close_at"] = _close_at(content.get("close_at"))
+    return clean
+
+
+def _selection(content: Mapping[str, Any]) -> dict[str, Any]:
+    """How the questions are chosen: drawn at random from a category, or a fixed list of keys."""
+    if "random" in content and content["random"] is not None:
+        rnd = content["random"]
+        if not isinstance(rnd, Mapping):
+            raise ValueError("'random' must be an object with 'category' and 'count'")
+        category = rnd.get("category", "")
+        if not isinstance(category, str):
+            raise ValueError("'random.category' must be text")
+        count = _optional_int(rnd.get("count"), "random.count", 1, 500)
+        if count is None:
+            raise ValueError("'random.count' is required")
+        return dict(selection="random", question_keys=[], random_category=category.strip(),
+                    random_count=count)  # fmt: skip
+    keys = content.get("question_keys", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ValueError("'question_keys' must be a list of question keys")
+    if len(set(keys)) != len(keys):
+        raise ValueError("'question_keys' lists a question twice")
+    return dict(selection="fixed", question_keys=list(keys), random_category=None,
+                random_count=None)  # fmt: skip
+
+
+def _pass_mark(pass_mark: Any) -> float | None:
+    """The pass mark: a number from 0 to 100, or None (no pass mark)."""
+    if pass_mark is None:
+        return None
+    if isinstance(pass_mark, bool) or not isinstance(pass_mark, int | float):
+        raise ValueError("'pass_mark' must be a number from 0 to 100")
+    if not 0 <= pass_mark <= 100:
+        raise ValueError("'pass_mark' must be a number from 0 to 100")
+    return float(pass_mark)
+
+
+def _close_at(close_at: Any) -> datetime | None:
+    """When the quiz closes: an ISO 8601 date and time (text or datetime), or None."""
     if isinstance(close_at, str) and close_at:
         try:
-            close_at = datetime.fromisoformat(close_at).replace(tzinfo=None)
+            return datetime.fromisoformat(close_at).replace(tzinfo=None)
         except ValueError:
             raise ValueError("'close_at' must be a date and time (ISO 8601) or null") from None
-    elif not isinstance(close_at, datetime | None) or close_at == "":
+    if not isinstance(close_at, datetime | None) or close_at == "":
         raise ValueError("'close_at' must be a date and time (ISO 8601) or null")
-    clean["close_at"] = close_at
-    return clean
+    return close_at
 
 
 def check_against_bank(course_id: int, clean: Mapping[str, Any]) -> None:

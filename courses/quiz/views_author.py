@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
 
+from courses.quiz import queries
 from courses.quiz.access import load_quiz
 from courses.quiz.attempts import release_results, withhold_results
 from courses.quiz.bank import (
@@ -22,12 +21,11 @@ from courses.quiz.bank import (
 )
 from courses.quiz.blueprint import bp
 from courses.quiz.forms import QuestionForm
-from courses.quiz.models import QUESTION_TYPES, AttemptState, Quiz, QuizAttempt, QuizQuestion
+from courses.quiz.models import QUESTION_TYPES, Quiz, QuizQuestion
 from lms.domain.models import Course, Module
 from lms.errors import Conflict
 from lms.extensions import db
 from lms.lookup import owned_or_404
-from lms.pagination import paginate
 from lms.permissions import require
 from lms.urls import parse_id
 
@@ -50,20 +48,11 @@ def questions(course_id: int):
     """Trainer's question bank page of a course, by category."""
     course = _course_for_author(course_id)
     category = request.args.get("category")
-    stmt = select(QuizQuestion).where(QuizQuestion.course_id == course.id)
-    if category is not None and category != "__all__":
-        stmt = stmt.where(QuizQuestion.category == category)
-    page = paginate(stmt.order_by(QuizQuestion.category, QuizQuestion.key), per_page=50)
-    quizzes = db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)).all()
-    used_by: dict[str, list[str]] = {}
-    for quiz in quizzes:
-        if quiz.selection == "fixed":
-            for key in quiz.question_keys or []:
-                used_by.setdefault(key, []).append(quiz.title)
+    quizzes, used_by = queries.bank_usage(course.id)
     return render_template(
         "quiz/questions.html",
         course=course,
-        page=page,
+        page=queries.question_page(course.id, category),
         categories=course_categories(course.id),
         category=category,
         used_by=used_by,
@@ -211,26 +200,12 @@ def results(activity_id: int):
     """Trainers' results page of a quiz: every learner's attempts."""
     quiz = load_quiz(activity_id)
     require("course.view_reports", quiz.course, hide=True)
-    stmt = (
-        select(QuizAttempt)
-        .where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.preview.is_(False))
-        .options(selectinload(QuizAttempt.user))
-        .order_by(QuizAttempt.started_at.desc())
+    return render_template(
+        "quiz/results.html",
+        quiz=quiz,
+        page=queries.attempt_page(quiz),
+        summary=queries.results_summary(quiz),
     )
-    page = paginate(stmt, per_page=50)
-    summary = db.session.execute(
-        select(
-            func.count(QuizAttempt.id),
-            func.count(func.distinct(QuizAttempt.user_id)),
-            func.avg(QuizAttempt.score),
-            func.sum(case((QuizAttempt.passed.is_(True), 1), else_=0)),
-        ).where(
-            QuizAttempt.quiz_id == quiz.id,
-            QuizAttempt.preview.is_(False),
-            QuizAttempt.state == AttemptState.FINISHED,
-        )
-    ).one()
-    return render_template("quiz/results.html", quiz=quiz, page=page, summary=summary)
 
 
 @bp.post("/<int:activity_id>/release")

@@ -20,9 +20,8 @@ from courses.quiz.attempts import (
 )
 from courses.quiz.blueprint import bp
 from courses.quiz.grading import (
-    correct_answer_text,
     parse_responses,
-    response_text,
+    review_rows,
     unreadable_answers,
 )
 from courses.quiz.models import QuizAttempt
@@ -151,25 +150,13 @@ def result(activity_id: int, attempt_id: int):
         abort(404)
     if not att.finished:
         return redirect(url_for("quiz.attempt", activity_id=quiz.id, attempt_id=att.id))
-    show_score = reviewer or att.preview or quiz.score_visible
-    show_feedback = reviewer or att.preview or quiz.feedback_visible
-    results = {r["key"]: r for r in att.results or []}
-    rows = [
-        {
-            "question": q,
-            "result": results.get(q["key"], {}),
-            "response": response_text(q, (att.answers or {}).get(q["key"])),
-            "correct": correct_answer_text(q),
-        }
-        for q in att.questions
-    ]
     return render_template(
         "quiz/result.html",
         quiz=quiz,
         attempt=att,
-        rows=rows,
-        show_score=show_score,
-        show_feedback=show_feedback,
+        rows=review_rows(att.questions, att.answers, att.results),
+        show_score=reviewer or att.preview or quiz.score_visible,
+        show_feedback=reviewer or att.preview or quiz.feedback_visible,
         reviewing_other=att.user_id != current_user.id,
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from lms.admin import queries, services
 from lms.admin.forms import ROLE_CHOICES, DepartmentForm, InvitationForm, MemberForm, options
@@ -13,57 +12,31 @@ from lms.auth import services as account_services
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.lookup import owned_or_404
-from lms.mail import send_mail
-from lms.models import Department, Invitation, Membership, Organization, Role, User
-from lms.pagination import paginate
-from lms.timeutil import utcnow
-from lms.urls import absolute_url, parse_id
+from lms.models import Department, Invitation, Organization, User
 
 NEW_LINK_KEY = "lms.new_invitation"
 
 
-def viewable_orgs(user: User) -> list[Organization]:
-    """Organizations where ``user`` is an admin or HR manager, for the nav and the switcher.
-
-    Site administrators reach every organization from the site admin pages instead.
-    """
-    ids = user.organization_ids(Role.ORG_ADMIN, Role.HR)
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Organization)
-            .where(Organization.id.in_(ids))
-            .order_by(func.lower(Organization.name))
-        )
-    )
-
-
 def _render(template: str, org: Organization, status: int = 200, **context):
     return render_template(
-        template, org=org, switch_orgs=viewable_orgs(current_user), **context
+        template, org=org, switch_orgs=queries.viewable_orgs(current_user), **context
     ), status
 
 
-def _departments(org: Organization) -> list[Department]:
-    return list(
-        db.session.scalars(
-            select(Department)
-            .where(Department.organization_id == org.id)
-            .order_by(func.lower(Department.name))
-        )
+def _department_form(form_class, org: Organization):
+    """A form with a department choice filled with ``org``'s departments."""
+    form = form_class()
+    form.department.choices = options(
+        [("", "No department")] + [(d.id, d.name) for d in queries.departments_of(org)]
     )
-
-
-def _department_id(value: str | None) -> int | None:
-    return parse_id(value)
+    return form
 
 
 @bp.route("/org")
 @login_required
 def org_home():
     """The "Organization" nav item: straight to the members when there is one organization."""
-    orgs = viewable_orgs(current_user)
+    orgs = queries.viewable_orgs(current_user)
     if not orgs:
         if current_user.is_site_admin:
             return redirect(url_for("admin.site_orgs"))
@@ -98,7 +71,7 @@ def org_members(slug: str):
         page=page,
         filters=filters,
         roles=ROLE_CHOICES,
-        departments=_departments(org),
+        departments=queries.departments_of(org),
         figures=queries.org_figures([org.id])[org.id],
         sort=sort,
         direction=direction,
@@ -119,11 +92,7 @@ def org_member(slug: str, user_id: int):
     """Org admin's page to change one member's roles and department."""
     org = org_or_404(slug, "org.manage")
     user = _member_or_404(org, user_id)
-    departments = _departments(org)
-    form = MemberForm()
-    form.department.choices = options(
-        [("", "No department")] + [(d.id, d.name) for d in departments]
-    )
+    form = _department_form(MemberForm, org)
     if request.method == "GET":
         memberships = [m for m in user.memberships if m.organization_id == org.id]
         form.roles.data = [m.role for m in memberships]
@@ -131,15 +100,10 @@ def org_member(slug: str, user_id: int):
         form.department.data = str(dept) if dept else ""
     if form.validate_on_submit():
         try:
-            # A value that is no id at all used to clear the department silently.
-            if form.department.data and _department_id(form.department.data) is None:
-                raise DomainError("Choose one of this organization's departments.", "department")
+            department = services.department_choice(org, form.department.data)
+            roles = set(form.roles.data or [])
             services.set_member_roles(
-                org,
-                user,
-                set(form.roles.data or []),
-                _department_id(form.department.data),
-                current_user,
+                org, user, roles, department.id if department else None, current_user
             )
         except DomainError as exc:
             db.session.rollback()
@@ -224,11 +188,7 @@ def org_department(slug: str, dept_id: int):
             db.session.commit()
             flash(f"Department {old} was renamed to {department.name}.", "success")
             return redirect(url_for("admin.org_departments", slug=org.slug))
-    people = db.session.scalar(
-        select(func.count(func.distinct(Membership.user_id))).where(
-            Membership.department_id == department.id
-        )
-    )
+    people = queries.department_people(department)
     status = 400 if request.method == "POST" else 200
     return _render(
         "admin/org_department.html", org, status, form=form, department=department, people=people
@@ -250,46 +210,16 @@ def org_department_delete(slug: str, dept_id: int):
 
 
 # --- invitations -------------------------------------------------------------------------------
-INVITATION_STATUS = {
-    "pending": lambda now: (
-        Invitation.accepted_at.is_(None),
-        Invitation.revoked_at.is_(None),
-        Invitation.expires_at > now,
-    ),
-    "accepted": lambda now: (Invitation.accepted_at.is_not(None),),
-    "revoked": lambda now: (Invitation.accepted_at.is_(None), Invitation.revoked_at.is_not(None)),
-    "expired": lambda now: (
-        Invitation.accepted_at.is_(None),
-        Invitation.revoked_at.is_(None),
-        Invitation.expires_at <= now,
-    ),
-}
-
-
 @bp.route("/org/<slug>/invitations", methods=["GET", "POST"])
 @login_required
 def org_invitations(slug: str):
     """Org admin's invitation list of one organization, with the form to invite someone."""
     org = org_or_404(slug, "org.manage")
-    departments = _departments(org)
-    form = InvitationForm()
-    form.department.choices = options(
-        [("", "No department")] + [(d.id, d.name) for d in departments]
-    )
+    form = _department_form(InvitationForm, org)
     if form.validate_on_submit():
-        dept_id = _department_id(form.department.data)
-        department = next((d for d in departments if d.id == dept_id), None)
         try:
-            if form.department.data and department is None:
-                raise DomainError("Choose one of this organization's departments.", "department")
-            invitation, token = account_services.create_invitation(
-                org, form.email.data, form.role.data, department, current_user
-            )
-            link = absolute_url("auth.invitation", token=token)
-            send_mail(
-                invitation.email,
-                f"You are invited to join {org.name} on EduCluster",
-                account_services.invitation_mail_body(invitation, link, current_user.name),
+            invitation, link = services.send_invitation(
+                org, form.email.data, form.role.data, form.department.data, current_user
             )
         except DomainError as exc:
             db.session.rollback()
@@ -301,21 +231,13 @@ def org_invitations(slug: str):
             flash(f"Invitation sent to {invitation.email}.", "success")
             return redirect(url_for("admin.org_invitations", slug=org.slug))
     filters = list_args("status")
-    stmt = (
-        select(Invitation)
-        .where(Invitation.organization_id == org.id)
-        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-    )
-    if filters["status"] in INVITATION_STATUS:
-        stmt = stmt.where(*INVITATION_STATUS[filters["status"]](utcnow()))
-    page = paginate(stmt, per_page=PER_PAGE)
     status = 400 if request.method == "POST" else 200
     return _render(
         "admin/org_invitations.html",
         org,
         status,
         form=form,
-        page=page,
+        page=queries.invitation_page(org, filters["status"], per_page=PER_PAGE),
         filters=filters,
         new_link=session.pop(NEW_LINK_KEY, None),
         role_labels=dict(ROLE_CHOICES),

@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, case, distinct, func, or_, select
 
 from lms.domain.models import Course
 from lms.extensions import db
-from lms.models import Department, Invitation, Membership, Organization, Role, User
+from lms.models import Department, Invitation, Membership, Organization, OutboundMail, Role, User
 from lms.pagination import SelectPage, paginate
 from lms.timeutil import utcnow
 from lms.urls import parse_id
@@ -203,3 +203,128 @@ def cluster_figures() -> dict[str, int]:
     ).one()
     keys = ("organizations", "people", "learners", "trainers", "courses")
     return dict(zip(keys, (int(v or 0) for v in row), strict=True))
+
+
+# --- organizations -----------------------------------------------------------------------------
+def organization_rows() -> list[tuple[Organization, int, int]]:
+    """Every organization with its member and department counts, by name (one query)."""
+    members = (
+        select(Membership.organization_id, func.count(distinct(Membership.user_id)).label("n"))
+        .group_by(Membership.organization_id)
+        .subquery()
+    )
+    departments = (
+        select(Department.organization_id, func.count(Department.id).label("n"))
+        .group_by(Department.organization_id)
+        .subquery()
+    )
+    return db.session.execute(
+        select(
+            Organization,
+            func.coalesce(members.c.n, 0),
+            func.coalesce(departments.c.n, 0),
+        )
+        .outerjoin(members, members.c.organization_id == Organization.id)
+        .outerjoin(departments, departments.c.organization_id == Organization.id)
+        .order_by(func.lower(Organization.name))
+    ).all()
+
+
+def organizations_by_name() -> list[Organization]:
+    """Every organization, by name (the site settings' choices)."""
+    return list(db.session.scalars(select(Organization).order_by(func.lower(Organization.name))))
+
+
+def organization_options() -> list[tuple[str, str]]:
+    """(slug, name) of every organization, by name (the people list's filter)."""
+    return [
+        (slug, name)
+        for slug, name in db.session.execute(
+            select(Organization.slug, Organization.name).order_by(func.lower(Organization.name))
+        )
+    ]
+
+
+def organization_by_slug(slug: str) -> Organization | None:
+    """The organization with this short name, or None (also for an empty one)."""
+    if not slug:
+        return None
+    return db.session.scalar(select(Organization).where(Organization.slug == slug))
+
+
+def viewable_orgs(user: User) -> list[Organization]:
+    """Organizations where ``user`` is an admin or HR manager, for the nav and the switcher.
+
+    Site administrators reach every organization from the site admin pages instead.
+    """
+    ids = user.organization_ids(Role.ORG_ADMIN, Role.HR)
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Organization)
+            .where(Organization.id.in_(ids))
+            .order_by(func.lower(Organization.name))
+        )
+    )
+
+
+# --- departments -------------------------------------------------------------------------------
+def departments_of(org: Organization) -> list[Department]:
+    """The departments of ``org``, by name."""
+    return list(
+        db.session.scalars(
+            select(Department)
+            .where(Department.organization_id == org.id)
+            .order_by(func.lower(Department.name))
+        )
+    )
+
+
+def department_people(department: Department) -> int:
+    """How many people belong to ``department``."""
+    return (
+        db.session.scalar(
+            select(func.count(func.distinct(Membership.user_id))).where(
+                Membership.department_id == department.id
+            )
+        )
+        or 0
+    )
+
+
+# --- invitations and outbox --------------------------------------------------------------------
+INVITATION_STATUS = {
+    "pending": lambda now: (
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > now,
+    ),
+    "accepted": lambda now: (Invitation.accepted_at.is_not(None),),
+    "revoked": lambda now: (Invitation.accepted_at.is_(None), Invitation.revoked_at.is_not(None)),
+    "expired": lambda now: (
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at <= now,
+    ),
+}
+
+
+def invitation_page(org: Organization, status: str = "", per_page: int = 25) -> SelectPage:
+    """The invitations of ``org``, newest first, filtered by status (an unknown one: all)."""
+    stmt = (
+        select(Invitation)
+        .where(Invitation.organization_id == org.id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    if status in INVITATION_STATUS:
+        stmt = stmt.where(*INVITATION_STATUS[status](utcnow()))
+    return paginate(stmt, per_page=per_page)
+
+
+def outbox_page(q: str = "", per_page: int = 25) -> SelectPage:
+    """The mails the platform sent, newest first, searched in recipient and subject."""
+    stmt = select(OutboundMail).order_by(OutboundMail.created_at.desc(), OutboundMail.id.desc())
+    if q:
+        stmt = stmt.where(or_(contains(OutboundMail.to, q), contains(OutboundMail.subject, q)))
+    return paginate(stmt, per_page=per_page)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
 
+from lms.auth import services as account_services
 from lms.errors import Conflict, DomainError
 from lms.extensions import db
-from lms.models import Department, Membership, Organization, OrgKind, Role, User
+from lms.mail import send_mail
+from lms.models import Department, Invitation, Membership, Organization, OrgKind, Role, User
 from lms.permissions import can
+from lms.urls import absolute_url, parse_id
 
 
 # --- organizations -----------------------------------------------------------------------------
@@ -86,6 +89,18 @@ def delete_department(department: Department) -> int:
     db.session.delete(department)
     db.session.flush()
     return detached or 0
+
+
+def department_choice(org: Organization, value: str | None) -> Department | None:
+    """The department of ``org`` a form's choice names: None for no choice, a refusal for a
+    value that is no department of ``org`` (it used to clear the department silently)."""
+    if not value:
+        return None
+    dept_id = parse_id(value)
+    department = db.session.get(Department, dept_id) if dept_id is not None else None
+    if department is None or department.organization_id != org.id:
+        raise DomainError("Choose one of this organization's departments.", field="department")
+    return department
 
 
 # --- members -----------------------------------------------------------------------------------
@@ -180,3 +195,20 @@ def set_user_flag(user: User, flag: str, value: bool, actor: User) -> None:
         raise DomainError("You cannot deactivate your own account.")
     setattr(user, flag, value)
     db.session.flush()
+
+
+# --- invitations -------------------------------------------------------------------------------
+def send_invitation(
+    org: Organization, email: str, role: str, department_value: str | None, actor: User
+) -> tuple[Invitation, str]:
+    """Invite someone to ``org`` and mail them the link; returns the invitation and the link
+    (shown once to the inviter: only its hash is stored)."""
+    department = department_choice(org, department_value)
+    invitation, token = account_services.create_invitation(org, email, role, department, actor)
+    link = absolute_url("auth.invitation", token=token)
+    send_mail(
+        invitation.email,
+        f"You are invited to join {org.name} on EduCluster",
+        account_services.invitation_mail_body(invitation, link, actor.name),
+    )
+    return invitation, link

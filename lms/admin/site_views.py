@@ -7,15 +7,13 @@ import re
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy import distinct, func, or_, select
 
 from lms.admin import queries, services
 from lms.admin.forms import ROLE_CHOICES, OrganizationForm, SiteSettingsForm, options
 from lms.admin.views import PER_PAGE, bp, list_args, sort_args, sort_url_factory
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.models import Department, Membership, Organization, OutboundMail, User
-from lms.pagination import paginate
+from lms.models import Organization, OutboundMail, User
 from lms.permissions import require
 from lms.settings import (
     self_registration_enabled,
@@ -43,27 +41,7 @@ def site_index():
 def site_orgs():
     """Site admin's list of member organizations with their member counts."""
     require("site.admin")
-    members = (
-        select(Membership.organization_id, func.count(distinct(Membership.user_id)).label("n"))
-        .group_by(Membership.organization_id)
-        .subquery()
-    )
-    departments = (
-        select(Department.organization_id, func.count(Department.id).label("n"))
-        .group_by(Department.organization_id)
-        .subquery()
-    )
-    orgs = db.session.execute(
-        select(
-            Organization,
-            func.coalesce(members.c.n, 0),
-            func.coalesce(departments.c.n, 0),
-        )
-        .outerjoin(members, members.c.organization_id == Organization.id)
-        .outerjoin(departments, departments.c.organization_id == Organization.id)
-        .order_by(func.lower(Organization.name))
-    ).all()
-    return render_template("admin/site_orgs.html", orgs=orgs)
+    return render_template("admin/site_orgs.html", orgs=queries.organization_rows())
 
 
 def _save_org(org: Organization | None, form: OrganizationForm):
@@ -128,14 +106,11 @@ def site_users():
         direction,
         per_page=PER_PAGE,
     )
-    orgs = db.session.execute(
-        select(Organization.slug, Organization.name).order_by(func.lower(Organization.name))
-    ).all()
     return render_template(
         "admin/site_users.html",
         page=page,
         filters=filters,
-        orgs=orgs,
+        orgs=queries.organization_options(),
         roles=ROLE_CHOICES,
         sort=sort,
         direction=direction,
@@ -148,8 +123,7 @@ def site_users():
 def site_invite():
     """People → "Invite someone": invitations belong to an organization, so go to its page."""
     require("site.admin")
-    slug = request.args.get("org", "")
-    org = db.session.scalar(select(Organization).where(Organization.slug == slug)) if slug else None
+    org = queries.organization_by_slug(request.args.get("org", ""))
     if org is None:
         flash("Choose the organization the person will join, then invite them.", "error")
         return redirect(url_for("admin.site_users"))
@@ -195,7 +169,7 @@ def _back_to_list() -> str:
 def site_settings():
     """Site admin's page for self-registration settings."""
     require("site.admin")
-    orgs = db.session.scalars(select(Organization).order_by(func.lower(Organization.name))).all()
+    orgs = queries.organizations_by_name()
     form = SiteSettingsForm()
     form.organizations.choices = options((o.id, o.name) for o in orgs)
     if request.method == "GET":
@@ -222,15 +196,7 @@ def site_outbox():
     """Site admin's view of the mails the platform sent, searchable."""
     require("site.admin")
     filters = list_args("q")
-    stmt = select(OutboundMail).order_by(OutboundMail.created_at.desc(), OutboundMail.id.desc())
-    if filters["q"]:
-        stmt = stmt.where(
-            or_(
-                queries.contains(OutboundMail.to, filters["q"]),
-                queries.contains(OutboundMail.subject, filters["q"]),
-            )
-        )
-    page = paginate(stmt, per_page=PER_PAGE)
+    page = queries.outbox_page(filters["q"], per_page=PER_PAGE)
     return render_template("admin/site_outbox.html", page=page, filters=filters)
 
 

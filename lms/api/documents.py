@@ -61,3 +61,40 @@ def transcript_document(record: Transcript, employee: dict) -> dict:
         "skills": record.skills,
         "skill_profile": [p.as_json() for p in skill_profile(record.employee.id)],
     }
+
+
+def assignment_document(a, employee: dict, program_name: str, display_status: str) -> dict:
+    """One program assignment as the assignments endpoint lists it."""
+    return {
+        "id": a.id,
+        "program_id": a.program_id,
+        "program_name": program_name,
+        "employee": employee,
+        "assigned_at": iso(a.assigned_at),
+        "due_at": iso(a.due_at),
+        "status": display_status,
+        "progress": a.progress,
+        "courses_completed": a.courses_completed,
+        "completed_at": iso(a.completed_at),
+        "expires_at": iso(a.expires_at),
+        "cycle": a.cycle,
+    }
+
+
+def completion_document(entry, name: str, payload: dict) -> dict:
+    """One ledger entry (a course or program completion) as the completions endpoint lists it."""
+    return {
+        "seq": entry.seq,
+        "kind": "course" if entry.kind == "course_completed" else "program",
+        "employee_id": entry.user_id,
+        "employee_name": name,
+        "course_id": payload.get("course_id"),
+        "program_id": payload.get("program_id"),
+        "title": payload.get("course") or payload.get("program"),
+        "grade": payload.get("grade"),
+        "completed_at": (payload.get("completed_at") or "") + "Z"
+        if payload.get("completed_at")
+        else None,
+        "recorded_at": iso(entry.created_at),
+        "entry_hash": entry.entry_hash,
+    }

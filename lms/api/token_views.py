@@ -5,17 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from lms.api.models import ApiToken
-from lms.api.tokens import create_token, revoke_token
+from lms.api.tokens import create_token, organization_tokens, revoke_token
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.lookup import owned_or_404
 from lms.models import Organization
-from lms.permissions import can, require
+from lms.permissions import organizations_where, require
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api-tokens")
 
@@ -41,8 +40,7 @@ class RevokeTokenForm(FlaskForm):
 
 def manageable_orgs() -> list[Organization]:
     """Organizations whose API tokens the current user may manage."""
-    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    return [org for org in orgs if can(current_user, "org.manage_tokens", org)]
+    return organizations_where(current_user, "org.manage_tokens")
 
 
 @bp.route("/")
@@ -58,16 +56,11 @@ def index():
 
 
 def _render(org: Organization, form: TokenForm, secret: str | None = None, status: int = 200):
-    tokens = db.session.scalars(
-        select(ApiToken)
-        .where(ApiToken.organization_id == org.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
-    ).all()
     response = render_template(
         "tokens/index.html",
         org=org,
         form=form,
-        tokens=tokens,
+        tokens=organization_tokens(org),
         secret=secret,
         revoke_form=RevokeTokenForm(),
     )

@@ -75,3 +75,14 @@ def authenticate(secret: str | None) -> ApiToken | None:
         token.last_used_at = now
         db.session.flush()
     return token
+
+
+def organization_tokens(org: Organization) -> list[ApiToken]:
+    """The organization's tokens: active ones first, then the newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.organization_id == org.id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+        )
+    )

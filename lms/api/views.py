@@ -20,7 +20,12 @@ from lms.api.auth import (
     render_api_error,
     token_required,
 )
-from lms.api.documents import iso, transcript_document
+from lms.api.documents import (
+    assignment_document,
+    completion_document,
+    iso,
+    transcript_document,
+)
 from lms.api.openapi import openapi_document
 from lms.extensions import db
 from lms.hr.transcript import employee_transcript
@@ -111,20 +116,7 @@ def assignments():
     more = len(rows) > limit
     rows = rows[:limit]
     data = [
-        {
-            "id": a.id,
-            "program_id": a.program_id,
-            "program_name": program_name,
-            "employee": _employee(user, department),
-            "assigned_at": iso(a.assigned_at),
-            "due_at": iso(a.due_at),
-            "status": display_status,
-            "progress": a.progress,
-            "courses_completed": a.courses_completed,
-            "completed_at": iso(a.completed_at),
-            "expires_at": iso(a.expires_at),
-            "cycle": a.cycle,
-        }
+        assignment_document(a, _employee(user, department), program_name, display_status)
         for a, user, program_name, department, display_status in rows
     ]
     next_cursor = encode_cursor({"after": rows[-1][0].id}) if more else None
@@ -198,22 +190,7 @@ def completions():
         payload = json.loads(entry.payload)
         if entry.kind == "program_completed" and payload.get("organization_id") != _org_id():
             continue  # another organization's program
-        item = {
-            "seq": entry.seq,
-            "kind": "course" if entry.kind == "course_completed" else "program",
-            "employee_id": entry.user_id,
-            "employee_name": name,
-            "course_id": payload.get("course_id"),
-            "program_id": payload.get("program_id"),
-            "title": payload.get("course") or payload.get("program"),
-            "grade": payload.get("grade"),
-            "completed_at": (payload.get("completed_at") or "") + "Z"
-            if payload.get("completed_at")
-            else None,
-            "recorded_at": iso(entry.created_at),
-            "entry_hash": entry.entry_hash,
-        }
-        data.append(item)
+        data.append(completion_document(entry, name, payload))
     last = rows[-1][0].seq if rows else after
     next_cursor = encode_cursor({"seq": last}) if last is not None else None
     return jsonify(data=data, next_cursor=next_cursor, has_more=more)

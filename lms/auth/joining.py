@@ -13,16 +13,15 @@ from lms.auth.forms import (
     InvitationRegisterForm,
     RegisterForm,
 )
+from lms.auth.mails import mail_registration_link
 from lms.auth.sessions import start_session
 from lms.auth.views import mail_limit_wait, too_many_mails
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import options
-from lms.mail import send_mail
 from lms.models import ROLE_LABELS, Role, User
 from lms.settings import self_registration_enabled, self_registration_orgs
 from lms.timeutil import utcnow
-from lms.urls import absolute_url
 
 
 # --- invitations -------------------------------------------------------------------------------
@@ -111,12 +110,7 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     orgs = self_registration_orgs()
-    form = RegisterForm()
-    form.organization.choices = options(
-        [("", "Choose an organization")] + [(o.slug, o.name) for o in orgs]
-    )
-    if request.method == "GET" and len(orgs) == 1:
-        form.organization.data = orgs[0].slug
+    form = _register_form(orgs)
     status = 200
     if form.validate_on_submit():
         chosen = next((o for o in orgs if o.slug == form.organization.data), None)
@@ -129,7 +123,7 @@ def register():
             too_many_mails(form, wait)
             status = 429
         else:
-            _mail_registration_link(email, form.name.data.strip(), chosen.slug if chosen else "")
+            mail_registration_link(email, form.name.data.strip(), chosen.slug if chosen else "")
             db.session.commit()
             return render_template("auth/register_sent.html", email=email)
     elif request.method == "POST":
@@ -137,29 +131,15 @@ def register():
     return render_template("auth/register.html", form=form, orgs=orgs), status
 
 
-def _mail_registration_link(email: str, name: str, org_slug: str) -> None:
-    existing = services.find_user(email)
-    if existing is not None:
-        send_mail(
-            email,
-            "Your EduCluster account",
-            f"Hello {existing.name},\n\nSomeone asked to create an EduCluster account for this "
-            f"address, which already has one. Log in here:\n{absolute_url('auth.login')}\n\n"
-            f"Forgot your password? Choose a new one here:\n"
-            f"{absolute_url('auth.forgot_password')}\n\n"
-            "If you did not ask for this, you can ignore this mail.",
-        )
-        return
-    link = absolute_url(
-        "auth.finish_registration", token=tokens.make_registration_token(email, name, org_slug)
+def _register_form(orgs: list) -> RegisterForm:
+    """The registration form with the open organizations (preselected when there is one)."""
+    form = RegisterForm()
+    form.organization.choices = options(
+        [("", "Choose an organization")] + [(o.slug, o.name) for o in orgs]
     )
-    send_mail(
-        email,
-        "Finish creating your EduCluster account",
-        f"Hello {name},\n\nTo finish creating your learner account, open this link and choose "
-        f"a password:\n{link}\n\nThe link works for two days. If you did not ask for an "
-        "account, you can ignore this mail.",
-    )
+    if request.method == "GET" and len(orgs) == 1:
+        form.organization.data = orgs[0].slug
+    return form
 
 
 @bp.route("/register/<token>", methods=["GET", "POST"])
@@ -168,17 +148,11 @@ def finish_registration(token: str):
     if not self_registration_enabled():
         return render_template("auth/register_closed.html"), 404
     data = tokens.load_registration_token(token)
-    if data is None:
-        flash("That registration link is not valid any more. Ask for a new one.", "error")
-        return redirect(url_for("auth.register"))
-    if services.find_user(data["e"]) is not None:
-        flash("This address already has an account: log in.", "info")
-        return redirect(url_for("auth.login"))
     orgs = self_registration_orgs()
+    refusal = _registration_refusal(data, orgs)
+    if refusal is not None:
+        return refusal
     chosen = next((o for o in orgs if o.slug == data["o"]), None)
-    if data["o"] and chosen is None:
-        flash("That organization no longer accepts registrations. Choose another one.", "error")
-        return redirect(url_for("auth.register"))
     form = FinishRegistrationForm()
     status = 200
     if form.validate_on_submit():
@@ -195,6 +169,20 @@ def finish_registration(token: str):
     return render_template(
         "auth/register_finish.html", form=form, name=data["n"], email=data["e"], org=chosen
     ), status
+
+
+def _registration_refusal(data: dict | None, orgs: list):
+    """Where a registration link that cannot be used any more sends its owner (or None)."""
+    if data is None:
+        flash("That registration link is not valid any more. Ask for a new one.", "error")
+        return redirect(url_for("auth.register"))
+    if services.find_user(data["e"]) is not None:
+        flash("This address already has an account: log in.", "info")
+        return redirect(url_for("auth.login"))
+    if data["o"] and not any(o.slug == data["o"] for o in orgs):
+        flash("That organization no longer accepts registrations. Choose another one.", "error")
+        return redirect(url_for("auth.register"))
+    return None
 
 
 def _welcome(user, message: str):

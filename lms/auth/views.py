@@ -16,15 +16,17 @@ from lms.auth.forms import (
     RequestResetForm,
     ResetPasswordForm,
 )
+from lms.auth.mails import mail_reset_link
 from lms.auth.sessions import end_session, start_session
 from lms.extensions import db
-from lms.mail import send_mail
 from lms.models import User
 from lms.settings import self_registration_enabled
 from lms.timeutil import utcnow
-from lms.urls import absolute_url
 
 BAD_LOGIN = "The email address or password is not right."
+LOCKED_OUT = (
+    "Too many failed attempts. Wait {wait} seconds, then try again, or reset your password."
+)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -56,9 +58,7 @@ def login():
         key = known_device or throttle.login_key(email, request.remote_addr or "unknown")
         wait = throttle.seconds_locked(key)
         if wait:
-            form.form_errors.append(
-                f"Too many failed attempts. Wait {wait} seconds, then try again, or reset your password."
-            )
+            form.form_errors.append(LOCKED_OUT.format(wait=wait))
             status = 429
         else:
             user = services.authenticate(email, form.password.data)
@@ -166,26 +166,7 @@ def forgot_password():
             db.session.commit()
             too_many_mails(form, wait)
             return render_template("auth/forgot_password.html", form=form), 429
-        user = services.find_user(email)
-        if user is not None and user.active:
-            link = absolute_url("auth.reset_password", token=tokens.make_reset_token(user))
-            send_mail(
-                user.email,
-                "Reset your EduCluster password",
-                f"Hello {user.name},\n\nTo choose a new password, open this link within an hour:\n"
-                f"{link}\n\nIf you did not ask for this, you can ignore this mail.",
-            )
-        else:
-            # A mail either way: the same work and timing, and a useful answer to someone who
-            # mistyped or registered with another address.
-            send_mail(
-                email,
-                "Your EduCluster password reset",
-                "Hello,\n\nSomeone asked to reset the EduCluster password for this address, but no "
-                "active account uses it. If it was you, try the address you registered with, or "
-                "ask your organization's administrator for an invitation.\n\nIf you did not ask "
-                "for this, you can ignore this mail.",
-            )
+        mail_reset_link(email)
         db.session.commit()
         flash(
             "If an account uses that address, we have sent it a link to reset the password.", "info"

@@ -13,6 +13,7 @@ from lms.cluster.alerts import evaluate_signals
 from lms.cluster.funding import create_checkpoint
 from lms.cluster.indicators import Viewer, indicator_report
 from lms.cluster.periods import month_of, parse_period
+from lms.cluster.raw import store_cohort_base
 from lms.cluster.snapshots import take_snapshot
 from lms.cluster.surveys import send_follow_ups
 from lms.errors import DomainError
@@ -68,16 +69,22 @@ def indicators_command(period_text: str | None, org_slug: str | None, as_json: b
 @cluster_cli.command("snapshot")
 @click.option("--month", default=None, help="A past month (default: the previous month).")
 def snapshot_command(month: str | None) -> None:
-    """Store the previous month's figures once (idempotent, for cron)."""
+    """Store the previous month's figures once, and the current month's cohort base (both
+    idempotent, for cron)."""
+    now = utcnow()
     try:
-        period, written = take_snapshot(utcnow(), month)
+        period, written = take_snapshot(now, month)
     except DomainError as exc:
         fail(exc.message)
+    current = month_of(now)
+    based = store_cohort_base(current, now)
     db.session.commit()
     if written:
         click.echo(f"Snapshot of {period.name}: {written} rows stored.")
     else:
         click.echo(f"Snapshot of {period.name} already stored; nothing to do.")
+    if based:
+        click.echo(f"Cohort base of {current.name}: {based} rows stored.")
 
 
 @cluster_cli.command("signals")

@@ -94,3 +94,11 @@ def last_months(moment: datetime, count: int) -> list[Period]:
         out.append(parse_period(f"{year:04d}-{month:02d}"))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return list(reversed(out))
+
+
+def previous_month(now: datetime) -> Period:
+    """The last complete month before ``now``."""
+    current = month_of(now)
+    year, month = current.start.year, current.start.month
+    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return parse_period(f"{year:04d}-{month:02d}")

@@ -14,10 +14,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Integer, and_, cast, func, or_, select, union, union_all
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from lms.cluster.models import (
     FOLLOW_UP_KINDS,
     ApplicationState,
+    CohortBase,
     Placement,
     PlacementApplication,
     PlacementOutcome,
@@ -85,6 +88,7 @@ def raw_figures(period: Period, now: datetime) -> dict[int | None, dict[str, flo
     _courses(acc, end)
     _people(acc, start, end)
     _completions(acc, start, end)
+    _cohort(acc, period, start, end)
     _activities(acc, start, end)
     _programs(acc, start, end)
     _skills(acc, start, end)
@@ -149,6 +153,7 @@ def _people(acc: _Acc, start: datetime, end: datetime) -> None:
 
 
 def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
+    """Completions of the period (count, median days from enrolment), re-certified ones too."""
     learners = _members(Role.LEARNER).subquery()
     # Completions of the period, including those since reset for re-certification (each branch
     # filtered on its indexed completed_at).
@@ -187,10 +192,18 @@ def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
     for org_id, spans in days.items():
         acc.data[org_id]["median_days"] = round(statistics.median(spans), 1)
         acc.data[org_id]["days_count"] = len(spans)
-    # One scan of the year's enrolments (the cohort started in the twelve months before the
-    # period's end) gives two figures: learners in training (not withdrawn before the period
-    # began) and the completion rate (of the cohort, the share completed by the period's end).
-    rate = db.session.execute(
+
+
+# --- the cohort: completion rate and learners in training ------------------------------------
+#: The cohort of a period: the enrolments of the year before the period's end.
+COHORT = timedelta(days=365)
+
+
+def cohort_counts(lower: datetime, start: datetime, end: datetime) -> list[tuple]:
+    """Per organization: (id, enrolments from ``lower`` to ``end``, of them completed before
+    ``end``, their distinct learners not withdrawn before ``start``), in one grouped scan."""
+    learners = _members(Role.LEARNER).subquery()
+    return db.session.execute(
         select(
             learners.c.organization_id,
             func.count(Enrolment.id),
@@ -209,12 +222,128 @@ def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
                 CourseCompletion.completed_at < end,
             ),
         )
-        .where(Enrolment.enrolled_at >= end - timedelta(days=365), Enrolment.enrolled_at < end)
+        .where(Enrolment.enrolled_at >= lower, Enrolment.enrolled_at < end)
         .group_by(learners.c.organization_id)
     ).all()
-    acc.add("enrolled", [(r[0], r[3]) for r in rate])
-    acc.add("completion_den", [(r[0], r[1]) for r in rate])
-    acc.add("completion_num", [(r[0], r[2]) for r in rate])
+
+
+def _cohort_since(lower: datetime, start: datetime, end: datetime) -> list[tuple]:
+    """What the month adds to its stored base, per organization: (id, its enrolments, cohort
+    completions recorded in it, its new learners). Reads only rows of ``start``..``end`` (indexed
+    on enrolled_at and completed_at), so the cost follows the month's activity, not history."""
+    learners = _members(Role.LEARNER).subquery()
+    earlier = aliased(Enrolment)
+    in_base = (
+        select(earlier.id)
+        .where(
+            earlier.user_id == Enrolment.user_id,
+            earlier.enrolled_at >= lower,
+            earlier.enrolled_at < start,
+            or_(earlier.withdrawn_at.is_(None), earlier.withdrawn_at >= start),
+        )
+        .exists()
+    )
+    enrolled = db.session.execute(
+        select(
+            learners.c.organization_id,
+            func.count(Enrolment.id),
+            func.count(func.distinct(Enrolment.user_id)).filter(~in_base),
+        )
+        .join(Enrolment, Enrolment.user_id == learners.c.user_id)
+        .where(Enrolment.enrolled_at >= start, Enrolment.enrolled_at < end)
+        .group_by(learners.c.organization_id)
+    ).all()
+    completed = dict(
+        db.session.execute(
+            select(learners.c.organization_id, func.count(CourseCompletion.id))
+            .join(CourseCompletion, CourseCompletion.user_id == learners.c.user_id)
+            .join(
+                Enrolment,
+                and_(
+                    Enrolment.user_id == CourseCompletion.user_id,
+                    Enrolment.course_id == CourseCompletion.course_id,
+                ),
+            )
+            .where(
+                CourseCompletion.state == CompletionState.COMPLETED,
+                CourseCompletion.completed_at >= start,
+                CourseCompletion.completed_at < end,
+                Enrolment.enrolled_at >= lower,
+                Enrolment.enrolled_at < end,
+            )
+            .group_by(learners.c.organization_id)
+        ).all()
+    )
+    out = {org: [org, n, completed.pop(org, 0), new] for org, n, new in enrolled}
+    out.update({org: [org, 0, n, 0] for org, n in completed.items()})
+    return [tuple(row) for row in out.values()]
+
+
+def stored_cohort_base(month: str) -> dict[int, tuple[int, int, int]] | None:
+    """The stored base of ``month``: {organization id: (enrolments, completed, learners)}, or
+    None when it was never taken (one query)."""
+    rows = db.session.scalars(select(CohortBase).where(CohortBase.month == month)).all()
+    if not any(r.scope == "cluster" for r in rows):
+        return None
+    return {
+        r.organization_id: (r.enrolments, r.completed, r.learners)
+        for r in rows
+        if r.scope != "cluster" and r.organization_id is not None
+    }
+
+
+def _cohort(acc: _Acc, period: Period, start: datetime, end: datetime) -> None:
+    """Learners in training (``enrolled``) and the completion rate of the period's cohort.
+
+    A period still running counts its cohort so far: enrolments since a year before its end.
+    For the running month whose base is stored, the base plus what the month added; any other
+    period in one scan of its cohort.
+    """
+    lower = period.end - COHORT
+    base = None
+    if period.kind == "month" and end < period.end:
+        base = stored_cohort_base(period.name)
+    if base is None:
+        rows = cohort_counts(lower, start, end)
+    else:
+        totals = {org: list(values) for org, values in base.items()}
+        for org, enrolments, completed, learners in _cohort_since(lower, start, end):
+            row = totals.setdefault(org, [0, 0, 0])
+            row[0] += enrolments
+            row[1] += completed
+            row[2] += learners
+        rows = [(org, n, done, people) for org, (n, done, people) in totals.items()]
+    acc.add("enrolled", [(r[0], r[3]) for r in rows])
+    acc.add("completion_den", [(r[0], r[1]) for r in rows])
+    acc.add("completion_num", [(r[0], r[2]) for r in rows])
+
+
+def store_cohort_base(month: Period, now: datetime) -> int:
+    """Store the cohort base of ``month``, a month that has begun, once; a second run, or a
+    concurrent one, writes nothing. Returns the rows written. Flushes."""
+    if now < month.start:
+        return 0  # its enrolments before it are not final yet
+    if db.session.scalar(select(CohortBase.id).where(CohortBase.month == month.name).limit(1)):
+        return 0
+    rows = cohort_counts(month.end - COHORT, month.start, month.start)
+    written = 0
+    try:
+        with db.session.begin_nested():
+            for org_id, enrolments, completed, learners in rows:
+                db.session.add(
+                    CohortBase(month=month.name, scope=f"org:{org_id}", organization_id=org_id,
+                               enrolments=enrolments, completed=completed, learners=learners,
+                               taken_at=now)
+                )  # fmt: skip
+                written += 1
+            db.session.add(
+                CohortBase(month=month.name, scope="cluster", organization_id=None,
+                           enrolments=sum(r[1] for r in rows), completed=sum(r[2] for r in rows),
+                           learners=sum(r[3] for r in rows), taken_at=now)
+            )  # fmt: skip
+    except IntegrityError:
+        return 0  # a concurrent run stored it first
+    return written + 1
 
 
 def _activities(acc: _Acc, start: datetime, end: datetime) -> None:
@@ -283,18 +412,25 @@ def _programs(acc: _Acc, start: datetime, end: datetime) -> None:
 
 
 def _skills(acc: _Acc, start: datetime, end: datetime) -> None:
-    learners = _members(Role.LEARNER).subquery()
+    # The period's evidence first (indexed on earned_at, grouped per person), then its learners'
+    # organizations: the cost follows the period's evidence, not the number of members.
+    gained = (
+        select(SkillEvidence.user_id, func.count(SkillEvidence.id).label("n"))
+        .where(
+            SkillEvidence.kind != EvidenceKind.SELF,
+            SkillEvidence.earned_at >= start,
+            SkillEvidence.earned_at < end,
+        )
+        .group_by(SkillEvidence.user_id)
+        .subquery()
+    )
     acc.add(
         "skills_gained",
         db.session.execute(
-            select(learners.c.organization_id, func.count(SkillEvidence.id))
-            .join(SkillEvidence, SkillEvidence.user_id == learners.c.user_id)
-            .where(
-                SkillEvidence.kind != EvidenceKind.SELF,
-                SkillEvidence.earned_at >= start,
-                SkillEvidence.earned_at < end,
-            )
-            .group_by(learners.c.organization_id)
+            select(Membership.organization_id, func.sum(gained.c.n))
+            .join(gained, gained.c.user_id == Membership.user_id)
+            .where(Membership.role == Role.LEARNER)
+            .group_by(Membership.organization_id)
         ).all(),
     )
     # Demand still open at the period's end, and how much of it the organization's people meet.

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from flask import url_for
 from sqlalchemy import and_, func, select
 
-from lms.cluster.indicators import BY_KEY, TargetStatus, target_status, targets_by_org
+from lms.cluster.indicators import BY_KEY, TargetStatus, period_raw, target_status, targets_by_org
 from lms.cluster.models import Placement, PlacementStatus, Severity
-from lms.cluster.periods import month_of
-from lms.cluster.raw import raw_figures
+from lms.cluster.periods import previous_month
+from lms.cluster.thresholds import threshold
 from lms.domain.models import (
     Activity,
     Course,
@@ -22,7 +22,6 @@ from lms.domain.models import (
     Enrolment,
     EnrolmentStatus,
 )
-from lms.errors import DomainError
 from lms.extensions import db
 from lms.links import activity_url, course_url
 from lms.models import Membership, Organization, Role
@@ -34,63 +33,7 @@ from lms.progress.models import (
     Program,
     ProgramAssignment,
 )
-from lms.settings import get_setting, set_setting
 from lms.skills.gap import uncovered_demand
-
-# --- thresholds ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """A setting of the rules: key, label, default, allowed range."""
-
-    key: str
-    label: str
-    default: float
-    low: float
-    high: float
-    hint: str = ""
-
-
-THRESHOLDS = (
-    Threshold("overdue_share", "Overdue share of a program (%)", 20, 1, 100,
-              "Raise a signal when more than this share of a program's assignments is overdue."),
-    Threshold("signoff_days", "Days a course may wait for a partner's sign-off", 14, 1, 365),
-    Threshold("inactive_days", "Days without activity before learners count as inactive", 30, 1, 365),
-    Threshold("lab_pass_rate", "Lowest lab pass rate (%)", 40, 1, 100),
-    Threshold("lab_min_attempts", "Attempts before a lab's pass rate is judged", 20, 1, 10_000),
-    Threshold("placement_days", "Days before its start a placement must be filled", 30, 1, 365),
-    Threshold("followup_days", "Days after completion for the follow-up survey", 90, 1, 730),
-)  # fmt: skip
-THRESHOLD_BY_KEY = {t.key: t for t in THRESHOLDS}
-
-
-def threshold(key: str) -> float:
-    """The current value of a rule threshold (the default when never set or unreadable)."""
-    spec = THRESHOLD_BY_KEY[key]
-    try:
-        value = float(get_setting(f"cluster.{key}", ""))
-    except ValueError:
-        return spec.default
-    return value if spec.low <= value <= spec.high else spec.default
-
-
-def save_thresholds(values: dict[str, str]) -> None:
-    """Store every threshold from text; a :class:`DomainError` names the first bad one."""
-    parsed = {}
-    for spec in THRESHOLDS:
-        raw = (values.get(spec.key) or "").strip()
-        try:
-            value = float(raw)
-        except ValueError:
-            raise DomainError(f"{spec.label}: write a number.", spec.key) from None
-        if not spec.low <= value <= spec.high:
-            raise DomainError(
-                f"{spec.label}: choose a value from {spec.low:g} to {spec.high:g}.", spec.key
-            )
-        parsed[spec.key] = value
-    for key, value in parsed.items():
-        set_setting(f"cluster.{key}", f"{value:g}")
 
 
 # --- findings --------------------------------------------------------------------------------
@@ -250,24 +193,26 @@ def inactive_learners(now: datetime) -> list[Finding]:
     ]
 
 
-def low_lab_pass_rates(now: datetime) -> list[Finding]:
-    """Practical activities (labs) whose pass rate is low after enough attempts."""
-    from flask import current_app  # the registry says which types are practical
+def _practical_types() -> list[str]:
+    """Activity types whose plugin says they measure practical work (labs), from the registry."""
+    from flask import current_app  # the registry lives on the app
 
-    types = [
+    return [
         t.key
         for t in current_app.extensions["lms.activities"]
         if getattr(t, "cluster_measure", "") == "practical"
     ]
-    if not types:
-        return []
-    rate, attempts = threshold("lab_pass_rate"), threshold("lab_min_attempts")
+
+
+def _lab_results(types: list[str], min_attempts: float) -> list:
+    """Per practical activity with enough attempts: (id, title, course, lead partner, attempts,
+    learners, learners passed), grouped in one query."""
     lead = (
         select(CoursePartner.course_id, func.min(CoursePartner.id).label("first"))
         .group_by(CoursePartner.course_id)
         .subquery()
     )
-    rows = db.session.execute(
+    return db.session.execute(
         select(
             Activity.id,
             Activity.title,
@@ -283,10 +228,20 @@ def low_lab_pass_rates(now: datetime) -> list[Finding]:
         .join(CoursePartner, CoursePartner.id == lead.c.first)
         .where(Activity.type.in_(types), ActivityCompletion.attempts > 0)
         .group_by(Activity.id, Activity.title, Course.id, CoursePartner.organization_id)
-        .having(func.sum(ActivityCompletion.attempts) >= attempts)
+        .having(func.sum(ActivityCompletion.attempts) >= min_attempts)
     ).all()
+
+
+def low_lab_pass_rates(now: datetime) -> list[Finding]:
+    """Practical activities (labs) whose pass rate is low after enough attempts."""
+    types = _practical_types()
+    if not types:
+        return []
+    rate = threshold("lab_pass_rate")
     out = []
-    for aid, title, course, org_id, tries, learners, passed in rows:
+    for aid, title, course, org_id, tries, learners, passed in _lab_results(
+        types, threshold("lab_min_attempts")
+    ):
         share = 100 * passed / learners if learners else 0
         if share < rate:
             out.append(
@@ -363,13 +318,20 @@ def unfilled_placements(now: datetime) -> list[Finding]:
 
 
 def off_target(now: datetime) -> list[Finding]:
-    """Partners whose indicator of the current month is off target."""
+    """Partners whose indicator of the last complete month is off target.
+
+    Judged on the last complete month, never the current one: on the 4th of a month the month
+    holds a few days of data, and every count and share would look off target. The figures name
+    the month judged; the signal clears when that month (or, once a new month is complete,
+    the next one) meets the target.
+    """
     targets = targets_by_org()
     if not targets:
         return []
-    period = month_of(now)
-    raw = raw_figures(period, now)
+    period = previous_month(now)
+    raw, _live = period_raw(period, now)
     slugs = dict(db.session.execute(select(Organization.id, Organization.slug)).all())
+    month_label = period.start.strftime("%B %Y")
     out = []
     for org_id, wanted in targets.items():
         for key, target in wanted.items():
@@ -384,13 +346,14 @@ def off_target(now: datetime) -> list[Finding]:
                         "off_target",
                         org_id,
                         Severity.MEDIUM,
-                        f"{indicator.label} is off target ({value:g} against {target:g})",
-                        url_for("cluster.partner", slug=slugs[org_id]),
+                        f"{indicator.label} is off target in {month_label} "
+                        f"({value:g} against {target:g})",
+                        url_for("cluster.partner", slug=slugs[org_id], period=period.name),
                         {
                             "indicator": indicator.label,
+                            "period": period.name,
                             "value": value,
                             "target": target,
-                            "period": period.name,
                         },
                     )  # fmt: skip
                 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from lms.cluster import alerts, rules
+from lms.cluster import alerts, rules, thresholds
 from lms.cluster.models import ClusterSignal, SignalState
 from lms.cluster.views import bp, may_view_cluster
 from lms.errors import DomainError
@@ -103,11 +103,11 @@ def settings():
     """The thresholds of the rules (cluster admin)."""
     require("site.admin")
     error = None
-    values = {t.key: f"{rules.threshold(t.key):g}" for t in rules.THRESHOLDS}
+    values = {t.key: f"{thresholds.threshold(t.key):g}" for t in thresholds.THRESHOLDS}
     if request.method == "POST":
-        values = {t.key: request.form.get(t.key, "") for t in rules.THRESHOLDS}
+        values = {t.key: request.form.get(t.key, "") for t in thresholds.THRESHOLDS}
         try:
-            rules.save_thresholds(values)
+            thresholds.save_thresholds(values)
             db.session.commit()
             flash("Thresholds saved.", "success")
             return redirect(url_for(".settings"))
@@ -115,5 +115,5 @@ def settings():
             db.session.rollback()
             error = exc
     return render_template(
-        "cluster/settings.html", thresholds=rules.THRESHOLDS, values=values, error=error
+        "cluster/settings.html", thresholds=thresholds.THRESHOLDS, values=values, error=error
     ), (400 if error else 200)

@@ -9,18 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.cluster.models import IndicatorSnapshot
-from lms.cluster.periods import Period, month_of, parse_period
+from lms.cluster.periods import Period, parse_period, previous_month
 from lms.cluster.raw import CLUSTER, raw_figures
 from lms.errors import DomainError
 from lms.extensions import db
-
-
-def previous_month(now: datetime) -> Period:
-    """The last complete month before ``now``."""
-    current = month_of(now)
-    year, month = current.start.year, current.start.month
-    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return parse_period(f"{year:04d}-{month:02d}")
 
 
 def store_snapshot(month: Period, raw: dict[int | None, dict], now: datetime) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.cluster.indicators import MIN_COUNT
 from lms.cluster.models import SurveyInvitation, SurveyKind, SurveyResponse
-from lms.cluster.rules import threshold
+from lms.cluster.thresholds import threshold
 from lms.domain.models import Course
 from lms.errors import Conflict, DomainError, NotAllowed
 from lms.extensions import db

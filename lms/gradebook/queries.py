@@ -134,24 +134,65 @@ def build_gradebook(
     name). ``learner_view`` hides grades that are not released yet, exactly as the learner sees
     them (and as completion counts them). ``names=False`` (with ``user_ids``): the rows carry
     no names or emails, one query fewer (totals only)."""
-    registry = activity_registry()
     activities = graded_activities(course.id)
+    columns, categories = _columns(course, activities)
+    users, user_ids = _people(course, user_ids, names)
+    # Past 500 people, entries and overrides are read for the whole course, not by an IN list.
+    few = len(user_ids) <= 500
+    entries = _entries(activities, list(users) if few else None)
+    override_stmt = select(GradeOverride).where(GradeOverride.course_id == course.id)
+    if few:
+        override_stmt = override_stmt.where(GradeOverride.user_id.in_(list(users) or [0]))
+    overrides = {(o.user_id, o.activity_id): o for o in db.session.scalars(override_stmt)}
+    weights = {c.id: c.weight for c in categories}
+    plan = [rules.Item(c.activity_id, c.weight, c.category_id) for c in columns]
+    rows, per_category = [], {}
+    for uid in user_ids:
+        if uid not in users:
+            continue
+        row, grades = _row(users[uid], columns, entries, overrides, learner_view)
+        per_category[uid] = rules.category_grades(plan, grades)
+        total = overrides.get((uid, None))
+        if total is not None:
+            row.total, row.total_overridden, row.total_reason = total.grade, True, total.reason
+        else:
+            row.total = rules.course_total(plan, grades, weights)
+        rows.append(row)
+    return Gradebook(course, columns, categories, rows, per_category)
+
+
+def _columns(course: Course, activities) -> tuple[list[Column], list[GradeCategory]]:
+    """One column per graded activity (with its type's label, weight and category), and the
+    course's categories in order."""
+    registry = activity_registry()
     items = {
         i.activity_id: i.category_id
         for i in db.session.scalars(select(GradeItem).where(GradeItem.course_id == course.id))
     }
-    categories = list(
-        db.session.scalars(
-            select(GradeCategory)
-            .where(GradeCategory.course_id == course.id)
-            .order_by(GradeCategory.position, GradeCategory.id)
-        )
-    )
+    categories = course_categories(course.id)
     columns = [
         Column(a.id, a.title, registry[a.type].label if a.type in registry else a.type, a.weight if a.weight is not None else 1.0,
                items.get(a.id))
         for a in activities
     ]  # fmt: skip
+    return columns, categories
+
+
+def course_categories(course_id: int) -> list[GradeCategory]:
+    """The course's grade categories, in their order."""
+    return list(
+        db.session.scalars(
+            select(GradeCategory)
+            .where(GradeCategory.course_id == course_id)
+            .order_by(GradeCategory.position, GradeCategory.id)
+        )
+    )
+
+
+def _people(course: Course, user_ids: list[int] | None, names: bool) -> tuple[dict, list[int]]:
+    """The gradebook's people by id, and their order (``None``: every active learner, by name).
+
+    Without ``names`` (and with ``user_ids``) no query: the rows carry ids only."""
     people = select(User.id, User.name, User.email)
     if user_ids is None:
         people = people.where(User.id.in_(learners_statement(course.id).subquery().select()))
@@ -163,41 +204,27 @@ def build_gradebook(
         users = {u.id: u for u in db.session.execute(people)} if user_ids != [] else {}
     if user_ids is None:
         user_ids = sorted(users, key=lambda uid: (users[uid].name, uid))
-    entries = _entries(activities, None if len(user_ids) > 500 else list(users))
-    override_stmt = select(GradeOverride).where(GradeOverride.course_id == course.id)
-    if len(user_ids) <= 500:
-        override_stmt = override_stmt.where(GradeOverride.user_id.in_(list(users) or [0]))
-    overrides = {(o.user_id, o.activity_id): o for o in db.session.scalars(override_stmt)}
-    weights = {c.id: c.weight for c in categories}
-    plan = [rules.Item(c.activity_id, c.weight, c.category_id) for c in columns]
-    rows, per_category = [], {}
-    for uid in user_ids:
-        if uid not in users:
-            continue
-        u = users[uid]
-        row = Row(u.id, u.name, u.email)
-        grades: dict[int, float | None] = {}
-        for col in columns:
-            o = overrides.get((uid, col.activity_id))
-            e = entries.get((col.activity_id, uid))
-            if o is not None:
-                cell = Cell(o.grade, e.feedback if e else "", True, True, o.reason)
-            elif e is not None:
-                hidden = learner_view and not e.released
-                cell = Cell(None if hidden else e.score, "" if hidden else e.feedback, e.released)
-            else:
-                cell = Cell()
-            row.cells[col.activity_id] = cell
-            counts = cell.released or cell.overridden
-            grades[col.activity_id] = cell.score if counts else None
-        per_category[uid] = rules.category_grades(plan, grades)
-        total = overrides.get((uid, None))
-        if total is not None:
-            row.total, row.total_overridden, row.total_reason = total.grade, True, total.reason
+    return users, user_ids
+
+
+def _row(u, columns: list[Column], entries: dict, overrides: dict, learner_view: bool):
+    """One person's row of cells, and the grades that count towards their totals."""
+    row = Row(u.id, u.name, u.email)
+    grades: dict[int, float | None] = {}
+    for col in columns:
+        o = overrides.get((u.id, col.activity_id))
+        e = entries.get((col.activity_id, u.id))
+        if o is not None:
+            cell = Cell(o.grade, e.feedback if e else "", True, True, o.reason)
+        elif e is not None:
+            hidden = learner_view and not e.released
+            cell = Cell(None if hidden else e.score, "" if hidden else e.feedback, e.released)
         else:
-            row.total = rules.course_total(plan, grades, weights)
-        rows.append(row)
-    return Gradebook(course, columns, categories, rows, per_category)
+            cell = Cell()
+        row.cells[col.activity_id] = cell
+        counts = cell.released or cell.overridden
+        grades[col.activity_id] = cell.score if counts else None
+    return row, grades
 
 
 def course_totals(course_id: int, user_ids: list[int] | None) -> dict[int, float | None]:

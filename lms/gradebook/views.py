@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from lms.domain.models import Activity, Course
 from lms.domain.services import active_enrolment
@@ -15,8 +14,12 @@ from lms.errors import DomainError
 from lms.export import csv_response, xlsx_response
 from lms.extensions import db
 from lms.gradebook import services
-from lms.gradebook.models import GradeCategory
-from lms.gradebook.queries import build_gradebook, graded_activities, learners_statement
+from lms.gradebook.queries import (
+    build_gradebook,
+    course_categories,
+    graded_activities,
+    learners_statement,
+)
 from lms.gradebook.rules import RULE_TEXT
 from lms.lookup import owned_or_404
 from lms.models import User
@@ -142,12 +145,7 @@ def setup(course_id: int):
 
 def _apply_setup(course: Course) -> None:
     action = "delete" if request.form.get("delete") else request.form.get("action", "")
-    categories = {
-        c.id: c
-        for c in db.session.scalars(
-            select(GradeCategory).where(GradeCategory.course_id == course.id)
-        )
-    }
+    categories = {c.id: c for c in course_categories(course.id)}
     if action == "add":
         services.add_category(course, request.form.get("name", ""),
                               _number(request.form.get("weight")) if request.form.get("weight") else 1.0)  # fmt: skip

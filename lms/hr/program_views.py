@@ -287,32 +287,30 @@ def program(org: str, program_id: int):
         result, error = _assign(program, form)
         if error is None:
             db.session.commit()
-            msg = f"Assigned to {result.created} employee{'s' if result.created != 1 else ''}."
-            if result.already:
-                msg += f" {result.already} already had it."
-            flash(msg, "success")
+            flash(_assigned_message(result), "success")
             return redirect(url_for("hr.program", org=org, program_id=program.id))
         db.session.rollback()
         program = _program_or_404(organization, program_id)
         status = 400
     now = utcnow()
-    figures = next(
-        (f for f in queries.program_figures(organization.id, now) if f["program"].id == program.id),
-        None,
-    )
-    return (
-        render_template(
-            "hr/program.html",
-            org=organization,
-            orgs=_switcher(organization),
-            program=program,
-            figures=figures,
-            form=form,
-            can_manage=manage,
-            now=now,
-        ),
-        status,
-    )
+    return render_template(
+        "hr/program.html",
+        org=organization,
+        orgs=_switcher(organization),
+        program=program,
+        figures=queries.program_figure(organization.id, program.id, now),
+        form=form,
+        can_manage=manage,
+        now=now,
+    ), status
+
+
+def _assigned_message(result) -> str:
+    """The flash after assigning a program: how many got it, how many already had it."""
+    msg = f"Assigned to {result.created} employee{'s' if result.created != 1 else ''}."
+    if result.already:
+        msg += f" {result.already} already had it."
+    return msg
 
 
 def _assign(program: Program, form: AssignForm):

@@ -40,6 +40,8 @@ from lms.progress.queries import (
 )
 from lms.skills.models import CourseOutcome, Skill
 
+STATUS_FIGURES = ("not_started", "in_progress", "completed", "overdue")
+
 
 def program_figures(org_id: int, now: datetime) -> list[dict]:
     """Per program of the organization: counts by status, completion rate, median days.
@@ -53,23 +55,37 @@ def program_figures(org_id: int, now: datetime) -> list[dict]:
         .options(selectinload(Program.courses))
         .order_by(Program.archived, Program.created_at.desc(), Program.id.desc())
     ).all()
+    counts = _status_counts(org_id, now)
+    medians = _median_days(org_id)
+    return [_program_figure(p, counts.get(p.id), medians.get(p.id)) for p in programs]
+
+
+def program_figure(org_id: int, program_id: int, now: datetime) -> dict | None:
+    """The figures of one program of the organization (as :func:`program_figures` has them)."""
+    return next((f for f in program_figures(org_id, now) if f["program"].id == program_id), None)
+
+
+def _status_counts(org_id: int, now: datetime) -> dict:
+    """Per program: the current assignments, in total and by display status (one query)."""
     status = assignment_status_expr(now)
     a = ProgramAssignment
-    counts = {
+    return {
         r.program_id: r
         for r in db.session.execute(
             select(
                 a.program_id,
                 func.count().label("total"),
-                *[
-                    func.sum(case((status == s, 1), else_=0)).label(s)
-                    for s in ("not_started", "in_progress", "completed", "overdue")
-                ],
+                *[func.sum(case((status == s, 1), else_=0)).label(s) for s in STATUS_FIGURES],
             )
             .where(a.organization_id == org_id, a.status != AssignmentStatus.EXPIRED)
             .group_by(a.program_id)
         )
     }
+
+
+def _median_days(org_id: int) -> dict:
+    """Per program: the median days from assignment to completion (a windowed query)."""
+    a = ProgramAssignment
     days = days_between(a.assigned_at, a.completed_at).label("days")
     ranked = (
         select(
@@ -81,7 +97,7 @@ def program_figures(org_id: int, now: datetime) -> list[dict]:
         .where(a.organization_id == org_id, a.completed_at.is_not(None))
         .subquery()
     )
-    medians = dict(
+    return dict(
         db.session.execute(
             select(ranked.c.program_id, func.avg(ranked.c.days))
             .where(
@@ -92,23 +108,19 @@ def program_figures(org_id: int, now: datetime) -> list[dict]:
             .group_by(ranked.c.program_id)
         ).all()
     )
-    out = []
-    for p in programs:
-        c = counts.get(p.id)
-        figures = {s: int(getattr(c, s) or 0) if c else 0 for s in
-                   ("not_started", "in_progress", "completed", "overdue")}  # fmt: skip
-        total = int(c.total) if c else 0
-        median_days = medians.get(p.id)
-        out.append(
-            {
-                "program": p,
-                "total": total,
-                **figures,
-                "rate": round(100.0 * figures["completed"] / total, 1) if total else None,
-                "median_days": round(float(median_days), 1) if median_days is not None else None,
-            }
-        )
-    return out
+
+
+def _program_figure(program: Program, counts, median_days) -> dict:
+    """One program's figures from its grouped counts and median (either may be missing)."""
+    figures = {s: int(getattr(counts, s) or 0) if counts else 0 for s in STATUS_FIGURES}
+    total = int(counts.total) if counts else 0
+    return {
+        "program": program,
+        "total": total,
+        **figures,
+        "rate": round(100.0 * figures["completed"] / total, 1) if total else None,
+        "median_days": round(float(median_days), 1) if median_days is not None else None,
+    }
 
 
 def org_figures(org_id: int, now: datetime) -> dict:
@@ -187,7 +199,30 @@ def employee_rows(
     """The employee table: one row per current assignment, filtered and sorted, as one SELECT."""
     a = ProgramAssignment
     status_col = assignment_status_expr(now).label("status")
-    stmt = (
+    stmt = _employee_columns(org_id, status_col)
+    if status != "expired":
+        stmt = stmt.where(a.status != AssignmentStatus.EXPIRED)
+    if department_id:
+        stmt = stmt.where(Membership.department_id == department_id)
+    if program_id:
+        stmt = stmt.where(a.program_id == program_id)
+    if status in DISPLAY_STATUSES:
+        stmt = stmt.where(status_condition(status, now))
+    if overdue:
+        stmt = stmt.where(status_condition("overdue", now))
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+    key = EMPLOYEE_SORTS.get(sort, User.name)
+    column = status_col if key == "status" else key
+    ordered = column.desc() if direction == "desc" else column.asc()
+    return stmt.order_by(ordered.nulls_last(), User.name, a.id)
+
+
+def _employee_columns(org_id: int, status_col) -> Select:
+    """The employee table's columns: the assignment with its learner, program and department."""
+    a = ProgramAssignment
+    return (
         select(
             a.id.label("assignment_id"),
             User.id.label("user_id"),
@@ -218,23 +253,6 @@ def employee_rows(
         .outerjoin(Department, Department.id == Membership.department_id)
         .where(a.organization_id == org_id)
     )
-    if status != "expired":
-        stmt = stmt.where(a.status != AssignmentStatus.EXPIRED)
-    if department_id:
-        stmt = stmt.where(Membership.department_id == department_id)
-    if program_id:
-        stmt = stmt.where(a.program_id == program_id)
-    if status in DISPLAY_STATUSES:
-        stmt = stmt.where(status_condition(status, now))
-    if overdue:
-        stmt = stmt.where(status_condition("overdue", now))
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.name).like(like), User.email.like(like)))
-    key = EMPLOYEE_SORTS.get(sort, User.name)
-    column = status_col if key == "status" else key
-    ordered = column.desc() if direction == "desc" else column.asc()
-    return stmt.order_by(ordered.nulls_last(), User.name, a.id)
 
 
 def _employee_ids(org_id: int, now: datetime, f: dict, for_count: bool = False) -> Select:

@@ -49,62 +49,96 @@ class Transcript:
 
 def employee_transcript(employee: User, organization_id: int) -> Transcript:
     """The transcript of ``employee`` for ``organization_id`` (a constant number of queries)."""
-    membership = db.session.scalar(
+    courses = _courses(employee)
+    return Transcript(
+        employee=employee,
+        membership=_membership(employee, organization_id),
+        assignments=_assignments(employee, organization_id),
+        courses=courses,
+        certificates=_certificates(employee, organization_id),
+        history=_history(employee),
+        skills=_completed_skills(courses),
+    )
+
+
+def _membership(employee: User, organization_id: int) -> Membership | None:
+    """The employee's membership there, one with a department first."""
+    return db.session.scalar(
         select(Membership)
         .where(Membership.user_id == employee.id, Membership.organization_id == organization_id)
         .order_by(Membership.department_id.is_(None))
     )
-    assignments = db.session.scalars(
-        select(ProgramAssignment)
-        .where(
-            ProgramAssignment.user_id == employee.id,
-            ProgramAssignment.organization_id == organization_id,
+
+
+def _assignments(employee: User, organization_id: int) -> list[ProgramAssignment]:
+    """The programs this organization assigned to the employee, newest first."""
+    return list(
+        db.session.scalars(
+            select(ProgramAssignment)
+            .where(
+                ProgramAssignment.user_id == employee.id,
+                ProgramAssignment.organization_id == organization_id,
+            )
+            .options(selectinload(ProgramAssignment.program))
+            .order_by(ProgramAssignment.assigned_at.desc(), ProgramAssignment.id.desc())
         )
-        .options(selectinload(ProgramAssignment.program))
-        .order_by(ProgramAssignment.assigned_at.desc(), ProgramAssignment.id.desc())
-    ).all()
-    courses = db.session.execute(
-        select(Course, Enrolment, CourseCompletion)
-        .join(Enrolment, Enrolment.course_id == Course.id)
-        .outerjoin(
-            CourseCompletion,
-            (CourseCompletion.course_id == Course.id) & (CourseCompletion.user_id == employee.id),
+    )
+
+
+def _courses(employee: User) -> list[Row]:
+    """Every course the employee is enrolled in, with the enrolment and completion, by title."""
+    return list(
+        db.session.execute(
+            select(Course, Enrolment, CourseCompletion)
+            .join(Enrolment, Enrolment.course_id == Course.id)
+            .outerjoin(
+                CourseCompletion,
+                (CourseCompletion.course_id == Course.id)
+                & (CourseCompletion.user_id == employee.id),
+            )
+            .where(Enrolment.user_id == employee.id)
+            .options(selectinload(Course.skills))
+            .order_by(Course.title, Course.id)
         )
-        .where(Enrolment.user_id == employee.id)
-        .options(selectinload(Course.skills))
-        .order_by(Course.title, Course.id)
-    ).all()
-    certificates = db.session.scalars(
-        select(Certificate)
-        .outerjoin(Program, Program.id == Certificate.program_id)
-        .where(
-            Certificate.user_id == employee.id,
-            (Certificate.kind == "course") | (Program.organization_id == organization_id),
+    )
+
+
+def _certificates(employee: User, organization_id: int) -> list[Certificate]:
+    """Course certificates, and program certificates of this organization's programs only."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .outerjoin(Program, Program.id == Certificate.program_id)
+            .where(
+                Certificate.user_id == employee.id,
+                (Certificate.kind == "course") | (Program.organization_id == organization_id),
+            )
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
         )
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-    ).all()
-    history = db.session.execute(
-        select(CompletionHistory, Course.title)
-        .join(Course, Course.id == CompletionHistory.course_id)
-        .where(CompletionHistory.user_id == employee.id)
-        .order_by(CompletionHistory.archived_at.desc())
-    ).all()
-    skills = sorted(
+    )
+
+
+def _history(employee: User) -> list[Row]:
+    """The employee's earlier certification cycles with the course title, newest first."""
+    return list(
+        db.session.execute(
+            select(CompletionHistory, Course.title)
+            .join(Course, Course.id == CompletionHistory.course_id)
+            .where(CompletionHistory.user_id == employee.id)
+            .order_by(CompletionHistory.archived_at.desc())
+        )
+    )
+
+
+def _completed_skills(courses: list[Row]) -> list[str]:
+    """Preferred labels of the skills of the completed courses, sorted."""
+    return sorted(
         {
             skill.preferred_label
             for course, _, completion in courses
             if completion is not None and completion.state == CompletionState.COMPLETED
             for skill in course.skills
         }
-    )
-    return Transcript(
-        employee=employee,
-        membership=membership,
-        assignments=list(assignments),
-        courses=list(courses),
-        certificates=list(certificates),
-        history=list(history),
-        skills=skills,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -13,10 +12,10 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import options
 from lms.models import Organization
-from lms.permissions import can
+from lms.permissions import can, organizations_where
 
 from .models import LtiPlatform
-from .registration import issue_registration_token, register_platform
+from .registration import issue_registration_token, platforms_of, register_platform
 
 bp = Blueprint("lti_admin", __name__, url_prefix="/lti/platforms")
 URL_SESSION = "lti_registration_url"
@@ -74,19 +73,14 @@ class DeactivateForm(FlaskForm):
 
 def managed_orgs() -> list[Organization]:
     """Organizations whose LTI platforms the current user may manage."""
-    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    return [org for org in orgs if can(current_user, "org.manage", org)]
+    return organizations_where(current_user, "org.manage")
 
 
 def _render(
     form: PlatformForm, token_form: TokenForm, registration_url: str | None = None, status=200
 ):
     orgs = managed_orgs()
-    platforms = db.session.scalars(
-        select(LtiPlatform)
-        .where(LtiPlatform.organization_id.in_([o.id for o in orgs]))
-        .order_by(LtiPlatform.active.desc(), LtiPlatform.name)
-    ).all()
+    platforms = platforms_of([o.id for o in orgs])
     page = render_template(
         "lti/platforms.html",
         form=form,
@@ -119,42 +113,53 @@ def _forms() -> tuple[PlatformForm, TokenForm]:
 def index():
     """Registered platforms, the form to register one by hand, and Dynamic Registration URLs."""
     form, token_form = _forms()
-    if request.method == "POST" and request.form.get("action") == "register":
-        if not form.validate_on_submit():
-            return _render(form, token_form, status=400)
-        org = db.session.get(Organization, form.organization_id.data)
-        try:
-            platform = register_platform(
-                org,
-                current_user,
-                name=form.name.data,
-                issuer=form.issuer.data,
-                client_id=form.client_id.data,
-                deployment_ids=form.deployment_ids.data.splitlines(),
-                auth_login_url=form.auth_login_url.data,
-                auth_token_url=form.auth_token_url.data,
-                key_set_url=form.key_set_url.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.issuer.errors.append(exc.message)
-            return _render(form, token_form, status=400)
-        db.session.commit()
-        flash(f"Platform “{platform.name}” registered.", "success")
-        return redirect(url_for(".index"))
-    if request.method == "POST" and request.form.get("action") == "token":
-        if not token_form.validate_on_submit():
-            return _render(form, token_form, status=400)
-        org = db.session.get(Organization, token_form.organization_id.data)
-        token = issue_registration_token(org, current_user)
-        db.session.commit()
-        # Shown once, on the page the redirect leads to (the session is signed and private).
-        session[URL_SESSION] = url_for("lti.dynamic_registration", token=token, _external=True)
-        flash(f"Registration URL created for {org.name}: paste it into your platform.", "success")
-        return redirect(url_for(".index"))
     if request.method == "POST":
+        action = request.form.get("action")
+        if action == "register":
+            return _register(form, token_form)
+        if action == "token":
+            return _issue_token(form, token_form)
         abort(400)
     return _render(form, token_form, registration_url=session.pop(URL_SESSION, None))
+
+
+def _register(form, token_form):
+    """Register a platform by hand from the posted form (a refusal: the page again, 400)."""
+    if not form.validate_on_submit():
+        return _render(form, token_form, status=400)
+    org = db.session.get(Organization, form.organization_id.data)
+    try:
+        platform = register_platform(
+            org,
+            current_user,
+            name=form.name.data,
+            issuer=form.issuer.data,
+            client_id=form.client_id.data,
+            deployment_ids=form.deployment_ids.data.splitlines(),
+            auth_login_url=form.auth_login_url.data,
+            auth_token_url=form.auth_token_url.data,
+            key_set_url=form.key_set_url.data,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        form.issuer.errors.append(exc.message)
+        return _render(form, token_form, status=400)
+    db.session.commit()
+    flash(f"Platform “{platform.name}” registered.", "success")
+    return redirect(url_for(".index"))
+
+
+def _issue_token(form, token_form):
+    """Create a Dynamic Registration URL for an organization, shown once on the next page."""
+    if not token_form.validate_on_submit():
+        return _render(form, token_form, status=400)
+    org = db.session.get(Organization, token_form.organization_id.data)
+    token = issue_registration_token(org, current_user)
+    db.session.commit()
+    # Shown once, on the page the redirect leads to (the session is signed and private).
+    session[URL_SESSION] = url_for("lti.dynamic_registration", token=token, _external=True)
+    flash(f"Registration URL created for {org.name}: paste it into your platform.", "success")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/<int:platform_id>/deactivate")

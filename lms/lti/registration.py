@@ -214,3 +214,14 @@ class EduClusterRegistration(DynamicRegistration):
         self.token.platform_id = self.platform.id
         db.session.flush()
         return self.platform
+
+
+def platforms_of(org_ids: list[int]) -> list[LtiPlatform]:
+    """The platforms registered for these organizations, active ones first, by name."""
+    return list(
+        db.session.scalars(
+            select(LtiPlatform)
+            .where(LtiPlatform.organization_id.in_(org_ids))
+            .order_by(LtiPlatform.active.desc(), LtiPlatform.name)
+        )
+    )

@@ -100,14 +100,24 @@ def launch():
     if claims.get("https://purl.imsglobal.org/spec/lti/claim/message_type") == (
         "LtiDeepLinkingRequest"
     ):
-        settings = dict(
-            claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings") or {}
-        )
-        settings["deployment_id"] = claims.get(
-            "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
-        )
-        session[DEEP_LINK_SESSION] = {"platform_id": platform.id, "settings": settings}
-        return redirect(url_for(".deep_link"))
+        return _start_deep_linking(platform, claims)
+    return _land(result)
+
+
+def _start_deep_linking(platform, claims: dict):
+    """Keep the platform's deep-linking settings in the session and open the content picker."""
+    settings = dict(
+        claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings") or {}
+    )
+    settings["deployment_id"] = claims.get(
+        "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+    )
+    session[DEEP_LINK_SESSION] = {"platform_id": platform.id, "settings": settings}
+    return redirect(url_for(".deep_link"))
+
+
+def _land(result):
+    """Send the launched person to the linked activity, course, or their dashboard."""
     if result.role == LtiRole.INSTRUCTOR and result.context is not None:
         flash("You opened this from your platform course as its instructor.", "info")
     target = (

@@ -105,40 +105,10 @@ def next_activities(user_id: int, course_ids: list[int], now: datetime) -> dict[
 
 def learner_overview(user_id: int, now: datetime) -> Overview:
     """Everything "My learning" shows for one learner."""
-    rows = db.session.execute(
-        select(Course, CourseCompletion)
-        .join(Enrolment, Enrolment.course_id == Course.id)
-        .outerjoin(
-            CourseCompletion,
-            (CourseCompletion.course_id == Course.id) & (CourseCompletion.user_id == user_id),
-        )
-        .where(Enrolment.user_id == user_id, Enrolment.status == EnrolmentStatus.ACTIVE)
-        .order_by(CourseCompletion.last_activity_at.desc().nulls_last(), Course.title)
-    ).all()
-    assignments = (
-        db.session.execute(
-            select(ProgramAssignment)
-            .where(
-                ProgramAssignment.user_id == user_id,
-                ProgramAssignment.status != AssignmentStatus.EXPIRED,
-            )
-            .options(joinedload(ProgramAssignment.program).joinedload(Program.courses))
-            .order_by(ProgramAssignment.due_at.nulls_last())
-        )
-        .unique()
-        .scalars()
-        .all()
-    )
-    due: dict[int, tuple[datetime, str]] = {}
-    for a in assignments:
-        if a.status == AssignmentStatus.COMPLETED or a.due_at is None:
-            continue
-        for pc in a.program.courses:
-            pc: ProgramCourse
-            if pc.course_id not in due or a.due_at < due[pc.course_id][0]:
-                due[pc.course_id] = (a.due_at, a.program.name)
-    overview = Overview(assignments=list(assignments))
-    for course, cc in rows:
+    assignments = _current_assignments(user_id)
+    due = _program_due_dates(assignments)
+    overview = Overview(assignments=assignments)
+    for course, cc in _enrolled_courses(user_id):
         card = CourseCard(
             course=course,
             state=cc.state if cc else "not_started",
@@ -160,3 +130,48 @@ def learner_overview(user_id: int, now: datetime) -> Overview:
     # Courses due soonest first, then recently active ones.
     overview.in_progress.sort(key=lambda c: (c.due_at is None, c.due_at or now))
     return overview
+
+
+def _enrolled_courses(user_id: int) -> list:
+    """(Course, CourseCompletion or None) of the active enrolments, recently active first."""
+    return db.session.execute(
+        select(Course, CourseCompletion)
+        .join(Enrolment, Enrolment.course_id == Course.id)
+        .outerjoin(
+            CourseCompletion,
+            (CourseCompletion.course_id == Course.id) & (CourseCompletion.user_id == user_id),
+        )
+        .where(Enrolment.user_id == user_id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        .order_by(CourseCompletion.last_activity_at.desc().nulls_last(), Course.title)
+    ).all()
+
+
+def _current_assignments(user_id: int) -> list[ProgramAssignment]:
+    """The learner's program assignments that have not expired, with their programs' courses."""
+    return list(
+        db.session.execute(
+            select(ProgramAssignment)
+            .where(
+                ProgramAssignment.user_id == user_id,
+                ProgramAssignment.status != AssignmentStatus.EXPIRED,
+            )
+            .options(joinedload(ProgramAssignment.program).joinedload(Program.courses))
+            .order_by(ProgramAssignment.due_at.nulls_last())
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+
+
+def _program_due_dates(assignments: list[ProgramAssignment]) -> dict[int, tuple[datetime, str]]:
+    """Per course: the earliest due date of an open program assignment, and that program."""
+    due: dict[int, tuple[datetime, str]] = {}
+    for a in assignments:
+        if a.status == AssignmentStatus.COMPLETED or a.due_at is None:
+            continue
+        for pc in a.program.courses:
+            pc: ProgramCourse
+            if pc.course_id not in due or a.due_at < due[pc.course_id][0]:
+                due[pc.course_id] = (a.due_at, a.program.name)
+    return due

@@ -73,54 +73,75 @@ def program_problems(
 ) -> tuple[list[DomainError], list[Course]]:
     """Every problem of ``data`` at once (each naming its field), and the chosen courses."""
     problems: list[DomainError] = []
-
-    def fail(message: str, field: str) -> None:
-        """Collect a problem of the program form on one field."""
-        problems.append(DomainError(message, field=field))
-
     name = (data.name or "").strip()
     if not name:
-        fail("Enter a name for the program.", "name")
+        problems.append(DomainError("Enter a name for the program.", field="name"))
     elif len(name) > 200:
-        fail("Keep the name under 200 characters.", "name")
+        problems.append(DomainError("Keep the name under 200 characters.", field="name"))
     if data.purpose not in set(ProgramPurpose):
-        fail("Choose the purpose of the program.", "purpose")
+        problems.append(DomainError("Choose the purpose of the program.", field="purpose"))
     ids = list(dict.fromkeys(int(i) for i in data.course_ids))
-    allowed: dict[int, Course] = {}
+    allowed = _allowed_courses(org, ids)
     if not ids:
-        fail("Choose at least one course for the program.", "course_ids")
-    else:
-        allowed = {
-            c.id: c for c in db.session.scalars(assignable_courses(org).where(Course.id.in_(ids)))
-        }
-        if set(ids) - set(allowed):
-            fail(
+        problems.append(
+            DomainError("Choose at least one course for the program.", field="course_ids")
+        )
+    elif set(ids) - set(allowed):
+        problems.append(
+            DomainError(
                 "Some chosen courses are not published or not open to your organization.",
-                "course_ids",
+                field="course_ids",
             )
+        )
+    problems += _completion_problems(data, ids) + _due_problems(data, today, kept_due)
+    if data.validity_months is not None and not 1 <= data.validity_months <= 120:
+        problems.append(
+            DomainError("Validity is 1 to 120 months, or empty.", field="validity_months")
+        )
+    return problems, [allowed[i] for i in ids if i in allowed]
+
+
+def _allowed_courses(org: Organization, ids: list[int]) -> dict[int, Course]:
+    """Those of the chosen courses that ``org`` may assign, by id (no query without a choice)."""
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(assignable_courses(org).where(Course.id.in_(ids)))}
+
+
+def _completion_problems(data: ProgramData, ids: list[int]) -> list[DomainError]:
+    """Problems of the completion rule: all the courses, or n of them (1 to the number chosen)."""
+    problems = []
     if data.completion_mode not in ("all", "n_of"):
-        fail("Choose how the program is completed.", "completion_mode")
+        problems.append(DomainError("Choose how the program is completed.", "completion_mode"))
     most = max(len(ids), 1)
     if data.completion_mode == "n_of" and not 1 <= (data.completion_count or 0) <= most:
-        fail(
-            f"Enter how many of the {len(ids)} courses complete the program (1 to {most})."
-            if ids
-            else "Enter how many of the chosen courses complete the program.",
-            "completion_count",
+        problems.append(
+            DomainError(
+                f"Enter how many of the {len(ids)} courses complete the program (1 to {most})."
+                if ids
+                else "Enter how many of the chosen courses complete the program.",
+                field="completion_count",
+            )
         )
+    return problems
+
+
+def _due_problems(data: ProgramData, today: date, kept_due: date | None) -> list[DomainError]:
+    """Problems of the due date: a fixed date from today on (an unchanged one may stay in the
+    past), or a number of days after assignment."""
     if data.due_mode == "fixed":
         if data.due_date is None:
-            fail("Enter the due date.", "due_date")
-        elif data.due_date < today and data.due_date != kept_due:
-            fail("The due date must be today or later.", "due_date")
+            return [DomainError("Enter the due date.", field="due_date")]
+        if data.due_date < today and data.due_date != kept_due:
+            return [DomainError("The due date must be today or later.", field="due_date")]
     elif data.due_mode == "relative":
         if not data.due_days or not 1 <= data.due_days <= 3650:
-            fail("Enter the number of days after assignment (1 to 3650).", "due_days")
+            return [
+                DomainError("Enter the number of days after assignment (1 to 3650).", "due_days")
+            ]
     else:
-        fail("Choose how the due date is set.", "due_mode")
-    if data.validity_months is not None and not 1 <= data.validity_months <= 120:
-        fail("Validity is 1 to 120 months, or empty.", "validity_months")
-    return problems, [allowed[i] for i in ids if i in allowed]
+        return [DomainError("Choose how the due date is set.", field="due_mode")]
+    return []
 
 
 def _check(

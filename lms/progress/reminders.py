@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
@@ -49,6 +50,23 @@ def send_reminders(now: datetime | None = None) -> int:
     running this twice (cron overlap, retries) never sends the same reminder twice.
     """
     now = now or utcnow()
+    todo = _reminders_due(now)
+    if not todo:
+        return 0
+    users = users_by_id(row.user_id for _, row in todo)
+    link = learning_link()
+    db.session.execute(
+        insert(AssignmentReminder),
+        [{"assignment_id": k[0], "window": k[1], "sent_at": now} for k, _ in todo],
+    )
+    for (_, window), row in todo:
+        _remind(users[row.user_id], window, row, link)
+    db.session.flush()
+    return len(todo)
+
+
+def _reminders_due(now: datetime) -> list[tuple[tuple[int, str], Any]]:
+    """((assignment id, window), row) of the reminders due now and not sent yet (two queries)."""
     horizon = now + timedelta(days=DUE_SOON_DAYS)
     rows = db.session.execute(
         select(
@@ -64,7 +82,7 @@ def send_reminders(now: datetime | None = None) -> int:
     ).all()
     wanted = {(r.id, _windows(r.due_at, now)): r for r in rows if _windows(r.due_at, now)}
     if not wanted:
-        return 0
+        return []
     sent = set(
         db.session.execute(
             select(AssignmentReminder.assignment_id, AssignmentReminder.window).where(
@@ -72,29 +90,19 @@ def send_reminders(now: datetime | None = None) -> int:
             )
         ).all()
     )
-    todo = [(key, row) for key, row in wanted.items() if key not in sent]
-    if not todo:
-        return 0
-    users = users_by_id(row.user_id for _, row in todo)
-    link = learning_link()
-    db.session.execute(
-        insert(AssignmentReminder),
-        [{"assignment_id": k[0], "window": k[1], "sent_at": now} for k, _ in todo],
-    )
-    for (_, window), row in todo:
-        user = users[row.user_id]
-        if window.startswith("overdue"):
-            message = f"“{row.name}” was due on {row.due_at:%d %b %Y} and is overdue."
-            kind = "program_overdue"
-        else:
-            message = f"“{row.name}” is due on {row.due_at:%d %b %Y}."
-            kind = "program_due_soon"
-        notify(user, kind, message, link)
-        send_mail(
-            user.email, f"Reminder: {row.name}", f"Hello {user.name},\n\n{message}\n\n{link}\n"
-        )
-    db.session.flush()
-    return len(todo)
+    return [(key, row) for key, row in wanted.items() if key not in sent]
+
+
+def _remind(user, window: str, row, link: str) -> None:
+    """Notify and mail one employee of one due-soon or overdue assignment."""
+    if window.startswith("overdue"):
+        message = f"“{row.name}” was due on {row.due_at:%d %b %Y} and is overdue."
+        kind = "program_overdue"
+    else:
+        message = f"“{row.name}” is due on {row.due_at:%d %b %Y}."
+        kind = "program_due_soon"
+    notify(user, kind, message, link)
+    send_mail(user.email, f"Reminder: {row.name}", f"Hello {user.name},\n\n{message}\n\n{link}\n")
 
 
 def expire_and_recertify(now: datetime | None = None) -> int:

@@ -12,6 +12,7 @@ from lms.errors import DomainError
 from lms.export import csv_response, stream_rows
 from lms.extensions import db
 from lms.forms import options
+from lms.models import User
 from lms.permissions import can, require
 from lms.progress import queries, report_queries
 from lms.progress.blueprint import bp
@@ -120,38 +121,34 @@ def course_override(slug: str, user_id: int, activity_id: int):
     learner = report_queries.enrolled_learner(course.id, user_id)
     if activity is None or activity.course_id != course.id or learner is None:
         abort(404)
-    row = queries.activity_states(learner.id, course.id).get(activity.id)
     form = OverrideForm()
     status = 200
-    if request.method == "POST" and form.validate():
-        choice = {"completed": True, "not_completed": False}.get(form.state.data)
-        try:
-            override_activity_completion(learner, activity, choice, current_user, form.reason.data)
-        except DomainError as exc:
-            db.session.rollback()
-            target = form.reason if exc.field == "reason" else None
-            if target is not None:
-                target.errors = [exc.message]
-            else:
-                form.form_errors.append(exc.message)
-            status = 400
-        else:
-            db.session.commit()
+    if request.method == "POST":
+        if form.validate() and _save_override(learner, activity, form):
             flash(f"Completion of “{activity.title}” for {learner.name} updated.", "success")
             return redirect(url_for("progress.course_report", slug=course.slug))
-    elif request.method == "POST":
         status = 400
-    return (
-        render_template(
-            "progress/override.html",
-            course=course,
-            activity=activity,
-            learner=learner,
-            row=row,
-            form=form,
-        ),
-        status,
-    )
+    row = queries.activity_states(learner.id, course.id).get(activity.id)
+    return render_template(
+        "progress/override.html", course=course, activity=activity, learner=learner, row=row,
+        form=form,
+    ), status  # fmt: skip
+
+
+def _save_override(learner: User, activity: Activity, form: OverrideForm) -> bool:
+    """Apply the posted override and commit; a refusal lands on the form (nothing is saved)."""
+    choice = {"completed": True, "not_completed": False}.get(form.state.data)
+    try:
+        override_activity_completion(learner, activity, choice, current_user, form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field == "reason":
+            form.reason.errors = [exc.message]
+        else:
+            form.form_errors.append(exc.message)
+        return False
+    db.session.commit()
+    return True
 
 
 @bp.route("/courses-report/<slug>/recompute", methods=["POST"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -148,6 +149,19 @@ def _chunks(items: Iterable, size: int):
         yield chunk
 
 
+@dataclass
+class _Cluster:
+    """What the employees are attached to: enterprises, departments, courses and programs."""
+
+    now: datetime
+    hashed: str  # the demo password's hash, shared by every synthetic account
+    org_ids: list[int] = field(default_factory=list)
+    depts_of: dict[int, list[int]] = field(default_factory=dict)
+    course_ids: list[int] = field(default_factory=list)
+    activities_of: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # id, rule
+    programs_of: dict[int, list[tuple[int, list[int]]]] = field(default_factory=dict)
+
+
 def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> dict[str, int]:
     """Create the synthetic cluster; returns counts of what was inserted. The caller commits."""
     rng = random.Random(seed)
@@ -159,20 +173,40 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
         raise DomainError("The database already holds a scale cluster (organizations scale-*).")
     password_hash = User(email="x", name="x")
     password_hash.set_password(DEMO_PASSWORD)
-    hashed = password_hash.password_hash
+    cluster = _Cluster(now=now, hashed=password_hash.password_hash)
+    _seed_enterprises(cluster)
+    activities = _seed_courses(cluster)
+    _seed_programs(cluster, rng)
+    stats = {"organizations": ENTERPRISES, "courses": COURSES, "activities": activities,
+             "learners": 0, "assignments": 0, "enrolments": 0, "course_completions": 0,
+             "activity_completions": 0}  # fmt: skip
+    # Employees, in chunks so memory stays bounded for large N.
+    for chunk in _chunks(range(learners), 2000):
+        for key, count in _seed_employees(cluster, rng, chunk).items():
+            stats[key] += count
+        db.session.flush()
+    return stats
 
-    org_ids = bulk_insert_ids(
+
+def _seed_enterprises(cluster: _Cluster) -> None:
+    """The enterprises and their departments."""
+    now = cluster.now
+    cluster.org_ids = bulk_insert_ids(
         Organization,
         [{"slug": f"scale-{i + 1}", "name": f"Scale Enterprise {i + 1}", "kind": "enterprise",
           "description": "Synthetic enterprise for load tests.", "created_at": now}
          for i in range(ENTERPRISES)],
     )  # fmt: skip
-    dept_rows = [{"organization_id": o, "name": d} for o in org_ids for d in DEPARTMENTS]
+    dept_rows = [{"organization_id": o, "name": d} for o in cluster.org_ids for d in DEPARTMENTS]
     dept_ids = bulk_insert_ids(Department, dept_rows)
-    depts_of = {o: dept_ids[i * len(DEPARTMENTS) : (i + 1) * len(DEPARTMENTS)]
-                for i, o in enumerate(org_ids)}  # fmt: skip
+    cluster.depts_of = {o: dept_ids[i * len(DEPARTMENTS) : (i + 1) * len(DEPARTMENTS)]
+                        for i, o in enumerate(cluster.org_ids)}  # fmt: skip
 
-    # Courses, modules, activities (shared by all enterprises: cluster-wide).
+
+def _seed_courses(cluster: _Cluster) -> int:
+    """Courses, one module each, and their activities (shared by all enterprises: cluster-wide).
+    Returns the number of activities."""
+    now = cluster.now
     course_ids = bulk_insert_ids(
         Course,
         [{"slug": f"scale-course-{i + 1}", "title": f"Scale course {i + 1}", "summary": "",
@@ -180,8 +214,8 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
           "created_at": now, "updated_at": now, "content_version": 1, "level": "beginner",
           "estimated_hours": 4.0, "language": "en"} for i in range(COURSES)],
     )  # fmt: skip
-    bulk_insert(CoursePartner, [{"course_id": c, "organization_id": org_ids[0], "role": "partner"}
-                          for c in course_ids])  # fmt: skip
+    bulk_insert(CoursePartner, [{"course_id": c, "organization_id": cluster.org_ids[0],
+                                 "role": "partner"} for c in course_ids])  # fmt: skip
     module_ids = bulk_insert_ids(
         Module,
         [
@@ -189,38 +223,33 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
         ],  # fmt: skip
     )
     rules_cycle = ("viewed", "viewed", "submitted", "passed", "viewed")
-    activity_rows = []
-    for c, m in zip(course_ids, module_ids, strict=True):
-        for j in range(ACTIVITIES_PER_COURSE):
-            activity_rows.append(
-                {
-                    "type": "activity",
-                    "course_id": c,
-                    "module_id": m,
-                    "title": f"Activity {j + 1}",
-                    "position": j,
-                    "completion_rule": rules_cycle[j % len(rules_cycle)],
-                    "pass_mark": 60.0,
-                    "weight": 1.0,
-                    "required": True,
-                    "created_at": now,
-                    "updated_at": now,
-                }  # fmt: skip
-            )
+    activity_rows = [
+        {"type": "activity", "course_id": c, "module_id": m, "title": f"Activity {j + 1}",
+         "position": j, "completion_rule": rules_cycle[j % len(rules_cycle)], "pass_mark": 60.0,
+         "weight": 1.0, "required": True, "created_at": now, "updated_at": now}
+        for c, m in zip(course_ids, module_ids, strict=True)
+        for j in range(ACTIVITIES_PER_COURSE)
+    ]  # fmt: skip
     activity_ids = bulk_insert_ids(Activity, activity_rows)
-    activities_of = {
-        c: list(zip(activity_ids[i * ACTIVITIES_PER_COURSE : (i + 1) * ACTIVITIES_PER_COURSE],
-                    [r["completion_rule"] for r in activity_rows[i * ACTIVITIES_PER_COURSE :
-                                                                  (i + 1) * ACTIVITIES_PER_COURSE]],
+    per = ACTIVITIES_PER_COURSE
+    cluster.course_ids = course_ids
+    cluster.activities_of = {
+        c: list(zip(activity_ids[i * per : (i + 1) * per],
+                    [r["completion_rule"] for r in activity_rows[i * per : (i + 1) * per]],
                     strict=True))
         for i, c in enumerate(course_ids)
     }  # fmt: skip
+    return len(activity_ids)
 
-    # HR managers, then programs (two per enterprise).
+
+def _seed_programs(cluster: _Cluster, rng: random.Random) -> None:
+    """An HR manager per enterprise, then its two programs of three and four random courses."""
+    now, org_ids = cluster.now, cluster.org_ids
     hr_ids = bulk_insert_ids(
         User,
         [{"email": f"hr@scale-{i + 1}.demo", "name": f"HR Manager {i + 1}",
-          "password_hash": hashed, "active": True, "is_site_admin": False, "created_at": now}
+          "password_hash": cluster.hashed, "active": True, "is_site_admin": False,
+          "created_at": now}
          for i in range(ENTERPRISES)],
     )  # fmt: skip
     bulk_insert(Membership, [{"user_id": h, "organization_id": o, "role": "hr", "created_at": now}
@@ -228,8 +257,6 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
     program_rows, program_courses = [], []
     for i, o in enumerate(org_ids):
         for k in range(2):
-            size = 3 + k
-            chosen = rng.sample(course_ids, size)
             program_rows.append(
                 {"organization_id": o, "name": f"Program {k + 1} of enterprise {i + 1}",
                  "purpose": ("upskilling", "retraining")[k], "description": "",
@@ -237,86 +264,94 @@ def seed_scale(learners: int, seed: int = 2026, now: datetime | None = None) -> 
                  "validity_months": 12 if k else None, "created_by_id": hr_ids[i],
                  "created_at": now - timedelta(days=200), "updated_at": now, "archived": False}
             )  # fmt: skip
-            program_courses.append(chosen)
+            program_courses.append(rng.sample(cluster.course_ids, 3 + k))
     program_ids = bulk_insert_ids(Program, program_rows)
     bulk_insert(ProgramCourse, [{"program_id": p, "course_id": c, "position": j}
                           for p, cs in zip(program_ids, program_courses, strict=True)
                           for j, c in enumerate(cs)])  # fmt: skip
-    programs_of = {o: list(zip(program_ids[2 * i : 2 * i + 2], program_courses[2 * i : 2 * i + 2],
-                               strict=True)) for i, o in enumerate(org_ids)}  # fmt: skip
+    cluster.programs_of = {o: list(zip(program_ids[2 * i : 2 * i + 2],
+                                       program_courses[2 * i : 2 * i + 2], strict=True))
+                           for i, o in enumerate(org_ids)}  # fmt: skip
 
-    stats = {"organizations": ENTERPRISES, "courses": COURSES, "activities": len(activity_ids),
-             "learners": 0, "assignments": 0, "enrolments": 0, "course_completions": 0,
-             "activity_completions": 0}  # fmt: skip
-    # Employees, in chunks so memory stays bounded for large N.
-    for chunk in _chunks(range(learners), 2000):
-        user_rows = []
-        for n in chunk:
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            user_rows.append(
-                {"email": f"{first}.{last}.{n}@scale.demo".lower(), "name": f"{first} {last}",
-                 "password_hash": hashed, "active": True, "is_site_admin": False,
-                 "created_at": now - timedelta(days=400)}
+
+@dataclass
+class _Rows:
+    """The rows one chunk of employees adds to each table."""
+
+    members: list[dict] = field(default_factory=list)
+    assignments: list[dict] = field(default_factory=list)
+    enrolments: list[dict] = field(default_factory=list)
+    course_states: list[dict] = field(default_factory=list)
+    activity_states: list[dict] = field(default_factory=list)
+
+
+def _seed_employees(cluster: _Cluster, rng: random.Random, chunk: list[int]) -> dict[str, int]:
+    """One chunk of employees with their memberships, programs and learning history."""
+    now = cluster.now
+    user_rows = []
+    for n in chunk:
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        user_rows.append(
+            {"email": f"{first}.{last}.{n}@scale.demo".lower(), "name": f"{first} {last}",
+             "password_hash": cluster.hashed, "active": True, "is_site_admin": False,
+             "created_at": now - timedelta(days=400)}
+        )  # fmt: skip
+    user_ids = bulk_insert_ids(User, user_rows)
+    out = _Rows()
+    for n, uid in zip(chunk, user_ids, strict=True):
+        org = cluster.org_ids[n % ENTERPRISES]
+        out.members.append({"user_id": uid, "organization_id": org, "role": "learner",
+                            "department_id": rng.choice(cluster.depts_of[org]),
+                            "created_at": now})  # fmt: skip
+        programs = cluster.programs_of[org][: 1 + (rng.random() < 0.5)]
+        seen_courses: dict[int, dict] = {}
+        for program_id, courses in programs:
+            out.assignments.append(
+                _assignment(cluster, rng, uid, org, program_id, courses, seen_courses, out)
+            )
+    bulk_insert(Membership, out.members)
+    bulk_insert(Enrolment, out.enrolments)
+    bulk_insert(CourseCompletion, out.course_states)
+    bulk_insert(ActivityCompletion, out.activity_states)
+    bulk_insert(ProgramAssignment, out.assignments)
+    return {"learners": len(user_ids), "assignments": len(out.assignments),
+            "enrolments": len(out.enrolments), "course_completions": len(out.course_states),
+            "activity_completions": len(out.activity_states)}  # fmt: skip
+
+
+def _assignment(cluster: _Cluster, rng: random.Random, uid: int, org: int, program_id: int,
+                courses: list[int], seen_courses: dict[int, dict], out: _Rows) -> dict:  # fmt: skip
+    """One program assignment of an employee; a course not seen yet (in another of their
+    programs) gets its enrolment and history in ``out``."""
+    now = cluster.now
+    assigned_at = now - timedelta(days=rng.randint(5, 180))
+    due_at = assigned_at + timedelta(days=90)
+    progress_values, done, last_seen = [], 0, None
+    for course_id in courses:
+        if course_id not in seen_courses:
+            seen_courses[course_id] = _course_history(
+                rng, uid, course_id, cluster.activities_of[course_id], assigned_at, now,
+                out.activity_states,
             )  # fmt: skip
-        user_ids = bulk_insert_ids(User, user_rows)
-        members, assignments, enrolments, course_states, activity_states = [], [], [], [], []
-        for n, uid in zip(chunk, user_ids, strict=True):
-            org = org_ids[n % ENTERPRISES]
-            members.append({"user_id": uid, "organization_id": org, "role": "learner",
-                            "department_id": rng.choice(depts_of[org]), "created_at": now})  # fmt: skip
-            programs = programs_of[org][: 1 + (rng.random() < 0.5)]
-            seen_courses: dict[int, dict] = {}
-            for program_id, courses in programs:
-                assigned_at = now - timedelta(days=rng.randint(5, 180))
-                due_at = assigned_at + timedelta(days=90)
-                progress_values, done, last_seen = [], 0, None
-                for course_id in courses:
-                    if course_id not in seen_courses:
-                        seen_courses[course_id] = _course_history(
-                            rng,
-                            uid,
-                            course_id,
-                            activities_of[course_id],
-                            assigned_at,
-                            now,
-                            activity_states,
-                        )
-                        enrolments.append({"user_id": uid, "course_id": course_id,
-                                           "status": "active", "method": "program",
-                                           "enrolled_by_id": None, "enrolled_at": assigned_at})  # fmt: skip
-                        course_states.append(seen_courses[course_id])
-                    cs = seen_courses[course_id]
-                    progress_values.append(cs["progress"])
-                    done += cs["state"] == "completed"
-                    if cs["last_activity_at"] and (
-                        not last_seen or cs["last_activity_at"] > last_seen
-                    ):
-                        last_seen = cs["last_activity_at"]
-                progress, complete = rules.program_progress(progress_values, done, "all", None)
-                completed_at = None
-                if complete:
-                    completed_at = max(seen_courses[c]["completed_at"] for c in courses)
-                status = ("completed" if complete else "in_progress" if progress > 0
-                          else "assigned")  # fmt: skip
-                assignments.append(
-                    {"program_id": program_id, "organization_id": org, "user_id": uid,
-                     "assigned_by_id": None, "assigned_at": assigned_at, "due_at": due_at,
-                     "status": status, "progress": progress, "courses_completed": done,
-                     "last_activity_at": last_seen, "completed_at": completed_at,
-                     "expires_at": None, "cycle": 1}
-                )  # fmt: skip
-        bulk_insert(Membership, members)
-        bulk_insert(Enrolment, enrolments)
-        bulk_insert(CourseCompletion, course_states)
-        bulk_insert(ActivityCompletion, activity_states)
-        bulk_insert(ProgramAssignment, assignments)
-        stats["learners"] += len(user_ids)
-        stats["assignments"] += len(assignments)
-        stats["enrolments"] += len(enrolments)
-        stats["course_completions"] += len(course_states)
-        stats["activity_completions"] += len(activity_states)
-        db.session.flush()
-    return stats
+            out.enrolments.append({"user_id": uid, "course_id": course_id, "status": "active",
+                                   "method": "program", "enrolled_by_id": None,
+                                   "enrolled_at": assigned_at})  # fmt: skip
+            out.course_states.append(seen_courses[course_id])
+        cs = seen_courses[course_id]
+        progress_values.append(cs["progress"])
+        done += cs["state"] == "completed"
+        if cs["last_activity_at"] and (not last_seen or cs["last_activity_at"] > last_seen):
+            last_seen = cs["last_activity_at"]
+    progress, complete = rules.program_progress(progress_values, done, "all", None)
+    completed_at = None
+    if complete:
+        completed_at = max(seen_courses[c]["completed_at"] for c in courses)
+    status = "completed" if complete else "in_progress" if progress > 0 else "assigned"
+    return {"program_id": program_id, "organization_id": org, "user_id": uid,
+            "assigned_by_id": None, "assigned_at": assigned_at, "due_at": due_at,
+            "status": status, "progress": progress, "courses_completed": done,
+            "last_activity_at": last_seen, "completed_at": completed_at, "expires_at": None,
+            "cycle": 1}  # fmt: skip
 
 
 def seed_scale_steps(seed: int = 2026, now: datetime | None = None) -> dict[str, int]:

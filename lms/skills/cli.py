@@ -15,6 +15,7 @@ from lms.extensions import db
 from lms.skills import esco
 from lms.skills.csvformats import FORMATS, read_framework, write_framework
 from lms.skills.frameworks import ImportResult, framework_data, save_framework
+from lms.skills.holders import recount_holdings, sync_lapsed
 from lms.skills.queries import framework_summaries
 from lms.skills.search import suggest_skills
 from lms.skills.services import framework_by_slug
@@ -124,3 +125,22 @@ def suggest_command(text: str, top: int) -> None:
             indent=2,
         )
     )
+
+
+@skills_cli.command("recount-holders")
+def recount_holders_command() -> None:
+    """Rebuild the stored counts of skill holders from the evidence (repair, after bulk loads)."""
+    started = time.perf_counter()
+    people = recount_holdings()
+    db.session.commit()
+    click.echo(
+        f"Skill holders recounted for {people} people in {time.perf_counter() - started:.1f} s."
+    )
+
+
+@skills_cli.command("sync-holders")
+def sync_holders_command() -> None:
+    """Store the effect of evidence that lapsed since the last run (cron, daily; idempotent)."""
+    people = sync_lapsed()
+    db.session.commit()
+    click.echo(f"Lapsed evidence synced for {people} people.")

@@ -158,51 +158,58 @@ def _parse_regional(text: str, today: date) -> dict[tuple[str, str], dict]:
     uris = {}
     roles: dict[tuple[str, str], dict] = {}
     for line, row in enumerate(reader, start=2):
-        region, title = (row["region"] or "").strip(), (row["role"] or "").strip()
-        if not region or not title:
-            raise _line_error(line, "region and role must not be empty.")
-        if len(region) > 200 or len(title) > ROLE_TITLE_MAX:
-            raise _line_error(line, "region or role is too long.")
-        raw_count = (row["headcount"] or "").strip()
-        try:
-            headcount = int(raw_count) if raw_count.isascii() and len(raw_count) < 10 else None
-            if headcount is None:
-                raise ValueError
-        except ValueError:
-            raise _line_error(line, "headcount must be a whole number.") from None
-        if not 1 <= headcount <= MAX_HEADCOUNT:
-            raise _line_error(line, "headcount must be 1 or more.")
-        try:
-            needed_by = date.fromisoformat((row["needed_by"] or "").strip())
-        except ValueError:
-            raise _line_error(line, "needed_by must be a date like 2027-06-30.") from None
-        if needed_by < today:
-            raise _line_error(line, f"needed_by {needed_by.isoformat()} is in the past.")
-        uri = (row["skill_uri"] or "").strip()
-        level_raw = (row["level"] or "").strip().lower()
+        region, title, headcount, needed_by = _regional_role(line, row, today)
         role = roles.setdefault(
             (region, title), {"headcount": headcount, "needed_by": needed_by, "skills": {}}
         )
         if (role["headcount"], role["needed_by"]) != (headcount, needed_by):
             raise _line_error(line, f"“{title}” in {region} has another headcount or date above.")
-        uris[line] = (uri, level_raw, role)
+        uris[line] = ((row["skill_uri"] or "").strip(), (row["level"] or "").strip().lower(), role)
     if not roles:
         raise SkillError("The file has no rows of demand.", "file")
-
     for line, (uri, level_raw, role) in uris.items():
-        skill = skill_by_uri(uri)
-        if skill is None:
-            raise _line_error(line, f"unknown skill URI {uri[:120]!r}.")
-        scale = {lv.name.lower(): lv.rank for lv in skill.framework.levels}
-        level = (
-            int(level_raw) if level_raw.isascii() and level_raw.isdigit() else scale.get(level_raw)
-        )
-        if level not in scale.values():
-            raise _line_error(line, f"level {level_raw!r} is outside the skill's scale.")
+        skill, level = _regional_skill(line, uri, level_raw)
         if skill.id in role["skills"]:
             raise _line_error(line, f"the skill {uri} appears twice for this role.")
         role["skills"][skill.id] = level
     return roles
+
+
+def _regional_role(line: int, row: dict, today: date) -> tuple[str, str, int, date]:
+    """Region, role title, headcount and date of one row, each checked."""
+    region, title = (row["region"] or "").strip(), (row["role"] or "").strip()
+    if not region or not title:
+        raise _line_error(line, "region and role must not be empty.")
+    if len(region) > 200 or len(title) > ROLE_TITLE_MAX:
+        raise _line_error(line, "region or role is too long.")
+    raw_count = (row["headcount"] or "").strip()
+    try:
+        headcount = int(raw_count) if raw_count.isascii() and len(raw_count) < 10 else None
+        if headcount is None:
+            raise ValueError
+    except ValueError:
+        raise _line_error(line, "headcount must be a whole number.") from None
+    if not 1 <= headcount <= MAX_HEADCOUNT:
+        raise _line_error(line, "headcount must be 1 or more.")
+    try:
+        needed_by = date.fromisoformat((row["needed_by"] or "").strip())
+    except ValueError:
+        raise _line_error(line, "needed_by must be a date like 2027-06-30.") from None
+    if needed_by < today:
+        raise _line_error(line, f"needed_by {needed_by.isoformat()} is in the past.")
+    return region, title, headcount, needed_by
+
+
+def _regional_skill(line: int, uri: str, level_raw: str):
+    """The skill a row names and the level it asks for (a rank or a level name of its scale)."""
+    skill = skill_by_uri(uri)
+    if skill is None:
+        raise _line_error(line, f"unknown skill URI {uri[:120]!r}.")
+    scale = {lv.name.lower(): lv.rank for lv in skill.framework.levels}
+    level = int(level_raw) if level_raw.isascii() and level_raw.isdigit() else scale.get(level_raw)
+    if level not in scale.values():
+        raise _line_error(line, f"level {level_raw!r} is outside the skill's scale.")
+    return skill, level
 
 
 def import_regional_demand(raw: bytes, today: date, by: User | None) -> int:

@@ -97,6 +97,24 @@ def check_framework_data(data: FrameworkData) -> None:
         raise FrameworkFileError(f"The framework needs a name of at most {NAME_MAX} characters.")
     if not data.uri or len(data.uri) > URI_MAX:
         raise FrameworkFileError(f"The framework needs a URI of at most {URI_MAX} characters.")
+    _check_levels(data)
+    if not data.nodes:
+        raise FrameworkFileError("The file has no skills.")
+    seen: dict[str, int | None] = {}
+    for node in data.nodes:
+        _check_node(node, seen)
+        seen[node.uri] = node.line
+    parents = {node.uri: node.parent_uri for node in data.nodes}
+    for node in data.nodes:
+        if node.parent_uri and node.parent_uri not in parents:
+            raise FrameworkFileError(
+                f"The parent “{node.parent_uri}” is not in the file.", node.line
+            )
+    _check_no_cycle(data.nodes, parents)
+
+
+def _check_levels(data: FrameworkData) -> None:
+    """The proficiency scale: at least one level, each named, no name twice."""
     if not data.levels:
         raise FrameworkFileError("The proficiency scale has no levels.")
     names = [level.name for level in data.levels]
@@ -107,45 +125,36 @@ def check_framework_data(data: FrameworkData) -> None:
             )
     if len({n.lower() for n in names}) != len(names):
         raise FrameworkFileError(f"The scale names a level twice: {', '.join(names)}.")
-    if not data.nodes:
-        raise FrameworkFileError("The file has no skills.")
-    seen: dict[str, int | None] = {}
-    for node in data.nodes:
-        if not node.uri:
-            raise FrameworkFileError("The skill has no URI (id number).", node.line)
-        if len(node.uri) > URI_MAX:
-            raise FrameworkFileError(
-                f"The URI is {len(node.uri)} characters long; at most {URI_MAX} fit.", node.line
-            )
-        if node.uri in seen:
-            raise FrameworkFileError(
-                f"The skill URI “{node.uri}” appears twice (first on line {seen[node.uri]}).",
-                node.line,
-            )
-        seen[node.uri] = node.line
-        if not node.label:
-            raise FrameworkFileError("The skill has no preferred label.", node.line)
-        if len(node.label) > LABEL_MAX:
-            raise FrameworkFileError(
-                f"The preferred label is {len(node.label)} characters long; at most "
-                f"{LABEL_MAX} fit.",
-                node.line,
-            )
-        if node.skill_type not in (None, *(t.value for t in SkillType)):
-            raise FrameworkFileError(
-                f"Unknown skill type “{node.skill_type}”: use “skill/competence”, “knowledge” "
-                "or leave it empty.",
-                node.line,
-            )
-        if node.kind not in {k.value for k in SkillKind}:
-            raise FrameworkFileError(f"Unknown kind “{node.kind}”.", node.line)
-    parents = {node.uri: node.parent_uri for node in data.nodes}
-    for node in data.nodes:
-        if node.parent_uri and node.parent_uri not in parents:
-            raise FrameworkFileError(
-                f"The parent “{node.parent_uri}” is not in the file.", node.line
-            )
-    _check_no_cycle(data.nodes, parents)
+
+
+def _check_node(node: NodeData, seen: dict[str, int | None]) -> None:
+    """One skill: a URI not ``seen`` on an earlier line, a label, a known type and kind."""
+    if not node.uri:
+        raise FrameworkFileError("The skill has no URI (id number).", node.line)
+    if len(node.uri) > URI_MAX:
+        raise FrameworkFileError(
+            f"The URI is {len(node.uri)} characters long; at most {URI_MAX} fit.", node.line
+        )
+    if node.uri in seen:
+        raise FrameworkFileError(
+            f"The skill URI “{node.uri}” appears twice (first on line {seen[node.uri]}).",
+            node.line,
+        )
+    if not node.label:
+        raise FrameworkFileError("The skill has no preferred label.", node.line)
+    if len(node.label) > LABEL_MAX:
+        raise FrameworkFileError(
+            f"The preferred label is {len(node.label)} characters long; at most {LABEL_MAX} fit.",
+            node.line,
+        )
+    if node.skill_type not in (None, *(t.value for t in SkillType)):
+        raise FrameworkFileError(
+            f"Unknown skill type “{node.skill_type}”: use “skill/competence”, “knowledge” "
+            "or leave it empty.",
+            node.line,
+        )
+    if node.kind not in {k.value for k in SkillKind}:
+        raise FrameworkFileError(f"Unknown kind “{node.kind}”.", node.line)
 
 
 def _check_no_cycle(nodes: list[NodeData], parents: dict[str, str | None]) -> None:

@@ -1,31 +1,34 @@
-"""The skills gap: demand, supply and pipeline per demanded skill and level, in one query.
+"""The skills gap: demand, supply and pipeline per demanded skill and level.
 
 :func:`gap_rows` serves the HR page, the cluster page, the exports and ``GET /api/v1/skills/gaps``
-alike, so they cannot disagree. Its number of SQL statements is constant (one), whatever the
-number of employees: supply and pipeline are correlated aggregates over set-based subqueries.
+alike, so they cannot disagree. Its number of SQL statements is constant (one for the figures,
+one or three for lapsed evidence), whatever the number of employees:
 
 - **demand**: the headcount of the job roles requiring the skill at the level (earliest date);
 - **supply**: people of the organization (or of the cluster) holding it at or above the level now
-  (validated or earned, see :func:`lms.skills.supply.held_levels`);
+  (validated or earned, see :func:`lms.skills.supply.held_levels`), read from the counts stored
+  per organization, skill and level (:mod:`lms.skills.holders`), corrected for evidence lapsed
+  since their last sync;
 - **pipeline**: people not yet holding it, enrolled (active, not completed) in a published course
   whose outcome reaches the level, expected to finish by the date: the due date of a program
-  assigning the course is on or before it, or no program sets a date for them;
+  assigning the course is on or before it, or no program sets a date for them (read from the
+  same stored counts, per level and due date);
 - **gap** = demand − supply − pipeline (never below zero).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time
 
-from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, select
 
-from lms.domain.models import Course, CoursePartner, CourseStatus, Enrolment, EnrolmentStatus
+from lms.domain.models import Course, CoursePartner, CourseStatus
 from lms.extensions import db
 from lms.models import Membership, Organization, User
-from lms.progress.assignments import OPEN_STATUSES
-from lms.progress.models import CompletionState, CourseCompletion, ProgramAssignment, ProgramCourse
 from lms.skills.gap_models import JobRole, RoleSkill
+from lms.skills.holder_models import HoldingKind, SkillHolderCount, org_scope
+from lms.skills.holders import lapse_correction
 from lms.skills.models import CourseOutcome, Framework, ProficiencyLevel, Skill
 from lms.skills.supply import held_levels
 from lms.timeutil import utcnow
@@ -74,108 +77,74 @@ class GapRow:
         return data
 
 
-def _people(org_id: int | None):
-    """The people whose skills count as supply: members of the organization (or any)."""
-    stmt = select(Membership.user_id)
-    if org_id is not None:
-        stmt = stmt.where(Membership.organization_id == org_id)
-    return stmt
-
-
-def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = None) -> list[GapRow]:
-    """Demand, supply and pipeline per demanded (skill, level) of ``org_id`` (None: the cluster)."""
-    now = now or utcnow()
-    demand_q = select(
+def _demand(org_id: int | None, filters: GapFilters):
+    """Demanded (skill, level): headcount and the earliest date, after the filters (a CTE)."""
+    stmt = select(
         RoleSkill.skill_id,
         RoleSkill.level,
         func.sum(JobRole.headcount).label("demand"),
         func.min(JobRole.needed_by).label("needed_by"),
     ).join(JobRole, JobRole.id == RoleSkill.role_id)
     if org_id is not None:
-        demand_q = demand_q.where(JobRole.organization_id == org_id)
+        stmt = stmt.where(JobRole.organization_id == org_id)
     if filters.department_id is not None:
-        demand_q = demand_q.where(JobRole.department_id == filters.department_id)
+        stmt = stmt.where(JobRole.department_id == filters.department_id)
     if filters.role_id is not None:
-        demand_q = demand_q.where(JobRole.id == filters.role_id)
+        stmt = stmt.where(JobRole.id == filters.role_id)
     if filters.skill_id is not None:
-        demand_q = demand_q.where(RoleSkill.skill_id == filters.skill_id)
+        stmt = stmt.where(RoleSkill.skill_id == filters.skill_id)
     if filters.skill_ids is not None:
-        demand_q = demand_q.where(RoleSkill.skill_id.in_(filters.skill_ids))
+        stmt = stmt.where(RoleSkill.skill_id.in_(filters.skill_ids))
     if filters.before is not None:
-        demand_q = demand_q.where(JobRole.needed_by <= filters.before)
-    d = demand_q.group_by(RoleSkill.skill_id, RoleSkill.level).cte("d")
+        stmt = stmt.where(JobRole.needed_by <= filters.before)
+    return stmt.group_by(RoleSkill.skill_id, RoleSkill.level).cte("d")
 
-    people = _people(org_id)
-    # Computed once (a CTE), only for the demanded skills and the people who count.
-    held = held_levels(now, users=people, skills=select(d.c.skill_id)).cte("held")
-    # Each person holds a skill at one level (held has one row per person and skill): count
-    # them once per skill and level, then add up the levels at or above each demanded one, so
-    # the work is one pass over held, not one per demanded level.
-    histogram = (
-        select(held.c.skill_id, held.c.level, func.count().label("n"))
-        .group_by(held.c.skill_id, held.c.level)
-        .subquery("histogram")
-    )
-    supply = (
-        select(d.c.skill_id, d.c.level, func.sum(histogram.c.n).label("n"))
+
+def _supply(d, scope: str):
+    """People of ``scope`` at or above each demanded level, from the stored counts (one row per
+    level held), so the work follows the number of skills and levels, not of people."""
+    c = SkillHolderCount
+    return (
+        select(d.c.skill_id, d.c.level, func.sum(c.people).label("n"))
         .select_from(d)
-        .join(histogram, and_(histogram.c.skill_id == d.c.skill_id, histogram.c.level >= d.c.level))
+        .join(
+            c,
+            and_(
+                c.scope == scope,
+                c.skill_id == d.c.skill_id,
+                c.kind == HoldingKind.HELD,
+                c.level >= d.c.level,
+            ),
+        )
         .group_by(d.c.skill_id, d.c.level)
         .subquery("supply")
     )
-    # The earliest due date of the open programs with a date that assign each course to each
-    # person (computed once, grouped): it must fall on or before the demand date.
-    due = (
-        select(
-            ProgramAssignment.user_id,
-            ProgramCourse.course_id,
-            func.min(ProgramAssignment.due_at).label("due_at"),
-        )
-        .join(ProgramCourse, ProgramCourse.program_id == ProgramAssignment.program_id)
-        .where(
-            ProgramAssignment.status.in_(OPEN_STATUSES),
-            ProgramAssignment.due_at.is_not(None),
-            ProgramAssignment.user_id.in_(people),
-        )
-        .group_by(ProgramAssignment.user_id, ProgramCourse.course_id)
-        .subquery("due")
-    )
-    pipeline = (
-        select(
-            d.c.skill_id,
-            d.c.level,
-            func.count(distinct(Enrolment.user_id)).label("n"),
-        )
+
+
+def _pipeline(d, scope: str):
+    """People of ``scope`` below each demanded level, training for it and due by its date, from
+    the stored counts (one row per level and due date)."""
+    c = SkillHolderCount
+    return (
+        select(d.c.skill_id, d.c.level, func.sum(c.people).label("n"))
         .select_from(d)
         .join(
-            CourseOutcome,
-            and_(CourseOutcome.skill_id == d.c.skill_id, CourseOutcome.level >= d.c.level),
-        )
-        .join(Course, Course.id == CourseOutcome.course_id)
-        .join(Enrolment, Enrolment.course_id == Course.id)
-        .outerjoin(
-            CourseCompletion,
+            c,
             and_(
-                CourseCompletion.course_id == Enrolment.course_id,
-                CourseCompletion.user_id == Enrolment.user_id,
+                c.scope == scope,
+                c.skill_id == d.c.skill_id,
+                c.kind == HoldingKind.PIPELINE,
+                c.level == d.c.level,
+                c.due_on <= d.c.needed_by,
             ),
-        )
-        .outerjoin(
-            due, and_(due.c.user_id == Enrolment.user_id, due.c.course_id == Enrolment.course_id)
-        )
-        # Not already holding the level (they count as supply).
-        .outerjoin(held, and_(held.c.user_id == Enrolment.user_id, held.c.skill_id == d.c.skill_id))
-        .where(
-            Course.status == CourseStatus.PUBLISHED,
-            Enrolment.status == EnrolmentStatus.ACTIVE,
-            Enrolment.user_id.in_(people),
-            or_(held.c.level.is_(None), held.c.level < d.c.level),
-            or_(CourseCompletion.id.is_(None), CourseCompletion.state != CompletionState.COMPLETED),
-            or_(due.c.due_at.is_(None), func.date(due.c.due_at) <= d.c.needed_by),
         )
         .group_by(d.c.skill_id, d.c.level)
         .subquery("pipeline")
     )
+
+
+def _figures(d, supply, pipeline) -> list[GapRow]:
+    """One row per demanded (skill, level) with its label, level name and figures."""
     stmt = (
         select(
             d.c.skill_id,
@@ -200,21 +169,42 @@ def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = Non
             pipeline, and_(pipeline.c.skill_id == d.c.skill_id, pipeline.c.level == d.c.level)
         )
     )
-    rows = [
-        GapRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4] or str(r[3]),
-            _as_date(r[5]),
-            int(r[6] or 0),
-            int(r[7] or 0),
-            int(r[8] or 0),
-        )
+    return [
+        GapRow(r[0], r[1], r[2], r[3], r[4] or str(r[3]), _as_date(r[5]), int(r[6] or 0),
+               int(r[7] or 0), int(r[8] or 0))
         for r in db.session.execute(stmt)
+    ]  # fmt: skip
+
+
+def _with_lapses(rows: list[GapRow], scope: str, now: datetime) -> list[GapRow]:
+    """Supply corrected for evidence that lapsed since the counts were last synced."""
+    correction = lapse_correction(scope, {r.skill_id for r in rows}, now) if rows else {}
+    if not correction:
+        return rows
+    return [
+        replace(
+            r,
+            supply=max(
+                0,
+                r.supply
+                + sum(
+                    n
+                    for (skill, level), n in correction.items()
+                    if skill == r.skill_id and level >= r.level
+                ),
+            ),
+        )  # fmt: skip
+        for r in rows
     ]
-    return sort_rows(rows, filters.sort, filters.descending)
+
+
+def gap_rows(org_id: int | None, filters: GapFilters, now: datetime | None = None) -> list[GapRow]:
+    """Demand, supply and pipeline per demanded (skill, level) of ``org_id`` (None: the cluster)."""
+    now = now or utcnow()
+    scope = org_scope(org_id)
+    d = _demand(org_id, filters)
+    rows = _figures(d, _supply(d, scope), _pipeline(d, scope))
+    return sort_rows(_with_lapses(rows, scope, now), filters.sort, filters.descending)
 
 
 def _as_date(value) -> date:
@@ -270,11 +260,11 @@ def closest_employees(
 ) -> list[dict]:
     """Employees who do not hold the level yet, closest first (current level, then name)."""
     now = now or utcnow()
-    held = held_levels(now).subquery("held")
-    current = func.coalesce(held.c.level, 0)
     learners = select(Membership.user_id).where(
         Membership.organization_id == org_id, Membership.role == "learner"
     )
+    held = held_levels(now, users=learners, skills=[skill_id]).subquery("held")
+    current = func.coalesce(held.c.level, 0)
     rows = db.session.execute(
         select(User.id, User.name, User.email, current.label("level"))
         .outerjoin(held, and_(held.c.user_id == User.id, held.c.skill_id == skill_id))
@@ -290,9 +280,9 @@ def demand_date_end(value: date) -> datetime:
     return datetime.combine(value, time.max)
 
 
-def uncovered_demand() -> list[dict]:
-    """Demanded (skill, level) per organization or region that no published course reaches
-    (one query): the signal for the cluster's universities to co-design a course."""
+def _uncovered_statement():
+    """Demanded (skill, level) per organization or region with no published course reaching it,
+    with the headcount and the earliest date, soonest first."""
     covered = (
         select(CourseOutcome.course_id)
         .join(Course, Course.id == CourseOutcome.course_id)
@@ -302,14 +292,13 @@ def uncovered_demand() -> list[dict]:
             Course.status == CourseStatus.PUBLISHED,
         )
     )
-    rows = db.session.execute(
+    who = (JobRole.organization_id, Organization.name, JobRole.region)
+    what = (RoleSkill.skill_id, Skill.preferred_label, RoleSkill.level, ProficiencyLevel.name)
+    return (
         select(
             JobRole.organization_id,
             func.coalesce(Organization.name, JobRole.region).label("demanded_by"),
-            RoleSkill.skill_id,
-            Skill.preferred_label,
-            RoleSkill.level,
-            ProficiencyLevel.name,
+            *what,
             func.sum(JobRole.headcount).label("headcount"),
             func.min(JobRole.needed_by).label("needed_by"),
         )
@@ -324,17 +313,14 @@ def uncovered_demand() -> list[dict]:
             ),
         )
         .where(~exists(covered))
-        .group_by(
-            JobRole.organization_id,
-            Organization.name,
-            JobRole.region,
-            RoleSkill.skill_id,
-            Skill.preferred_label,
-            RoleSkill.level,
-            ProficiencyLevel.name,
-        )
+        .group_by(*who, *what)
         .order_by(func.min(JobRole.needed_by), Skill.preferred_label)
-    ).all()
+    )
+
+
+def uncovered_demand() -> list[dict]:
+    """Demanded (skill, level) per organization or region that no published course reaches
+    (one query): the signal for the cluster's universities to co-design a course."""
     return [
         {
             "organization_id": r[0],
@@ -346,5 +332,5 @@ def uncovered_demand() -> list[dict]:
             "headcount": int(r[6]),
             "needed_by": _as_date(r[7]),
         }
-        for r in rows
+        for r in db.session.execute(_uncovered_statement()).all()
     ]

@@ -10,13 +10,13 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.models import Membership, Organization, User
-from lms.permissions import can
-from lms.skills.models import ProficiencyLevel, Skill, SkillKind
+from lms.models import Organization, User
+from lms.permissions import organizations_where
+from lms.skills.models import Skill, SkillKind
+from lms.skills.queries import skill_scales
 from lms.skills.search import search_skills
 from lms.skills.supply import assess_self, skill_profile, validate_skill
 from lms.urls import parse_id
@@ -26,13 +26,8 @@ bp = Blueprint("skill_profile", __name__, url_prefix="/skills")
 
 def _validating_orgs(person: User) -> list[Organization]:
     """The person's organizations in which the current user may validate skills."""
-    orgs = db.session.scalars(
-        select(Organization)
-        .join(Membership, Membership.organization_id == Organization.id)
-        .where(Membership.user_id == person.id)
-        .distinct()
-    )
-    return [o for o in orgs if can(current_user, "org.validate_skills", o)]
+    theirs = person.organization_ids()
+    return [o for o in organizations_where(current_user, "org.validate_skills") if o.id in theirs]
 
 
 def _search_results():
@@ -43,15 +38,7 @@ def _search_results():
         hits = search_skills(query, 10)
     except DomainError:
         return query, [], {}
-    scales: dict[int, list[tuple[int, str]]] = {}
-    for skill_id, rank, name in db.session.execute(
-        select(Skill.id, ProficiencyLevel.rank, ProficiencyLevel.name)
-        .join(ProficiencyLevel, ProficiencyLevel.framework_id == Skill.framework_id)
-        .where(Skill.id.in_([h.id for h in hits]))
-        .order_by(ProficiencyLevel.rank)
-    ):
-        scales.setdefault(skill_id, []).append((rank, name))
-    return query, hits, scales
+    return query, hits, skill_scales([h.id for h in hits])
 
 
 def _posted_skill_level() -> tuple[Skill, int]:
@@ -91,6 +78,15 @@ def my_skills():
     ), (400 if error else 200)
 
 
+def _posted_date(name: str) -> date | None:
+    """A calendar date from the posted form (blank: None); anything else is refused."""
+    raw = request.form.get(name, "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise DomainError("Give the date as a calendar date.", name) from None
+
+
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
 @login_required
 def person(user_id: int):
@@ -102,14 +98,10 @@ def person(user_id: int):
     if request.method == "POST":
         try:
             skill, level = _posted_skill_level()
-            raw = request.form.get("valid_until", "").strip()
-            try:
-                valid_until = date.fromisoformat(raw) if raw else None
-            except ValueError:
-                raise DomainError("Give the date as a calendar date.", "valid_until") from None
             validate_skill(
-                person, skill, level, current_user, request.form.get("comment", ""), valid_until
-            )
+                person, skill, level, current_user, request.form.get("comment", ""),
+                _posted_date("valid_until"),
+            )  # fmt: skip
             db.session.commit()
             flash(f"Validated {person.name}'s level in “{skill.preferred_label}”.", "success")
             return redirect(url_for(".person", user_id=person.id))

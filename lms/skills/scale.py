@@ -19,6 +19,7 @@ from lms.extensions import db
 from lms.models import Membership, Organization, Role, User
 from lms.progress.scale import BATCH, bulk_insert, bulk_insert_ids
 from lms.skills.gap_models import EvidenceKind, JobRole, RoleSkill, SkillEvidence
+from lms.skills.holders import recount_holdings
 from lms.skills.models import DEFAULT_SCALE, CourseOutcome, Framework, ProficiencyLevel, Skill
 from lms.timeutil import utcnow
 
@@ -85,12 +86,29 @@ def seed_skill_scale(seed: int = 2026, now: datetime | None = None) -> dict[str,
     if db.session.scalar(select(Framework.id).where(Framework.slug == "scale")) is not None:
         raise DomainError("The database already holds the scale skills (framework “scale”).")
     skill_ids = _framework(now)
+    outcomes = _course_outcomes(rng, skill_ids)
+    org_ids = _organizations(now)
+    evidence = _evidence(rng, skill_ids, now)
+    role_ids = _demand(rng, skill_ids, org_ids, now)
+    db.session.flush()
+    recount_holdings(now)  # the bulk inserts bypass the session hook that keeps the gap counts
+    return {"skills": len(skill_ids), "course_outcomes": outcomes,
+            "skill_evidence": evidence, "demand_organizations": len(org_ids),
+            "job_roles": len(role_ids)}  # fmt: skip
+
+
+def _course_outcomes(rng: random.Random, skill_ids: list[int]) -> int:
+    """Each scale course develops three skills, so enrolments feed the pipeline. Returns how
+    many outcomes were inserted."""
     courses = list(db.session.scalars(select(Course.id).where(Course.slug.like("scale-course-%"))))
-    # Each scale course develops three skills, so enrolments feed the pipeline.
     outcomes = {(c, s): rng.randint(2, 4) for c in courses for s in rng.sample(skill_ids, 3)}
     bulk_insert(CourseOutcome, [{"course_id": c, "skill_id": s, "level": level}
                           for (c, s), level in outcomes.items()])  # fmt: skip
-    org_ids = _organizations(now)
+    return len(outcomes)
+
+
+def _evidence(rng: random.Random, skill_ids: list[int], now: datetime) -> int:
+    """Skill evidence of every scale employee (some lapsed), in batches; returns the count."""
     employees = (
         db.session.execute(
             select(User.id)
@@ -119,6 +137,11 @@ def seed_skill_scale(seed: int = 2026, now: datetime | None = None) -> dict[str,
     if rows:
         bulk_insert(SkillEvidence, rows)
         evidence += len(rows)
+    return evidence
+
+
+def _demand(rng: random.Random, skill_ids: list[int], org_ids: list[int], now: datetime):
+    """Job roles of the demand organizations with the skills each needs; returns their ids."""
     role_rows = [
         {"organization_id": org, "region": "", "title": f"Role {r + 1} of organization {i + 1}",
          "headcount": rng.randint(1, 25), "description": "",
@@ -129,7 +152,4 @@ def seed_skill_scale(seed: int = 2026, now: datetime | None = None) -> dict[str,
     bulk_insert(RoleSkill, [{"role_id": role_id, "skill_id": s, "level": rng.randint(1, 4)}
                       for role_id in role_ids
                       for s in rng.sample(skill_ids, SKILLS_PER_ROLE)])  # fmt: skip
-    db.session.flush()
-    return {"skills": len(skill_ids), "course_outcomes": len(outcomes),
-            "skill_evidence": evidence, "demand_organizations": len(org_ids),
-            "job_roles": len(role_ids)}  # fmt: skip
+    return role_ids

@@ -34,18 +34,8 @@ def _current(now: datetime):
     return or_(SkillEvidence.expires_at.is_(None), SkillEvidence.expires_at > now)
 
 
-def held_levels(now: datetime, users: Select | None = None, skills: Select | None = None) -> Select:
-    """(user_id, skill_id, level, basis) of every skill held now, one row per person and skill.
-
-    Set-based (a window function and a grouped union): callers join it as a subquery or CTE, so
-    the number of queries never grows with the number of people. ``users`` and ``skills``
-    (subqueries of ids) narrow the evidence read.
-    """
-    scope = []
-    if users is not None:
-        scope.append(SkillEvidence.user_id.in_(users))
-    if skills is not None:
-        scope.append(SkillEvidence.skill_id.in_(skills))
+def _validated(now: datetime, scope: list):
+    """The newest current validation per person and skill."""
     ranked = (
         select(
             SkillEvidence.user_id,
@@ -61,11 +51,15 @@ def held_levels(now: datetime, users: Select | None = None, skills: Select | Non
         .where(SkillEvidence.kind == EvidenceKind.VALIDATION, _current(now), *scope)
         .subquery()
     )
-    validated = select(
+    return select(
         ranked.c.user_id, ranked.c.skill_id, ranked.c.level, literal("validated").label("basis")
     ).where(ranked.c.rn == 1)
+
+
+def _earned(now: datetime, scope: list):
+    """The highest current earned level per person and skill that no validation outranks."""
     other = aliased(SkillEvidence)
-    earned = (
+    return (
         select(
             SkillEvidence.user_id,
             SkillEvidence.skill_id,
@@ -85,7 +79,21 @@ def held_levels(now: datetime, users: Select | None = None, skills: Select | Non
         )
         .group_by(SkillEvidence.user_id, SkillEvidence.skill_id)
     )
-    return union_all(validated, earned)
+
+
+def held_levels(now: datetime, users=None, skills=None) -> Select:
+    """(user_id, skill_id, level, basis) of every skill held now, one row per person and skill.
+
+    Set-based (a window function and a grouped union): callers join it as a subquery or CTE, so
+    the number of queries never grows with the number of people. ``users`` and ``skills``
+    (subqueries or lists of ids) narrow the evidence read.
+    """
+    scope = []
+    if users is not None:
+        scope.append(SkillEvidence.user_id.in_(users))
+    if skills is not None:
+        scope.append(SkillEvidence.skill_id.in_(skills))
+    return union_all(_validated(now, scope), _earned(now, scope))
 
 
 # --- earning ---------------------------------------------------------------------------------
@@ -280,11 +288,11 @@ class ProfileSkill:
         }
 
 
-def skill_profile(user_id: int, now: datetime | None = None) -> list[ProfileSkill]:
-    """Every skill ``user_id`` has evidence for, with the level held now (at most three queries)."""
-    now = now or utcnow()
+def _evidence_rows(user_id: int) -> list:
+    """(evidence, skill, framework name, course title, activity title, giver's name), newest
+    first (one query)."""
     giver = aliased(User)
-    rows = db.session.execute(
+    return db.session.execute(
         select(SkillEvidence, Skill, Framework.name, Course.title, Activity.title, giver.name)
         .join(Skill, Skill.id == SkillEvidence.skill_id)
         .join(Framework, Framework.id == Skill.framework_id)
@@ -294,55 +302,62 @@ def skill_profile(user_id: int, now: datetime | None = None) -> list[ProfileSkil
         .where(SkillEvidence.user_id == user_id)
         .order_by(SkillEvidence.earned_at.desc(), SkillEvidence.id.desc())
     ).all()
-    if not rows:
-        return []  # no evidence, no profile: the levels and the scales are not needed
-    held = held_levels(now).subquery()
-    levels = {
-        r.skill_id: (r.level, r.basis)
-        for r in db.session.execute(select(held).where(held.c.user_id == user_id))
-    }
-    frameworks = {skill.framework_id for _, skill, *_ in rows}
-    scale = {
+
+
+def _level_names(framework_ids: set[int]) -> dict[tuple[int, int], str]:
+    """{(framework, rank): level name} of the frameworks' scales (one query)."""
+    return {
         (r.framework_id, r.rank): r.name
         for r in db.session.execute(
             select(
                 ProficiencyLevel.framework_id, ProficiencyLevel.rank, ProficiencyLevel.name
-            ).where(ProficiencyLevel.framework_id.in_(frameworks))
+            ).where(ProficiencyLevel.framework_id.in_(framework_ids))
         )
     }
+
+
+def _evidence_item(ev: SkillEvidence, level_name: str, sources: tuple, now: datetime) -> dict:
+    """One line of evidence on the profile; ``sources``: (course, activity, giver)."""
+    course_title, activity_title, giver_name = sources
+    return {
+        "kind": ev.kind,
+        "kind_label": EVIDENCE_LABELS.get(EvidenceKind(ev.kind), ev.kind),
+        "level": ev.level,
+        "level_name": level_name,
+        "source": activity_title or course_title or giver_name or "",
+        "course": course_title,
+        "given_by": giver_name,
+        "comment": ev.comment,
+        "earned_at": ev.earned_at,
+        "expires_at": ev.expires_at,
+        "lapsed": bool(ev.expires_at and ev.expires_at <= now),
+    }
+
+
+def skill_profile(user_id: int, now: datetime | None = None) -> list[ProfileSkill]:
+    """Every skill ``user_id`` has evidence for, with the level held now (at most three queries)."""
+    now = now or utcnow()
+    rows = _evidence_rows(user_id)
+    if not rows:
+        return []  # no evidence, no profile: the levels and the scales are not needed
+    # Only this person's evidence is ranked (the filter inside, not on the result).
+    held = held_levels(now, users=[user_id]).subquery()
+    levels = {r.skill_id: (r.level, r.basis) for r in db.session.execute(select(held))}
+    scale = _level_names({skill.framework_id for _, skill, *_ in rows})
     profile: dict[int, ProfileSkill] = {}
-    for ev, skill, framework, course_title, activity_title, giver_name in rows:
+    for ev, skill, framework, *sources in rows:
         item = profile.get(skill.id)
         if item is None:
             level, basis = levels.get(skill.id, (None, ""))
+            level_name = scale.get((skill.framework_id, level), "") if level else ""
             item = profile[skill.id] = ProfileSkill(
-                skill.id,
-                skill.uri,
-                skill.preferred_label,
-                framework,
-                level,
-                scale.get((skill.framework_id, level), "") if level else "",
-                basis,
+                skill.id, skill.uri, skill.preferred_label, framework, level, level_name, basis
             )
         level_name = scale.get((skill.framework_id, ev.level), str(ev.level))
         # The newest self-assessment is the current one.
         if ev.kind == EvidenceKind.SELF and item.self_level is None:
             item.self_level, item.self_level_name = ev.level, level_name
-        item.evidence.append(
-            {
-                "kind": ev.kind,
-                "kind_label": EVIDENCE_LABELS.get(EvidenceKind(ev.kind), ev.kind),
-                "level": ev.level,
-                "level_name": level_name,
-                "source": activity_title or course_title or giver_name or "",
-                "course": course_title,
-                "given_by": giver_name,
-                "comment": ev.comment,
-                "earned_at": ev.earned_at,
-                "expires_at": ev.expires_at,
-                "lapsed": bool(ev.expires_at and ev.expires_at <= now),
-            }
-        )
+        item.evidence.append(_evidence_item(ev, level_name, tuple(sources), now))
     return sorted(
         profile.values(),
         key=lambda p: (p.level is None, -(p.level or 0), p.label.lower()),
@@ -351,5 +366,5 @@ def skill_profile(user_id: int, now: datetime | None = None) -> list[ProfileSkil
 
 def held_filter(now: datetime, skill_id: int, level: int) -> Select:
     """Ids of the people who hold ``skill_id`` at ``level`` or above now."""
-    held = held_levels(now).subquery()
+    held = held_levels(now, skills=[skill_id]).subquery()
     return select(held.c.user_id).where(and_(held.c.skill_id == skill_id, held.c.level >= level))

@@ -7,7 +7,10 @@ from flask import Blueprint, Flask, jsonify, request
 from flask_login import login_required
 
 from lms.errors import problem
+from lms.extensions import db
+from lms.skills import holder_hooks
 from lms.skills.esco import ESCO_ATTRIBUTION
+from lms.skills.holders import recount_holdings
 from lms.skills.queries import framework_ids_for, skill_scales
 from lms.skills.scale import seed_skill_scale
 from lms.skills.search import MAX_SUGGEST_CHARS, search_skills, suggest_skills
@@ -71,12 +74,24 @@ def suggest():
     return jsonify(suggestions=[h.as_json() for h in hits], attribution=ESCO_ATTRIBUTION)
 
 
+def _recount_after_seeding() -> None:
+    """Count the demo's skill holders once, then keep them per change again."""
+    db.session.flush()
+    recount_holdings()
+    holder_hooks.resume(db.session())
+
+
 def init_app(app: Flask) -> None:
     """Register the skills endpoints, the demo framework's seed step and the scale step."""
     app.register_blueprint(bp)
     # Before the courses (order 10): their outcomes point at the cluster framework's skills.
-    app.extensions.setdefault("lms.seed_steps", []).append(
-        (5, "skill framework", seed_cluster_framework)
+    app.extensions.setdefault("lms.seed_steps", []).extend(
+        [
+            (5, "skill framework", seed_cluster_framework),
+            # The demo is one bulk load: count skill holders once at the end, not per flush.
+            (-1, "skill holder counts paused", lambda: holder_hooks.pause(db.session())),
+            (10_000, "skill holder counts", _recount_after_seeding),
+        ]
     )
     # ``lms seed-scale``: skill profiles and demand for the synthetic cluster.
     app.extensions.setdefault("lms.scale_steps", []).append(seed_skill_scale)

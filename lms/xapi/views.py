@@ -6,11 +6,10 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, abort, render_template, stream_with_context
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from lms.extensions import db
 from lms.models import Organization, User
-from lms.permissions import can
+from lms.permissions import can, organizations_where
 from lms.timeutil import utcnow
 from lms.xapi.lrs import lrs_configured, pending_count
 from lms.xapi.statements import statements_query
@@ -43,14 +42,9 @@ def _stamp() -> str:
 @login_required
 def index():
     """Page of xAPI exports for learners and the organizations the user may report on."""
-    orgs = [
-        org
-        for org in db.session.scalars(select(Organization).order_by(Organization.name))
-        if can(current_user, "org.view_progress", org)
-    ]
     return render_template(
         "certificates/xapi.html",
-        orgs=orgs,
+        orgs=organizations_where(current_user, "org.view_progress"),
         lrs=lrs_configured(),
         pending=pending_count() if can(current_user, "site.admin") else None,
     )
