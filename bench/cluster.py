@@ -48,9 +48,10 @@ def _rows(table, rows):
 
 def seed(learners: int) -> dict:
     """50 partners, ``learners`` learners spread over them, courses, results, programs, history."""
+    from lms.cluster.cohort import store_cohort_base
     from lms.cluster.models import Placement
     from lms.cluster.periods import last_months, month_of
-    from lms.cluster.raw import CLUSTER, store_cohort_base
+    from lms.cluster.raw import CLUSTER
     from lms.cluster.seed import _month_raw
     from lms.cluster.snapshots import store_snapshot
     from lms.domain.models import Activity, Course, CoursePartner, Enrolment, Module

@@ -302,8 +302,9 @@ def test_running_month_from_its_stored_base_equals_a_full_count(app, runner, wor
     when it began plus what it added is the same as counting the whole year again."""
     from datetime import datetime, timedelta
 
+    from lms.cluster.cohort import store_cohort_base
     from lms.cluster.models import CohortBase
-    from lms.cluster.raw import raw_figures, store_cohort_base
+    from lms.cluster.raw import raw_figures
     from lms.domain.models import Course, Enrolment
     from lms.models import Organization
     from tests.cluster_factories import JUNE, complete

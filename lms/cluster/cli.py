@@ -10,10 +10,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from lms.cluster.alerts import evaluate_signals
+from lms.cluster.cohort import store_cohort_base
 from lms.cluster.funding import create_checkpoint
 from lms.cluster.indicators import Viewer, indicator_report
 from lms.cluster.periods import month_of, parse_period
-from lms.cluster.raw import store_cohort_base
 from lms.cluster.snapshots import take_snapshot
 from lms.cluster.surveys import send_follow_ups
 from lms.errors import DomainError

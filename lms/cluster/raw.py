@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Integer, and_, cast, func, or_, select, union, union_all
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
+from lms.cluster.cohort import cohort_rows, members
 from lms.cluster.models import (
     FOLLOW_UP_KINDS,
     ApplicationState,
-    CohortBase,
     Placement,
     PlacementApplication,
     PlacementOutcome,
@@ -60,10 +58,6 @@ def _measure_keys(measure: str) -> list[str]:
     """Activity types whose plugin says its completions measure ``measure`` (the registry)."""
     registry = current_app.extensions["lms.activities"]
     return [t.key for t in registry if getattr(t, "cluster_measure", "") == measure]
-
-
-def _members(role: Role):
-    return select(Membership.user_id, Membership.organization_id).where(Membership.role == role)
 
 
 class _Acc:
@@ -134,7 +128,7 @@ def _people(acc: _Acc, start: datetime, end: datetime) -> None:
                 .group_by(Membership.organization_id)
             ).all(),
         )
-    learners = _members(Role.LEARNER).subquery()
+    learners = members(Role.LEARNER).subquery()
     # Active: activity or a completion in the period (two index-friendly branches).
     touched = union(
         select(CourseCompletion.user_id).where(
@@ -154,7 +148,7 @@ def _people(acc: _Acc, start: datetime, end: datetime) -> None:
 
 def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
     """Completions of the period (count, median days from enrolment), re-certified ones too."""
-    learners = _members(Role.LEARNER).subquery()
+    learners = members(Role.LEARNER).subquery()
     # Completions of the period, including those since reset for re-certification (each branch
     # filtered on its indexed completed_at).
     done = union_all(
@@ -194,160 +188,16 @@ def _completions(acc: _Acc, start: datetime, end: datetime) -> None:
         acc.data[org_id]["days_count"] = len(spans)
 
 
-# --- the cohort: completion rate and learners in training ------------------------------------
-#: The cohort of a period: the enrolments of the year before the period's end.
-COHORT = timedelta(days=365)
-
-
-def cohort_counts(lower: datetime, start: datetime, end: datetime) -> list[tuple]:
-    """Per organization: (id, enrolments from ``lower`` to ``end``, of them completed before
-    ``end``, their distinct learners not withdrawn before ``start``), in one grouped scan."""
-    learners = _members(Role.LEARNER).subquery()
-    return db.session.execute(
-        select(
-            learners.c.organization_id,
-            func.count(Enrolment.id),
-            func.count(CourseCompletion.id),
-            func.count(func.distinct(Enrolment.user_id)).filter(
-                or_(Enrolment.withdrawn_at.is_(None), Enrolment.withdrawn_at >= start)
-            ),
-        )
-        .join(Enrolment, Enrolment.user_id == learners.c.user_id)
-        .outerjoin(
-            CourseCompletion,
-            and_(
-                CourseCompletion.user_id == Enrolment.user_id,
-                CourseCompletion.course_id == Enrolment.course_id,
-                CourseCompletion.state == CompletionState.COMPLETED,
-                CourseCompletion.completed_at < end,
-            ),
-        )
-        .where(Enrolment.enrolled_at >= lower, Enrolment.enrolled_at < end)
-        .group_by(learners.c.organization_id)
-    ).all()
-
-
-def _cohort_since(lower: datetime, start: datetime, end: datetime) -> list[tuple]:
-    """What the month adds to its stored base, per organization: (id, its enrolments, cohort
-    completions recorded in it, its new learners). Reads only rows of ``start``..``end`` (indexed
-    on enrolled_at and completed_at), so the cost follows the month's activity, not history."""
-    learners = _members(Role.LEARNER).subquery()
-    earlier = aliased(Enrolment)
-    in_base = (
-        select(earlier.id)
-        .where(
-            earlier.user_id == Enrolment.user_id,
-            earlier.enrolled_at >= lower,
-            earlier.enrolled_at < start,
-            or_(earlier.withdrawn_at.is_(None), earlier.withdrawn_at >= start),
-        )
-        .exists()
-    )
-    enrolled = db.session.execute(
-        select(
-            learners.c.organization_id,
-            func.count(Enrolment.id),
-            func.count(func.distinct(Enrolment.user_id)).filter(~in_base),
-        )
-        .join(Enrolment, Enrolment.user_id == learners.c.user_id)
-        .where(Enrolment.enrolled_at >= start, Enrolment.enrolled_at < end)
-        .group_by(learners.c.organization_id)
-    ).all()
-    completed = dict(
-        db.session.execute(
-            select(learners.c.organization_id, func.count(CourseCompletion.id))
-            .join(CourseCompletion, CourseCompletion.user_id == learners.c.user_id)
-            .join(
-                Enrolment,
-                and_(
-                    Enrolment.user_id == CourseCompletion.user_id,
-                    Enrolment.course_id == CourseCompletion.course_id,
-                ),
-            )
-            .where(
-                CourseCompletion.state == CompletionState.COMPLETED,
-                CourseCompletion.completed_at >= start,
-                CourseCompletion.completed_at < end,
-                Enrolment.enrolled_at >= lower,
-                Enrolment.enrolled_at < end,
-            )
-            .group_by(learners.c.organization_id)
-        ).all()
-    )
-    out = {org: [org, n, completed.pop(org, 0), new] for org, n, new in enrolled}
-    out.update({org: [org, 0, n, 0] for org, n in completed.items()})
-    return [tuple(row) for row in out.values()]
-
-
-def stored_cohort_base(month: str) -> dict[int, tuple[int, int, int]] | None:
-    """The stored base of ``month``: {organization id: (enrolments, completed, learners)}, or
-    None when it was never taken (one query)."""
-    rows = db.session.scalars(select(CohortBase).where(CohortBase.month == month)).all()
-    if not any(r.scope == "cluster" for r in rows):
-        return None
-    return {
-        r.organization_id: (r.enrolments, r.completed, r.learners)
-        for r in rows
-        if r.scope != "cluster" and r.organization_id is not None
-    }
-
-
 def _cohort(acc: _Acc, period: Period, start: datetime, end: datetime) -> None:
-    """Learners in training (``enrolled``) and the completion rate of the period's cohort.
-
-    A period still running counts its cohort so far: enrolments since a year before its end.
-    For the running month whose base is stored, the base plus what the month added; any other
-    period in one scan of its cohort.
-    """
-    lower = period.end - COHORT
-    base = None
-    if period.kind == "month" and end < period.end:
-        base = stored_cohort_base(period.name)
-    if base is None:
-        rows = cohort_counts(lower, start, end)
-    else:
-        totals = {org: list(values) for org, values in base.items()}
-        for org, enrolments, completed, learners in _cohort_since(lower, start, end):
-            row = totals.setdefault(org, [0, 0, 0])
-            row[0] += enrolments
-            row[1] += completed
-            row[2] += learners
-        rows = [(org, n, done, people) for org, (n, done, people) in totals.items()]
+    """Learners in training (``enrolled``) and the completion rate of the period's cohort."""
+    rows = cohort_rows(period, start, end)
     acc.add("enrolled", [(r[0], r[3]) for r in rows])
     acc.add("completion_den", [(r[0], r[1]) for r in rows])
     acc.add("completion_num", [(r[0], r[2]) for r in rows])
 
 
-def store_cohort_base(month: Period, now: datetime) -> int:
-    """Store the cohort base of ``month``, a month that has begun, once; a second run, or a
-    concurrent one, writes nothing. Returns the rows written. Flushes."""
-    if now < month.start:
-        return 0  # its enrolments before it are not final yet
-    if db.session.scalar(select(CohortBase.id).where(CohortBase.month == month.name).limit(1)):
-        return 0
-    rows = cohort_counts(month.end - COHORT, month.start, month.start)
-    written = 0
-    try:
-        with db.session.begin_nested():
-            for org_id, enrolments, completed, learners in rows:
-                db.session.add(
-                    CohortBase(month=month.name, scope=f"org:{org_id}", organization_id=org_id,
-                               enrolments=enrolments, completed=completed, learners=learners,
-                               taken_at=now)
-                )  # fmt: skip
-                written += 1
-            db.session.add(
-                CohortBase(month=month.name, scope="cluster", organization_id=None,
-                           enrolments=sum(r[1] for r in rows), completed=sum(r[2] for r in rows),
-                           learners=sum(r[3] for r in rows), taken_at=now)
-            )  # fmt: skip
-    except IntegrityError:
-        return 0  # a concurrent run stored it first
-    return written + 1
-
-
 def _activities(acc: _Acc, start: datetime, end: datetime) -> None:
-    learners = _members(Role.LEARNER).subquery()
+    learners = members(Role.LEARNER).subquery()
     for measure, keys in (
         ("practical", ("lab_attempted", "lab_passed")),
         ("assessment", ("quiz_count", "quiz_sum")),

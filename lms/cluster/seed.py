@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, select
 
 from lms.cluster import funding, placements
 from lms.cluster.alerts import evaluate_signals
+from lms.cluster.cohort import store_cohort_base
 from lms.cluster.models import (
     IndicatorSnapshot,
     IndicatorTarget,
@@ -24,7 +25,7 @@ from lms.cluster.models import (
     SurveyResponse,
 )
 from lms.cluster.periods import last_months, month_of
-from lms.cluster.raw import CLUSTER, RAW_KEYS, store_cohort_base
+from lms.cluster.raw import CLUSTER, RAW_KEYS
 from lms.cluster.snapshots import store_snapshot
 from lms.cluster.surveys import learner_org_id
 from lms.domain.models import Activity, Course, CourseStatus, Enrolment
