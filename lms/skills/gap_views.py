@@ -24,8 +24,7 @@ from lms.skills.charts import gap_chart
 from lms.skills.demand import RoleData, delete_job_role, org_roles, save_job_role
 from lms.skills.esco import ESCO_ATTRIBUTION
 from lms.skills.gap_models import JobRole
-from lms.skills.models import Skill
-from lms.skills.queries import skill_scales
+from lms.skills.queries import skill_scales, skills_by_ids
 from lms.skills.search import search_skills, suggest_skills
 from lms.skills.supply import connect_signals, skill_profile
 from lms.timeutil import utcnow
@@ -119,46 +118,47 @@ def new_role(org: str):
     candidates: list[dict] = []
     errors: dict[str, str] = {}
     if request.method == "POST":
-        candidates = _candidates()
-        action = request.form.get("action", "save")
         try:
-            if action == "suggest":
-                hits = suggest_skills(request.form.get("description", ""), 10)
-                if not hits:
-                    errors["description"] = "No skill matched the description; search below."
-                candidates = _merge(candidates, hits, keep=True)
-            elif action == "search":
-                candidates = _merge(candidates, search_skills(request.form.get("q", ""), 10), False)
-            else:
-                data, _ = _form_data(candidates)
-                role = save_job_role(organization, data, current_user, utcnow().date())
-                db.session.commit()
+            candidates, role = _role_action(organization, _candidates(), errors)
+            if role is not None:
                 flash(f"Saved the demand for “{role.title}”.", "success")
                 return redirect(url_for(".gap", org=organization.slug))
         except DomainError as exc:
             db.session.rollback()
+            candidates = _candidates()
             errors[exc.field or "form"] = exc.message
-    skills = {
-        s.id: s
-        for s in db.session.scalars(
-            select(Skill).where(Skill.id.in_([c["id"] for c in candidates]))
-        )
-    }
-    candidates = [c for c in candidates if c["id"] in skills]
+    skills = skills_by_ids([c["id"] for c in candidates])
     # A refused save (or a suggestion that found nothing) answers 400, like every form here.
-    status = 400 if errors else 200
     return render_template(
         "skills/role_form.html",
         org=organization,
         departments=_departments(organization),
-        candidates=candidates,
+        candidates=[c for c in candidates if c["id"] in skills],
         skills=skills,
         scales=skill_scales(list(skills)),
         errors=errors,
         form=request.form,
         attribution=ESCO_ATTRIBUTION,
         today=utcnow().date(),
-    ), status
+    ), (400 if errors else 200)
+
+
+def _role_action(
+    organization: Organization, candidates: list[dict], errors: dict[str, str]
+) -> tuple[list[dict], JobRole | None]:
+    """Suggest, search or save, as the pressed button says: (the candidates now, the saved role)."""
+    action = request.form.get("action", "save")
+    if action == "suggest":
+        hits = suggest_skills(request.form.get("description", ""), 10)
+        if not hits:
+            errors["description"] = "No skill matched the description; search below."
+        return _merge(candidates, hits, keep=True), None
+    if action == "search":
+        return _merge(candidates, search_skills(request.form.get("q", ""), 10), False), None
+    data, _ = _form_data(candidates)
+    role = save_job_role(organization, data, current_user, utcnow().date())
+    db.session.commit()
+    return candidates, role
 
 
 @bp.post("/demand/<int:role_id>/delete")
@@ -267,30 +267,11 @@ def close_gap(org: str, skill_id: int, level: int):
     error = None
     if request.method == "POST":
         require("org.manage_programs", organization, hide=True)
-        course_ids = [i for i in map(parse_id, request.form.getlist("course_ids")) if i]
-        user_ids = [i for i in map(parse_id, request.form.getlist("user_ids")) if i]
-        allowed = {c["id"] for c in courses}
         try:
-            if not course_ids or not set(course_ids) <= allowed:
-                raise DomainError("Choose at least one of the courses that cover this skill.")
-            if not user_ids:
-                raise DomainError("Choose at least one employee.")
-            program = create_program(
-                organization,
-                ProgramData(
-                    name=f"{row.label} ({row.level_name}) by {row.needed_by.isoformat()}",
-                    purpose=ProgramPurpose.UPSKILLING,
-                    description=f"Closes the skills gap in {row.label} at level {row.level_name}.",
-                    course_ids=course_ids,
-                    due_date=row.needed_by,
-                ),
-                current_user,
-            )
-            result = assign_program(program, user_ids, current_user)
-            db.session.commit()
+            program, assigned = _program_for_gap(organization, row, {c["id"] for c in courses})
             flash(
-                f"Created the program “{program.name}” and assigned it to {result.created} "
-                f"employee{'s' if result.created != 1 else ''}.",
+                f"Created the program “{program.name}” and assigned it to {assigned} "
+                f"employee{'s' if assigned != 1 else ''}.",
                 "success",
             )
             return redirect(url_for("hr.program", org=organization.slug, program_id=program.id))
@@ -306,6 +287,31 @@ def close_gap(org: str, skill_id: int, level: int):
         error=error,
         can_assign=can(current_user, "org.manage_programs", organization),
     ), (400 if error else 200)
+
+
+def _program_for_gap(organization: Organization, row, allowed: set[int]):
+    """Create an upskilling program of the chosen covering courses, due at the demand date, and
+    assign it to the chosen employees; commits. Returns (the program, people assigned)."""
+    course_ids = [i for i in map(parse_id, request.form.getlist("course_ids")) if i]
+    user_ids = [i for i in map(parse_id, request.form.getlist("user_ids")) if i]
+    if not course_ids or not set(course_ids) <= allowed:
+        raise DomainError("Choose at least one of the courses that cover this skill.")
+    if not user_ids:
+        raise DomainError("Choose at least one employee.")
+    program = create_program(
+        organization,
+        ProgramData(
+            name=f"{row.label} ({row.level_name}) by {row.needed_by.isoformat()}",
+            purpose=ProgramPurpose.UPSKILLING,
+            description=f"Closes the skills gap in {row.label} at level {row.level_name}.",
+            course_ids=course_ids,
+            due_date=row.needed_by,
+        ),
+        current_user,
+    )
+    result = assign_program(program, user_ids, current_user)
+    db.session.commit()
+    return program, result.created
 
 
 def init_app(app) -> None:
