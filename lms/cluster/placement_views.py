@@ -82,24 +82,12 @@ def placements():
 def placement_new():
     """Publish a placement for one of the user's enterprises."""
     publishers = _publishers(current_user)
-    if not publishers:
-        abort(403)
-    org_id = _int_or_none(request.values.get("org")) or publishers[0].id
-    org = next((o for o in publishers if o.id == org_id), None)
-    if org is None:
-        abort(403)
+    org = _publisher(publishers)
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":
         try:
-            data = svc.PlacementData(
-                title=form.get("title", ""), kind=form.get("kind", ""),
-                description=form.get("description", ""), location=form.get("location", ""),
-                remote=form.get("remote") == "y", starts_on=_date("starts_on"),
-                ends_on=_date("ends_on"), seats=_int("seats"), mentor_id=_int("mentor_id"),
-                skills=_skills_from_form(),
-            )  # fmt: skip
-            placement = svc.publish_placement(org, data, current_user, utcnow())
+            placement = svc.publish_placement(org, _placement_data(), current_user, utcnow())
             db.session.commit()
             flash("Placement published.", "success")
             return redirect(url_for(".placement", placement_id=placement.id))
@@ -114,6 +102,30 @@ def placement_new():
         "cluster/placement_form.html", org=org, publishers=publishers, errors=errors, form=form,
         kinds=PLACEMENT_KIND_LABELS, skills=queries.skill_choices(), mentors=mentors,
     ), (400 if errors else 200)  # fmt: skip
+
+
+def _publisher(publishers: list) -> Organization:
+    """The enterprise chosen in ``?org=`` (default: the first the user may publish for); 403
+    when the user publishes for none, or names one they may not publish for."""
+    if not publishers:
+        abort(403)
+    org_id = _int_or_none(request.values.get("org")) or publishers[0].id
+    org = next((o for o in publishers if o.id == org_id), None)
+    if org is None:
+        abort(403)
+    return org
+
+
+def _placement_data() -> svc.PlacementData:
+    """The posted placement form as the service's data (checked there)."""
+    form = request.form
+    return svc.PlacementData(
+        title=form.get("title", ""), kind=form.get("kind", ""),
+        description=form.get("description", ""), location=form.get("location", ""),
+        remote=form.get("remote") == "y", starts_on=_date("starts_on"),
+        ends_on=_date("ends_on"), seats=_int("seats"), mentor_id=_int("mentor_id"),
+        skills=_skills_from_form(),
+    )  # fmt: skip
 
 
 def _int_or_none(raw: str | None) -> int | None:
