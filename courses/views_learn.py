@@ -28,15 +28,8 @@ def activity(slug: str, activity_id: int):
     body = None
     if atype is not None and (view.staff or not reasons):
         body = atype.render(act, user())
-    # The first opening by an enrolled learner is a "viewed" event, whatever the type; authors
-    # previewing (and learners facing a lock) are not recorded. Later openings write nothing:
-    # the view is already on record, and a page read by a whole class must not be a write.
     preview = view.staff and (not view.enrolled or request.args.get("preview") == "1")
-    state = view.states.get(act.id)
-    first_view = state is None or state.viewed_at is None
-    if view.enrolled and not reasons and not preview and atype is not None and first_view:
-        record_activity_event(user(), act, "viewed")
-        db.session.flush()
+    if _record_first_view(view, act, atype, locked=bool(reasons), preview=preview):
         view = outline(course, user())  # the new ticks and locks, on the objects still loaded
     prev, nxt = view.neighbours(act)
     # Rendered before the commit: a commit expires every loaded object, and the template would
@@ -56,3 +49,17 @@ def activity(slug: str, activity_id: int):
     )
     db.session.commit()
     return page
+
+
+def _record_first_view(view, act, atype, *, locked: bool, preview: bool) -> bool:
+    """Record the first opening by an enrolled learner as a "viewed" event, whatever the type;
+    authors previewing (and learners facing a lock) are not recorded. Later openings write
+    nothing: the view is already on record, and a page read by a whole class must not be a
+    write. Returns whether it recorded (and flushed) one."""
+    state = view.states.get(act.id)
+    first_view = state is None or state.viewed_at is None
+    if not (view.enrolled and not locked and not preview and atype is not None and first_view):
+        return False
+    record_activity_event(user(), act, "viewed")
+    db.session.flush()
+    return True
