@@ -228,10 +228,10 @@ DECISIONS = {
 }
 
 
-def decide_application(
-    application: PlacementApplication, action: str, message: str, by: User, now: datetime
-) -> None:
-    """Shortlist, accept or decline with a message to the student; accepting takes a seat."""
+def _checked_decision(
+    application: PlacementApplication, action: str, message: str
+) -> tuple[ApplicationState, str]:
+    """The decision's new state and trimmed message, or the reason it cannot be made."""
     state = DECISIONS.get(action)
     if state is None:
         raise DomainError("Choose shortlist, accept or decline.", "action")
@@ -242,23 +242,35 @@ def decide_application(
         raise DomainError("Tell the student why: a message is required to decline.", "message")
     if application.state in (ApplicationState.ACCEPTED, ApplicationState.DECLINED):
         raise Conflict(f"This application was already {application.state}.")
+    return state, message
+
+
+def _take_seat(application: PlacementApplication) -> None:
+    """Take one seat for an accepted student, in one guarded UPDATE (never over-filled, even
+    with two accepts at once); refused when the student's other placement overlaps."""
+    other = _overlapping(application)
+    if other is not None:
+        raise Conflict(
+            f"The student is already placed at {other.title} from {other.starts_on} to "
+            f"{other.ends_on}; the dates overlap."
+        )
+    taken = db.session.execute(
+        update(Placement)
+        .where(Placement.id == application.placement_id, Placement.seats_filled < Placement.seats)
+        .values(seats_filled=Placement.seats_filled + 1)
+    ).rowcount
+    if taken != 1:
+        raise Conflict("Every seat of this placement is taken; decline or shortlist instead.")
+    db.session.expire(application.placement, ["seats_filled"])
+
+
+def decide_application(
+    application: PlacementApplication, action: str, message: str, by: User, now: datetime
+) -> None:
+    """Shortlist, accept or decline with a message to the student; accepting takes a seat."""
+    state, message = _checked_decision(application, action, message)
     if state == ApplicationState.ACCEPTED:
-        other = _overlapping(application)
-        if other is not None:
-            raise Conflict(
-                f"The student is already placed at {other.title} from {other.starts_on} to "
-                f"{other.ends_on}; the dates overlap."
-            )
-        taken = db.session.execute(
-            update(Placement)
-            .where(
-                Placement.id == application.placement_id, Placement.seats_filled < Placement.seats
-            )
-            .values(seats_filled=Placement.seats_filled + 1)
-        ).rowcount
-        if taken != 1:
-            raise Conflict("Every seat of this placement is taken; decline or shortlist instead.")
-        db.session.expire(application.placement, ["seats_filled"])
+        _take_seat(application)
     # The state changes only from an undecided one: a concurrent decision loses cleanly.
     changed = db.session.execute(
         update(PlacementApplication)
