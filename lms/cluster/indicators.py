@@ -284,30 +284,32 @@ def indicator_report(
         "partners": [],
     }
     for partner in partners:
-        scope_raw = _scope(raw, partner.id)
-        own = partner.id in viewer.org_ids
-        figures = {i.key: figure(i, scope_raw, own) for i in INDICATORS}
-        org_targets = targets.get(partner.id, {})
-        target_rows = {}
-        for key, target in org_targets.items():
-            indicator = BY_KEY.get(key)
-            if indicator is None:
-                continue
-            value, _base = indicator.compute(scope_raw)
-            target_rows[key] = {"target": target, "status": target_status(indicator, value, target)}
-        report["partners"].append(
-            {
-                "organization": {
-                    "id": partner.id,
-                    "slug": partner.slug,
-                    "name": partner.name,
-                    "kind": partner.kind,
-                },
-                "indicators": figures,
-                "targets": target_rows,
-            }
-        )
+        report["partners"].append(_partner_entry(partner, raw, viewer, targets.get(partner.id, {})))
     return report
+
+
+def _partner_entry(partner: Organization, raw: dict, viewer: Viewer, org_targets: dict) -> dict:
+    """One partner's part of the report: its figures (as the viewer may see them) and the
+    status of each target set for it."""
+    scope_raw = _scope(raw, partner.id)
+    own = partner.id in viewer.org_ids
+    target_rows = {}
+    for key, target in org_targets.items():
+        indicator = BY_KEY.get(key)
+        if indicator is None:
+            continue
+        value, _base = indicator.compute(scope_raw)
+        target_rows[key] = {"target": target, "status": target_status(indicator, value, target)}
+    return {
+        "organization": {
+            "id": partner.id,
+            "slug": partner.slug,
+            "name": partner.name,
+            "kind": partner.kind,
+        },
+        "indicators": {i.key: figure(i, scope_raw, own) for i in INDICATORS},
+        "targets": target_rows,
+    }
 
 
 def trend(

@@ -262,6 +262,12 @@ def _programs(acc: _Acc, start: datetime, end: datetime) -> None:
 
 
 def _skills(acc: _Acc, start: datetime, end: datetime) -> None:
+    """Skill levels gained in the period, and the demanded headcount and how much of it is met."""
+    _skills_gained(acc, start, end)
+    _demand_met(acc, start, end)
+
+
+def _skills_gained(acc: _Acc, start: datetime, end: datetime) -> None:
     # The period's evidence first (indexed on earned_at, grouped per person), then its learners'
     # organizations: the cost follows the period's evidence, not the number of members.
     gained = (
@@ -283,6 +289,9 @@ def _skills(acc: _Acc, start: datetime, end: datetime) -> None:
             .group_by(Membership.organization_id)
         ).all(),
     )
+
+
+def _demand_met(acc: _Acc, start: datetime, end: datetime) -> None:
     # Demand still open at the period's end, and how much of it the organization's people meet.
     demand = (
         select(
