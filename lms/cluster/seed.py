@@ -174,6 +174,11 @@ def seed_problem_conditions(now: datetime) -> None:
     ).all()  # fmt: skip
     for enrolment in idle:
         enrolment.enrolled_at = now - timedelta(days=45)
+    _seed_hard_lab(now)
+
+
+def _seed_hard_lab(now: datetime) -> None:
+    """Learners failing a lab this week, enough for the low-pass-rate rule to see it."""
     registry = current_app.extensions["lms.activities"]
     practical = [t.key for t in registry if getattr(t, "cluster_measure", "") == "practical"]
     # Fifteen enrolled learners who have not tried a lab yet struggled with it this week (on the
@@ -255,19 +260,21 @@ def seed_placements(now: datetime) -> None:
         remote=False, starts_on=today, ends_on=today + timedelta(days=1), seats=2,
         mentor_id=mentor_globex.id if mentor_globex else None, skills=pairs[:1]),
         hr_globex, now)  # fmt: skip
+    _seed_finished_placement(past, student, pairs[0], hr_globex, mentor_globex or hr_globex, now)
+
+
+def _seed_finished_placement(past, student, skill_level, hr, mentor, now: datetime) -> None:
+    """The student applied, was accepted, evaluated by the mentor, completed and was hired."""
+    today = now.date()
     application = placements.apply_to_placement(
         past, student, "I study logistics and want to see automated storage in practice.", now
     )
-    placements.decide_application(application, "accept", "Welcome to the hub!", hr_globex, now)
+    placements.decide_application(application, "accept", "Welcome to the hub!", hr, now)
     db.session.refresh(application)
     placements.evaluate_placement_skill(
-        application,
-        pairs[0][0],
-        pairs[0][1],
-        "Ran the pick-rate analysis on her own.",
-        mentor_globex or hr_globex,
-        now,
-    )
+        application, skill_level[0], skill_level[1], "Ran the pick-rate analysis on her own.",
+        mentor, now,
+    )  # fmt: skip
     # It ran last spring: move its dates back, then record the outcome.
     past.starts_on, past.ends_on = today - timedelta(days=200), today - timedelta(days=20)
     placements.record_outcome(application, "completed", True, now)
