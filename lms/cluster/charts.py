@@ -34,25 +34,9 @@ def line_chart(title: str, months: list[str], points: list[dict], chart_id: str)
         f'<text class="chart__label" x="{PAD_LEFT - 6}" y="{PAD_TOP + inner_h}" '
         f'text-anchor="end">0</text>',
     ]
-    segment: list[str] = []
-    segments: list[list[str]] = []
-    for i, point in enumerate(points):
-        value = point.get("value")
-        if value is None:
-            if segment:
-                segments.append(segment)
-            segment = []
-            continue
-        x, y = xy(i, value)
-        segment.append(f"{x:.1f},{y:.1f}")
-        parts.append(
-            f'<circle class="chart__dot" cx="{x:.1f}" cy="{y:.1f}" r="3">'
-            f"<title>{escape(months[i])}: {escape(point['display'])}</title></circle>"
-        )
-    if segment:
-        segments.append(segment)
-    for seg in segments:
-        parts.append(f'<polyline class="chart__line" points="{" ".join(seg)}"/>')
+    dots, segments = _plot(points, months, xy)
+    parts += dots
+    parts += [f'<polyline class="chart__line" points="{" ".join(seg)}"/>' for seg in segments]
     for i, month in enumerate(months):
         if i % 3 == 0 or i == len(months) - 1:
             x, _ = xy(i, 0)
@@ -62,6 +46,25 @@ def line_chart(title: str, months: list[str], points: list[dict], chart_id: str)
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _plot(points: list[dict], months: list[str], xy) -> tuple[list[str], list[list[str]]]:
+    """The dots (with their month and figure as a tooltip) and the runs of consecutive points
+    joined by a line; a month without a value breaks the line."""
+    dots: list[str] = []
+    segments: list[list[str]] = [[]]
+    for i, point in enumerate(points):
+        value = point.get("value")
+        if value is None:
+            segments.append([])
+            continue
+        x, y = xy(i, value)
+        segments[-1].append(f"{x:.1f},{y:.1f}")
+        dots.append(
+            f'<circle class="chart__dot" cx="{x:.1f}" cy="{y:.1f}" r="3">'
+            f"<title>{escape(months[i])}: {escape(point['display'])}</title></circle>"
+        )
+    return dots, [seg for seg in segments if seg]
 
 
 def _short(value: float) -> str:
