@@ -38,11 +38,13 @@ def line_chart(title: str, months: list[str], points: list[dict], chart_id: str)
     parts += dots
     parts += [f'<polyline class="chart__line" points="{" ".join(seg)}"/>' for seg in segments]
     for i, month in enumerate(months):
-        if i % 3 == 0 or i == len(months) - 1:
+        last = len(months) - 1
+        if (i % 3 == 0 and last - i > 2) or i == last:  # the last month never crowds another
             x, _ = xy(i, 0)
+            anchor = "end" if i == last else "middle"  # the last stays inside the chart
             parts.append(
                 f'<text class="chart__label" x="{x:.1f}" y="{HEIGHT - 8}" '
-                f'text-anchor="middle">{escape(month)}</text>'
+                f'text-anchor="{anchor}">{escape(month)}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -25,7 +25,7 @@ from lms.cluster.models import (
     SurveyResponse,
 )
 from lms.cluster.periods import last_months, month_of
-from lms.cluster.raw import CLUSTER, RAW_KEYS
+from lms.cluster.raw import CLUSTER, RAW_KEYS, raw_figures
 from lms.cluster.snapshots import store_snapshot
 from lms.cluster.surveys import learner_org_id
 from lms.domain.models import Activity, Course, CourseStatus, Enrolment
@@ -85,15 +85,42 @@ def _month_raw(rng: random.Random, slug: str, step: float) -> dict[str, float]:
     return raw
 
 
+#: Stocks of people (learners, the cohort): their history grows towards today's real figures, so
+#: the month computed live continues each line instead of jumping away from the generated ones.
+ANCHORED = ("learners", "enrolled", "active", "completion_den")
+
+
+def _anchor(figures: dict, today: dict, step: float, rng: random.Random) -> None:
+    """Scale a generated month's stocks to a share of today's figures (80% oldest to 100%), and
+    its completions to a completion rate rising towards today's."""
+    if not today.get("enrolled"):
+        return  # nobody in training today: keep the generated profile
+    factor = (0.8 + 0.2 * step) * rng.uniform(0.96, 1.04)
+    for key in ANCHORED:
+        figures[key] = round(today.get(key, 0) * factor)
+    rate = (
+        today.get("completion_num", 0) / today["completion_den"]
+        if today.get("completion_den")
+        else 0
+    )
+    figures["completion_num"] = min(
+        figures["completion_den"], round(figures["completion_den"] * rate * (0.85 + 0.15 * step))
+    )
+    figures["active"] = min(figures["active"], figures["enrolled"])
+
+
 def seed_history(now: datetime) -> None:
     """18 past months of snapshots for every partner and the cluster."""
     rng = random.Random(11)
     orgs = db.session.scalars(select(Organization).order_by(Organization.id)).all()
+    today = raw_figures(month_of(now), now)
     months = last_months(now, 19)[:-1]
     for i, period in enumerate(months):
         raw: dict[int | None, dict] = {}
+        step = i / (len(months) - 1)
         for org in orgs:
-            raw[org.id] = _month_raw(rng, org.slug, i / (len(months) - 1))
+            raw[org.id] = _month_raw(rng, org.slug, step)
+            _anchor(raw[org.id], today.get(org.id, {}), step, rng)
         total = dict.fromkeys(RAW_KEYS, 0.0)
         for figures in raw.values():
             for key, value in figures.items():
@@ -103,6 +130,8 @@ def seed_history(now: datetime) -> None:
         )
         total["courses_codesigned"] = max(f["courses_codesigned"] for f in raw.values())
         total["partner_links"] = 2 * total["courses_codesigned"]
+        # The cluster counts each person once (a sum of partners would not): anchored on its own.
+        _anchor(total, today.get(CLUSTER, {}), step, rng)
         raw[CLUSTER] = total
         store_snapshot(period, raw, period.end)
 
