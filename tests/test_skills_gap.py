@@ -309,6 +309,7 @@ def test_suggest_confirm_gap_and_close_it(demo, client, auth):
 
 def test_gap_query_count_is_constant(demo):
     with demo.app_context():
+        _without_demo_demand()
         _, outcome = _course_with_outcome()
         acme = _org("acme")
         db.session.add(
@@ -338,6 +339,7 @@ def test_api_returns_the_same_figures_as_the_page(demo, client, auth):
     from lms.skills.demand import RoleData, save_job_role
 
     with demo.app_context():
+        _without_demo_demand()
         acme, hr = _org("acme"), _user("hr@acme.demo")
         outcomes = db.session.scalars(select(CourseOutcome).limit(3)).all()
         pairs = list({o.skill_id: (o.skill_id, o.level) for o in outcomes}.values())

@@ -33,6 +33,7 @@ from lms.extensions import db
 from lms.models import Membership, Organization, Role, User
 from lms.progress.models import ActivityCompletion, CompletionState, CourseCompletion
 from lms.settings import set_setting
+from lms.skills.demand import RoleData, save_job_role
 from lms.skills.gap_models import JobRole, RoleSkill
 from lms.skills.models import CourseOutcome, Skill, SkillKind
 from lms.skills.services import cluster_framework
@@ -175,7 +176,33 @@ def seed_demand(now: datetime) -> None:
                        headcount=8, needed_by=(now + timedelta(days=120)).date())  # fmt: skip
         role.skills = [RoleSkill(skill_id=uncovered.id, level=2)]
         db.session.add(role)
+    _seed_acme_demand(framework, now)
     db.session.flush()
+
+
+#: Acme's demand on first start: skills its co-designed courses teach, so the gap page shows
+#: supply, people in training and the courses that close it.
+ACME_ROLE = ("Production data technician", 5, 150, (("monitor plant production", 2),
+                                                   ("manage quality", 2)))  # fmt: skip
+
+
+def _seed_acme_demand(framework, now: datetime) -> None:
+    """A job role of Acme's, saved through the same service (and checks) as HR's form."""
+    acme, hr = _org("acme"), _user("hr@acme.demo")
+    title, headcount, days, wanted = ACME_ROLE
+    labels = dict(wanted)
+    skills = db.session.scalars(
+        select(Skill).where(Skill.framework_id == framework.id, Skill.preferred_label.in_(labels))
+    ).all()
+    if acme is None or not skills:
+        return
+    save_job_role(
+        acme,
+        RoleData(title=title, headcount=headcount, needed_by=(now + timedelta(days=days)).date(),
+                 description="Keeps line data clean and flags quality drifts to the shift lead.",
+                 skills=[(s.id, labels[s.preferred_label]) for s in skills]),
+        hr, now.date(),
+    )  # fmt: skip
 
 
 def seed_problem_conditions(now: datetime) -> None:
