@@ -116,6 +116,21 @@ def _bulk_people(state) -> set:
     return set(state.session.scalars(stmt if where is None else stmt.where(where)))
 
 
+def _sets_a_counted_column(state, entity) -> bool:
+    """Whether a bulk UPDATE sets a column the counts depend on (:data:`_PERSONAL`); when the
+    columns it sets cannot be told, it is assumed to."""
+    columns = _PERSONAL.get(entity)
+    if columns is None:
+        return True
+    names: set[str] = set()
+    for key in getattr(state.statement, "_values", None) or {}:
+        names.add(getattr(key, "key", None) or str(key))
+    params = state.parameters
+    for row in params if isinstance(params, list) else [params] if params else []:
+        names.update(k for k in row if k != "id")
+    return not names or bool(names & set(columns))
+
+
 def _on_execute(state):
     if not (state.is_update or state.is_delete or state.is_insert):
         return None
@@ -124,6 +139,8 @@ def _on_execute(state):
     mapper = state.bind_mapper
     if mapper is None or mapper.class_ not in _BULK:
         return None  # Core table statements (bulk loads) are recounted by their caller
+    if state.is_update and not _sets_a_counted_column(state, mapper.class_):
+        return None  # e.g. a recompute's progress or dates: no level or pipeline moves
     people = _bulk_people(state)
     result = state.invoke_statement()
     sync_holdings(people - {None})
