@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from lms.domain.models import Course, Enrolment
 from lms.extensions import db
 from lms.models import Membership, User
-from lms.progress.models import CourseCompletion, ProgramAssignment, ProgramCourse
+from lms.progress.models import CompletionState, CourseCompletion, ProgramAssignment, ProgramCourse
 from lms.skills.gap_models import SkillEvidence
 from lms.skills.holders import release_holdings, sync_holdings
 from lms.skills.models import CourseOutcome
@@ -40,6 +40,11 @@ _PERSONAL = {
 
 def _matters(obj, session: Session) -> bool:
     columns = _PERSONAL[type(obj)]
+    if type(obj) is CourseCompletion and obj not in session.deleted:
+        # Only completing a course (or undoing it) moves a level or the pipeline: the many
+        # progress updates of a course in progress do not.
+        history = inspect(obj).attrs.state.history
+        return CompletionState.COMPLETED in {*history.added, *history.deleted}
     if columns is None or obj in session.new or obj in session.deleted:
         return True
     state = inspect(obj)
