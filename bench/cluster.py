@@ -52,7 +52,7 @@ def seed(learners: int) -> dict:
     from lms.cluster.models import Placement
     from lms.cluster.periods import last_months, month_of
     from lms.cluster.raw import CLUSTER
-    from lms.cluster.seed import _month_raw
+    from lms.cluster.seed_history import _month_raw
     from lms.cluster.snapshots import store_snapshot
     from lms.domain.models import Activity, Course, CoursePartner, Enrolment, Module
     from lms.extensions import db
