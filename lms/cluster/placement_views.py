@@ -209,52 +209,59 @@ def _application_or_404(application_id: int) -> PlacementApplication:
 @login_required
 def application_decide(application_id: int):
     """Shortlist, accept or decline an application."""
-    application = _application_or_404(application_id)
-    placement_id = application.placement_id
-    try:
-        svc.decide_application(
-            application, request.form.get("action", ""), request.form.get("message", ""),
-            current_user, utcnow(),
-        )  # fmt: skip
-        db.session.commit()
-        flash("Decision saved and sent to the student.", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    return redirect(url_for(".placement", placement_id=placement_id))
+    return _on_application(
+        application_id,
+        lambda application: svc.decide_application(
+            application,
+            request.form.get("action", ""),
+            request.form.get("message", ""),
+            current_user,
+            utcnow(),
+        ),  # fmt: skip
+        "Decision saved and sent to the student.",
+    )
 
 
 @bp.post("/applications/<int:application_id>/evaluate")
 @login_required
 def application_evaluate(application_id: int):
     """The mentor records an evaluation of one skill."""
-    application = _application_or_404(application_id)
-    placement_id = application.placement_id
-    try:
-        svc.evaluate_placement_skill(
-            application, _int("skill_id") or 0, _int("level") or 0,
-            request.form.get("comment", ""), current_user, utcnow(),
-        )  # fmt: skip
-        db.session.commit()
-        flash("Evaluation recorded on the student's skill profile.", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    return redirect(url_for(".placement", placement_id=placement_id))
+    return _on_application(
+        application_id,
+        lambda application: svc.evaluate_placement_skill(
+            application,
+            _int("skill_id") or 0,
+            _int("level") or 0,
+            request.form.get("comment", ""),
+            current_user,
+            utcnow(),
+        ),  # fmt: skip
+        "Evaluation recorded on the student's skill profile.",
+    )
 
 
 @bp.post("/applications/<int:application_id>/outcome")
 @login_required
 def application_outcome(application_id: int):
     """Record the outcome: completed or not, hired or not."""
+    return _on_application(
+        application_id,
+        lambda application: svc.record_outcome(
+            application, request.form.get("outcome", ""), request.form.get("hired") == "y", utcnow()
+        ),
+        "Outcome recorded.",
+    )
+
+
+def _on_application(application_id: int, act, done: str):
+    """Run one step on an application its placement's managers may act on (404 for others),
+    commit, and go back to the placement with the result or the reason it was refused."""
     application = _application_or_404(application_id)
     placement_id = application.placement_id
     try:
-        svc.record_outcome(
-            application, request.form.get("outcome", ""), request.form.get("hired") == "y", utcnow()
-        )
+        act(application)
         db.session.commit()
-        flash("Outcome recorded.", "success")
+        flash(done, "success")
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
