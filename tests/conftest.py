@@ -16,12 +16,36 @@ import threading
 import pytest
 from sqlalchemy import Integer, create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.routing.rules import Rule
 
 from lms import create_app
 from lms.extensions import db
 
 REQUIRE_ALL = os.environ.get("REQUIRE_ALL") == "1"
 _SCHEMA_READY: set[str] = set()
+
+
+def _reuse_url_rule_builders() -> None:
+    """Every test builds a new app, and compiling the URL builders of its ~1,200 routes was most
+    of ``create_app``'s time. A builder is a pure function of the rule's text, its parsed parts,
+    its defaults and the mode (it reads the rule's converters through its ``self`` argument at
+    call time), so the test process compiles each one once and binds it to every app's rule."""
+    original = getattr(Rule, "_compile_builder", None)
+    if original is None:  # another Werkzeug: build them as it does
+        return
+    compiled: dict = {}
+
+    def compile_builder(self, append_unknown: bool = True):
+        key = (self.rule, tuple(self._trace), repr(sorted((self.defaults or {}).items())),
+               append_unknown)  # fmt: skip
+        if key not in compiled:
+            compiled[key] = original(self, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = compile_builder
+
+
+_reuse_url_rule_builders()
 
 
 # --- markers: skips become failures under REQUIRE_ALL ------------------------------------------
