@@ -9,6 +9,7 @@ from typing import Any
 from lms.domain.access import course_locks
 from lms.domain.models import Activity, Course
 from lms.models import User
+from lms.pagecache import expires_at
 from lms.permissions import can
 from lms.plugins import activity_registry
 from lms.progress.queries import enrolment_with_states
@@ -47,16 +48,24 @@ class Outline:
         return atype.label if atype else activity.type
 
 
+def _later(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and moment > now
+
+
 def outline(course: Course, user: User, now: datetime | None = None) -> Outline:
     """The course as ``user`` sees it: one query (enrolment, course completion and activity
     states together) on a course loaded by ``load_course``, whatever the course's size."""
     activities = [a for m in course.modules for a in m.activities]
     enrolled, completion, states = enrolment_with_states(user.id, course.id)
+    now = now or utcnow()
+    # A kept page (lms.pagecache) lasts no longer than the next activity opening by date.
+    expires_at(min((a.available_from for a in activities if _later(a.available_from, now)),
+                   default=None))  # fmt: skip
     return Outline(
         course=course,
         activities=activities,
         states=states,
-        locks=course_locks(activities, states, now or utcnow()),
+        locks=course_locks(activities, states, now),
         enrolled=enrolled,
         staff=can(user, "course.manage", course),
         completion=completion,

@@ -13,12 +13,14 @@ from courses.forms import ConfirmForm, EnrolForm
 from courses.learning import outline
 from courses.services import LANGUAGES, PARTNER_ROLES
 from lms.domain.models import LEVELS
+from lms.pagecache import cached_page
 from lms.pagination import paginate
 from lms.permissions import can, require
 
 
 @bp.route("/")
 @login_required
+@cached_page
 def index():
     """Course catalog every signed-in user browses, searched and filtered."""
     filters = catalog.CatalogFilters(
@@ -56,6 +58,7 @@ def authoring():
 
 @bp.route("/<slug>")
 @login_required
+@cached_page
 def overview(slug: str):
     """Course overview page for learners and staff."""
     course = course_or_404(slug)

@@ -9,12 +9,14 @@ from courses.blueprint import activity_or_404, bp, course_or_404, user
 from courses.forms import ConfirmForm
 from courses.learning import outline
 from lms.extensions import db
+from lms.pagecache import cached_page
 from lms.plugins import activity_registry
 from lms.progress.services import record_activity_event
 
 
 @bp.route("/<slug>/activities/<int:activity_id>")
 @login_required
+@cached_page
 def activity(slug: str, activity_id: int):
     """Learner's page of one activity with the course outline."""
     course = course_or_404(slug)

@@ -84,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     import lms.gradebook.models  # noqa: F401
     import lms.lti.models  # noqa: F401
     import lms.models  # noqa: F401
+    import lms.pagecache.models  # noqa: F401
     import lms.progress.models  # noqa: F401
     import lms.skills.gap_models  # noqa: F401
     import lms.skills.holder_models  # noqa: F401
@@ -122,6 +123,7 @@ def register_components(app: Flask) -> None:
 #: before the certificates they cause, which ``lms.credentials`` orders itself.
 FEATURES = (
     "lms.main",
+    "lms.pagecache",
     "lms.admin",
     "lms.progress",
     "lms.credentials",

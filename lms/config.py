@@ -104,6 +104,10 @@ def config_from_env(instance_path: str) -> dict:
         # the current period are reused by the pages and the API (0: computed on every request).
         "CLUSTER_CURRENCY": (env.get("CLUSTER_CURRENCY") or "EUR").upper(),
         "CLUSTER_LIVE_SECONDS": int(env.get("CLUSTER_LIVE_SECONDS") or 120),
+        # Learner pages kept rendered per person while nothing they show changes, and at most
+        # this long (0: never kept); how many each server process keeps (see lms/pagecache).
+        "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS") or 60),
+        "PAGE_CACHE_ENTRIES": int(env.get("PAGE_CACHE_ENTRIES") or 2000),
     }
 
 

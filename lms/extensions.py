@@ -23,6 +23,9 @@ class Base(DeclarativeBase):
     """Typed declarative base shared by every model, core and plugins alike."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    #: Whose stored pages a change of a row puts out of date: "site" (anybody's, the default),
+    #: "user" (only its owner's, ``__page_owner__``) or "none" (see lms.pagecache.generations).
+    __page_scope__ = "site"
 
 
 db = SQLAlchemy(model_class=Base)

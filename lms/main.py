@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import text
 
 from lms.extensions import db
+from lms.pagecache import cached_page
 
 bp = Blueprint("main", __name__)
 
@@ -50,6 +51,7 @@ def favicon():
 
 @bp.route("/dashboard")
 @login_required
+@cached_page
 def dashboard():
     """Signed-in user's dashboard with the panels of every feature they may see."""
     panels = []

@@ -79,6 +79,8 @@ class User(UserMixin, db.Model):
     """A person with an account on the platform."""
 
     __tablename__ = "users"
+    __page_scope__ = "user"
+    __page_owner__ = "id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased: uniqueness is case-insensitive on every database.
@@ -168,6 +170,7 @@ class Membership(db.Model):
     """A user's role in an organization; a user may hold several roles and organizations."""
 
     __tablename__ = "memberships"
+    __page_scope__ = "user"
     __table_args__ = (
         UniqueConstraint("user_id", "organization_id", "role"),
         Index("ix_memberships_org_role", "organization_id", "role"),
@@ -238,6 +241,7 @@ class LoginThrottle(db.Model):
     """Failed-login counters per account and per client address."""
 
     __tablename__ = "login_throttles"
+    __page_scope__ = "none"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
@@ -251,6 +255,7 @@ class LoginSession(db.Model):
     """One browser's login, so that logging out ends it on the server (cookies copied or not)."""
 
     __tablename__ = "login_sessions"
+    __page_scope__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -265,6 +270,7 @@ class OutboundMail(db.Model):
     """Every mail the site sends; the default backend only records it here (the outbox)."""
 
     __tablename__ = "outbound_mails"
+    __page_scope__ = "none"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to: Mapped[str] = mapped_column(String(254), index=True)

@@ -12,6 +12,7 @@ import threading
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import event, select
 
 from lms.domain.models import ActivityCondition, Course
@@ -22,6 +23,13 @@ from tests.factories import make_lesson, make_module
 COURSE = "python-for-production-data"
 LEARNER = "student@uni.demo"
 MAX_QUERIES = 10
+
+
+@pytest.fixture
+def app_config():
+    """Every page rendered: these counts are the cost of a render (a stored page costs one
+    statement, see tests/test_page_cache.py)."""
+    return {"PAGE_CACHE_SECONDS": 0}
 
 
 @contextmanager

@@ -151,6 +151,7 @@ class LabSubmission(db.Model):
     """
 
     __tablename__ = "lab_submissions"
+    __page_scope__ = "user"
     __table_args__ = (
         Index("ix_lab_submissions_status_id", "status", "id"),
         Index("ix_lab_submissions_lab_user", "lab_id", "user_id"),

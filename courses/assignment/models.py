@@ -111,6 +111,7 @@ class AssignmentExtension(db.Model):
     """A later due date for one learner (it also lifts the cut-off for them until then)."""
 
     __tablename__ = "assignment_extensions"
+    __page_scope__ = "user"
     __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +129,7 @@ class AssignmentSubmission(db.Model):
     """One learner's work: a draft until submitted; ``attempt`` counts reopenings."""
 
     __tablename__ = "assignment_submissions"
+    __page_scope__ = "user"
     __table_args__ = (
         UniqueConstraint("assignment_id", "user_id"),
         Index("ix_assignment_submissions_assignment_status", "assignment_id", "status"),

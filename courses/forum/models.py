@@ -123,6 +123,7 @@ class ForumSubscription(db.Model):
     """A user's subscription to a forum's mail."""
 
     __tablename__ = "forum_subscriptions"
+    __page_scope__ = "user"
     __table_args__ = (UniqueConstraint("forum_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,6 +139,7 @@ class ForumRead(db.Model):
     """When a user last read a thread: posts after it are unread."""
 
     __tablename__ = "forum_reads"
+    __page_scope__ = "user"
     __table_args__ = (UniqueConstraint("thread_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

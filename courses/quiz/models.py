@@ -126,6 +126,7 @@ class QuizAttempt(db.Model):
     """One learner's attempt: the questions as they were when it started, answers and score."""
 
     __tablename__ = "quiz_attempts"
+    __page_scope__ = "user"
     __table_args__ = (
         UniqueConstraint("quiz_id", "user_id", "number"),
         Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id"),

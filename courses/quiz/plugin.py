@@ -27,6 +27,7 @@ from lms.domain.services import active_enrolment, mark_course_edited
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import User
+from lms.pagecache import expires_at
 from lms.permissions import can
 from lms.plugins import ActivityType, DueDate, GradebookEntry
 from lms.progress.models import ActivityCompletion
@@ -132,6 +133,10 @@ class QuizType(ActivityType):
         author = can(user, "course.manage", activity.course)
         enrolled = active_enrolment(user.id, activity.course_id) is not None
         open_attempt = next((a for a in attempts if a.state == AttemptState.IN_PROGRESS), None)
+        # A kept page (lms.pagecache) lasts no longer than the quiz is open, or the open
+        # attempt's time (the next render submits an attempt whose time ran out).
+        expires_at(activity.close_at)
+        expires_at(open_attempt.deadline if open_attempt else None)
         return Markup(
             render_template(
                 "quiz/_activity.html",

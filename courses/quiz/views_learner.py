@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +29,7 @@ from courses.quiz.grading import (
 from courses.quiz.models import QuizAttempt
 from lms.errors import problem
 from lms.extensions import db
+from lms.pagecache import cached_page, expires_at, on_replay
 from lms.permissions import can
 from lms.timeutil import utcnow
 
@@ -54,6 +57,7 @@ def start(activity_id: int):
 
 @bp.get("/<int:activity_id>/attempt/<int:attempt_id>")
 @login_required
+@cached_page
 def attempt(activity_id: int, attempt_id: int):
     """Learner's page of an open attempt with its questions and timer."""
     quiz = load_quiz(activity_id)
@@ -71,13 +75,35 @@ def attempt(activity_id: int, attempt_id: int):
 
 def _render_attempt(quiz, att: QuizAttempt, now, problems: dict[str, str] | None = None):
     """The attempt page; ``problems`` (question key -> message) are answers that need fixing."""
+    left = seconds_left(att, now)
+    if left is not None:
+        # Kept for the same learner, the page's timer is set again each time it is served, and
+        # it is not kept past the deadline (the next request then submits the attempt).
+        expires_at(att.deadline)
+        on_replay(partial(_retime, att.deadline, left))
     return render_template(
         "quiz/attempt.html",
         quiz=quiz,
         attempt=att,
-        seconds_left=seconds_left(att, now),
+        seconds_left=left,
         problems=problems or {},
     ), (400 if problems else 200)
+
+
+def _timer_text(seconds: int) -> tuple[str, str]:
+    minutes, rest = divmod(seconds, 60)
+    return (
+        f'data-seconds-left="{seconds}"',
+        f'role="timer" aria-live="off">{minutes}:{rest:02d}</span>',
+    )
+
+
+def _retime(deadline, rendered_left: int, body: str) -> str:
+    """The attempt page ``body`` rendered with ``rendered_left`` seconds, with the time left now."""
+    now_left = max(0, int((deadline - utcnow()).total_seconds()))
+    for old, new in zip(_timer_text(rendered_left), _timer_text(now_left), strict=True):
+        body = body.replace(old, new, 1)
+    return body
 
 
 @bp.post("/<int:activity_id>/attempt/<int:attempt_id>/save")

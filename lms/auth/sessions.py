@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_login import login_user, logout_user
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
@@ -72,6 +72,9 @@ def end_session(user: User) -> None:
     logout_user()
 
 
+_STATEMENT = "lms.session_user_statement"
+
+
 def register_session_figure(app: Flask, name: str, expression: Callable[[Any], Any]) -> None:
     """Load a per-user figure every page shows (the notifications badge) with the session user.
 
@@ -83,6 +86,28 @@ def register_session_figure(app: Flask, name: str, expression: Callable[[Any], A
     app.extensions.setdefault("lms.session_figures", {})[name] = expression
 
 
+def _session_user_statement(figures: dict):
+    """The session user's query, built once per app (every signed-in request runs it)."""
+    statement = current_app.extensions.get(_STATEMENT)
+    if statement is None or statement[0] != list(figures):
+        # The memberships (and their organizations) come in the same query: every page's
+        # permission checks and the top bar read them; so do the figures of the layout (the
+        # badge, the generations of the stored pages).
+        query = (
+            select(User, *(expr(User.id).label(name) for name, expr in figures.items()))
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(
+                User.id == bindparam("user_id"),
+                LoginSession.key_hash == bindparam("key_hash"),
+                LoginSession.ended_at.is_(None),
+                LoginSession.expires_at > bindparam("now"),
+            )
+            .options(joinedload(User.memberships).joinedload(Membership.organization))
+        )
+        statement = current_app.extensions[_STATEMENT] = (list(figures), query)
+    return statement[1]
+
+
 def load_session_user(session_id: str) -> User | None:
     """The user a session or remember-me cookie names, if that login is still open (one query)."""
     raw_id, _, rest = (session_id or "").partition(":")
@@ -90,23 +115,8 @@ def load_session_user(session_id: str) -> User | None:
     if not raw_id.isascii() or not raw_id.isdigit() or len(raw_id) > 10 or not key:
         return None
     figures = current_app.extensions.get("lms.session_figures", {})
-    # The memberships (and their organizations) come in the same query: every page's permission
-    # checks and the top bar read them; so do the figures of the layout (the badge).
-    row = (
-        db.session.execute(
-            select(User, *(expr(User.id).label(name) for name, expr in figures.items()))
-            .join(LoginSession, LoginSession.user_id == User.id)
-            .where(
-                User.id == int(raw_id),
-                LoginSession.key_hash == _hash(key),
-                LoginSession.ended_at.is_(None),
-                LoginSession.expires_at > utcnow(),
-            )
-            .options(joinedload(User.memberships).joinedload(Membership.organization))
-        )
-        .unique()
-        .one_or_none()
-    )
+    parameters = {"user_id": int(raw_id), "key_hash": _hash(key), "now": utcnow()}
+    row = db.session.execute(_session_user_statement(figures), parameters).unique().one_or_none()
     user = row[0] if row is not None else None
     # A deactivated account is logged out at its next request, not at its next login; so is
     # every session opened before the password last changed.

@@ -15,6 +15,7 @@ class CalendarFeed(db.Model):
     """A user's private feed: the hash of its secret and when it was last read."""
 
     __tablename__ = "calendar_feeds"
+    __page_scope__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)

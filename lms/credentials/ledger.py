@@ -42,6 +42,7 @@ class LedgerEntry(db.Model):
     """One append-only entry of the chain."""
 
     __tablename__ = "ledger_entries"
+    __page_scope__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
@@ -59,6 +60,7 @@ class LedgerHead(db.Model):
     """The single row (id 1) holding the last sequence number and hash: the append lock."""
 
     __tablename__ = "ledger_head"
+    __page_scope__ = "none"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)

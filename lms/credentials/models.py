@@ -48,6 +48,7 @@ class Certificate(db.Model):
     """A certificate of course or program completion. Never deleted; revoked with a reason."""
 
     __tablename__ = "certificates"
+    __page_scope__ = "user"
     __table_args__ = (Index("ix_certificates_user_issued", "user_id", "issued_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +124,7 @@ class CertificatePdf(db.Model):
     """
 
     __tablename__ = "certificate_pdfs"
+    __page_scope__ = "none"
 
     certificate_id: Mapped[int] = mapped_column(
         ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True

@@ -262,6 +262,7 @@ class Enrolment(db.Model):
     """A learner's enrolment in a course."""
 
     __tablename__ = "enrolments"
+    __page_scope__ = "user"
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

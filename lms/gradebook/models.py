@@ -43,6 +43,7 @@ class GradeOverride(db.Model):
     """A trainer's grade replacing the computed one (``activity_id`` NULL: the course total)."""
 
     __tablename__ = "grade_overrides"
+    __page_scope__ = "user"
     __table_args__ = (Index("ix_grade_overrides_course_user", "course_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

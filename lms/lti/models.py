@@ -127,6 +127,7 @@ class LtiStoreEntry(db.Model):
     web process; expired rows are purged as new ones are written."""
 
     __tablename__ = "lti_store"
+    __page_scope__ = "none"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
@@ -137,6 +138,7 @@ class LtiUsedNonce(db.Model):
     """Every nonce of an accepted launch: a replayed id_token finds its nonce here."""
 
     __tablename__ = "lti_used_nonces"
+    __page_scope__ = "none"
     __table_args__ = (UniqueConstraint("issuer", "nonce"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,6 +151,7 @@ class LtiUserLink(db.Model):
     """A person of a platform, known by (issuer, subject), is this EduCluster account."""
 
     __tablename__ = "lti_user_links"
+    __page_scope__ = "user"
     __table_args__ = (UniqueConstraint("issuer", "subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,6 +187,7 @@ class LtiContextRole(db.Model):
     """What a person is in a platform course, from launches and the roster."""
 
     __tablename__ = "lti_context_roles"
+    __page_scope__ = "user"
     __table_args__ = (UniqueConstraint("context_pk", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -233,6 +237,7 @@ class LtiScore(db.Model):
     """
 
     __tablename__ = "lti_scores"
+    __page_scope__ = "user"
     __table_args__ = (Index("ix_lti_scores_status_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from lms.extensions import db
+from lms.pagecache import cached_page
 from lms.pagination import paginate
 from lms.progress import queries
 from lms.progress.blueprint import bp
@@ -23,6 +24,7 @@ def certificate_links(user_id: int, course_ids: list[int]) -> dict[int, str]:
 
 @bp.route("/learning")
 @login_required
+@cached_page
 def my_learning():
     """Learner's "My learning" page: courses in progress, completed and assigned."""
     now = utcnow()

@@ -28,6 +28,7 @@ class ActivityCompletion(db.Model):
     """What a learner has done in one activity: viewed, submitted, best grade, completed."""
 
     __tablename__ = "activity_completions"
+    __page_scope__ = "user"
     __table_args__ = (
         UniqueConstraint("user_id", "activity_id"),
         Index("ix_activity_completions_course_user", "course_id", "user_id"),
@@ -75,6 +76,7 @@ class CourseCompletion(db.Model):
     """A learner's state in a course: not_started, in_progress, completed or failed."""
 
     __tablename__ = "course_completions"
+    __page_scope__ = "user"
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),
         Index("ix_course_completions_course_state", "course_id", "state"),
@@ -98,6 +100,7 @@ class CompletionHistory(db.Model):
     """A course completion that was reset for re-certification (the record survives the reset)."""
 
     __tablename__ = "completion_history"
+    __page_scope__ = "user"
     __table_args__ = (Index("ix_completion_history_user_course", "user_id", "course_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -198,6 +201,7 @@ class ProgramAssignment(db.Model):
     """A program assigned to one employee, for one certification cycle."""
 
     __tablename__ = "program_assignments"
+    __page_scope__ = "user"
     __table_args__ = (
         UniqueConstraint("program_id", "user_id", "cycle"),
         # Covering for the employee table (count, and ids joined to users for the name sort).
@@ -243,6 +247,7 @@ class AssignmentReminder(db.Model):
     """One reminder sent for an assignment in one window: never sent twice (unique key)."""
 
     __tablename__ = "assignment_reminders"
+    __page_scope__ = "none"
     __table_args__ = (UniqueConstraint("assignment_id", "window"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -257,6 +262,7 @@ class Notification(db.Model):
     """An in-app message to one user (program assigned, reminder, completion)."""
 
     __tablename__ = "notifications"
+    __page_scope__ = "user"
     __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -49,6 +49,7 @@ class SkillEvidence(db.Model):
     """One piece of evidence that a person holds a skill at a level, from ``earned_at``."""
 
     __tablename__ = "skill_evidence"
+    __page_scope__ = "user"
     __table_args__ = (
         CheckConstraint("level >= 1", name="level_positive"),
         Index("ix_skill_evidence_user_skill", "user_id", "skill_id"),

@@ -38,6 +38,7 @@ class SkillHolding(db.Model):
     person is in the pipeline for (with its due date), in one scope."""
 
     __tablename__ = "skill_holdings"
+    __page_scope__ = "user"
     __table_args__ = (
         UniqueConstraint("user_id", "skill_id", "scope", "kind", "level",
                          name="uq_skill_holdings_user_skill_scope"),
@@ -60,6 +61,7 @@ class SkillHolderCount(db.Model):
     pipeline for a level by a date (``pipeline``)."""
 
     __tablename__ = "skill_holder_counts"
+    __page_scope__ = "none"
     __table_args__ = (
         UniqueConstraint("scope", "skill_id", "kind", "level", "due_on",
                          name="uq_skill_holder_counts_scope_skill"),

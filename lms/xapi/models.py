@@ -16,6 +16,7 @@ class XapiStatement(db.Model):
     """One xAPI statement, as emitted (``statement`` is its JSON, ``id`` its stable UUID)."""
 
     __tablename__ = "xapi_statements"
+    __page_scope__ = "user"
     __table_args__ = (
         Index("ix_xapi_statements_user_stored", "user_id", "stored_at"),
         Index("ix_xapi_statements_org_stored", "organization_id", "stored_at"),

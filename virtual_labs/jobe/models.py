@@ -46,6 +46,7 @@ class JobeFile(db.Model):
     """A support file PUT by a client (CodeRunner names it by a hash of its content)."""
 
     __tablename__ = "jobe_files"
+    __page_scope__ = "none"
 
     file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)

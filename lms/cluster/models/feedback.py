@@ -35,6 +35,7 @@ class SurveyResponse(db.Model):
     """One answer to the course evaluation at completion or the follow-up survey."""
 
     __tablename__ = "survey_responses"
+    __page_scope__ = "user"
     __table_args__ = (
         UniqueConstraint("kind", "course_id", "user_id"),
         CheckConstraint(
@@ -64,6 +65,7 @@ class SurveyInvitation(db.Model):
     """A follow-up survey sent for one completion: never sent twice (unique key)."""
 
     __tablename__ = "survey_invitations"
+    __page_scope__ = "user"
     __table_args__ = (UniqueConstraint("course_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,6 +29,7 @@ class IndicatorSnapshot(db.Model):
     """
 
     __tablename__ = "cluster_snapshots"
+    __page_scope__ = "none"
     __table_args__ = (UniqueConstraint("month", "scope", name="uq_cluster_snapshots_month_scope"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +76,7 @@ class CohortBase(db.Model):
     """
 
     __tablename__ = "cluster_cohort_bases"
+    __page_scope__ = "none"
     __table_args__ = (
         UniqueConstraint("month", "scope", name="uq_cluster_cohort_bases_month_scope"),
     )

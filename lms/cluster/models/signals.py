@@ -46,6 +46,7 @@ class ClusterSignal(db.Model):
     """
 
     __tablename__ = "cluster_signals"
+    __page_scope__ = "none"
     __table_args__ = (
         Index(
             "uq_cluster_signals_open_key",

@@ -1,0 +1,137 @@
+"""Which stored pages a change puts out of date: a session hook adds one to the generation of
+every scope a flush touches, in the same transaction (see :mod:`lms.pagecache`).
+
+A model says what its rows show up on with a class attribute (the base default is ``"site"``):
+
+- ``__page_scope__ = "user"``: a row is shown only on the pages of the person it belongs to
+  (``__page_owner__``, by default the ``user_id`` column): a learner's progress, attempts,
+  submissions, notifications, enrolments. Changing it puts out of date that person's pages only.
+- ``__page_scope__ = "none"``: bookkeeping no stored page shows (outboxes, throttles, counters).
+- anything else, and every model that says nothing: the change may show on anybody's page (a
+  course, its activities and texts, a program), so every stored page is out of date.
+
+ORM flushes and ORM bulk statements are seen; a Core ``table.insert()`` or raw SQL is not, and
+stored pages live at most ``PAGE_CACHE_SECONDS`` (a minute by default) after such a change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lms.pagecache.models import SITE, PageGeneration, user_scope
+
+_PENDING = "pagecache.touched"
+
+
+def page_scope(cls) -> str:
+    """``"user"``, ``"none"`` or ``"site"`` for a mapped class (see the module docstring)."""
+    return getattr(cls, "__page_scope__", SITE) or SITE
+
+
+def _owner_attribute(cls) -> str:
+    return getattr(cls, "__page_owner__", "user_id")
+
+
+def _collect(session: Session, _context) -> None:
+    # After the flush, before its bookkeeping is reset: new, dirty and deleted still name
+    # everything it wrote (whatever other hooks added), and new rows have their owners.
+    touched = session.info.setdefault(_PENDING, {"objects": [], "ids": set(), "site": False})
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        scope = page_scope(type(obj))
+        if scope == "none":
+            continue
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        if scope != "user":
+            touched["site"] = True
+            continue
+        touched["objects"].append(obj)
+        if obj in session.dirty:  # moved to another person: both people's pages change
+            history = inspect(obj).attrs[_owner_attribute(type(obj))].history
+            touched["ids"].update(history.deleted or ())
+
+
+def _bump_after_flush(session: Session, _context) -> None:
+    touched = session.info.pop(_PENDING, None)
+    if not touched:
+        return
+    ids = {getattr(obj, _owner_attribute(type(obj)), None) for obj in touched["objects"]}
+    bump(session, site=touched["site"], user_ids=(ids | touched["ids"]) - {None})
+
+
+def _people_of_bulk(state, entity) -> set[int] | None:
+    """The owners a bulk statement on a per-person entity touches, read before it runs; None
+    when they cannot be told without reading the table (then every page is out of date)."""
+    owner = _owner_attribute(entity)
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    if state.is_insert:
+        return {r.get(owner) for r in rows} - {None}
+    where = state.statement.whereclause
+    column = getattr(entity, owner)
+    if where is None and rows and all("id" in r for r in rows):  # bulk update by primary key
+        ids = [r["id"] for r in rows]
+        return set(state.session.scalars(select(column).where(entity.id.in_(ids))))
+    if where is None:
+        return None
+    return set(state.session.scalars(select(column).distinct().where(where)))
+
+
+def _on_bulk_statement(state):
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return None
+    mapper = state.bind_mapper
+    if mapper is None:
+        return None  # Core table statements: see the module docstring
+    scope = page_scope(mapper.class_)
+    if scope == "none":
+        return None
+    people = _people_of_bulk(state, mapper.class_) if scope == "user" else None
+    result = state.invoke_statement()
+    if people is None:
+        bump(state.session, site=True)
+    elif people:
+        bump(state.session, user_ids=people)
+    return result
+
+
+def bump(session: Session, *, site: bool = False, user_ids=()) -> None:
+    """Add one to the generation of every page (``site``) and of these people's pages."""
+    scopes = sorted(user_scope(i) for i in set(user_ids))  # one order: no deadlock between two
+    if site:
+        scopes.insert(0, SITE)
+    if not scopes:
+        return
+    table = PageGeneration.__table__
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:  # another database: update, then create the scopes never counted
+        _bump_portably(session, scopes)
+        return
+    statement = insert(table).values([{"scope": s, "generation": 1} for s in scopes])
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.scope], set_={"generation": table.c.generation + 1}
+        )
+    )
+
+
+def _bump_portably(session: Session, scopes: list[str]) -> None:
+    table = PageGeneration.__table__
+    session.execute(
+        update(table).where(table.c.scope.in_(scopes)).values(generation=table.c.generation + 1)
+    )
+    known = set(session.scalars(select(table.c.scope).where(table.c.scope.in_(scopes))))
+    missing = [{"scope": s, "generation": 1} for s in scopes if s not in known]
+    if missing:
+        session.execute(table.insert(), missing)
+
+
+def listen() -> None:
+    """Bump the generations in the same transaction as every change (idempotent)."""
+    if not event.contains(Session, "after_flush", _collect):
+        event.listen(Session, "after_flush", _collect)
+        event.listen(Session, "after_flush_postexec", _bump_after_flush)
+        event.listen(Session, "do_orm_execute", _on_bulk_statement)
