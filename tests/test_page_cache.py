@@ -233,3 +233,24 @@ def test_a_page_is_kept_no_longer_than_the_next_opening_date_it_shows(app, world
     store = app.extensions["lms.page_store"]
     (page,) = [p for key, p in store._pages.items() if key[2] == "/courses/signals?"]
     assert 20 < page.expires - time.monotonic() <= 30  # not the minute pages last otherwise
+
+
+def test_a_transaction_bumps_each_generation_once_and_a_rolled_back_one_not_at_all(app, world):
+    scope = user_scope(world.one)
+    before = generation(app, scope)
+    with app.app_context():
+        enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == world.one))
+        for status in ("withdrawn", "active", "withdrawn"):
+            enrolment.status = status
+            db.session.flush()  # three flushes of one transaction
+        db.session.commit()
+    assert generation(app, scope) == before + 1
+    with app.app_context():
+        enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == world.one))
+        enrolment.status = "active"
+        db.session.flush()
+        db.session.rollback()
+        enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == world.one))
+        enrolment.status = "active"
+        db.session.commit()  # bumps again: the rolled back bump is gone
+    assert generation(app, scope) == before + 2
