@@ -16,9 +16,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
-from lms.models import User
+from lms.models import Membership, User
 from lms.timeutil import utcnow
 from virtual_labs.models import (
     LIMIT_BOUNDS,
@@ -356,8 +357,12 @@ def _countable(user_id: int, lab_id: int):
 
     Authors previewing and withdrawn learners are graded but not counted.
     """
-    user = db.session.get(User, user_id)
-    lab = db.session.get(Lab, lab_id)
+    # What recording the grade reads comes in these two queries, not in lazy loads: the
+    # statements name the learner's organization (memberships) and the lab's course.
+    user = db.session.get(
+        User, user_id, options=[joinedload(User.memberships).joinedload(Membership.organization)]
+    )
+    lab = db.session.get(Lab, lab_id, options=[joinedload(Lab.course)])
     if user is None or lab is None or not is_enrolled(user, lab):
         return None
     return user, lab
