@@ -40,6 +40,12 @@ def _is_stale():
     return or_(LabSubmission.heartbeat_at.is_(None), LabSubmission.heartbeat_at < _stale_cutoff())
 
 
+#: Claiming a submission and keeping its lease put no kept page out of date (lms.pagecache): a
+#: lab page kept while the submission was queued still says so until its result is stored, and
+#: its live status, polled while the work is in progress, says "running" meanwhile.
+_NO_PAGE = ()
+
+
 def claim_submission(submission_id: int, worker_id: str) -> bool:
     """Atomically take one submission for ``worker_id``: queued, or running but stale.
 
@@ -63,7 +69,7 @@ def claim_submission(submission_id: int, worker_id: str) -> bool:
             heartbeat_at=now,
             attempts=LabSubmission.attempts + 1,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, page_owners=_NO_PAGE)
     )
     return result.rowcount == 1
 
@@ -102,7 +108,7 @@ def claim_next(worker_id: str) -> int | None:
             attempts=LabSubmission.attempts + 1,
         )
         .returning(LabSubmission.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, page_owners=_NO_PAGE)
     ).scalar()
 
 
@@ -116,7 +122,7 @@ def touch_heartbeat(submission_id: int, worker_id: str) -> bool:
             LabSubmission.status == SubmissionStatus.RUNNING,
         )
         .values(heartbeat_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, page_owners=_NO_PAGE)
     )
     return result.rowcount == 1
 
@@ -308,7 +314,11 @@ def store_result(
             LabSubmission.status == SubmissionStatus.RUNNING,
         )
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(
+            synchronize_session=False,
+            # The learner's pages show the result (None: the page store finds whose it is).
+            page_owners=(job.user_id,) if job is not None and job.user_id else None,
+        )
     ).rowcount
     if won != 1:
         return False
