@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import User
+from lms.pagecache.generations import bump
 from lms.seed import ACCOUNTS, DEMO_PASSWORD, seed_demo
 
 lms_cli = AppGroup("lms", help="EduCluster administration.")
@@ -43,3 +44,12 @@ def create_admin(email: str, name: str, password: str) -> None:
     user.set_password(password)
     db.session.commit()
     click.echo(f"{email} is a site administrator.")
+
+
+@lms_cli.command("expire-pages")
+def expire_pages() -> None:
+    """Put every kept learner page out of date in every web process (after changing data with
+    raw SQL, which the page store does not see; see lms/pagecache)."""
+    bump(db.session, site=True)
+    db.session.commit()
+    click.echo("Every kept page is out of date: each is rendered again at its next request.")

@@ -254,3 +254,21 @@ def test_a_transaction_bumps_each_generation_once_and_a_rolled_back_one_not_at_a
         enrolment.status = "active"
         db.session.commit()  # bumps again: the rolled back bump is gone
     assert generation(app, scope) == before + 2
+
+
+def test_an_administrator_can_put_every_kept_page_out_of_date(app, world, runner):
+    one = login(app.test_client(), "one@pc.test")
+    one.get("/courses/signals")
+    assert hit(one.get("/courses/signals"))
+    with app.app_context():  # a change the page store cannot see: raw SQL
+        db.session.execute(
+            Course.__table__.update()
+            .where(Course.__table__.c.id == world.course)
+            .values(title="Renamed behind the ORM's back")
+        )
+        db.session.commit()
+    assert hit(one.get("/courses/signals"))  # still the kept page (for at most a minute)
+    result = runner.invoke(args=["lms", "expire-pages"])
+    assert result.exit_code == 0 and "out of date" in result.output
+    page = one.get("/courses/signals")
+    assert not hit(page) and "Renamed behind the ORM" in page.text
