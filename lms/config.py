@@ -108,6 +108,7 @@ def config_from_env(instance_path: str) -> dict:
         # this long (0: never kept); how many each server process keeps (see lms/pagecache).
         "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS") or 60),
         "PAGE_CACHE_ENTRIES": int(env.get("PAGE_CACHE_ENTRIES") or 2000),
+        "PAGE_CACHE_MB": int(env.get("PAGE_CACHE_MB") or 64),
     }
 
 

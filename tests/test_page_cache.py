@@ -16,6 +16,7 @@ from courses.quiz.models import QuizAttempt
 from lms.domain.models import Activity, Course, Enrolment
 from lms.extensions import db
 from lms.pagecache.models import SITE, PageGeneration, user_scope
+from lms.pagecache.store import MAX_PAGE_BYTES, PageStore, StoredPage
 from lms.timeutil import utcnow
 from tests import factories as f
 from tests.conftest import make_app
@@ -272,3 +273,24 @@ def test_an_administrator_can_put_every_kept_page_out_of_date(app, world, runner
     assert result.exit_code == 0 and "out of date" in result.output
     page = one.get("/courses/signals")
     assert not hit(page) and "Renamed behind the ORM" in page.text
+
+
+def test_the_store_keeps_the_most_recently_used_pages_within_its_bounds():
+    store = PageStore(capacity=3, max_bytes=MAX_PAGE_BYTES)
+    far = time.monotonic() + 60
+
+    def page(size: int) -> StoredPage:
+        return StoredPage((1, 1), b"x" * size, "text/html", far)
+
+    for key in "abc":
+        store.put(key, page(100))
+    assert store.get("a", (1, 1)) is not None  # used: "b" is now the oldest
+    store.put("d", page(100))
+    assert store.get("b", (1, 1)) is None and len(store) == 3
+    store.put("e", page(MAX_PAGE_BYTES - 150))  # over the byte budget: the oldest go first
+    assert store.bytes <= MAX_PAGE_BYTES
+    assert store.get("e", (1, 1)) is not None and store.get("c", (1, 1)) is None
+    store.put("huge", page(MAX_PAGE_BYTES + 1))  # never kept
+    assert store.get("huge", (1, 1)) is None
+    assert store.get("e", (2, 1)) is None  # another generation: out of date, and dropped
+    assert store.bytes == sum(len(p.body) for p in store._pages.values())

@@ -14,7 +14,8 @@ Pages live at most ``PAGE_CACHE_SECONDS`` (60 by default; 0 keeps none), so rela
 changes that bypass the ORM are never older than that; a view can shorten it
 (:func:`expires_at`), rewrite a countdown when the page is served again (:func:`on_replay`), or
 refuse to be kept (:func:`no_store`). Staff pages, which show other people's work, are never
-kept. Each process keeps ``PAGE_CACHE_ENTRIES`` pages (2,000 by default, at most 512 kB each).
+kept. Each process keeps at most ``PAGE_CACHE_ENTRIES`` pages (2,000 by default) and
+``PAGE_CACHE_MB`` of them (64 by default; a learner page is 4-12 kB, none over 512 kB is kept).
 """
 
 from __future__ import annotations
@@ -45,4 +46,6 @@ def init_app(app: Flask) -> None:
     register_session_figure(app, SITE_FIGURE, site_generation_subquery)
     generations.listen()
     if app.config.get("PAGE_CACHE_SECONDS", 0) > 0:
-        app.extensions[STORE] = PageStore(app.config.get("PAGE_CACHE_ENTRIES", 2000))
+        app.extensions[STORE] = PageStore(
+            app.config.get("PAGE_CACHE_ENTRIES", 2000), app.config.get("PAGE_CACHE_MB", 64) << 20
+        )

@@ -29,12 +29,15 @@ class StoredPage:
 
 
 class PageStore:
-    """A bounded, thread-safe map of pages, keyed by person, session and address."""
+    """A thread-safe map of pages, keyed by person, session and address, bounded by a number of
+    pages and by the bytes of their bodies."""
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, max_bytes: int = 64 << 20):
         self.capacity = max(1, capacity)
+        self.max_bytes = max(MAX_PAGE_BYTES, max_bytes)
         self._pages: OrderedDict[Hashable, StoredPage] = OrderedDict()
         self._lock = threading.Lock()
+        self.bytes = 0
         self.hits = self.misses = 0
 
     def get(self, key: Hashable, stamp: tuple) -> StoredPage | None:
@@ -42,7 +45,7 @@ class PageStore:
         with self._lock:
             page = self._pages.get(key)
             if page is not None and (page.stamp != stamp or page.expires <= time.monotonic()):
-                del self._pages[key]
+                self._drop(key)
                 page = None
             if page is None:
                 self.misses += 1
@@ -56,15 +59,21 @@ class PageStore:
         if len(page.body) > MAX_PAGE_BYTES:
             return
         with self._lock:
+            if key in self._pages:
+                self._drop(key)
             self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.capacity:
-                self._pages.popitem(last=False)
+            self.bytes += len(page.body)
+            while len(self._pages) > self.capacity or self.bytes > self.max_bytes:
+                self._drop(next(iter(self._pages)))  # the least recently used
+
+    def _drop(self, key: Hashable) -> None:
+        self.bytes -= len(self._pages.pop(key).body)
 
     def clear(self) -> None:
         """Forget every page."""
         with self._lock:
             self._pages.clear()
+            self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._pages)
