@@ -40,9 +40,8 @@ def _is_stale():
     return or_(LabSubmission.heartbeat_at.is_(None), LabSubmission.heartbeat_at < _stale_cutoff())
 
 
-#: Claiming a submission and keeping its lease put no kept page out of date (lms.pagecache): a
-#: lab page kept while the submission was queued still says so until its result is stored, and
-#: its live status, polled while the work is in progress, says "running" meanwhile.
+#: Claiming and keeping a lease change no kept page (lms.pagecache): a lab page kept while the
+#: submission was queued says so until its result is stored; its polled live status says more.
 _NO_PAGE = ()
 
 
@@ -306,6 +305,7 @@ def store_result(
         if counted is not False:
             # Marked in the same UPDATE that stores the result (one statement less per job).
             values["counted"] = counted is not None
+    owners = (job.user_id,) if job and job.user_id else None  # whose kept pages show it
     won = db.session.execute(
         update(LabSubmission)
         .where(
@@ -314,11 +314,7 @@ def store_result(
             LabSubmission.status == SubmissionStatus.RUNNING,
         )
         .values(**values)
-        .execution_options(
-            synchronize_session=False,
-            # The learner's pages show the result (None: the page store finds whose it is).
-            page_owners=(job.user_id,) if job is not None and job.user_id else None,
-        )
+        .execution_options(synchronize_session=False, page_owners=owners)
     ).rowcount
     if won != 1:
         return False

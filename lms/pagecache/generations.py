@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lms.bulk_statements import bulk_owners
 from lms.pagecache.models import SITE, PageGeneration, user_scope
 
 _PENDING = "pagecache.touched"
@@ -73,24 +74,6 @@ def _transaction_ended(session: Session, transaction) -> None:
         session.info.pop(_BUMPED, None)
 
 
-def _people_of_bulk(state, entity) -> set[int] | None:
-    """The owners a bulk statement on a per-person entity touches, read before it runs; None
-    when they cannot be told without reading the table (then every page is out of date)."""
-    owner = _owner_attribute(entity)
-    params = state.parameters
-    rows = params if isinstance(params, list) else [params] if params else []
-    if state.is_insert:
-        return {r.get(owner) for r in rows} - {None}
-    where = state.statement.whereclause
-    column = getattr(entity, owner)
-    if where is None and rows and all("id" in r for r in rows):  # bulk update by primary key
-        ids = [r["id"] for r in rows]
-        return set(state.session.scalars(select(column).where(entity.id.in_(ids))))
-    if where is None:
-        return None
-    return set(state.session.scalars(select(column).distinct().where(where)))
-
-
 def _on_bulk_statement(state):
     if not (state.is_update or state.is_delete or state.is_insert):
         return None
@@ -104,7 +87,7 @@ def _on_bulk_statement(state):
     if owners is not None:  # the statement names them: no query to find them
         people = set(owners)
     elif scope == "user":
-        people = _people_of_bulk(state, mapper.class_)
+        people = bulk_owners(state, _owner_attribute(mapper.class_), whole_table=False)
     else:
         people = None
     result = state.invoke_statement()

@@ -92,6 +92,7 @@ def cached_page(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
+        """The kept page when it is current, else the view's (kept when it may be)."""
         store = page_store()
         key, stamp = _key_and_stamp() if store is not None else (None, None)
         if key is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from lms.bulk_statements import bulk_owners
 from lms.domain.models import Course, Enrolment
 from lms.extensions import db
 from lms.models import Membership, User
@@ -106,21 +107,6 @@ def _after_flush(session: Session, _context) -> None:
 _BULK = (SkillEvidence, Membership, Enrolment, CourseCompletion, ProgramAssignment)
 
 
-def _bulk_people(state) -> set:
-    """The people a bulk statement on one of :data:`_BULK` touches (read before it runs)."""
-    entity = state.bind_mapper.class_
-    params = state.parameters
-    rows = params if isinstance(params, list) else [params] if params else []
-    if state.is_insert:
-        return {r.get("user_id") for r in rows}
-    where = state.statement.whereclause
-    if where is None and rows and all("id" in r for r in rows):  # bulk update by primary key
-        ids = [r["id"] for r in rows]
-        return set(state.session.scalars(select(entity.user_id).where(entity.id.in_(ids))))
-    stmt = select(entity.user_id).distinct()
-    return set(state.session.scalars(stmt if where is None else stmt.where(where)))
-
-
 def _sets_a_counted_column(state, entity) -> bool:
     """Whether a bulk UPDATE sets a column the counts depend on (:data:`_PERSONAL`); when the
     columns it sets cannot be told, it is assumed to."""
@@ -146,7 +132,7 @@ def _on_execute(state):
         return None  # Core table statements (bulk loads) are recounted by their caller
     if state.is_update and not _sets_a_counted_column(state, mapper.class_):
         return None  # e.g. a recompute's progress or dates: no level or pipeline moves
-    people = _bulk_people(state)
+    people = bulk_owners(state)
     result = state.invoke_statement()
     sync_holdings(people - {None})
     return result
