@@ -9,7 +9,7 @@ from typing import Any
 from lms.domain.access import course_locks
 from lms.domain.models import Activity, Course
 from lms.models import User
-from lms.pagecache import expires_at
+from lms.pagecache import expires_at, no_store
 from lms.permissions import can
 from lms.plugins import activity_registry
 from lms.progress.queries import enrolment_with_states
@@ -58,15 +58,19 @@ def outline(course: Course, user: User, now: datetime | None = None) -> Outline:
     activities = [a for m in course.modules for a in m.activities]
     enrolled, completion, states = enrolment_with_states(user.id, course.id)
     now = now or utcnow()
-    # A kept page (lms.pagecache) lasts no longer than the next activity opening by date.
+    staff = can(user, "course.manage", course)
+    # A kept page (lms.pagecache) lasts no longer than the next activity opening by date; the
+    # course team's view (e.g. an LTI instructor's) is never kept.
     expires_at(min((a.available_from for a in activities if _later(a.available_from, now)),
                    default=None))  # fmt: skip
+    if staff:
+        no_store()
     return Outline(
         course=course,
         activities=activities,
         states=states,
         locks=course_locks(activities, states, now),
         enrolled=enrolled,
-        staff=can(user, "course.manage", course),
+        staff=staff,
         completion=completion,
     )
