@@ -159,7 +159,7 @@ def register_hooks(app: Flask) -> None:
     """Install the request hooks: URL checks, login, error pages, links, permissions, security headers, templating."""
     # imported here: lms/__init__ runs before every `import lms.x`; the factory loads the
     # app's parts only when it builds an app, so importing one core module stays light.
-    from lms import auth, errors, links, permissions, security, templating, urls
+    from lms import assets, auth, errors, links, permissions, security, templating, urls
 
     urls.init_app(app)  # first: refuse NUL characters before any view or hook reads input
     auth.init_app(app)
@@ -168,3 +168,4 @@ def register_hooks(app: Flask) -> None:
     permissions.init_app(app)
     templating.init_app(app)
     links.init_app(app)
+    assets.init_app(app)  # every static URL names its file's version
