@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 
@@ -46,6 +47,55 @@ def _reuse_url_rule_builders() -> None:
 
 
 _reuse_url_rule_builders()
+
+
+def _reuse_entry_point_lookups() -> None:
+    """``create_app`` asks importlib.metadata for the plugin and component entry points, which
+    reads every installed distribution's metadata (~16 ms an app, more than the rest of the
+    factory). The answer depends only on what is installed on ``sys.path``, so the test
+    process keeps it per group and ``sys.path``: a test that installs a distribution in a
+    directory it puts on ``sys.path`` (test_plugins_registry) gets a fresh lookup."""
+    import lms.plugins
+
+    original = lms.plugins.entry_points
+    found: dict = {}
+
+    def entry_points(**params):
+        key = (tuple(sorted(params.items())), tuple(sys.path))
+        if key not in found:
+            found[key] = original(**params)
+        return found[key]
+
+    lms.plugins.entry_points = entry_points
+
+
+_reuse_entry_point_lookups()
+
+#: Files whose tests take seconds each (crawls, fuzzing, a Celery worker, Chromium): collected
+#: first, so xdist hands them out at the start and both workers finish their queues together,
+#: instead of one worker drawing a 30-second test while the other has nothing left.
+SLOW_FIRST = (
+    "test_fuzz_forms.py",
+    "test_crawl.py",
+    "test_celery_labs.py",
+    "test_browser_",
+    "test_quiz_browser.py",
+    "test_foundation_seed.py",
+    "test_labs_recovery.py",
+    "test_sandbox_",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow files first (see SLOW_FIRST), otherwise the collected order; deterministic, so
+    every xdist worker collects the same list."""
+
+    def rank(item) -> int:
+        name = item.path.name
+        return next((i for i, prefix in enumerate(SLOW_FIRST) if name.startswith(prefix)),
+                    len(SLOW_FIRST))  # fmt: skip
+
+    items.sort(key=rank)
 
 
 # --- markers: skips become failures under REQUIRE_ALL ------------------------------------------
@@ -170,33 +220,59 @@ def auth(client):
 
 
 _DEMO_SNAPSHOTS: dict[str, dict[str, list[dict]]] = {}
+#: PostgreSQL keeps the seeded rows in a schema of its own (the database is this worker's).
+SNAPSHOT_SCHEMA = "demo_snapshot"
+
+
+def _take_snapshot() -> dict[str, list[dict]]:
+    """The rows of the freshly seeded database; on PostgreSQL also copied server-side."""
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(
+            f'DROP SCHEMA IF EXISTS "{SNAPSHOT_SCHEMA}" CASCADE; CREATE SCHEMA "{SNAPSHOT_SCHEMA}"; '
+            + "; ".join(f'CREATE TABLE "{SNAPSHOT_SCHEMA}"."{t.name}" AS TABLE "{t.name}"'
+                        for t in tables)
+        ))  # fmt: skip
+        db.session.commit()
+    return {
+        table.name: [dict(row._mapping) for row in db.session.execute(table.select())]
+        for table in tables
+    }
 
 
 def _restore_snapshot(snapshot: dict[str, list[dict]]) -> None:
-    """Insert the rows of a seeded database again, parents first, and move sequences on."""
-    postgres = db.engine.dialect.name == "postgresql"
-    if postgres:
-        # The course <-> cover attachment foreign keys form a cycle: load without FK triggers.
-        db.session.execute(text("SET session_replication_role = replica"))
-    for table in db.metadata.sorted_tables:
-        rows = snapshot.get(table.name)
-        if rows:
-            db.session.execute(table.insert(), rows)
-    if postgres:
-        db.session.execute(text("SET session_replication_role = DEFAULT"))
+    """Put the rows of the seeded database back, parents first, and move sequences on."""
+    if db.engine.dialect.name == "postgresql":
+        _restore_postgres_snapshot(snapshot)
+    else:
         for table in db.metadata.sorted_tables:
-            if (
-                snapshot.get(table.name)
-                and "id" in table.c
-                and isinstance(table.c.id.type, Integer)
-            ):
-                db.session.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id')::regclass, "
-                        f'(SELECT MAX(id) FROM "{table.name}"))'
-                    )
-                )
+            rows = snapshot.get(table.name)
+            if rows:
+                db.session.execute(table.insert(), rows)
     db.session.commit()
+
+
+def _restore_postgres_snapshot(snapshot: dict[str, list[dict]]) -> None:
+    """One round trip: copy every table back from the snapshot schema, then set every sequence.
+
+    Per-table INSERTs with the rows sent from Python and one setval per table cost ~100 ms a
+    test on PostgreSQL; copying server-side costs a few. The course <-> cover attachment foreign
+    keys form a cycle: load without FK triggers (session_replication_role)."""
+    filled = [t for t in db.metadata.sorted_tables if snapshot.get(t.name)]
+    sequences = [
+        f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id')::regclass, "
+        f'(SELECT MAX(id) FROM "{t.name}"))'
+        for t in filled
+        if "id" in t.c and isinstance(t.c.id.type, Integer)
+    ]
+    statements = [
+        "SET session_replication_role = replica",
+        *(f'INSERT INTO "{t.name}" SELECT * FROM "{SNAPSHOT_SCHEMA}"."{t.name}"' for t in filled),
+        "SET session_replication_role = DEFAULT",
+    ]
+    if sequences:
+        statements.append("SELECT " + ", ".join(sequences))
+    db.session.execute(text("; ".join(statements)))
 
 
 @pytest.fixture
@@ -213,10 +289,7 @@ def demo(app):
         snapshot = _DEMO_SNAPSHOTS.get(key)
         if snapshot is None:
             seed_demo(echo=lambda *_: None)
-            _DEMO_SNAPSHOTS[key] = {
-                table.name: [dict(row._mapping) for row in db.session.execute(table.select())]
-                for table in db.metadata.sorted_tables
-            }
+            _DEMO_SNAPSHOTS[key] = _take_snapshot()
         else:
             _restore_snapshot(snapshot)
     return app
