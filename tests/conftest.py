@@ -166,10 +166,20 @@ def _empty_all_tables() -> None:
         # a test leaves, which matters with hundreds of tests. Ids are not reset: tests must not
         # rely on them.
         db.session.execute(text("; ".join(f'DELETE FROM "{t.name}"' for t in tables)))
+        db.session.commit()
     else:
-        for table in tables:
-            db.session.execute(table.delete())
-    db.session.commit()
+        # One script in one transaction, past SQLAlchemy's statement machinery: a third of the
+        # time of ~90 separate DELETEs, after every test.
+        _sqlite_script("".join(f'DELETE FROM "{t.name}";' for t in tables))
+
+
+def _sqlite_script(script: str) -> None:
+    """Run ``script`` in one transaction on a raw connection of the app's SQLite engine."""
+    raw = db.engine.raw_connection()
+    try:
+        raw.driver_connection.executescript(f"BEGIN;{script}COMMIT;")
+    finally:
+        raw.close()
 
 
 @pytest.fixture
@@ -219,13 +229,14 @@ def auth(client):
     return AuthActions(client)
 
 
-_DEMO_SNAPSHOTS: dict[str, dict[str, list[dict]]] = {}
+_DEMO_SNAPSHOTS: dict[str, dict[str, list[tuple]]] = {}
 #: PostgreSQL keeps the seeded rows in a schema of its own (the database is this worker's).
 SNAPSHOT_SCHEMA = "demo_snapshot"
 
 
-def _take_snapshot() -> dict[str, list[dict]]:
-    """The rows of the freshly seeded database; on PostgreSQL also copied server-side."""
+def _take_snapshot() -> dict[str, list[tuple]]:
+    """The rows of the freshly seeded database, as the driver returns them (no type
+    processing on the way back); on PostgreSQL they are also copied server-side."""
     tables = db.metadata.sorted_tables
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text(
@@ -235,24 +246,37 @@ def _take_snapshot() -> dict[str, list[dict]]:
         ))  # fmt: skip
         db.session.commit()
     return {
-        table.name: [dict(row._mapping) for row in db.session.execute(table.select())]
+        table.name: [
+            tuple(row) for row in db.session.execute(text(f'SELECT * FROM "{table.name}"'))
+        ]
         for table in tables
     }
 
 
-def _restore_snapshot(snapshot: dict[str, list[dict]]) -> None:
+def _restore_snapshot(snapshot: dict[str, list[tuple]]) -> None:
     """Put the rows of the seeded database back, parents first, and move sequences on."""
     if db.engine.dialect.name == "postgresql":
         _restore_postgres_snapshot(snapshot)
-    else:
+        db.session.commit()
+        return
+    # SQLite: the stored values go back as they came, in one executemany a table on the raw
+    # connection (~5 ms for the ~3,000 demo rows, against ~40 ms through the ORM's types).
+    db.session.commit()
+    raw = db.engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        connection.execute("BEGIN")
         for table in db.metadata.sorted_tables:
             rows = snapshot.get(table.name)
             if rows:
-                db.session.execute(table.insert(), rows)
-    db.session.commit()
+                marks = ", ".join("?" * len(rows[0]))
+                connection.executemany(f'INSERT INTO "{table.name}" VALUES ({marks})', rows)
+        connection.execute("COMMIT")
+    finally:
+        raw.close()
 
 
-def _restore_postgres_snapshot(snapshot: dict[str, list[dict]]) -> None:
+def _restore_postgres_snapshot(snapshot: dict[str, list[tuple]]) -> None:
     """One round trip: copy every table back from the snapshot schema, then set every sequence.
 
     Per-table INSERTs with the rows sent from Python and one setval per table cost ~100 ms a
