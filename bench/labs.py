@@ -1,14 +1,14 @@
 """Lab sandbox benchmark (prints a table; not a test): ``python bench/labs.py [-n N]``.
 
-(a) ``bench_bare(n)``: a trivial Python program run bare N times (subprocess, same interpreter
-    and flags as the sandbox uses);
-(a') ``bench_bwrap(n)``: the same program in a bare bubblewrap box (the namespaces and mounts
-    of a sandbox box, none of the rest): the floor the sandbox's overhead is measured against;
-(a'') ``bench_bwrap_box_flags(n)``: bubblewrap with a real box's command line (seccomp filter,
-    no nested user namespaces, read-only root and /dev, info pipe, environment), nothing else;
-(b) ``bench_sandbox(n)``: the same program through the sandbox N times (``run_program``: work
-    directory, pool user, bubblewrap box, limits, output capture), one at a time, and then N runs
-    in parallel on every core (the baseline for the pipeline target);
+(a), (a'), (a''), (b) ``bench_sequential(n)``, measured interleaved (run i of every row in
+    turn, see ``bench/box_rows.py``): a trivial Python program run (a) bare (subprocess, same
+    interpreter and flags as the sandbox uses); (a') in a bare bubblewrap box (the namespaces
+    and mounts of a sandbox box, none of the rest); (a'') in bubblewrap with a real box's
+    command line (seccomp filter, no nested user namespaces, read-only root and /dev, info
+    pipe, environment), nothing else: the floor of the isolation kept; (b) through the sandbox
+    (``run_program``: work directory, pool user, launcher, box, limits, output capture); then
+    ``bench_sandbox_parallel``: N sandbox runs in parallel on every core (the pipeline's
+    baseline);
 (c) ``bench_pipeline(n)``: N submissions through the whole pipeline (enqueue -> sandbox -> grade
     -> stored result). It is owned by the lab executor's area: when the module
     ``bench/pipeline.py`` defines ``bench_pipeline(n) -> dict`` (keys:
@@ -28,13 +28,11 @@ bench/labs.py`` (as root) measures the intrinsic costs without the other tenants
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import logging
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +41,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from virtual_labs.languages import get_language  # noqa: E402
 from virtual_labs.sandbox import run_program, sandbox_mode, sandbox_status  # noqa: E402
 
 PROGRAM = 'print("hello, world")\n'
@@ -69,100 +66,16 @@ def _figures(label: str, durations: list[float], wall: float, cpu: float | None 
     }
 
 
-def bench_bare(n: int) -> dict:
-    """(a) The program run bare with the sandbox's interpreter and flags, n times in a row."""
-    argv = list(get_language("python").run)
-    with tempfile.TemporaryDirectory() as work:
-        Path(work, "main.py").write_text(PROGRAM)
-        durations = []
-        cpu = _cpu_seconds()
-        started = time.perf_counter()
-        for _ in range(n):
-            t = time.perf_counter()
-            done = subprocess.run(argv, cwd=work, capture_output=True, check=True)
-            durations.append(time.perf_counter() - t)
-            assert done.stdout == b"hello, world\n"
-        wall = time.perf_counter() - started
-        return _figures("(a) bare subprocess, sequential", durations, wall, _cpu_seconds() - cpu)
+def bench_sequential(n: int) -> list[dict]:
+    """(a), (a'), (a'') and (b): n runs each, interleaved (see ``bench/box_rows.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from box_rows import bench_interleaved
 
-
-def bench_bwrap(n: int) -> dict:
-    """(a') The program in a bare bubblewrap box, n times in a row: the namespaces and mounts of
-    a sandbox box, nothing else (no pool user, limits, cgroup, seccomp or supervision). The
-    floor any sandbox built on bubblewrap starts from."""
-    from virtual_labs import box
-
-    argv = list(get_language("python").run)
-    with tempfile.TemporaryDirectory() as work:
-        Path(work, "main.py").write_text(PROGRAM)
-        bwrap = [
-            box.BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", "--clearenv", *box._SYSTEM_MOUNTS,
-            "--tmpfs", "/tmp", "--tmpfs", box.BOX,
-            "--ro-bind", str(Path(work, "main.py")), f"{box.BOX}/main.py", "--chdir", box.BOX,
-        ]  # fmt: skip
-        box._become_subreaper()  # bwrap's box pid 1 is orphaned: reaped here, CPU counted
-        durations = []
-        cpu = _cpu_seconds()
-        started = time.perf_counter()
-        for _ in range(n):
-            t = time.perf_counter()
-            done = subprocess.run([*bwrap, *argv], capture_output=True, check=True)
-            _reap_orphans()
-            durations.append(time.perf_counter() - t)
-            assert done.stdout == b"hello, world\n"
-        wall = time.perf_counter() - started
-        return _figures("(a') bubblewrap alone, sequential", durations, wall, _cpu_seconds() - cpu)
-
-
-def bench_bwrap_box_flags(n: int) -> dict:
-    """(a'') The program in bubblewrap with a sandbox box's own command line: every namespace,
-    no nested user namespaces, the seccomp filter, the info pipe, the environment, the read-only
-    root and /dev, the sized tmpfs work directory; without what the sandbox adds around bwrap
-    (pool user and its launcher, cgroup, limits, supervision). The floor of the isolation the
-    sandbox keeps."""
-    from virtual_labs import box
-
-    argv = list(get_language("python").run)
-    with tempfile.TemporaryDirectory() as work:
-        main = Path(work, "main.py")
-        main.write_text(PROGRAM)
-        box._become_subreaper()
-        durations = []
-        cpu = _cpu_seconds()
-        started = time.perf_counter()
-        for _ in range(n):
-            t = time.perf_counter()
-            info_r, pass_fds = box._info_and_seccomp()
-            fds = (*pass_fds, None)
-            command = box.build_argv(
-                argv, box.Limits(), info_fd=fds[0], seccomp_fd=fds[1],
-                ro_files=[(str(main), "main.py")],
-            )  # fmt: skip
-            try:
-                done = subprocess.run(command, capture_output=True, pass_fds=pass_fds, check=True)
-            finally:
-                for fd in (info_r, *pass_fds):
-                    os.close(fd)
-            _reap_orphans()
-            durations.append(time.perf_counter() - t)
-            assert done.stdout == b"hello, world\n"
-        wall = time.perf_counter() - started
-        return _figures(
-            "(a'') bubblewrap, a box's own flags", durations, wall, _cpu_seconds() - cpu
-        )
-
-
-def _reap_orphans() -> None:
-    """Reap the box pid 1s re-parented to this process (never the sandbox's launchers)."""
     from virtual_labs import launcher
 
-    keep = {server.proc.pid for server in launcher._launchers.values()}
-    with open(f"/proc/self/task/{os.getpid()}/children") as fh:
-        orphans = [int(pid) for pid in fh.read().split() if int(pid) not in keep]
-    for pid in orphans:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+    rows = list(bench_interleaved(n).values())
+    launcher.stop_all()
+    return rows
 
 
 def _one_sandbox_run() -> float:
@@ -172,21 +85,6 @@ def _one_sandbox_run() -> float:
     if result.verdict != "ok" or result.stdout != "hello, world\n":
         raise RuntimeError(f"sandbox run failed: {result}")
     return elapsed
-
-
-def bench_sandbox(n: int) -> dict:
-    """(b) The same through the sandbox (``run_program``), n times in a row."""
-    from virtual_labs import launcher
-
-    _one_sandbox_run()  # warm-up: base directory, bwrap feature probe, the uid's launcher
-    cpu = _cpu_seconds()
-    started = time.perf_counter()
-    durations = [_one_sandbox_run() for _ in range(n)]
-    wall = time.perf_counter() - started
-    # The boxes are the launchers' children: stopping (reaping) the launchers adds their CPU
-    # time and their boxes' to this process's children's usage (their start-up included).
-    launcher.stop_all()
-    return _figures("(b) sandbox, sequential", durations, wall, _cpu_seconds() - cpu)
 
 
 def bench_sandbox_parallel(n: int, workers: int = CORES) -> dict:
@@ -298,10 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Lab sandbox benchmark: {args.n} runs per row, {CORES} cores")
     print(f"  boxes: {sandbox_mode()}; {cgroup_status()} (LAB_SANDBOX_CGROUPS=0 turns them off)")
-    bare = bench_bare(args.n)
-    bwrap = bench_bwrap(args.n)
-    flagged = bench_bwrap_box_flags(args.n)
-    boxed = bench_sandbox(args.n)
+    bare, bwrap, flagged, boxed = bench_sequential(args.n)
     parallel = bench_sandbox_parallel(args.n)
     rows = [bare, bwrap, flagged, boxed, parallel]
     pipeline = _pipeline(args.n)

@@ -59,12 +59,15 @@ def test_launched_gated_and_forked_spawns_confine_the_box_alike(monkeypatch):
     monkeypatch.setattr(box, "FAST_SPAWN", False)
     forked = probe()
     assert gated.splitlines()[1:] == forked.splitlines()[1:]  # the pool uid may differ
-    assert launched.splitlines()[1:] == gated.splitlines()[1:]
+    # Counted alike: a launched box's limits are set on its pid 1, not on bwrap's monitor.
+    nproc = f"NPROC ({LIMITS.procs + 2}, {LIMITS.procs + 2})"
+    launched_nproc = f"NPROC ({LIMITS.procs + 1}, {LIMITS.procs + 1})"
+    assert launched.replace(launched_nproc, nproc).splitlines()[1:] == gated.splitlines()[1:]
     assert "NPROC" in gated and "environ ''" in gated
     if uidpool.IS_ROOT:
         uid = int(gated.split()[1])
         assert uid in uidpool.UIDS
-        assert f"NPROC ({LIMITS.procs + 2}, {LIMITS.procs + 2})" in gated
+        assert nproc in gated and launched_nproc in launched
     # The box's cgroup namespace is rooted at its own cgroup, as with the forked spawn.
     assert "memory ['/\\n']" in gated or not uidpool.IS_ROOT
 
@@ -122,6 +125,24 @@ def test_a_box_that_cannot_be_moved_into_its_cgroup_never_runs(monkeypatch):
     assert result.verdict == "sandbox_error"
     assert "memory cgroup" in result.stderr
     assert "ran" not in result.stdout
+
+
+def test_a_launched_box_whose_limits_cannot_be_set_never_runs(monkeypatch):
+    """The launcher holds bwrap at its block descriptor until pid 1 has its limits: a limit it
+    cannot set kills the box before the program starts, and the next run works again."""
+    from virtual_labs import spawn
+
+    if not launcher.ENABLED:
+        pytest.skip("launchers serve the pool, as root")
+    real = spawn.rlimits
+    monkeypatch.setattr(spawn, "rlimits", lambda *a, **k: [*real(*a, **k), (4096, (1, 1))])
+    marker = secrets.token_hex(4)
+    result = run_program("python", {"main.py": f"print('ran {marker}')\n"}, limits=LIMITS)
+    assert result.verdict == "sandbox_error"
+    assert "could not confine the box" in result.stderr
+    assert marker not in result.stdout
+    monkeypatch.setattr(spawn, "rlimits", real)
+    assert run_program("python", {"main.py": "print(1)"}, limits=LIMITS).stdout == "1\n"
 
 
 def test_the_launcher_starts_bwrap_only_under_its_own_parent():

@@ -217,7 +217,8 @@ def run_box(
         seen = tuple(pass_fds)
     seen += (None,) * (2 - len(seen))
     cgroup = _arm_cgroup(uid, limits)
-    rlimits = spawn.rlimits(limits, address_space_extra_mb, uid is not None)
+    launched = start is spawn.spawn_launched
+    rlimits = spawn.rlimits(limits, address_space_extra_mb, uid is not None, launched)
     started = time.monotonic()
     try:
         box, error = start(argv_for_fd(*seen), pass_fds, child_stdio, rlimits, uid, cgroup, stdio)

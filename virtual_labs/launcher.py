@@ -1,15 +1,17 @@
-"""Long-lived box launchers: one small fork server per pool uid, already in its memory cgroup.
+"""Long-lived box launchers: one small spawn server per pool uid, already in its memory cgroup.
 
 Starting a box from the app costs two things besides bubblewrap itself: getting a confined
 process without forking the large app (``spawn._spawn_gated`` execs setpriv, prlimit and a
 shell), and moving it into the pool uid's memory cgroup, which waits for an RCU grace period on
 cgroup v1 (about 10 ms, the largest single cost of a run). A launcher (``launcher_main``) pays
 both once: it is a small standard-library Python process, moved into the uid's cgroup when it
-starts, that forks each box's bwrap from inside the cgroup. Forking it costs a fraction of a
-millisecond, and a forked process is born in its parent's cgroup, so the box is confined from its
-first instruction, exactly as with the gated spawn (and its cgroup namespace is rooted there).
+starts, that spawns each box's bwrap from inside the cgroup with ``posix_spawn`` (a vfork and an
+exec: about 0.1 ms, where even this small process's Python fork costs over a millisecond). A
+spawned process is born in its parent's cgroup, so the box is confined from its first
+instruction, exactly as with the gated spawn (and its cgroup namespace is rooted there); bwrap
+holds the box before its program starts until the launcher has set its limits.
 
-The launcher runs as root (it sets each run's limits and drops to the pool uid in the child),
+The launcher runs as root (it sets each run's limits; bwrap runs as the pool uid),
 shields itself from the cgroup's OOM killer (the box is what gets killed), and kills its box
 and exits as soon as this process's end of its socket closes: a dead worker leaves nothing
 running. Launchers belong to the process that started them: a forked child (a Celery prefork
@@ -99,7 +101,7 @@ class Launcher:
         return json.loads(data), list(fds)
 
     def start(self, argv: list[str], rlimits: list, fds: list[int]) -> LaunchedBox:
-        """Have the launcher fork and exec bwrap with ``fds`` as its 0-4."""
+        """Have the launcher spawn bwrap with ``fds`` as its 0-4."""
         request = json.dumps(
             {
                 "argv": argv,
@@ -148,6 +150,8 @@ class LaunchedBox(BoxProcess):
         finally:
             os.close(self._pidfd)
         self.launcher.busy = False
+        if "error" in answer:  # it could not be confined, so it was killed before it ran
+            raise LauncherError(answer["error"])
         cpu_s, maxrss = answer["usage"]
         return answer["done"], cpu_s, maxrss
 

@@ -1,4 +1,4 @@
-"""The box launcher process: a tiny fork server that starts bwrap boxes for one pool uid.
+"""The box launcher process: a tiny spawn server that starts bwrap boxes for one pool uid.
 
 Run by ``launcher.Launcher`` as ``python -I -S launcher_main.py FD UID`` (standard library only, so
 it starts in a few milliseconds and stays small). The app moves it into the pool uid's memory
@@ -8,86 +8,172 @@ cgroup move (an RCU grace period on cgroup v1) and the fork of the large app pro
 Protocol, on the SOCK_SEQPACKET socket ``FD`` (one message per packet):
 - it sends ``{"ready": pid}`` once;
 - the app sends ``{"argv", "rlimits"}`` with the box's descriptors (stdin, stdout,
-  stderr, info fd, and the seccomp program when there is one) as SCM_RIGHTS; the launcher forks
-  a child that puts them at 0-4, arms the parent-death signal, sets the limits, drops to the
-  pool uid and execs bwrap; it answers ``{"started": pid}`` with a pidfd of bwrap's monitor (so
-  the app can kill it without a pid race), or ``{"error": message}``;
+  stderr, info fd, and the seccomp program when there is one) as SCM_RIGHTS; the launcher
+  starts bwrap with ``posix_spawn`` as the pool uid, with them at 0-4 (see ``_spawn``), and
+  answers ``{"started": pid}`` with a pidfd of bwrap's monitor (so the app can kill it without
+  a pid race), or ``{"error": message}``. bwrap holds the box at ``--block-fd`` until the
+  launcher has set the limits and the OOM priority on the box's pid 1 (``_Gate``); a box
+  that cannot be confined is killed there, before the program starts;
 - when the monitor has exited and the box's pid 1 (re-parented here: it is a child subreaper)
-  has been reaped, it sends ``{"done": wait status, "usage": [cpu s, max rss kb]}``.
+  has been reaped, it sends ``{"done": wait status, "usage": [cpu s, max rss kb]}``, with
+  ``"error"`` when the box could not be confined.
 It runs one box at a time (the pool uid is leased to one run). When the app's end of the
 socket closes (the app exited or died), it kills the running box and exits: no box outlives
-its supervisor.
+its supervisor. (bwrap's ``--die-with-parent`` ties the box to the launcher: a launcher killed
+in the microseconds between starting bwrap and bwrap arming it closes the gate's pipe, and the
+box's pid 1, already in its namespaces, cgroup and pool uid, is killed with the monitor.)
 """
+
+from __future__ import annotations
 
 import contextlib
 import ctypes
 import fcntl
 import json
 import os
+import re
 import resource
 import select
 import signal
 import socket
 import sys
 
-_PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 _GRACE_S = 1.0
 _MAX_MESSAGE = 1 << 20
-_FD_BASE = 100  # received descriptors are first moved here, clear of 0-4
+_FD_BASE = 100  # received descriptors are first moved here, clear of 0-6
+
+
+_BLOCK_FD = 5  # bwrap's --block-fd and --json-status-fd, after the box's 0-4
+_STATUS_FD = 6
 
 
 def _libc():
     return ctypes.CDLL("libc.so.6", use_errno=True)
 
 
-def _child(request: dict, fds: list[int], uid: int, parent: int, libc, error_w: int) -> None:
-    """In the forked child: place the descriptors, confine, exec bwrap (never returns)."""
+def _spawn(request: dict, fds: list[int], uid: int) -> tuple[int, _Gate]:
+    """Start bwrap as the pool uid with ``fds`` at 0-4, held at its block descriptor.
+
+    ``posix_spawn`` (a vfork and an exec, no Python in the child: a Python fork of even this
+    small process costs a millisecond in page-table copies and copy-on-write faults) sets the
+    session, the default SIGPIPE and SIGXFSZ actions and the descriptors. For the uid the
+    launcher takes the pool uid as its real ids just around the call, and the child's
+    "reset ids" makes them its effective ids before the exec: bwrap runs as the pool user with
+    no capability and no supplementary group. The limits and the OOM priority cannot be set
+    that way: the returned gate sets them on the box's pid 1 before it goes on.
+    """
+    high = [_dup_high(fd) for fd in fds]  # clear of 0-6, the numbers they are placed at
+    block_r, block_w = os.pipe2(os.O_CLOEXEC)
+    status_r, status_w = os.pipe2(os.O_CLOEXEC)
+    argv = request["argv"]
+    argv = [argv[0], "--block-fd", str(_BLOCK_FD), "--json-status-fd", str(_STATUS_FD), *argv[1:]]
+    actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(high)]
+    actions += [
+        (os.POSIX_SPAWN_DUP2, block_r, _BLOCK_FD),
+        (os.POSIX_SPAWN_DUP2, status_w, _STATUS_FD),
+    ]
+    gate = _Gate(block_w, status_r, request["rlimits"], uid)
     try:
-        with open("/proc/self/oom_score_adj", "w") as fh:
-            fh.write("1000")  # in the cgroup the box, never the launcher, is the OOM killer's pick
-        error_w = _dup_high(error_w)  # clear of 0-4 as well, before they are replaced
-        for target, fd in enumerate([_dup_high(fd) for fd in fds]):
-            os.dup2(fd, target)  # dup2 clears close-on-exec on the target
-        os.setsid()
-        for number in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores them; exec keeps that
-            signal.signal(number, signal.SIG_DFL)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:
-            os._exit(1)
-        for which, soft, hard in request["rlimits"]:
-            resource.setrlimit(which, (soft, hard))
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-        os.chdir("/")
-        argv = request["argv"]
-        os.execve(argv[0], argv, {})
-    except BaseException as exc:  # noqa: BLE001 - anything here is reported, then the child dies
+        with _as_pool_user(uid):
+            pid = os.posix_spawn(
+                argv[0], argv, {}, file_actions=actions, setsid=True, resetids=True,
+                setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
+            )  # fmt: skip
+    except BaseException:
+        gate.close()
+        raise
+    finally:
+        for fd in (*high, block_r, status_w):
+            os.close(fd)
+    gate.monitor = pid
+    return pid, gate
+
+
+@contextlib.contextmanager
+def _as_pool_user(uid: int):
+    """Real ids of the pool user, effective ids still root's, for the time of the block.
+
+    What a spawned child's "reset ids" turns into its effective ids; and what lets this process
+    set another's limits without CAP_SYS_RESOURCE (which containers often withhold): the
+    caller's real ids must be the target's. Only for the moment: the real uid is what the
+    pool user's process count is charged to.
+    """
+    os.setresgid(uid, 0, 0)
+    os.setresuid(uid, 0, 0)
+    try:
+        yield
+    finally:
+        os.setresuid(0, 0, 0)
+        os.setresgid(0, 0, 0)
+
+
+class _Gate:
+    """bwrap's box, held at ``--block-fd`` until its pid 1 has its limits and OOM priority.
+
+    bwrap reports the pid of the box's pid 1 (``--json-status-fd``) as soon as it has cloned
+    it; that process then sets up the mounts and blocks, before seccomp and before it starts
+    the program, until one byte arrives. Everything the program and its children ever run is
+    forked from it, so they inherit the limits set on it here.
+    """
+
+    def __init__(self, block_w: int, status_r: int, rlimits: list, uid: int) -> None:
+        self.uid = uid
+        self.block_w: int | None = block_w
+        self.status_r = status_r
+        self.rlimits = rlimits
+        self.monitor: int | None = None
+        self.status = b""
+
+    def release(self) -> str | None:
+        """Confine the box's pid 1 and let it go on; an error message (the box never runs)."""
+        init = self._init_pid()
+        if init is None:
+            return None  # bwrap failed before it made the box: its exit status tells
         try:
-            os.write(error_w, f"could not start bwrap: {exc}".encode()[:4000])
+            pidfd = os.pidfd_open(init)
+        except OSError as exc:
+            return f"could not confine the box: {exc}"
+        try:
+            with open(f"/proc/{init}/stat") as fh:
+                if int(fh.read().rsplit(")", 1)[1].split()[1]) != self.monitor:
+                    return "could not confine the box: its pid 1 is gone"
+            with _as_pool_user(self.uid):  # the prlimit rule without CAP_SYS_RESOURCE
+                for which, soft, hard in self.rlimits:
+                    resource.prlimit(init, which, (soft, hard))
+            with open(f"/proc/{init}/oom_score_adj", "w") as fh:
+                fh.write("1000")  # in the cgroup the box, never the launcher, is the OOM pick
+            if select.select([pidfd], [], [], 0)[0]:  # gone meanwhile: the pid may be reused
+                return "could not confine the box: its pid 1 is gone"
+        except (OSError, ValueError, IndexError) as exc:
+            return f"could not confine the box: {exc}"
         finally:
-            os._exit(127)
+            os.close(pidfd)
+        os.write(self.block_w, b"1")
+        return None
+
+    def _init_pid(self) -> int | None:
+        while b"child-pid" not in self.status or not self.status.rstrip().endswith(b"}"):
+            if not select.select([self.status_r], [], [], _GRACE_S * 10)[0]:
+                return None
+            chunk = os.read(self.status_r, 4096)
+            if not chunk:
+                return None
+            self.status += chunk
+        match = re.search(rb'"child-pid"\s*:\s*(\d+)', self.status)
+        return int(match.group(1)) if match else None
+
+    def close(self) -> None:
+        """Close our ends (a box never released gets EOF only after its monitor was killed)."""
+        for name in ("block_w", "status_r"):
+            fd = getattr(self, name)
+            if fd is not None:
+                setattr(self, name, None)
+                os.close(fd)
 
 
 def _dup_high(fd: int) -> int:
     return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _FD_BASE)
-
-
-def _spawn(request: dict, fds: list[int], uid: int, libc) -> tuple[int, str | None]:
-    error_r, error_w = os.pipe2(os.O_CLOEXEC)
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        os.close(error_r)
-        _child(request, fds, uid, parent, libc, error_w)
-    os.close(error_w)
-    with os.fdopen(error_r, "rb") as fh:
-        error = fh.read().decode("utf-8", "replace")  # empty once exec succeeded
-    if error:
-        os.waitpid(pid, 0)
-        return pid, error
-    return pid, None
 
 
 def _reap_orphans() -> tuple | None:
@@ -122,13 +208,15 @@ def _kill(pid: int | None) -> None:
 
 def serve(sock: socket.socket, uid: int) -> None:
     """Start boxes on request until the app's end of the socket closes."""
-    libc = _libc()
-    libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1)
     with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as fh:
         fh.write("-1000")  # needs CAP_SYS_RESOURCE; the box's own 1000 suffices without it
+    os.setgroups([])  # what a box's bwrap inherits (its ids are the pool uid's: see _spawn)
     sock.send(json.dumps({"ready": os.getpid()}).encode())
     running: int | None = None
     pidfd: int | None = None
+    gate: _Gate | None = None
+    failure: str | None = None
     while True:
         waiting = [sock] if pidfd is None else [sock, pidfd]
         readable = select.select(waiting, [], [])[0]
@@ -146,25 +234,36 @@ def serve(sock: socket.socket, uid: int) -> None:
                     fds += list(memoryview(payload[:usable]).cast("i"))
             try:
                 if running is not None:  # one box at a time: the app never asks for two
-                    pid, error = None, "the box launcher is busy"
+                    error = "the box launcher is busy"
                 else:
-                    pid, error = _spawn(json.loads(data), fds, uid, libc)
+                    running, gate = _spawn(json.loads(data), fds, uid)
+                    error = None
+            except OSError as exc:
+                error = f"could not start bwrap: {exc}"
             finally:
                 for fd in fds:
                     os.close(fd)
             if error:
                 sock.send(json.dumps({"error": error}).encode())
                 continue
-            running, pidfd = pid, os.pidfd_open(pid)
+            pidfd = os.pidfd_open(running)
             rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, pidfd.to_bytes(4, sys.byteorder))]
-            sock.sendmsg([json.dumps({"started": pid}).encode()], rights)
+            sock.sendmsg([json.dumps({"started": running}).encode()], rights)
+            failure = gate.release()
+            if failure:
+                # Not released: killed first, and its gate closed only once it is reaped.
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
         elif pidfd is not None and pidfd in readable:
             _, status, usage = os.wait4(running, 0)
             os.close(pidfd)
             running = pidfd = None
             usage = _reap_orphans() or usage
+            gate.close()  # after the reaping: a box still held at its gate must never go on
             figures = [usage.ru_utime + usage.ru_stime, usage.ru_maxrss]
-            sock.send(json.dumps({"done": status, "usage": figures}).encode())
+            answer = {"done": status, "usage": figures}
+            if failure:
+                answer["error"], failure = failure, None
+            sock.send(json.dumps(answer).encode())
 
 
 def main(argv: list[str]) -> None:

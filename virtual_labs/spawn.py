@@ -2,7 +2,7 @@
 
 Three ways, fastest first (``box.run_box`` picks one):
 - ``spawn_launched``: the uid's long-lived launcher (see ``launcher``), already inside the
-  cgroup, forks bwrap; no cgroup move and no fork of the app per run. Used as root with the pool.
+  cgroup, spawns bwrap; no cgroup move and no fork of the app per run. Used as root with the pool.
 - ``spawn_gated``: vfork + exec of setpriv, prlimit and a shell that waits for a go-ahead while
   this process moves it into the cgroup.
 - ``spawn_forked``: the fallback: fork the app and confine the child in a ``preexec_fn``.
@@ -65,8 +65,11 @@ def _load_libc():
 LIBC = _load_libc()
 
 
-def rlimits(limits, address_space_extra_mb: int, pooled: bool) -> list[tuple[int, tuple]]:
-    """The resource limits of a box's processes (bwrap's monitor, the box's pid 1 and below)."""
+def rlimits(
+    limits, address_space_extra_mb: int, pooled: bool, launched: bool = False
+) -> list[tuple[int, tuple]]:
+    """The resource limits of a box's processes (the box's pid 1 and below; and bwrap's
+    monitor too, except for a launched box, whose launcher sets them on pid 1 alone)."""
     mb = 1024 * 1024
     cpu = max(1, math.ceil(limits.cpu_s))
     memory = (limits.memory_mb + address_space_extra_mb) * mb
@@ -79,8 +82,10 @@ def rlimits(limits, address_space_extra_mb: int, pooled: bool) -> list[tuple[int
         (resource.RLIMIT_STACK, (min(64, limits.memory_mb) * mb,) * 2),
     ]
     if pooled:
-        # The box's uid is its own: + 2 for bwrap's monitor and the box's pid 1.
-        settings.append((resource.RLIMIT_NPROC, (limits.procs + 2,) * 2))
+        # The box's uid is its own: + 1 for the box's pid 1, + 1 for bwrap's monitor where
+        # it carries the limit too (its process is then counted at the box's level).
+        nproc = limits.procs + (1 if launched else 2)
+        settings.append((resource.RLIMIT_NPROC, (nproc, nproc)))
     return settings
 
 
