@@ -264,3 +264,18 @@ def test_a_launcher_serves_only_an_unprivileged_uid_and_keeps_its_socket_to_itse
     # The box sees only its three streams: not the launcher's socket, nor its other descriptors.
     code = "import os\nprint(sorted(os.listdir('/proc/self/fd')))\n"
     assert run_program("python", {"main.py": code}).stdout == "['0', '1', '2', '3']\n"
+
+
+def test_discarding_a_failed_launcher_kills_what_still_runs_as_its_uid():
+    """A launcher killed just after starting a box leaves it behind: the caller, which holds the
+    uid's lease, discards the launcher and with it every process of that uid."""
+    if not launcher.ENABLED:
+        pytest.skip("launchers serve the pool, as root")
+    with uidpool.lease_uid() as lease:
+        left = subprocess.Popen(["sleep", "30"], user=lease.uid, group=lease.uid, extra_groups=[])
+        try:
+            launcher.discard(lease.uid)
+            assert left.wait(timeout=5) == -9
+        finally:
+            left.kill()
+            left.wait()

@@ -196,11 +196,35 @@ def for_uid(uid: int, cgroup_procs: str | None) -> Launcher:
 
 
 def discard(uid: int) -> None:
-    """Stop a uid's launcher (after it failed): the next run starts a fresh one."""
+    """Stop a uid's launcher (after it failed): the next run starts a fresh one.
+
+    The caller holds the uid's lease, so whatever still runs as that uid belongs to the failed
+    launcher's box (e.g. one it had started just before it was killed): it is killed too.
+    """
     with _lock:
         launcher = _launchers.pop(uid, None)
     if launcher is not None:
         launcher.close()
+    for pid in _processes_of(uid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _processes_of(uid: int) -> list[int]:
+    """Pids whose real uid is ``uid`` (read from their status: a box's files may be root's)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with (
+                contextlib.suppress(OSError, ValueError, IndexError),
+                open(f"/proc/{name}/status") as fh,
+            ):
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            pids.append(int(name))
+                        break
+    return pids
 
 
 def warm_uids() -> list[int]:
