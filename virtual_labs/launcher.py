@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 
+from . import uidpool
 from .supervise import BoxProcess
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher_main.py")
@@ -137,14 +138,17 @@ class LaunchedBox(BoxProcess):
         self._pidfd = pidfd
 
     def exit_fd(self) -> int:
+        """The launcher's socket: its "done" answer says the box has exited."""
         # The launcher's "done" message, not the pidfd: it comes once pid 1 is reaped too.
         return self.launcher.sock.fileno()
 
     def kill(self) -> None:
+        """SIGKILL bwrap's monitor through its pidfd."""
         with contextlib.suppress(ProcessLookupError):
             signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)  # never a reused pid
 
     def reap(self, init_pid: int | None) -> tuple[int, float, int]:
+        """The launcher's "done": wait status and usage (it reaped the monitor and pid 1)."""
         try:
             answer, _ = self.launcher._receive()
         finally:
@@ -205,26 +209,9 @@ def discard(uid: int) -> None:
         launcher = _launchers.pop(uid, None)
     if launcher is not None:
         launcher.close()
-    for pid in _processes_of(uid):
+    for pid in uidpool.processes_of(uid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-
-
-def _processes_of(uid: int) -> list[int]:
-    """Pids whose real uid is ``uid`` (read from their status: a box's files may be root's)."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            with (
-                contextlib.suppress(OSError, ValueError, IndexError),
-                open(f"/proc/{name}/status") as fh,
-            ):
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            pids.append(int(name))
-                        break
-    return pids
 
 
 def warm_uids() -> list[int]:

@@ -206,12 +206,30 @@ def _kill(pid: int | None) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def serve(sock: socket.socket, uid: int) -> None:
-    """Start boxes on request until the app's end of the socket closes."""
+def _receive(sock: socket.socket) -> tuple[bytes, list[int]]:
+    """One request and the descriptors that came with it (empty: the app's end closed)."""
+    data, ancdata, _, _ = sock.recvmsg(
+        _MAX_MESSAGE, socket.CMSG_SPACE(4 * 8), socket.MSG_CMSG_CLOEXEC
+    )
+    fds = []
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(payload) - len(payload) % 4
+            fds += list(memoryview(payload[:usable]).cast("i"))
+    return data, fds
+
+
+def _prepare() -> None:
+    """The launcher's own settings, once: subreaper, OOM shield, no supplementary groups."""
     _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1)
     with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as fh:
         fh.write("-1000")  # needs CAP_SYS_RESOURCE; the box's own 1000 suffices without it
     os.setgroups([])  # what a box's bwrap inherits (its ids are the pool uid's: see _spawn)
+
+
+def serve(sock: socket.socket, uid: int) -> None:
+    """Start boxes on request until the app's end of the socket closes."""
+    _prepare()
     sock.send(json.dumps({"ready": os.getpid()}).encode())
     running: int | None = None
     pidfd: int | None = None
@@ -221,17 +239,10 @@ def serve(sock: socket.socket, uid: int) -> None:
         waiting = [sock] if pidfd is None else [sock, pidfd]
         readable = select.select(waiting, [], [])[0]
         if sock in readable:
-            data, ancdata, _, _ = sock.recvmsg(
-                _MAX_MESSAGE, socket.CMSG_SPACE(4 * 8), socket.MSG_CMSG_CLOEXEC
-            )
+            data, fds = _receive(sock)
             if not data:
                 _kill(running)
                 return
-            fds = []
-            for level, kind, payload in ancdata:
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                    usable = len(payload) - len(payload) % 4
-                    fds += list(memoryview(payload[:usable]).cast("i"))
             try:
                 if running is not None:  # one box at a time: the app never asks for two
                     error = "the box launcher is busy"

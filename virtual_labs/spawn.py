@@ -94,6 +94,7 @@ def _preexec(limits: list[tuple[int, tuple]], cgroup_procs: str | None = None):
     parent = os.getpid()
 
     def setup() -> None:
+        """Cgroup, limits and the parent-death signal, in the child before exec."""
         if cgroup_procs is not None:
             # Into the pool user's memory cgroup (its cgroup.procs belongs to that user).
             with contextlib.suppress(OSError), open(cgroup_procs, "w") as fh:

@@ -274,13 +274,18 @@ def lease_uid(timeout: float = 60.0, prefer: Sequence[int] = ()) -> Lease:
 
 
 def processes_of(uid: int) -> list[int]:
-    """Pids of the live processes owned by ``uid`` (for checks and tests)."""
+    """Pids of the live processes whose real uid is ``uid`` (read from their status: the
+    /proc entries of a process that is not dumpable, such as bwrap's, belong to root)."""
     pids = []
     for name in os.listdir("/proc"):
         if name.isdigit():
-            try:
-                if os.stat(f"/proc/{name}").st_uid == uid:
-                    pids.append(int(name))
-            except FileNotFoundError:
-                continue
+            with (
+                contextlib.suppress(OSError, ValueError, IndexError),
+                open(f"/proc/{name}/status") as fh,
+            ):
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            pids.append(int(name))
+                        break
     return pids
