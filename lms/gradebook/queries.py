@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import with_polymorphic
 
 from lms.domain.models import Activity, Course, Enrolment, EnrolmentStatus, Module
@@ -83,21 +83,33 @@ def learners_statement(course_id: int) -> Select:
 def graded_activities(course_id: int) -> list[Activity]:
     """The course's activities whose type produces grades, in course order. A type that is not
     installed keeps counting with the grades it reported to progress."""
+    return list(db.session.scalars(_graded_statement(), {"course_id": course_id}))
+
+
+# The statement per set of installed types: building it (a polymorphic alias and its column
+# expressions) cost more than running it, and grading a submission recomputes this.
+_graded_statements: dict[tuple, Select] = {}
+
+
+def _graded_statement() -> Select:
     registry = activity_registry()
-    ungraded = [t.key for t in registry if not t.graded]
-    # Each type's own columns come in the same query (outer joins to the types' tables), not
-    # one query per type or per activity: the types' hooks read them, e.g. whether a quiz's
-    # results are released. Grading a submission recomputes this for one learner.
-    models = [t.model for t in registry if t.graded and t.model is not Activity]
-    poly = with_polymorphic(Activity, models) if models else Activity
-    return list(
-        db.session.scalars(
+    key = tuple((t.key, t.graded, t.model) for t in registry)
+    statement = _graded_statements.get(key)
+    if statement is None:
+        ungraded = [t.key for t in registry if not t.graded]
+        # Each type's own columns come in the same query (outer joins to the types' tables),
+        # not one query per type or per activity: the types' hooks read them, e.g. whether a
+        # quiz's results are released.
+        models = [t.model for t in registry if t.graded and t.model is not Activity]
+        poly = with_polymorphic(Activity, models) if models else Activity
+        statement = (
             select(poly)
             .join(Module, Module.id == poly.module_id)
-            .where(poly.course_id == course_id, poly.type.not_in(ungraded))
+            .where(poly.course_id == bindparam("course_id"), poly.type.not_in(ungraded))
             .order_by(Module.position, poly.position)
         )
-    )
+        _graded_statements[key] = statement
+    return statement
 
 
 def _entries(
