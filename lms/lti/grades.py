@@ -113,10 +113,25 @@ def _links_for(user_id: int, *, activity_id: int | None, course_id: int | None) 
     return list(db.session.scalars(query))
 
 
-def _on_activity_event(sender, user, activity, event, grade=None, **_) -> None:
-    if grade is None:
+def _on_activity_event(sender, user, activity, event, grade=None, memo=None, **_) -> None:
+    if grade is None or not _has_links(activity.id, {} if memo is None else memo):
         return
     queue_scores(user.id, _links_for(user.id, activity_id=activity.id, course_id=None), grade)
+
+
+def _has_links(activity_id: int, memo: dict) -> bool:
+    """Whether any platform links this activity (asked once per batch of events)."""
+    key = ("lms.lti.linked", activity_id)
+    if key not in memo:
+        memo[key] = (
+            db.session.scalar(
+                select(LtiResourceLink.id)
+                .where(LtiResourceLink.activity_id == activity_id)
+                .limit(1)
+            )
+            is not None
+        )
+    return memo[key]
 
 
 def _on_course_completed(sender, user, course, completion, **_) -> None:

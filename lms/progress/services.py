@@ -10,6 +10,8 @@ explicitly, keeping a :class:`CompletionHistory` row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -45,14 +47,19 @@ def _app():
 
 def _course_rows(user_id: int, course_id: int) -> dict[int, ActivityCompletion]:
     """The learner's completion rows in a course, by activity (one query)."""
-    return {
-        r.activity_id: r
-        for r in db.session.scalars(
-            select(ActivityCompletion).where(
-                ActivityCompletion.user_id == user_id, ActivityCompletion.course_id == course_id
-            )
+    return _rows_of(course_id, [user_id])[user_id]
+
+
+def _rows_of(course_id: int, user_ids) -> dict[int, dict[int, ActivityCompletion]]:
+    """These learners' completion rows in a course: by learner, then by activity (one query)."""
+    rows: dict[int, dict[int, ActivityCompletion]] = {user_id: {} for user_id in user_ids}
+    for row in db.session.scalars(
+        select(ActivityCompletion).where(
+            ActivityCompletion.course_id == course_id, ActivityCompletion.user_id.in_(rows)
         )
-    }
+    ):
+        rows[row.user_id][row.activity_id] = row
+    return rows
 
 
 def _activity_completion(
@@ -85,6 +92,33 @@ def _activity_completion(
     return row
 
 
+@dataclass(frozen=True)
+class ActivityEvent:
+    """One learning event to record: ``event`` is "viewed", "submitted" or "graded".
+
+    ``grade`` is 0..100; the best grade is kept, except with ``replace_grade`` (a person's
+    regrade of the one piece of work, which may go down).
+    """
+
+    user: User
+    activity: Activity
+    event: str
+    grade: float | None = None
+    details: dict[str, Any] | None = None
+    replace_grade: bool = False
+
+    def check(self) -> None:
+        """Raise ValueError for an unknown event or a grade outside 0..100."""
+        if self.grade is not None and not 0 <= self.grade <= 100:
+            raise ValueError(f"grade {self.grade!r} is outside 0..100")
+        if self.event not in (
+            LearningEvent.VIEWED,
+            LearningEvent.SUBMITTED,
+            LearningEvent.GRADED,
+        ):
+            raise ValueError(f"unknown learning event {self.event!r}")
+
+
 def record_activity_event(
     user: User,
     activity: Activity,
@@ -100,34 +134,75 @@ def record_activity_event(
     is kept, except with ``replace_grade`` (a person's regrade of the one piece of work, which
     may go down).
     """
-    if grade is not None and not 0 <= grade <= 100:
-        raise ValueError(f"grade {grade!r} is outside 0..100")
+    occurred = ActivityEvent(user, activity, event, grade, details, replace_grade)
+    return record_activity_events([occurred])[0]
+
+
+def record_activity_events(events: Sequence[ActivityEvent]) -> list[ActivityCompletion]:
+    """Record several learning events at once, as :func:`record_activity_event` does each.
+
+    The same rows, outcomes and signals as recording them one by one in this order, in fewer
+    statements: each course's rows, course totals, course completions and programs are read
+    and written once for all its learners (a worker storing a batch of graded labs). The
+    signals of every event come first, in order, then those of the courses' outcomes; the
+    receivers share a ``memo`` for the batch (see :mod:`lms.signals`). Returns each event's
+    activity completion row.
+    """
+    for occurred in events:
+        occurred.check()
     now = utcnow()
-    # The learner's rows of the whole course, read once: this one and the course recompute's.
-    rows = _course_rows(user.id, activity.course_id)
-    row = _activity_completion(user.id, activity, rows)
-    if event == LearningEvent.VIEWED:
-        row.viewed_at = row.viewed_at or now
-    elif event in (LearningEvent.SUBMITTED, LearningEvent.GRADED):
-        row.viewed_at = row.viewed_at or now
+    rows: dict[int, dict[int, dict[int, ActivityCompletion]]] = {}
+    for course_id, user_ids in _learners_by_course(events).items():
+        rows[course_id] = _rows_of(course_id, user_ids)
+    results, completed = [], []
+    for occurred in events:
+        learner_rows = rows[occurred.activity.course_id][occurred.user.id]
+        row = _activity_completion(occurred.user.id, occurred.activity, learner_rows)
+        was_completed = bool(row.completed)
+        _apply_event(row, occurred, now)
+        results.append(row)
+        completed.append(bool(row.completed) and not was_completed)
+    db.session.flush()
+    app, memo = _app(), {}  # see lms.signals: what the receivers keep for the whole batch
+    for occurred, row, newly_completed in zip(events, results, completed, strict=True):
+        signals.activity_event.send(
+            app,
+            user=occurred.user,
+            activity=occurred.activity,
+            event=occurred.event,
+            grade=occurred.grade,
+            details=occurred.details or {},
+            memo=memo,
+        )
+        if newly_completed:
+            signals.activity_completed.send(
+                app, user=occurred.user, activity=occurred.activity, completion=row, memo=memo
+            )
+    for course_id, course_rows in rows.items():
+        update_course_completions(course_id, course_rows)
+    return results
+
+
+def _learners_by_course(events: Sequence[ActivityEvent]) -> dict[int, list[int]]:
+    """The learners of ``events`` per course, each once, in the order they first occur."""
+    learners: dict[int, dict[int, None]] = {}
+    for occurred in events:
+        learners.setdefault(occurred.activity.course_id, {})[occurred.user.id] = None
+    return {course_id: list(user_ids) for course_id, user_ids in learners.items()}
+
+
+def _apply_event(row: ActivityCompletion, occurred: ActivityEvent, now) -> None:
+    """Update the learner's row for one event, then apply the activity's completion rule."""
+    row.viewed_at = row.viewed_at or now
+    if occurred.event in (LearningEvent.SUBMITTED, LearningEvent.GRADED):
         row.submitted_at = now
         row.attempts = (row.attempts or 0) + 1
-        if grade is not None and (replace_grade or row.grade is None or grade > row.grade):
+        grade = occurred.grade
+        if grade is not None and (occurred.replace_grade or row.grade is None or grade > row.grade):
             row.grade = grade
-    else:
-        raise ValueError(f"unknown learning event {event!r}")
     row.updated_at = now
-    was_completed = bool(row.completed)
     if row.overridden_by_id is None:
-        apply_rule(row, activity, now)
-    db.session.flush()
-    signals.activity_event.send(
-        _app(), user=user, activity=activity, event=event, grade=grade, details=details or {}
-    )
-    if row.completed and not was_completed:
-        signals.activity_completed.send(_app(), user=user, activity=activity, completion=row)
-    update_course_completion(user.id, activity.course_id, rows)
-    return row
+        apply_rule(row, occurred.activity, now)
 
 
 def update_course_completion(
@@ -136,37 +211,66 @@ def update_course_completion(
     """Recompute one learner's course state from their activity completions, then their programs.
 
     ``rows``: the learner's completion rows in the course, when the caller has them loaded."""
-    course = db.session.get(Course, course_id)
-    activities = activity_columns(course_id)
     if rows is None:
         rows = _course_rows(user_id, course_id)
+    return update_course_completions(course_id, {user_id: rows})[user_id]
+
+
+def update_course_completions(
+    course_id: int, rows: dict[int, dict[int, ActivityCompletion]]
+) -> dict[int, CourseCompletion]:
+    """Recompute the course state of these learners, then their programs, set-based.
+
+    ``rows``: each learner's completion rows in the course, by activity (all of them: a learner
+    with none has an empty dict). Returns each learner's course completion.
+    """
+    course = db.session.get(Course, course_id)
+    activities = activity_columns(course_id)
+    user_ids = list(rows)
     # The gradebook's totals before a new course row exists: its queries would flush the row
     # first and the outcome then update it, two statements for one.
-    totals = course_totals(course_id, [user_id])
-    cc = db.session.scalar(
-        select(CourseCompletion).where(
-            CourseCompletion.user_id == user_id, CourseCompletion.course_id == course_id
-        )
-    )
-    if cc is None:
-        cc = CourseCompletion(
-            user_id=user_id, course_id=course_id, state="not_started", progress=0.0
-        )
-        db.session.add(cc)
-    outcome = evaluate(course_rule(course), facts(activities, rows), totals, user_id)
+    totals = course_totals(course_id, user_ids)
+    ccs = _course_completions(course_id, user_ids)
+    rule = course_rule(course)
     now = utcnow()
-    change = apply_outcome(cc, outcome, list(rows.values()), now)
+    changes = {}
+    for user_id in user_ids:
+        learner_rows = rows[user_id]
+        outcome = evaluate(rule, facts(activities, learner_rows), totals, user_id)
+        change = apply_outcome(ccs[user_id], outcome, list(learner_rows.values()), now)
+        if change:
+            changes[user_id] = change
     db.session.flush()
-    if change:
-        user = db.session.get(User, user_id)
-        signal = (
-            signals.course_completed
-            if change == CompletionState.COMPLETED
-            else signals.course_failed
+    if changes:
+        for user_id, change in changes.items():
+            signal = (
+                signals.course_completed
+                if change == CompletionState.COMPLETED
+                else signals.course_failed
+            )
+            user = db.session.get(User, user_id)  # loaded already, as a rule: no query
+            signal.send(_app(), user=user, course=course, completion=ccs[user_id])
+    refresh_assignments(user_ids=user_ids, course_id=course_id)
+    return ccs
+
+
+def _course_completions(course_id: int, user_ids: list[int]) -> dict[int, CourseCompletion]:
+    """These learners' course completion rows (one query), created where missing."""
+    ccs = {
+        cc.user_id: cc
+        for cc in db.session.scalars(
+            select(CourseCompletion).where(
+                CourseCompletion.course_id == course_id, CourseCompletion.user_id.in_(user_ids)
+            )
         )
-        signal.send(_app(), user=user, course=course, completion=cc)
-    refresh_assignments(user_ids=[user_id], course_id=course_id)
-    return cc
+    }
+    for user_id in user_ids:
+        if user_id not in ccs:
+            ccs[user_id] = CourseCompletion(
+                user_id=user_id, course_id=course_id, state="not_started", progress=0.0
+            )
+            db.session.add(ccs[user_id])
+    return ccs
 
 
 # --- manual override -------------------------------------------------------------------------

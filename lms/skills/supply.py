@@ -162,17 +162,27 @@ def earn_from_course(user: User, course: Course, completed_at: datetime | None) 
     )
 
 
-def earn_from_activity(user: User, activity: Activity, completed_at: datetime | None) -> int:
-    """Evidence for every outcome of a lab or quiz ``user`` has just passed."""
+def earn_from_activity(
+    user: User, activity: Activity, completed_at: datetime | None, memo: dict | None = None
+) -> int:
+    """Evidence for every outcome of a lab or quiz ``user`` has just passed.
+
+    ``memo``: the batch's memo (see :mod:`lms.signals`), which keeps the activity's outcomes.
+    """
+    memo = {} if memo is None else memo
+    key = ("lms.skills.outcomes", activity.id)
+    if key not in memo:
+        memo[key] = db.session.execute(
+            select(ActivityOutcome.skill_id, ActivityOutcome.level).where(
+                ActivityOutcome.activity_id == activity.id
+            )
+        ).all()
+    if not memo[key]:
+        return 0
     when = completed_at or utcnow()
-    outcomes = db.session.execute(
-        select(ActivityOutcome.skill_id, ActivityOutcome.level).where(
-            ActivityOutcome.activity_id == activity.id
-        )
-    ).all()
     return _record(
         user.id,
-        outcomes,
+        memo[key],
         EvidenceKind.ACTIVITY,
         when,
         course_id=activity.course_id,
@@ -185,9 +195,9 @@ def _on_course_completed(sender, user, course, completion, **_) -> None:
     earn_from_course(user, course, completion.completed_at)
 
 
-def _on_activity_completed(sender, user, activity, completion, **_) -> None:
+def _on_activity_completed(sender, user, activity, completion, memo=None, **_) -> None:
     if completion.completed and not completion.failed:
-        earn_from_activity(user, activity, completion.completed_at)
+        earn_from_activity(user, activity, completion.completed_at, memo)
 
 
 def connect_signals() -> None:
