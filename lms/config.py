@@ -81,6 +81,8 @@ def config_from_env(instance_path: str) -> dict:
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
         "CELERY_RESULT_BACKEND": env.get("CELERY_RESULT_BACKEND") or None,
         "LAB_WORKERS": int(env.get("LAB_WORKERS") or os.cpu_count() or 1),
+        # Most submissions a local pool thread claims at once while the queue is full.
+        "LAB_BATCH": int(env.get("LAB_BATCH") or 8),
         "MAIL_BACKEND": env.get("MAIL_BACKEND", "outbox"),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT") or 587),

@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.progress.models import ActivityCompletion
 from lms.timeutil import utcnow
 from tests.factories import enrol, make_course, make_lab, make_module, make_org, make_user
-from virtual_labs import executors, submission_queue, tasks
+from virtual_labs import executors, jobs, submission_queue, tasks
 from virtual_labs.models import LabSubmission
 
 RIGHT = {"main.py": "a, b = map(int, input().split())\nprint(a + b)\n"}
@@ -101,8 +101,8 @@ def test_a_worker_that_lost_its_lease_does_not_store_a_result(app, world):
         assert submission_queue.claim_submission(sub_id, "rescuer")
         db.session.commit()
         report = {"verdict": "accepted", "score": 100.0, "tests": [], "compile_output": ""}
-        assert submission_queue.store_result(sub_id, "slow", report) is False
-        assert submission_queue.store_result(sub_id, "rescuer", report) is True
+        assert jobs.store_result(sub_id, "slow", report) is False
+        assert jobs.store_result(sub_id, "rescuer", report) is True
         db.session.commit()
         sub = db.session.get(LabSubmission, sub_id)
         assert (sub.status, sub.attempts, sub.counted) == ("done", 2, True)
@@ -114,7 +114,7 @@ def test_grader_failure_marks_the_submission_as_error(app, world, monkeypatch):
     def broken(job):
         raise RuntimeError("box exploded")
 
-    monkeypatch.setattr(submission_queue, "grade_job", broken)
+    monkeypatch.setattr(jobs, "grade_job", broken)
     with app.app_context():
         sub_id = add_submission(world)
         assert tasks.execute_submission(sub_id, "w") == "done"
@@ -180,13 +180,13 @@ def test_submitting_with_the_local_executor_queues_then_reports(
 
     app.config.update(LAB_EXECUTOR="local", LAB_WORKERS=1, LAB_POLL_SECONDS=0.2)
     answered = threading.Event()
-    real_grade = submission_queue.grade_job
+    real_grade = jobs.grade_job
 
     def grade_after_the_response(job):
         answered.wait(timeout=10)  # the request must not wait for grading
         return real_grade(job)
 
-    monkeypatch.setattr(submission_queue, "grade_job", grade_after_the_response)
+    monkeypatch.setattr(jobs, "grade_job", grade_after_the_response)
     auth.login(world.email)
     try:
         resp = client.post(
@@ -218,7 +218,7 @@ def test_storing_a_result_is_retried_after_a_write_conflict(app, world, monkeypa
     (unique user+activity): the loser's transaction is rolled back and stored again."""
     from sqlalchemy.exc import IntegrityError
 
-    real_store = submission_queue.store_result
+    real_store = jobs.store_results
     calls = []
 
     def conflicting_once(*args, **kwargs):
@@ -228,10 +228,10 @@ def test_storing_a_result_is_retried_after_a_write_conflict(app, world, monkeypa
             raise IntegrityError("INSERT INTO activity_completions", {}, Exception("duplicate"))
         return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(submission_queue, "grade_job", lambda job: {
+    monkeypatch.setattr(jobs, "grade_job", lambda job: {
         "verdict": "accepted", "score": 100.0, "tests": [], "compile_output": ""
     })  # fmt: skip
-    monkeypatch.setattr(submission_queue, "store_result", conflicting_once)
+    monkeypatch.setattr(jobs, "store_results", conflicting_once)
     with app.app_context():
         sub_id = add_submission(world)
         assert tasks.execute_submission(sub_id, "w") == "done"

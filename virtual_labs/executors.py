@@ -125,15 +125,30 @@ class LocalPool:
         finally:
             self._recovery_lock.release()
 
+    def _next_batch(self, batch: int, claimed: int) -> int:
+        """How many submissions a thread claims next: twice as many while the queue fills its
+        claims (a class submitting at once), up to ``LAB_BATCH``; one again once it does not.
+
+        A batch's results are stored in one transaction, so each course's completions are
+        read and written once for all of them; a single submission is never kept waiting for
+        others, since a thread claims one at a time until the queue has more.
+        """
+        if claimed < batch:
+            return 1
+        return min(batch * 2, max(1, int(self.app.config.get("LAB_BATCH", 8))))
+
     def _loop(self) -> None:
         worker_id = tasks.worker_name("local")
+        batch = 1
         while not self._stopping.is_set():
             generation = self._generation
             did_work = False
             with self.app.app_context():
                 try:
                     self._maybe_recover()
-                    did_work = tasks.work_next(worker_id, self._slots) is not None
+                    claimed = tasks.work_next(worker_id, self._slots, batch)
+                    did_work = bool(claimed)
+                    batch = self._next_batch(batch, len(claimed))
                 except Exception:  # keep the thread alive; the row's lease brings it back
                     log.exception("lab worker %s failed", worker_id)
                     db.session.rollback()

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 
 from celery import Celery, Task, shared_task
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lms.extensions import db
-from virtual_labs import broker, submission_queue, uidpool
+from virtual_labs import broker, jobs, submission_queue, uidpool
 from virtual_labs.models import LabSubmission, SubmissionStatus
 
 log = logging.getLogger(__name__)
@@ -38,25 +38,25 @@ def worker_name(kind: str) -> str:
 
 
 @contextmanager
-def heartbeat(app: Flask, submission_id: int, worker_id: str) -> Iterator[None]:
-    """Refresh the submission's lease every LAB_HEARTBEAT_SECONDS while the body runs."""
+def heartbeat(app: Flask, submission_ids: Sequence[int], worker_id: str) -> Iterator[None]:
+    """Refresh the submissions' leases every LAB_HEARTBEAT_SECONDS while the body runs."""
     interval = float(app.config.get("LAB_HEARTBEAT_SECONDS", 5.0))
     stop = threading.Event()
 
     def beat() -> None:
-        """Refresh the submission's lease until told to stop."""
+        """Refresh the leases until told to stop."""
         while not stop.wait(interval):
             with app.app_context():
                 try:
-                    submission_queue.touch_heartbeat(submission_id, worker_id)
+                    submission_queue.touch_heartbeat(submission_ids, worker_id)
                     db.session.commit()
                 except Exception:  # a missed beat only risks a duplicate run, never a loss
-                    log.exception("lab heartbeat failed for submission %s", submission_id)
+                    log.exception("lab heartbeat failed for submissions %s", submission_ids)
                     db.session.rollback()
                 finally:
                     db.session.remove()
 
-    thread = threading.Thread(target=beat, name=f"lab-heartbeat-{submission_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"lab-heartbeat-{submission_ids[0]}", daemon=True)
     thread.start()
     try:
         yield
@@ -68,26 +68,71 @@ def heartbeat(app: Flask, submission_id: int, worker_id: str) -> Iterator[None]:
 def grade_claimed(
     submission_id: int, worker_id: str, slots: threading.BoundedSemaphore | None = None
 ) -> str:
-    """Grade a submission this worker has claimed; store and commit the result.
+    """Grade a submission this worker has claimed; store and commit the result."""
+    return grade_claimed_batch([submission_id], worker_id, slots)[0]
 
-    The caller's transaction (the claim) is committed here together with loading the job, so
-    no transaction stays open during the long sandbox run.
+
+def grade_claimed_batch(
+    submission_ids: Sequence[int],
+    worker_id: str,
+    slots: threading.BoundedSemaphore | None = None,
+) -> list[str]:
+    """Grade the submissions this worker has claimed, one after another; store them together.
+
+    The caller's transaction (the claim) is committed here together with loading the jobs, so
+    no transaction stays open during the sandbox runs. Each run holds one of ``slots``; the
+    results are stored and their grades recorded in one transaction (one commit, and each
+    course's completions read and written once for the whole batch). Returns what happened
+    to each: "done", or "lost-lease" when another worker took the submission over.
     """
     app = current_app._get_current_object()
-    job = submission_queue.load_job(submission_id)
+    jobs_ = jobs.load_jobs(submission_ids)
     db.session.commit()
-    report, error = None, ""
-    with heartbeat(app, submission_id, worker_id), slots or nullcontext():
-        try:
-            report = submission_queue.grade_job(job)
-        except Exception:
-            log.exception("grading submission %s failed", submission_id)
-            error = "The grader failed while checking this code. Please try again."
+    outcomes = []
+    with heartbeat(app, submission_ids, worker_id):
+        for job in jobs_:
+            with slots or nullcontext():
+                outcomes.append(_grade(job))
+    try:
+        return _store(worker_id, outcomes)
+    except Exception:
+        if len(outcomes) == 1:
+            raise
+        # One bad result must not cost the others theirs: each is stored on its own.
+        log.exception("storing a batch of %d lab results failed; storing each", len(outcomes))
+        db.session.rollback()
+        return [_store_alone(worker_id, outcome) for outcome in outcomes]
+
+
+def _store_alone(worker_id: str, outcome: jobs.Outcome) -> str:
+    """Store one outcome of a batch that could not be stored whole; "not-stored" on failure
+    (the submission stays running until its lease goes stale, then it is graded again)."""
+    try:
+        return _store(worker_id, [outcome])[0]
+    except Exception:
+        log.exception("storing lab submission %s failed", outcome.job.submission_id)
+        db.session.rollback()
+        return "not-stored"
+
+
+def _grade(job: jobs.Job) -> jobs.Outcome:
+    """Grade one job in the sandbox; a failing grader is an outcome with an error."""
+    try:
+        return jobs.Outcome(job, jobs.grade_job(job))
+    except Exception:
+        log.exception("grading submission %s failed", job.submission_id)
+        return jobs.Outcome(
+            job, None, "The grader failed while checking this code. Please try again."
+        )
+
+
+def _store(worker_id: str, outcomes: list[jobs.Outcome]) -> list[str]:
+    """Store the outcomes and commit, again after a write conflict; what happened to each."""
     for attempt in range(STORE_ATTEMPTS):
         try:
-            stored = submission_queue.store_result(submission_id, worker_id, report, error, job)
+            stored = jobs.store_results(worker_id, outcomes)
             db.session.commit()
-            return "done" if stored else "lost-lease"
+            return ["done" if won else "lost-lease" for won in stored]
         except (IntegrityError, OperationalError):
             # Two workers recording a learner's first grade at once (unique completion row) or
             # a busy SQLite: the transaction is rolled back and simply done again.
@@ -95,7 +140,7 @@ def grade_claimed(
             if attempt == STORE_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
-    return "lost-lease"  # pragma: no cover - the loop returns or raises
+    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
 def execute_submission(submission_id: int, worker_id: str) -> str:
@@ -107,18 +152,21 @@ def execute_submission(submission_id: int, worker_id: str) -> str:
     return grade_claimed(submission_id, worker_id)
 
 
-def work_next(worker_id: str, slots: threading.BoundedSemaphore | None = None) -> int | None:
-    """Claim the oldest queued submission and grade it; its id, or None if the queue is empty.
+def work_next(
+    worker_id: str, slots: threading.BoundedSemaphore | None = None, limit: int = 1
+) -> list[int]:
+    """Claim up to ``limit`` of the oldest queued submissions and grade them; their ids.
 
     ``slots`` bounds how many sandbox runs happen at once (one per core), so a pool can have
-    more threads than cores: one thread's database work overlaps another's sandbox run.
+    more threads than cores: one thread's database work overlaps another's sandbox run. An
+    empty list: the queue is empty.
     """
-    submission_id = submission_queue.claim_next(worker_id)
-    if submission_id is None:
+    submission_ids = submission_queue.claim_batch(worker_id, limit)
+    if not submission_ids:
         db.session.commit()
-        return None
-    grade_claimed(submission_id, worker_id, slots)
-    return submission_id
+        return []
+    grade_claimed_batch(submission_ids, worker_id, slots)
+    return submission_ids
 
 
 # --- Celery (the Flask docs' pattern) ----------------------------------------------------------
