@@ -19,11 +19,13 @@ def test_messages_are_matched_by_task_id_or_by_their_arguments():
     named = {"headers": {"task": TASK_NAME, "id": broker.task_id(42), "argsrepr": "[42]"}}
     older = {"headers": {"task": TASK_NAME, "id": str(uuid.uuid4()), "argsrepr": "(7,)"}}
     other = {"headers": {"task": "something.else", "id": broker.task_id(9)}}
-    assert broker._parse(json.dumps(named), TASK_NAME, reserved=False) == 42
-    assert broker._parse(json.dumps(older), TASK_NAME, reserved=False) == 7
-    assert broker._parse(json.dumps(other), TASK_NAME, reserved=False) is None
-    assert broker._parse(json.dumps([named, "", "labs"]), TASK_NAME, reserved=True) == 42
-    assert broker._parse("not json", TASK_NAME, reserved=False) is None
+    assert broker._parse(json.dumps(named), TASK_NAME) == 42
+    assert broker._parse(json.dumps(older), TASK_NAME) == 7
+    assert broker._parse(json.dumps(other), TASK_NAME) is None
+    assert broker._parse(json.dumps([named, "", "labs"]), TASK_NAME, reserved_from="labs") == 42
+    # Reserved from another queue of the same Redis (another site, another test): not ours.
+    assert broker._parse(json.dumps([named, "", "other"]), TASK_NAME, reserved_from="labs") is None
+    assert broker._parse("not json", TASK_NAME) is None
 
 
 def test_a_broker_that_cannot_be_browsed_answers_none(monkeypatch):

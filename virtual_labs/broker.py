@@ -64,18 +64,23 @@ def held_submission_ids(celery_app: Celery, queue: str, task_name: str) -> set[i
         return None
     held: set[int] = set()
     for raw in waiting:
-        held.add(_parse(raw, task_name, reserved=False))
+        held.add(_parse(raw, task_name))
     for raw in reserved:
-        held.add(_parse(raw, task_name, reserved=True))
+        held.add(_parse(raw, task_name, reserved_from=queue))
     held.discard(None)
     return held
 
 
-def _parse(raw: bytes | str, task_name: str, reserved: bool) -> int | None:
+def _parse(raw: bytes | str, task_name: str, reserved_from: str | None = None) -> int | None:
+    """The submission id of a message; ``reserved_from``: the message is a reserved entry,
+    ``[message, exchange, routing key]``, that counts only when taken from that queue (the
+    reserved entries of every queue of the broker share one hash)."""
     try:
         data = json.loads(raw)
     except ValueError:
         return None
-    if reserved:  # [message, exchange, routing key]
-        data = data[0] if isinstance(data, list) and data else None
+    if reserved_from is not None:
+        if not isinstance(data, list) or len(data) < 3 or reserved_from not in data[1:3]:
+            return None
+        data = data[0]
     return _submission_of(data, task_name)
