@@ -56,17 +56,17 @@ def test_a_submission_is_claimed_by_one_worker_only(app, world):
         db.session.commit()
         sub = db.session.get(LabSubmission, sub_id)
         assert (sub.status, sub.worker_id, sub.attempts) == ("running", "worker-a", 1)
-        assert submission_queue.claim_next("worker-c") is None  # nothing left in the queue
+        assert submission_queue.claim_batch("worker-c", 1) == []  # nothing left in the queue
 
 
-def test_claim_next_takes_the_oldest_queued_submission(app, world):
+def test_a_claim_takes_the_oldest_queued_submission(app, world):
     with app.app_context():
         first = add_submission(world)
         second = add_submission(world)
         add_submission(world, status="done")
-        assert submission_queue.claim_next("w") == first
-        assert submission_queue.claim_next("w") == second
-        assert submission_queue.claim_next("w") is None
+        assert submission_queue.claim_batch("w", 1) == [first]
+        assert submission_queue.claim_batch("w", 1) == [second]
+        assert submission_queue.claim_batch("w", 1) == []
 
 
 def test_recover_stale_requeues_dead_runs_and_gives_up_after_max_attempts(app, world):
@@ -101,8 +101,9 @@ def test_a_worker_that_lost_its_lease_does_not_store_a_result(app, world):
         assert submission_queue.claim_submission(sub_id, "rescuer")
         db.session.commit()
         report = {"verdict": "accepted", "score": 100.0, "tests": [], "compile_output": ""}
-        assert jobs.store_result(sub_id, "slow", report) is False
-        assert jobs.store_result(sub_id, "rescuer", report) is True
+        (job,) = jobs.load_jobs([sub_id])
+        assert jobs.store_results("slow", [jobs.Outcome(job, report)]) == [False]
+        assert jobs.store_results("rescuer", [jobs.Outcome(job, report)]) == [True]
         db.session.commit()
         sub = db.session.get(LabSubmission, sub_id)
         assert (sub.status, sub.attempts, sub.counted) == ("done", 2, True)

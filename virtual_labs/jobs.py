@@ -57,11 +57,6 @@ class Outcome:
     error: str = ""
 
 
-def load_job(submission_id: int) -> Job:
-    """The job of one submission (see :func:`load_jobs`)."""
-    return load_jobs([submission_id])[0]
-
-
 def load_jobs(submission_ids: Sequence[int]) -> list[Job]:
     """The jobs of these submissions, in this order: two plain queries, no ORM objects.
 
@@ -128,18 +123,6 @@ def grade_job(job: Job) -> dict[str, Any]:
     )
     report = grade_submission(job.language, job.files, [test_spec(t) for t in job.tests], limits)
     return report.to_dict()
-
-
-def store_result(
-    submission_id: int,
-    worker_id: str,
-    report: dict[str, Any] | None,
-    error: str = "",
-    job: Job | None = None,
-) -> bool:
-    """Store one outcome (see :func:`store_results`); ``job`` is loaded when not given."""
-    outcome = Outcome(job or load_job(submission_id), report, error)
-    return store_results(worker_id, [outcome])[0]
 
 
 def store_results(worker_id: str, outcomes: Sequence[Outcome]) -> list[bool]:

@@ -67,12 +67,6 @@ def claim_submission(submission_id: int, worker_id: str) -> bool:
     return result.rowcount == 1
 
 
-def claim_next(worker_id: str) -> int | None:
-    """Claim the oldest queued submission; its id, or None if there is none."""
-    claimed = claim_batch(worker_id, 1)
-    return claimed[0] if claimed else None
-
-
 def claim_batch(worker_id: str, limit: int) -> list[int]:
     """Claim up to ``limit`` of the oldest queued submissions in one statement; their ids.
 

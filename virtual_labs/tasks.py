@@ -86,11 +86,11 @@ def grade_claimed_batch(
     to each: "done", or "lost-lease" when another worker took the submission over.
     """
     app = current_app._get_current_object()
-    jobs_ = jobs.load_jobs(submission_ids)
+    claimed = jobs.load_jobs(submission_ids)
     db.session.commit()
     outcomes = []
     with heartbeat(app, submission_ids, worker_id):
-        for job in jobs_:
+        for job in claimed:
             with slots or nullcontext():
                 outcomes.append(_grade(job))
     try:
