@@ -34,7 +34,6 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -134,6 +133,14 @@ JOBE_REFERENCE = 2.25  # Python jobs/s/core that Jobe's README reports for Jobe 
 
 def bench_jobe(n: int, clients: int = 2 * CORES) -> dict:
     """(d) n trivial Python runs POSTed to the Jobe API by ``clients`` parallel HTTP clients."""
+    from scratch import scratch_instance
+
+    with scratch_instance("jobe-bench-") as scratch:
+        return _jobe(n, clients, scratch)
+
+
+def _jobe(n: int, clients: int, scratch: Path) -> dict:
+    """:func:`bench_jobe` in the scratch instance folder ``scratch``."""
     import threading
 
     import requests
@@ -146,12 +153,10 @@ def bench_jobe(n: int, clients: int = 2 * CORES) -> dict:
     from virtual_labs.jobe.keys import issue_key
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per run
-    scratch = tempfile.mkdtemp(prefix="jobe-bench-")
-    os.environ.setdefault("LMS_INSTANCE_PATH", scratch)
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": os.environ.get("BENCH_DATABASE_URL")
-            or f"sqlite:///{Path(scratch) / 'jobe.sqlite3'}",
+            or f"sqlite:///{scratch / 'jobe.sqlite3'}",
             "SECRET_KEY": "bench",
             "LAB_EXECUTOR": "local",
             "LAB_WORKERS": CORES,

@@ -10,7 +10,6 @@ It builds its own app on a scratch SQLite database (or ``BENCH_DATABASE_URL``), 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -72,15 +71,21 @@ def bench_pipeline(n: int, workers: int | None = None, kind: str = "submit") -> 
     ``kind="submit"`` (default) records each grade as a learning event (completion, xAPI, as
     in production); ``kind="run"`` stops at the stored result, isolating the lab pipeline.
     """
+    from scratch import scratch_instance
+
+    with scratch_instance("labs-bench-") as scratch:
+        return _measure(n, workers, kind, scratch)
+
+
+def _measure(n: int, workers: int | None, kind: str, scratch: Path) -> dict:
+    """:func:`bench_pipeline` in the scratch instance folder ``scratch``."""
     from lms import create_app
     from lms.extensions import db
     from virtual_labs.executors import LocalPool, local_pool, stop_local_pool
     from virtual_labs.models import LabSubmission
 
     workers = workers or os.cpu_count() or 1
-    scratch = tempfile.mkdtemp(prefix="labs-bench-")
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
-    os.environ.setdefault("LMS_INSTANCE_PATH", scratch)
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{scratch / 'bench.sqlite3'}"
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,

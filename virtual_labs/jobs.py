@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from lms.domain.models import Enrolment, EnrolmentStatus
@@ -125,6 +125,17 @@ def grade_job(job: Job) -> dict[str, Any]:
     return report.to_dict()
 
 
+_submissions = LabSubmission.__table__
+#: One result, stored only while the worker holds the lease; the SET clause is the columns the
+#: parameters name. A Core statement built once: no ORM bulk-update machinery per result, and
+#: no page-cache hook (store_results marks the learners' pages out of date itself).
+_STORE_IF_HELD = _submissions.update().where(
+    _submissions.c.id == bindparam("held_id"),
+    _submissions.c.worker_id == bindparam("held_by"),
+    _submissions.c.status == SubmissionStatus.RUNNING,
+)
+
+
 def store_results(worker_id: str, outcomes: Sequence[Outcome]) -> list[bool]:
     """Store each outcome if ``worker_id`` still holds its submission; record counted grades.
 
@@ -142,16 +153,8 @@ def store_results(worker_id: str, outcomes: Sequence[Outcome]) -> list[bool]:
         graded = outcome.report is not None and job.kind == SubmissionKind.SUBMIT
         if graded:  # marked in the same UPDATE that stores the result (one statement less)
             values["counted"] = job.submission_id in counted
-        won = db.session.execute(
-            update(LabSubmission)
-            .where(
-                LabSubmission.id == job.submission_id,
-                LabSubmission.worker_id == worker_id,
-                LabSubmission.status == SubmissionStatus.RUNNING,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False, page_owners=())  # bumped above
-        ).rowcount
+        params = {**values, "held_id": job.submission_id, "held_by": worker_id}
+        won = db.session.execute(_STORE_IF_HELD, params).rowcount
         stored.append(won == 1)
         if won == 1 and graded and job.submission_id in counted:
             events.append((counted[job.submission_id], float(outcome.report.get("score") or 0.0)))
