@@ -82,7 +82,7 @@ def config_from_env(instance_path: str) -> dict:
         "CELERY_RESULT_BACKEND": env.get("CELERY_RESULT_BACKEND") or None,
         "LAB_WORKERS": int(env.get("LAB_WORKERS") or os.cpu_count() or 1),
         # Most submissions a local pool thread claims at once while the queue is full.
-        "LAB_BATCH": int(env.get("LAB_BATCH") or 8),
+        "LAB_BATCH": int(env.get("LAB_BATCH") or 16),
         "MAIL_BACKEND": env.get("MAIL_BACKEND", "outbox"),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT") or 587),

@@ -116,12 +116,14 @@ def test_a_batch_that_cannot_be_stored_whole_is_stored_result_by_result(app, kla
         assert db.session.scalar(select(func.count(ActivityCompletion.id))) == 2
 
 
-def test_pool_threads_claim_more_while_the_queue_fills_their_claims(app):
-    app.config["LAB_BATCH"] = 8
-    pool = executors.LocalPool(app, workers=1)
-    sizes = [1]
-    for _ in range(5):
-        sizes.append(pool._next_batch(sizes[-1], sizes[-1]))
-    assert sizes == [1, 2, 4, 8, 8, 8]
-    assert pool._next_batch(8, 3) == 1  # the queue ran short: one at a time again
-    assert pool._next_batch(1, 0) == 1
+def test_pool_threads_claim_their_share_of_the_queue_up_to_the_batch_size(app, klass):
+    """A lone submission is claimed alone; a class's, in shares that keep every thread busy."""
+    app.config["LAB_BATCH"] = 4
+    pool = executors.LocalPool(app, workers=2)  # 2 slots x 2 threads
+    with app.app_context():
+        sizes = [pool._claim_size()]
+        for count in (1, 4, 5, 12, 40):
+            while db.session.scalar(select(func.count(LabSubmission.id))) < count:
+                _submit(klass, klass.learner_ids[0])
+            sizes.append(pool._claim_size())
+    assert sizes == [0, 1, 1, 2, 3, 4]

@@ -20,7 +20,7 @@ import time
 from flask import Flask
 
 from lms.extensions import db
-from virtual_labs import tasks
+from virtual_labs import submission_queue, tasks
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "celery", "inline")
@@ -125,30 +125,29 @@ class LocalPool:
         finally:
             self._recovery_lock.release()
 
-    def _next_batch(self, batch: int, claimed: int) -> int:
-        """How many submissions a thread claims next: twice as many while the queue fills its
-        claims (a class submitting at once), up to ``LAB_BATCH``; one again once it does not.
+    def _claim_size(self) -> int:
+        """How many submissions a thread claims now: its fair share of the queue, at most
+        ``LAB_BATCH`` (a class submitting at once), and 0 when the queue is empty.
 
-        A batch's results are stored in one transaction, so each course's completions are
-        read and written once for all of them; a single submission is never kept waiting for
-        others, since a thread claims one at a time until the queue has more.
+        A batch's results are stored in one transaction, so each course's completions are read
+        and written once for all of them. The share keeps every thread busy to the end of a
+        burst, and a lone submission is claimed alone, never kept waiting for others.
         """
-        if claimed < batch:
-            return 1
-        return min(batch * 2, max(1, int(self.app.config.get("LAB_BATCH", 8))))
+        cap = max(1, int(self.app.config.get("LAB_BATCH", 16)))
+        threads = self.workers * self.THREADS_PER_SLOT
+        queued = submission_queue.queued_count(at_most=cap * threads)
+        return min(cap, -(-queued // threads))
 
     def _loop(self) -> None:
         worker_id = tasks.worker_name("local")
-        batch = 1
         while not self._stopping.is_set():
             generation = self._generation
             did_work = False
             with self.app.app_context():
                 try:
                     self._maybe_recover()
-                    claimed = tasks.work_next(worker_id, self._slots, batch)
-                    did_work = bool(claimed)
-                    batch = self._next_batch(batch, len(claimed))
+                    size = self._claim_size()
+                    did_work = bool(size and tasks.work_next(worker_id, self._slots, size))
                 except Exception:  # keep the thread alive; the row's lease brings it back
                     log.exception("lab worker %s failed", worker_id)
                     db.session.rollback()

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from lms.extensions import db
 from lms.timeutil import utcnow
@@ -211,6 +211,17 @@ def stale_running_ids() -> list[int]:
             .order_by(LabSubmission.id)
         )
     )
+
+
+def queued_count(at_most: int) -> int:
+    """How many submissions wait in the queue, counted up to ``at_most`` (an index range)."""
+    waiting = (
+        select(LabSubmission.id)
+        .where(LabSubmission.status == SubmissionStatus.QUEUED)
+        .limit(at_most)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(waiting))
 
 
 def pending_submission_ids(older_than: float = 0.0) -> list[int]:
