@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import with_polymorphic
 
@@ -86,15 +87,14 @@ def graded_activities(course_id: int) -> list[Activity]:
     return list(db.session.scalars(_graded_statement(), {"course_id": course_id}))
 
 
-# The statement per set of installed types: building it (a polymorphic alias and its column
-# expressions) cost more than running it, and grading a submission recomputes this.
-_graded_statements: dict[tuple, Select] = {}
-
-
 def _graded_statement() -> Select:
+    """The app's statement for its installed types, built once per set of them: building it (a
+    polymorphic alias and its column expressions) cost more than running it, and grading a
+    submission recomputes this."""
     registry = activity_registry()
     key = tuple((t.key, t.graded, t.model) for t in registry)
-    statement = _graded_statements.get(key)
+    kept = current_app.extensions.setdefault("lms.gradebook.graded_statements", {})
+    statement = kept.get(key)
     if statement is None:
         ungraded = [t.key for t in registry if not t.graded]
         # Each type's own columns come in the same query (outer joins to the types' tables),
@@ -108,7 +108,7 @@ def _graded_statement() -> Select:
             .where(poly.course_id == bindparam("course_id"), poly.type.not_in(ungraded))
             .order_by(Module.position, poly.position)
         )
-        _graded_statements[key] = statement
+        kept[key] = statement
     return statement
 
 
