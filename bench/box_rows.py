@@ -77,6 +77,7 @@ class _Row:
         self.argv = list(get_language("python").run)
 
     def once(self) -> None:
+        """One run of this row, checked (its timing and CPU are taken around it)."""
         raise NotImplementedError
 
 
@@ -86,6 +87,7 @@ class Bare(_Row):
     label = "(a) bare subprocess, sequential"
 
     def once(self) -> None:
+        """One run of this row, checked (its timing and CPU are taken around it)."""
         import subprocess
 
         done = subprocess.run(self.argv, cwd=self.work, capture_output=True, check=True)
@@ -98,6 +100,7 @@ class Bwrap(_Row):
     label = "(a') bubblewrap alone, sequential"
 
     def once(self) -> None:
+        """One run of this row, checked (its timing and CPU are taken around it)."""
         import subprocess
 
         from virtual_labs import box
@@ -121,6 +124,7 @@ class BwrapBoxFlags(_Row):
     label = "(a'') bubblewrap, a box's own flags"
 
     def once(self) -> None:
+        """One run of this row, checked (its timing and CPU are taken around it)."""
         import subprocess
 
         from virtual_labs import box
@@ -146,6 +150,7 @@ class Sandbox(_Row):
     label = "(b) sandbox, sequential"
 
     def once(self) -> None:
+        """One run of this row, checked (its timing and CPU are taken around it)."""
         result = run_program("python", {"main.py": PROGRAM})
         if result.verdict != "ok":
             raise RuntimeError(f"sandbox run failed: {result}")

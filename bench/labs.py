@@ -179,6 +179,7 @@ def _jobe(n: int, clients: int, scratch: Path) -> dict:
     local = threading.local()
 
     def one(_: int) -> float:
+        """One run POSTed as CodeRunner sends it; its wall time."""
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
         t = time.perf_counter()
@@ -204,6 +205,7 @@ def _jobe(n: int, clients: int, scratch: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Measure every row and print the table and the targets; 1 without a sandbox."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="runs per row (default 200)")
     parser.add_argument(

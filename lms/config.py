@@ -60,6 +60,18 @@ def trusted_hosts(value: str | None, site_url: str) -> list[str] | None:
     return list(dict.fromkeys([h for h in (own, "localhost", "127.0.0.1") if h]))
 
 
+def _lab_settings(env) -> dict:
+    """Where and how lab submissions are graded (see virtual_labs/executors.py)."""
+    return {
+        "LAB_EXECUTOR": env.get("LAB_EXECUTOR", "local"),
+        "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+        "CELERY_RESULT_BACKEND": env.get("CELERY_RESULT_BACKEND") or None,
+        "LAB_WORKERS": int(env.get("LAB_WORKERS") or os.cpu_count() or 1),
+        # Most submissions a local pool thread claims at once: its share of a full queue.
+        "LAB_BATCH": int(env.get("LAB_BATCH") or 16),
+    }
+
+
 def config_from_env(instance_path: str) -> dict:
     """Build the configuration mapping from the environment."""
     env = os.environ
@@ -77,12 +89,7 @@ def config_from_env(instance_path: str) -> dict:
         "SESSION_HOURS": int(env.get("SESSION_HOURS") or 24),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL") or default_db),
-        "LAB_EXECUTOR": env.get("LAB_EXECUTOR", "local"),
-        "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
-        "CELERY_RESULT_BACKEND": env.get("CELERY_RESULT_BACKEND") or None,
-        "LAB_WORKERS": int(env.get("LAB_WORKERS") or os.cpu_count() or 1),
-        # Most submissions a local pool thread claims at once while the queue is full.
-        "LAB_BATCH": int(env.get("LAB_BATCH") or 16),
+        **_lab_settings(env),
         "MAIL_BACKEND": env.get("MAIL_BACKEND", "outbox"),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT") or 587),

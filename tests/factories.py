@@ -174,3 +174,14 @@ def make_lab(
     db.session.add(lab)
     db.session.flush()
     return lab
+
+
+def make_lab_class(learners: int = 3):
+    """An organization's course with one lab and ``learners`` enrolled in it; (org, lab, users)."""
+    org = make_org()
+    course = make_course(org)
+    lab = make_lab(make_module(course))
+    users = [make_user(org=org) for _ in range(learners)]
+    for user in users:
+        enrol(user, course)
+    return org, lab, users

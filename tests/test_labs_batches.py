@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lms.extensions import db
 from lms.progress.models import ActivityCompletion
 from lms.xapi.models import XapiStatement
-from tests.factories import enrol, make_course, make_lab, make_module, make_org, make_user
+from tests.factories import make_lab_class, make_user
 from virtual_labs import executors, jobs, submission_queue, tasks
 from virtual_labs.models import LabSubmission
 
@@ -22,12 +22,7 @@ ACCEPTED = {"verdict": "accepted", "score": 100.0, "tests": [], "compile_output"
 def klass(app):
     """A lab, three enrolled learners and one person who is not enrolled."""
     with app.app_context():
-        org = make_org()
-        course = make_course(org)
-        lab = make_lab(make_module(course))
-        learners = [make_user(org=org) for _ in range(3)]
-        for learner in learners:
-            enrol(learner, course)
+        org, lab, learners = make_lab_class()
         outsider = make_user(org=org)
         db.session.commit()
         return SimpleNamespace(

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from tests.conftest import free_port
-from tests.factories import enrol, make_course, make_lab, make_module, make_org, make_user
+from tests.factories import make_lab_class
 from virtual_labs import uidpool
 from virtual_labs.models import LabSubmission
 
@@ -50,12 +50,7 @@ def _sandbox_required():
 @pytest.fixture
 def world(app):
     with app.app_context():
-        org = make_org()
-        course = make_course(org)
-        lab = make_lab(make_module(course))
-        learners = [make_user(org=org) for _ in range(3)]
-        for learner in learners:
-            enrol(learner, course)
+        _, lab, learners = make_lab_class()
         db.session.commit()
         return SimpleNamespace(
             lab_id=lab.id, ids=[u.id for u in learners], emails=[u.email for u in learners]

@@ -33,6 +33,7 @@ class InlineExecutor:
         self.app = app
 
     def dispatch(self, submission_id: int) -> None:
+        """Grade the submission now, in this request."""
         tasks.execute_submission(submission_id, tasks.worker_name("inline"))
 
 
@@ -43,6 +44,7 @@ class CeleryExecutor:
         self.app = app
 
     def dispatch(self, submission_id: int) -> None:
+        """Send the submission's task to the broker (a failure leaves it to the sweep)."""
         try:
             tasks.send_submission(self.app, submission_id)
         except Exception:  # broker unreachable: the workers' sweep finds the orphan and sends it
@@ -81,6 +83,7 @@ class LocalPool:
 
     @property
     def running(self) -> bool:
+        """Whether any of the pool's threads is alive."""
         return any(t.is_alive() for t in self._threads)
 
     def start(self) -> None:
@@ -102,6 +105,7 @@ class LocalPool:
             self._cv.notify()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop the threads once their current submissions are stored."""
         self.started = False
         self._stopping.set()
         with self._cv:
@@ -195,6 +199,7 @@ def start_pool_on_first_request(app: Flask) -> None:
 
 
 def stop_local_pool(app: Flask) -> None:
+    """Stop and forget the app's pool, if it has one."""
     pool = app.extensions.pop("virtual_labs.pool", None)
     if pool is not None:
         pool.stop()
@@ -205,6 +210,7 @@ class LocalExecutor:
         self.app = app
 
     def dispatch(self, submission_id: int) -> None:
+        """Wake the app's pool (started on first use): a thread claims the submission."""
         local_pool(self.app).wake()
 
 
