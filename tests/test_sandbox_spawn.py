@@ -9,9 +9,12 @@ same user, limits and cgroup all three ways, and that a box which cannot be conf
 
 from __future__ import annotations
 
+import array
 import contextlib
+import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import textwrap
@@ -279,3 +282,36 @@ def test_discarding_a_failed_launcher_kills_what_still_runs_as_its_uid():
         finally:
             left.kill()
             left.wait()
+
+
+def test_a_box_held_at_its_gate_never_runs_once_the_app_is_gone():
+    """The app's end closes before the launcher has answered (a worker killed just after its
+    request): bwrap reads the closing of its block pipe as a go-ahead, so the launcher must
+    kill the held box before it exits, never leave it to run without its limits."""
+    if not launcher.ENABLED:
+        pytest.skip("launchers serve the pool, as root")
+    token = str(secrets.randbelow(10**8)).zfill(8)
+    argv = [box.BWRAP, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/"]
+    argv += ["/bin/sleep", f"9.{token}"]
+    with uidpool.lease_uid() as lease:
+        server = launcher.Launcher(lease.uid, None)
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            request = json.dumps({"argv": argv, "rlimits": []}).encode()
+            rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [null] * 3))]
+            server.sock.sendmsg([request], rights)
+            server.close()  # before its "started": the launcher's answer finds no reader
+            time.sleep(0.5)
+            programs = [pid for pid in _processes_with(token) if _comm(pid) == "sleep"]
+            assert programs == [], "the box ran after its launcher was gone"
+        finally:
+            os.close(null)
+            for pid in uidpool.processes_of(lease.uid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, 9)
+
+
+def _comm(pid: int) -> str:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/comm") as fh:
+        return fh.read().strip()
+    return ""

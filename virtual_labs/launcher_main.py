@@ -18,10 +18,12 @@ Protocol, on the SOCK_SEQPACKET socket ``FD`` (one message per packet):
   has been reaped, it sends ``{"done": wait status, "usage": [cpu s, max rss kb]}``, with
   ``"error"`` when the box could not be confined.
 It runs one box at a time (the pool uid is leased to one run). When the app's end of the
-socket closes (the app exited or died), it kills the running box and exits: no box outlives
-its supervisor. (bwrap's ``--die-with-parent`` ties the box to the launcher: a launcher killed
-in the microseconds between starting bwrap and bwrap arming it closes the gate's pipe, and the
-box's pid 1, already in its namespaces, cgroup and pool uid, is killed with the monitor.)
+socket closes (the app exited or died), it kills the running box, reaps it and exits: no box
+outlives its supervisor. The order matters: bwrap takes the closing of its block pipe (EOF) as
+a go-ahead, and the box's pid 1 is tied to bwrap's monitor (``--die-with-parent``) only once
+it has passed the gate; a box held there is killed and reaped before the pipe closes. A
+launcher itself killed while its box is held cannot do that: the app, which holds the uid's
+lease, then kills every process of the uid (``launcher.discard``).
 """
 
 from __future__ import annotations
@@ -42,8 +44,6 @@ _PR_SET_CHILD_SUBREAPER = 36
 _GRACE_S = 1.0
 _MAX_MESSAGE = 1 << 20
 _FD_BASE = 100  # received descriptors are first moved here, clear of 0-6
-
-
 _BLOCK_FD = 5  # bwrap's --block-fd and --json-status-fd, after the box's 0-4
 _STATUS_FD = 6
 
@@ -127,7 +127,10 @@ class _Gate:
 
     def release(self) -> str | None:
         """Confine the box's pid 1 and let it go on; an error message (the box never runs)."""
-        init = self._init_pid()
+        try:
+            init = self._init_pid()
+        except TimeoutError:
+            return "could not confine the box: bwrap did not report its pid 1"
         if init is None:
             return None  # bwrap failed before it made the box: its exit status tells
         try:
@@ -145,17 +148,18 @@ class _Gate:
                 fh.write("1000")  # in the cgroup the box, never the launcher, is the OOM pick
             if select.select([pidfd], [], [], 0)[0]:  # gone meanwhile: the pid may be reused
                 return "could not confine the box: its pid 1 is gone"
+            os.write(self.block_w, b"1")
         except (OSError, ValueError, IndexError) as exc:
             return f"could not confine the box: {exc}"
         finally:
             os.close(pidfd)
-        os.write(self.block_w, b"1")
         return None
 
     def _init_pid(self) -> int | None:
+        """The box's pid 1 from bwrap's status; None once bwrap exited without a box."""
         while b"child-pid" not in self.status or not self.status.rstrip().endswith(b"}"):
             if not select.select([self.status_r], [], [], _GRACE_S * 10)[0]:
-                return None
+                raise TimeoutError  # still held: to be killed, never left at its gate
             chunk = os.read(self.status_r, 4096)
             if not chunk:
                 return None
@@ -227,54 +231,82 @@ def _prepare() -> None:
     os.setgroups([])  # what a box's bwrap inherits (its ids are the pool uid's: see _spawn)
 
 
+class _Running:
+    """The box being run: bwrap's monitor (our child), a pidfd on it, and the box's gate."""
+
+    def __init__(self, pid: int, gate: _Gate) -> None:
+        self.pid = pid
+        self.gate = gate
+        self.pidfd = -1  # opened by ``announce_and_release``
+        self.failure: str | None = None
+
+    def finish(self) -> dict:
+        """Reap the monitor and the box's pid 1, then close the gate: the "done" answer."""
+        _, status, usage = os.wait4(self.pid, 0)
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+        usage = _reap_orphans() or usage
+        self.gate.close()  # after the reaping: a box still held at its gate must never go on
+        answer = {"done": status, "usage": [usage.ru_utime + usage.ru_stime, usage.ru_maxrss]}
+        if self.failure:
+            answer["error"] = self.failure
+        return answer
+
+    def announce_and_release(self, sock: socket.socket) -> None:
+        """Answer "started" with a pidfd, then confine the box's pid 1 and let it go on."""
+        self.pidfd = os.pidfd_open(self.pid)
+        rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, self.pidfd.to_bytes(4, sys.byteorder))]
+        sock.sendmsg([json.dumps({"started": self.pid}).encode()], rights)
+        self.failure = self.gate.release()
+        if self.failure:
+            # Not released: killed first, and its gate closed only once it is reaped.
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+
+
+def _start(sock: socket.socket, data: bytes, fds: list[int], uid: int) -> _Running | None:
+    """Start the requested box, held at its gate (None: refused, with the error sent)."""
+    try:
+        pid, gate = _spawn(json.loads(data), fds, uid)
+    except OSError as exc:
+        sock.send(json.dumps({"error": f"could not start bwrap: {exc}"}).encode())
+        return None
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return _Running(pid, gate)
+
+
 def serve(sock: socket.socket, uid: int) -> None:
     """Start boxes on request until the app's end of the socket closes."""
     _prepare()
     sock.send(json.dumps({"ready": os.getpid()}).encode())
-    running: int | None = None
-    pidfd: int | None = None
-    gate: _Gate | None = None
-    failure: str | None = None
-    while True:
-        waiting = [sock] if pidfd is None else [sock, pidfd]
-        readable = select.select(waiting, [], [])[0]
-        if sock in readable:
-            data, fds = _receive(sock)
-            if not data:
-                _kill(running)
-                return
-            try:
+    running: _Running | None = None
+    try:
+        while True:
+            waiting = [sock] if running is None else [sock, running.pidfd]
+            readable = select.select(waiting, [], [])[0]
+            if sock in readable:
+                data, fds = _receive(sock)
+                if not data:
+                    return
                 if running is not None:  # one box at a time: the app never asks for two
-                    error = "the box launcher is busy"
-                else:
-                    running, gate = _spawn(json.loads(data), fds, uid)
-                    error = None
-            except OSError as exc:
-                error = f"could not start bwrap: {exc}"
-            finally:
-                for fd in fds:
-                    os.close(fd)
-            if error:
-                sock.send(json.dumps({"error": error}).encode())
-                continue
-            pidfd = os.pidfd_open(running)
-            rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, pidfd.to_bytes(4, sys.byteorder))]
-            sock.sendmsg([json.dumps({"started": running}).encode()], rights)
-            failure = gate.release()
-            if failure:
-                # Not released: killed first, and its gate closed only once it is reaped.
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        elif pidfd is not None and pidfd in readable:
-            _, status, usage = os.wait4(running, 0)
-            os.close(pidfd)
-            running = pidfd = None
-            usage = _reap_orphans() or usage
-            gate.close()  # after the reaping: a box still held at its gate must never go on
-            figures = [usage.ru_utime + usage.ru_stime, usage.ru_maxrss]
-            answer = {"done": status, "usage": figures}
-            if failure:
-                answer["error"], failure = failure, None
-            sock.send(json.dumps(answer).encode())
+                    for fd in fds:
+                        os.close(fd)
+                    sock.send(json.dumps({"error": "the box launcher is busy"}).encode())
+                    continue
+                running = _start(sock, data, fds, uid)
+                if running is not None:
+                    running.announce_and_release(sock)
+            elif running is not None and running.pidfd in readable:
+                answer, running = running.finish(), None
+                sock.send(json.dumps(answer).encode())
+    finally:
+        # However this ends (the app gone, even before it read "started"): bwrap takes the
+        # closing of its block pipe as a go-ahead, so a box still held there is killed and
+        # reaped before this process, and with it the pipe, goes.
+        if running is not None:
+            _kill(running.pid)
+            running.finish()
 
 
 def main(argv: list[str]) -> None:
