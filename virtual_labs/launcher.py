@@ -209,9 +209,7 @@ def discard(uid: int) -> None:
         launcher = _launchers.pop(uid, None)
     if launcher is not None:
         launcher.close()
-    for pid in uidpool.processes_of(uid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    uidpool.kill_processes_of(uid)
 
 
 def warm_uids() -> list[int]:

@@ -25,6 +25,7 @@ import os
 import random
 import secrets
 import shutil
+import signal
 import stat
 import threading
 import time
@@ -276,16 +277,33 @@ def lease_uid(timeout: float = 60.0, prefer: Sequence[int] = ()) -> Lease:
 def processes_of(uid: int) -> list[int]:
     """Pids of the live processes whose real uid is ``uid`` (read from their status: the
     /proc entries of a process that is not dumpable, such as bwrap's, belong to root)."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            with (
-                contextlib.suppress(OSError, ValueError, IndexError),
-                open(f"/proc/{name}/status") as fh,
-            ):
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            pids.append(int(name))
-                        break
-    return pids
+    return [int(name) for name in os.listdir("/proc") if name.isdigit() and real_uid(name) == uid]
+
+
+def real_uid(pid: int | str) -> int | None:
+    """The real uid of process ``pid`` (None once it is gone)."""
+    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+def kill_processes_of(uid: int, passes: int = 5) -> None:
+    """SIGKILL every process of ``uid`` (the caller holds its lease: they are a dead run's).
+
+    Each through a pidfd opened before its uid is checked again, so a pid reused meanwhile by
+    another user's process is never signalled; a few passes catch what forked during one.
+    """
+    for _ in range(passes):
+        pids = processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                pidfd = os.pidfd_open(pid)
+                try:
+                    if real_uid(pid) == uid:
+                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                finally:
+                    os.close(pidfd)
