@@ -1,6 +1,6 @@
 """How a box is started: without forking the app, and never released before it is confined.
 
-As root, a box's bwrap is forked by its pool uid's long-lived launcher, which sits in the uid's
+As root, a box's bwrap is spawned by its pool uid's long-lived launcher, which sits in the uid's
 memory cgroup (``spawn.spawn_launched``). The gated spawn (``spawn.spawn_gated``) starts bwrap
 through setpriv, prlimit and a shell that checks its parent and waits for a go-ahead until this
 process has moved it into its memory cgroup. These tests check that the box ends up with the

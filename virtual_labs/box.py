@@ -211,13 +211,13 @@ def run_box(
     start = _spawner(uid)
     info_r, pass_fds = _info_and_seccomp()
     stdio, child_stdio = _pipes()
-    if start is spawn.spawn_launched:  # its bwrap sees the descriptors at fixed numbers
+    launched = start is spawn.spawn_launched
+    if launched:  # its bwrap sees the descriptors at fixed numbers
         seen = (spawn.LAUNCHED_INFO_FD, spawn.LAUNCHED_SECCOMP_FD)[: len(pass_fds)]
     else:
         seen = tuple(pass_fds)
     seen += (None,) * (2 - len(seen))
     cgroup = _arm_cgroup(uid, limits)
-    launched = start is spawn.spawn_launched
     rlimits = spawn.rlimits(limits, address_space_extra_mb, uid is not None, launched)
     started = time.monotonic()
     try:

@@ -1,7 +1,7 @@
 """Long-lived box launchers: one small spawn server per pool uid, already in its memory cgroup.
 
 Starting a box from the app costs two things besides bubblewrap itself: getting a confined
-process without forking the large app (``spawn._spawn_gated`` execs setpriv, prlimit and a
+process without forking the large app (``spawn.spawn_gated`` execs setpriv, prlimit and a
 shell), and moving it into the pool uid's memory cgroup, which waits for an RCU grace period on
 cgroup v1 (about 10 ms, the largest single cost of a run). A launcher (``launcher_main``) pays
 both once: it is a small standard-library Python process, moved into the uid's cgroup when it

@@ -2,7 +2,7 @@
 
 Run by ``launcher.Launcher`` as ``python -I -S launcher_main.py FD UID`` (standard library only, so
 it starts in a few milliseconds and stays small). The app moves it into the pool uid's memory
-cgroup once; every box it forks is then created inside that cgroup, which spares each run the
+cgroup once; every box it spawns is then created inside that cgroup, which spares each run the
 cgroup move (an RCU grace period on cgroup v1) and the fork of the large app process.
 
 Protocol, on the SOCK_SEQPACKET socket ``FD`` (one message per packet):

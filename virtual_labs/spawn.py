@@ -188,7 +188,7 @@ def spawn_gated(argv, pass_fds, child_stdio, limits, uid, cgroup, stdio: Stdio):
 
 
 def spawn_launched(argv, pass_fds, child_stdio, limits, uid, cgroup, stdio: Stdio):
-    """Have the uid's launcher, already in the cgroup, fork bwrap (see ``launcher``).
+    """Have the uid's launcher, already in the cgroup, spawn bwrap (see ``launcher``).
 
     ``argv`` was built for the descriptor numbers the launched bwrap sees (3 and 4). A launcher
     that cannot be confined refuses to start the box, so it never runs outside its cgroup.
