@@ -20,10 +20,12 @@ import contextlib
 import os
 import resource
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from virtual_labs import box, launcher
 from virtual_labs.languages import get_language
 from virtual_labs.sandbox import run_program
 
@@ -39,8 +41,6 @@ def _own_and_reaped_cpu() -> float:
 
 def _launchers_cpu() -> float:
     """CPU so far of this process's box launchers, their reaped boxes included."""
-    from virtual_labs import launcher
-
     total = 0
     for server in list(launcher._launchers.values()):
         with contextlib.suppress(OSError), open(f"/proc/{server.proc.pid}/stat") as fh:
@@ -51,8 +51,6 @@ def _launchers_cpu() -> float:
 
 def _reap_orphans() -> None:
     """Reap the box pid 1s re-parented to this process (never the sandbox's launchers)."""
-    from virtual_labs import launcher
-
     keep = {server.proc.pid for server in launcher._launchers.values()}
     with open(f"/proc/self/task/{os.getpid()}/children") as fh:
         orphans = [int(pid) for pid in fh.read().split() if int(pid) not in keep]
@@ -88,8 +86,6 @@ class Bare(_Row):
 
     def once(self) -> None:
         """One run of this row, checked (its timing and CPU are taken around it)."""
-        import subprocess
-
         done = subprocess.run(self.argv, cwd=self.work, capture_output=True, check=True)
         _check(done.stdout)
 
@@ -101,10 +97,6 @@ class Bwrap(_Row):
 
     def once(self) -> None:
         """One run of this row, checked (its timing and CPU are taken around it)."""
-        import subprocess
-
-        from virtual_labs import box
-
         bwrap = [
             box.BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--clearenv", *box._SYSTEM_MOUNTS,
@@ -125,10 +117,6 @@ class BwrapBoxFlags(_Row):
 
     def once(self) -> None:
         """One run of this row, checked (its timing and CPU are taken around it)."""
-        import subprocess
-
-        from virtual_labs import box
-
         info_r, pass_fds = box._info_and_seccomp()
         fds = (*pass_fds, None)
         command = box.build_argv(
@@ -159,8 +147,6 @@ class Sandbox(_Row):
 
 def bench_interleaved(n: int) -> dict[str, dict]:
     """Run every row n times, interleaved; figures per row (median and mean ms, CPU ms)."""
-    from virtual_labs import box
-
     box._become_subreaper()  # a bwrap box's pid 1 is orphaned: reaped here, its CPU counted
     with tempfile.TemporaryDirectory() as work:
         Path(work, "main.py").write_text(PROGRAM)

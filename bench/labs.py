@@ -31,7 +31,6 @@ import argparse
 import importlib
 import logging
 import os
-import resource
 import statistics
 import sys
 import time
@@ -40,17 +39,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from virtual_labs import launcher  # noqa: E402
 from virtual_labs.sandbox import run_program, sandbox_mode, sandbox_status  # noqa: E402
 
 PROGRAM = 'print("hello, world")\n'
 CORES = os.cpu_count() or 1
-
-
-def _cpu_seconds() -> float:
-    """CPU time of this process and of its reaped children (the boxes included)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _figures(label: str, durations: list[float], wall: float, cpu: float | None = None) -> dict:
@@ -68,9 +61,7 @@ def _figures(label: str, durations: list[float], wall: float, cpu: float | None 
 def bench_sequential(n: int) -> list[dict]:
     """(a), (a'), (a'') and (b): n runs each, interleaved (see ``bench/box_rows.py``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from box_rows import bench_interleaved
-
-    from virtual_labs import launcher
+    from box_rows import bench_interleaved  # bench/ is not a package: found on the path above
 
     rows = list(bench_interleaved(n).values())
     launcher.stop_all()
