@@ -7,6 +7,7 @@ is emptied after each test, which keeps the suite fast on both.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import socket
@@ -70,6 +71,20 @@ def _reuse_entry_point_lookups() -> None:
 
 
 _reuse_entry_point_lookups()
+
+
+def _tune_garbage_collector() -> None:
+    """Every test builds an app whose teardown leaves cyclic garbage, and a worker's heap grows
+    to ~850k tracked objects: at CPython's default thresholds the full collections that keep
+    rescanning it took ~15% of a worker's time. The modules imported so far live as long as the
+    process, so they are frozen out of collection; collections run less often (memory per worker
+    ~290 -> ~425 MB); garbage is still collected, in fewer and larger passes."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+_tune_garbage_collector()
 
 #: Files whose tests take seconds each (crawls, fuzzing, a Celery worker, Chromium): collected
 #: first, so xdist hands them out at the start and both workers finish their queues together,
