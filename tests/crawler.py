@@ -271,8 +271,7 @@ def _crawl(client, result, queue, seen, max_pages, errors) -> None:
         if not ctype.startswith("text/html"):
             continue
         page.body = body
-        _check_html(result, url, body)
-        parsed = parse(body)
+        parsed = _check_html(result, url, body)
         for src in parsed.static:
             _check_static(client, result, src, url)
         for form in parsed.forms:
@@ -302,7 +301,9 @@ def _crawl(client, result, queue, seen, max_pages, errors) -> None:
             queue.append(target)
 
 
-def _check_html(result: CrawlResult, url: str, body: str) -> None:
+def _check_html(result: CrawlResult, url: str, body: str) -> _PageParser:
+    """Record the HTML rules ``body`` breaks; returns the parsed page (parsing is most of a
+    crawl's own time, so it is done once a page)."""
     role = result.role
     for marker in ERROR_MARKERS:
         if marker in body:
@@ -314,6 +315,7 @@ def _check_html(result: CrawlResult, url: str, body: str) -> None:
         result.failures.append(f"{role}: {url} has no <title>")
     for problem in sorted(set(parsed.problems)):
         result.failures.append(f"{role}: {url}: {problem}")
+    return parsed
 
 
 def _check_static(client, result: CrawlResult, src: str, page_url: str) -> None:
